@@ -1,0 +1,139 @@
+"""(Working in this tree? Read DEVELOPERS.md first.)
+
+`create_app()`: settings, runtime, routers, middleware and the in-process dispatcher."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import pkgutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from mindlinks import __version__
+from mindlinks.auth import sessions as auth_sessions
+from mindlinks.models import load_all
+from mindlinks.platform import crypto_keys, storage
+from mindlinks.platform.db import Database
+from mindlinks.platform.errors import install_error_handlers
+from mindlinks.platform.events import Dispatcher
+from mindlinks.platform.files_router import router as files_router
+from mindlinks.platform.health import router as health_router
+from mindlinks.platform.logging import configure_logging
+from mindlinks.platform.middleware import PlatformMiddleware
+from mindlinks.platform.runtime import Runtime
+from mindlinks.settings import Settings, get_settings
+
+PLATFORM_ROUTERS = [health_router, files_router]
+
+# The domains, bottom of the dependency order first (DESIGN.md §3). For each one, create_app
+# includes the `routers` list of its `router` module, imports its `events` module (event
+# subscribers) and calls `setup.install(app)` if it has one (Protocol implementations that
+# lower domains need, e.g. claims providers). Adding a domain is one line here.
+DOMAINS = [
+    "mindlinks.ledger",
+    "mindlinks.auth",
+    "mindlinks.countries",
+    "mindlinks.contractors",
+    "mindlinks.clients",
+    "mindlinks.notifications",
+]
+
+
+def _optional_module(package: str, name: str) -> object | None:
+    module = importlib.import_module(package)
+    names = {m.name for m in pkgutil.iter_modules(module.__path__)}
+    return importlib.import_module(f"{package}.{name}") if name in names else None
+
+OPENAPI_TAGS = [
+    {"name": "Auth Service", "description": "Accounts, sign-in, sessions, password reset, MFA."},
+    {"name": "Health", "description": "Liveness and readiness."},
+]
+
+
+class ProductionConfigError(RuntimeError):
+    pass
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    if problems := storage.configuration_problems(settings):
+        raise ProductionConfigError("invalid storage configuration: " + "; ".join(problems))
+    if settings.env == "production" and (
+        problems := settings.production_problems() + crypto_keys.production_problems(settings)
+    ):
+        raise ProductionConfigError("refusing to start in production: " + "; ".join(problems))
+    configure_logging(
+        json=settings.log_json if settings.log_json is not None else settings.env == "production",
+        level=settings.log_level,
+    )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    load_all()
+    runtime = Runtime.build(settings)
+    crypto_keys.configure(settings)  # master keys for field encryption, loaded once
+    db = Database(settings.resolved_database_url, echo=settings.database_echo)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = None
+        if settings.dispatcher_in_process:
+            task = asyncio.create_task(
+                app.state.dispatcher.run_forever(settings.dispatcher_poll_seconds, stop)
+            )
+        try:
+            yield
+        finally:
+            stop.set()
+            if task:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
+            await runtime.mailer.drain()
+            await runtime.limiter.close()
+            await db.dispose()
+
+    app = FastAPI(
+        title="Mind-Links API",
+        version=__version__,
+        description="The open platform for hiring contractors across borders.",
+        openapi_tags=OPENAPI_TAGS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.runtime = runtime
+    app.state.tokens = runtime.tokens
+    app.state.db = db
+    app.state.dispatcher = Dispatcher(db)
+    app.state.actor_loader = auth_sessions.load_actor
+
+    install_error_handlers(app)
+    for router in PLATFORM_ROUTERS:
+        app.include_router(router)
+    for package in DOMAINS:
+        if (router_module := _optional_module(package, "router")) is not None:
+            for router in router_module.routers:  # type: ignore[attr-defined]
+                app.include_router(router)
+        _optional_module(package, "events")
+        if (setup := _optional_module(package, "setup")) is not None:
+            setup.install(app)  # type: ignore[attr-defined]
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(
+        PlatformMiddleware,
+        max_json_bytes=settings.max_json_body_bytes,
+        max_upload_bytes=settings.max_upload_body_bytes,
+        production=settings.env == "production",
+        secret=runtime.secret,
+    )
+    return app

@@ -1,0 +1,1 @@
+"""Identity and access: accounts, sessions and refresh tokens, password reset, TOTP MFA."""

@@ -1,0 +1,187 @@
+"""Every query of the auth domain."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mindlinks.auth.models import (
+    AuthSession,
+    EmailVerification,
+    PasswordReset,
+    RecoveryCode,
+    User,
+)
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def user_by_email(session: AsyncSession, email: str) -> User | None:
+    return await session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+async def user_by_id(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def user_with_live_family(
+    session: AsyncSession, user_id: uuid.UUID, family_id: uuid.UUID, now: datetime
+) -> tuple[User | None, bool]:
+    """The user, and whether the login (`family_id`) is still alive - in one round trip."""
+    alive = (
+        exists()
+        .where(
+            AuthSession.family_id == family_id,
+            AuthSession.user_id == user_id,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.absolute_expires_at > now,
+        )
+        .correlate(None)
+    )
+    row = (await session.execute(select(User, alive).where(User.id == user_id))).first()
+    if row is None:
+        return None, False
+    return row[0], bool(row[1])
+
+
+async def session_by_token_hash(session: AsyncSession, token_hash: str) -> AuthSession | None:
+    return await session.scalar(
+        select(AuthSession).where(AuthSession.refresh_token_hash == token_hash)
+    )
+
+
+async def claim_rotation(session: AsyncSession, session_id: uuid.UUID, now: datetime) -> bool:
+    """Mark a refresh token used. Of concurrent callers exactly one gets True: the UPDATE's
+    condition is re-checked under the row lock (PostgreSQL) or the write lock (SQLite)."""
+    result = await session.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.id == session_id,
+            AuthSession.rotated_at.is_(None),
+            AuthSession.revoked_at.is_(None),
+        )
+        .values(rotated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def revoke_family(
+    session: AsyncSession, family_id: uuid.UUID, now: datetime, reason: str
+) -> None:
+    await session.execute(
+        update(AuthSession)
+        .where(AuthSession.family_id == family_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def revoke_user_sessions(
+    session: AsyncSession, user_id: uuid.UUID, now: datetime, reason: str
+) -> None:
+    await session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def accept_totp_step(session: AsyncSession, user_id: uuid.UUID, step: int) -> bool:
+    """Record `step` as used; False when it (or a later one) was used already (replay)."""
+    result = await session.execute(
+        update(User)
+        .where(
+            User.id == user_id,
+            (User.mfa_last_step.is_(None)) | (User.mfa_last_step < step),
+        )
+        .values(mfa_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def live_password_reset(
+    session: AsyncSession, token_hash: str, now: datetime
+) -> PasswordReset | None:
+    return await session.scalar(
+        select(PasswordReset).where(
+            PasswordReset.token_hash == token_hash,
+            PasswordReset.used.is_(False),
+            PasswordReset.expires_at > now,
+        )
+    )
+
+
+async def consume_password_reset(session: AsyncSession, reset_id: uuid.UUID, now: datetime) -> bool:
+    result = await session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.id == reset_id, PasswordReset.used.is_(False))
+        .values(used=True, used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def invalidate_password_resets(
+    session: AsyncSession, user_id: uuid.UUID, now: datetime
+) -> None:
+    await session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user_id, PasswordReset.used.is_(False))
+        .values(used=True, used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def consume_email_verification(
+    session: AsyncSession, token_hash: str, now: datetime
+) -> uuid.UUID | None:
+    row = await session.scalar(
+        select(EmailVerification).where(
+            EmailVerification.token_hash == token_hash,
+            EmailVerification.used_at.is_(None),
+            EmailVerification.expires_at > now,
+        )
+    )
+    if row is None:
+        return None
+    result = await session.execute(
+        update(EmailVerification)
+        .where(and_(EmailVerification.id == row.id, EmailVerification.used_at.is_(None)))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return row.user_id if result.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+async def consume_recovery_code(
+    session: AsyncSession, user_id: uuid.UUID, code_hash: str, now: datetime
+) -> bool:
+    result = await session.execute(
+        update(RecoveryCode)
+        .where(
+            RecoveryCode.user_id == user_id,
+            RecoveryCode.code_hash == code_hash,
+            RecoveryCode.used_at.is_(None),
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def replace_recovery_codes(
+    session: AsyncSession, user_id: uuid.UUID, code_hashes: list[str]
+) -> None:
+    from sqlalchemy import delete
+
+    await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+    session.add_all(RecoveryCode(user_id=user_id, code_hash=h) for h in code_hashes)
+    await session.flush()

@@ -1,0 +1,194 @@
+"""Logins as token families: access JWTs, rotating refresh tokens, revocation, and the
+`ActorLoader` that checks on every request that the login is alive and the user not suspended.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mindlinks.auth import repository as repo
+from mindlinks.auth.models import AuthSession, User, UserStatus
+from mindlinks.auth.schemas import TokenPair
+from mindlinks.platform import audit
+from mindlinks.platform.db import utcnow
+from mindlinks.platform.errors import PermissionDenied, Unauthorized
+from mindlinks.platform.middleware import request_context
+from mindlinks.platform.runtime import Runtime
+from mindlinks.platform.security import ACCESS, Actor, Role, token_digest
+
+# Higher domains (contractors, clients, kyc) add claims such as contractorId and kycStatus by
+# registering a provider at start-up: auth never imports them (DESIGN.md §3).
+ClaimsProvider = Callable[[AsyncSession, User], Awaitable[dict[str, Any]]]
+_claims_providers: list[ClaimsProvider] = []
+
+
+def register_claims_provider(provider: ClaimsProvider) -> None:
+    if provider not in _claims_providers:
+        _claims_providers.append(provider)
+
+
+async def extra_claims(session: AsyncSession, user: User) -> dict[str, Any]:
+    claims: dict[str, Any] = {"contractorId": None, "clientId": None, "kycStatus": None}
+    for provider in _claims_providers:
+        claims.update(await provider(session, user))
+    return claims
+
+
+class RefreshTokenReused(Unauthorized):
+    code = "refresh_token_reused"
+
+
+class SessionRevoked(Unauthorized):
+    code = "session_revoked"
+
+
+class AccountSuspended(PermissionDenied):
+    code, title = "account_suspended", "Account suspended"
+
+
+async def _access_token(
+    session: AsyncSession, rt: Runtime, user: User, family_id: uuid.UUID, amr: list[str]
+) -> str:
+    claims = {
+        "email": user.email,
+        "role": user.role,
+        "sid": str(family_id),
+        "amr": amr,
+        **(await extra_claims(session, user)),
+    }
+    return rt.tokens.issue(
+        subject=user.id,
+        token_type=ACCESS,
+        ttl_seconds=rt.settings.access_token_ttl_seconds,
+        claims=claims,
+    )
+
+
+async def _new_refresh_row(
+    session: AsyncSession,
+    rt: Runtime,
+    user: User,
+    *,
+    family_id: uuid.UUID,
+    amr: list[str],
+    absolute_expires_at: datetime,
+    now: datetime,
+) -> str:
+    refresh = secrets.token_urlsafe(32)  # 256 bits
+    ctx = request_context.get()
+    session.add(
+        AuthSession(
+            user_id=user.id,
+            family_id=family_id,
+            refresh_token_hash=token_digest(refresh),
+            amr=" ".join(amr),
+            user_agent=ctx.user_agent if ctx else None,
+            ip_address=ctx.ip_hash if ctx else None,
+            expires_at=min(
+                now + timedelta(seconds=rt.settings.refresh_token_ttl_seconds), absolute_expires_at
+            ),
+            absolute_expires_at=absolute_expires_at,
+        )
+    )
+    await session.flush()
+    return refresh
+
+
+async def start_login(
+    session: AsyncSession, rt: Runtime, user: User, amr: list[str]
+) -> TokenPair:
+    """Open a new login (token family) for `user` and return its first token pair."""
+    now = utcnow()
+    family_id = uuid.uuid4()
+    refresh = await _new_refresh_row(
+        session, rt, user, family_id=family_id, amr=amr, now=now,
+        absolute_expires_at=now + timedelta(seconds=rt.settings.session_absolute_ttl_seconds),
+    )
+    user.last_login = now
+    return TokenPair(
+        access_token=await _access_token(session, rt, user, family_id, amr),
+        refresh_token=refresh,
+        expires_in=rt.settings.access_token_ttl_seconds,
+    )
+
+
+async def refresh(session: AsyncSession, rt: Runtime, refresh_token: str) -> TokenPair:
+    """Exchange a refresh token for a new pair. Each refresh token works once: presenting a
+    used one again (or losing a race for it) revokes the whole login and answers 401
+    `refresh_token_reused` - the revocation is committed even though the request fails."""
+    now = utcnow()
+    row = await repo.session_by_token_hash(session, token_digest(refresh_token))
+    if row is None or row.revoked_at is not None:
+        raise Unauthorized("Invalid refresh token", code="invalid_refresh_token")
+    if row.expires_at <= now or row.absolute_expires_at <= now:
+        raise Unauthorized("Refresh token expired", code="refresh_token_expired")
+    if row.rotated_at is not None or not await repo.claim_rotation(session, row.id, now):
+        await repo.revoke_family(session, row.family_id, now, "refresh_token_reused")
+        await audit.record(session, row.user_id, "auth.refresh_token.reused", "auth_session",
+                           row.family_id)
+        raise RefreshTokenReused("Refresh token already used; the session was revoked",
+                                 persist=True)
+    user = await repo.user_by_id(session, row.user_id)
+    if user is None:
+        raise Unauthorized("Invalid refresh token", code="invalid_refresh_token")
+    if user.status == UserStatus.SUSPENDED:
+        raise AccountSuspended("This account is suspended")
+    amr = row.amr.split()
+    new_refresh = await _new_refresh_row(
+        session, rt, user, family_id=row.family_id, amr=amr, now=now,
+        absolute_expires_at=row.absolute_expires_at,
+    )
+    return TokenPair(
+        access_token=await _access_token(session, rt, user, row.family_id, amr),
+        refresh_token=new_refresh,
+        expires_in=rt.settings.access_token_ttl_seconds,
+    )
+
+
+async def logout(session: AsyncSession, actor: Actor) -> None:
+    """End the login the access token belongs to (every refresh token of its family)."""
+    if actor.session_id:
+        await repo.revoke_family(session, actor.session_id, utcnow(), "logout")
+    await audit.record(session, actor, "auth.logout", "auth_session", actor.session_id)
+
+
+async def logout_all(session: AsyncSession, actor: Actor) -> None:
+    await repo.revoke_user_sessions(session, actor.user_id, utcnow(), "logout_all")
+    await audit.record(session, actor, "auth.logout_all", "auth_user", actor.user_id)
+
+
+async def load_actor(session: AsyncSession, claims: dict[str, Any]) -> Actor:
+    """`ActorLoader` for platform.security: one query per request (user + live login)."""
+    try:
+        user_id = uuid.UUID(claims["sub"])
+        family_id = uuid.UUID(claims["sid"])
+    except (KeyError, ValueError, TypeError) as exc:
+        raise Unauthorized("Invalid token", code="invalid_token") from exc
+    user, alive = await repo.user_with_live_family(session, user_id, family_id, utcnow())
+    if user is None or not alive:
+        raise SessionRevoked("This session has ended; sign in again")
+    if user.status == UserStatus.SUSPENDED:
+        raise AccountSuspended("This account is suspended")
+
+    def _uuid(value: Any) -> uuid.UUID | None:
+        try:
+            return uuid.UUID(str(value)) if value else None
+        except ValueError:
+            return None
+
+    return Actor(
+        user_id=user.id,
+        email=user.email,
+        role=Role(user.role),  # from the database: a role change applies at once
+        session_id=family_id,
+        amr=tuple(claims.get("amr") or ()),
+        contractor_id=_uuid(claims.get("contractorId")),
+        client_id=_uuid(claims.get("clientId")),
+        kyc_status=claims.get("kycStatus"),
+    )

@@ -1,0 +1,199 @@
+"""`mindlinks serve | worker | migrate | create-admin | --version` (and the domains' groups)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from typing import Annotated
+
+import typer
+
+from mindlinks import __version__
+from mindlinks.ledger.cli import ledger_app
+from mindlinks.platform.crypto_cli import keys_app
+from mindlinks.settings import get_settings
+
+app = typer.Typer(help="Mind-Links: the open platform for hiring contractors across borders.",
+                  no_args_is_help=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mindlinks {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Mind-Links command line."""
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (creates the SQLite file if needed)."""
+    from mindlinks.migrations import runner
+    from mindlinks.platform.db import create_engine
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    async def _run() -> None:
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            await runner.upgrade(engine)
+            typer.echo("database at revision " + ", ".join(await runner.current(engine)))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(_run())
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default: MINDLINKS_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: MINDLINKS_PORT")] = None,
+    workers: Annotated[int | None, typer.Option(help="Server processes")] = None,
+) -> None:
+    """Serve the platform (API, docs at /docs) with uvicorn."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "mindlinks.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        proxy_headers=True,
+        access_log=False,  # our middleware logs each request with its request id
+        server_header=False,
+    )
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="Deliver what is due, then exit.")] = False,
+) -> None:
+    """Run the event dispatcher as its own process (several may run side by side)."""
+    from mindlinks.app import create_app
+
+    settings = get_settings()
+    application = create_app(settings)
+    dispatcher = application.state.dispatcher
+
+    async def _run() -> None:
+        if once:
+            delivered = await dispatcher.drain()
+            typer.echo(f"delivered {delivered}")
+        else:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            typer.echo("worker started")
+            from mindlinks.scheduler import run_daily
+
+            # Daily jobs (expiries, ...) run beside the dispatcher; they are idempotent.
+            scheduled = asyncio.create_task(run_daily(application.state.db, stop))
+            await dispatcher.run_forever(settings.dispatcher_poll_seconds, stop)
+            await scheduled
+        await application.state.db.dispose()
+
+    asyncio.run(_run())
+
+
+@app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(help="The administrator's email")],
+    name: Annotated[str | None, typer.Option(help="Display name")] = None,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from standard input (scripts)")] = False,
+) -> None:
+    """Create an administrator with TOTP enrolled; prints the otpauth URI and recovery codes."""
+    from mindlinks.auth import service
+    from mindlinks.models import load_all
+    from mindlinks.platform.db import Database
+    from mindlinks.platform.errors import DomainError
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings = get_settings()
+    load_all()
+
+    async def _run() -> tuple[str, list[str]]:
+        db = Database(settings.resolved_database_url)
+        try:
+            async with db.session() as session:
+                _user, uri, codes = await service.create_admin(session, email, password, name)
+            return uri, codes
+        finally:
+            await db.dispose()
+
+    try:
+        uri, codes = asyncio.run(_run())
+    except DomainError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo("Administrator created. Add this to your authenticator app:")
+    typer.echo(uri)
+    typer.echo("Recovery codes (each works once; store them safely):")
+    for code in codes:
+        typer.echo(f"  {code}")
+
+
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(keys_app, name="keys")
+
+jobs_app = typer.Typer(help="Scheduled jobs of the domains (the worker runs them daily).",
+                       no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
+
+
+@jobs_app.command("list")
+def jobs_list() -> None:
+    """Print the names of the scheduled jobs."""
+    from mindlinks.scheduler import collect_jobs
+
+    for name in collect_jobs():
+        typer.echo(name)
+
+
+@jobs_app.command("run")
+def jobs_run(
+    names: Annotated[list[str] | None, typer.Argument(help="Jobs to run (default: all)")] = None,
+) -> None:
+    """Run the scheduled jobs once now (idempotent: safe to run again)."""
+    from mindlinks.models import load_all
+    from mindlinks.platform.db import Database
+    from mindlinks.scheduler import run_jobs
+
+    settings = get_settings()
+    load_all()
+
+    async def _run() -> dict[str, object]:
+        db = Database(settings.resolved_database_url)
+        try:
+            return await run_jobs(db, names or None)
+        finally:
+            await db.dispose()
+
+    try:
+        results = asyncio.run(_run())
+    except KeyError as exc:
+        typer.echo(f"error: {exc.args[0]}", err=True)
+        raise typer.Exit(2) from exc
+    failed = False
+    for name, report in results.items():
+        failed = failed or isinstance(report, Exception)
+        typer.echo(f"{name}: {'FAILED ' if isinstance(report, Exception) else ''}{report!r}")
+    if failed:
+        raise typer.Exit(1)
+
+if __name__ == "__main__":
+    app()

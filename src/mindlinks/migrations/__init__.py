@@ -1,0 +1,1 @@
+"""Alembic migrations, run with `mindlinks migrate` (or `migrate.upgrade` from code)."""

@@ -1,0 +1,139 @@
+"""HTTP conventions every domain's router uses.
+
+- `CamelModel`: one base for every request/response schema (camelCase JSON, snake_case Python).
+- `Page[T]` + `PageParams`: the list envelope `{"data": [...], "meta": {...}}`.
+- `TransactionalRoute` + `SessionDep`: one request = one transaction, committed after the
+  endpoint returns and rolled back on any error.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mindlinks.platform.db import after_commit, commit
+from mindlinks.platform.errors import DomainError
+
+__all__ = ["after_commit"]
+
+T = TypeVar("T")
+
+
+class CamelModel(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        from_attributes=True,
+        # Unknown fields are refused, so `{"role": "admin"}` in a profile update is a 422,
+        # never silently accepted (mass assignment).
+        extra="forbid",
+    )
+
+
+class ResponseModel(CamelModel):
+    """Responses may be built from ORM rows with more attributes than they show."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class PageMeta(ResponseModel):
+    total: int
+    page: int
+    limit: int
+    total_pages: int
+
+
+class Page(ResponseModel, Generic[T]):
+    data: list[T]
+    meta: PageMeta
+
+    @classmethod
+    def build(cls, data: list[Any], total: int, params: PageParams) -> Page[T]:
+        return cls(
+            data=data,
+            meta=PageMeta(
+                total=total,
+                page=params.page,
+                limit=params.limit,
+                total_pages=math.ceil(total / params.limit) if total else 0,
+            ),
+        )
+
+
+class PageParams:
+    """`page` >= 1 and 1 <= `limit` <= 100; anything else is a 422."""
+
+    def __init__(
+        self,
+        page: Annotated[int, Query(ge=1, description="Page number, from 1")] = 1,
+        limit: Annotated[int, Query(ge=1, le=100, description="Items per page")] = 20,
+    ) -> None:
+        self.page = page
+        self.limit = limit
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.limit
+
+
+PageDep = Annotated[PageParams, Depends()]
+
+
+def get_session(request: Request) -> AsyncSession:
+    """The request's session, created on first use; `TransactionalRoute` ends it."""
+    session: AsyncSession | None = getattr(request.state, "db_session", None)
+    if session is None:
+        session = request.app.state.db.sessionmaker()
+        request.state.db_session = session
+    return session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+class TransactionalRoute(APIRoute):
+    """Commits the request's session after the endpoint returned, before the response goes out.
+
+    Doing it here rather than in a `yield` dependency makes the order certain: a failed commit
+    becomes the response (the client never sees a 200 for a write that did not happen), and
+    after-commit hooks (waking the event dispatcher, sending mail) run only for committed work.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def run_in_transaction(request: Request) -> Response:
+            try:
+                response = await handler(request)
+                session: AsyncSession | None = getattr(request.state, "db_session", None)
+                if session is not None:
+                    await commit(session)
+                return response
+            except BaseException as exc:
+                session = getattr(request.state, "db_session", None)
+                if session is not None:
+                    if isinstance(exc, DomainError) and exc.persist:
+                        await commit(session)
+                    else:
+                        session.info.pop("after_commit", None)
+                        await session.rollback()
+                raise
+            finally:
+                session = getattr(request.state, "db_session", None)
+                if session is not None:
+                    request.state.db_session = None
+                    await session.close()
+
+        return run_in_transaction
+
+
+def domain_router(**kwargs: Any) -> APIRouter:
+    """An APIRouter whose routes run in one transaction each."""
+    return APIRouter(route_class=TransactionalRoute, **kwargs)

@@ -1,0 +1,152 @@
+"""Configuration from `MINDLINKS_*` environment variables (and `.env`).
+
+Every default works with no configuration at all: data, keys and mail live under
+`MINDLINKS_DATA_DIR` (default `./var`) and the database is an embedded SQLite file.
+`MINDLINKS_ENV=production` refuses to start on any of those development defaults.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MINDLINKS_", env_file=".env", extra="ignore", frozen=False
+    )
+
+    env: Literal["development", "test", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    database_echo: bool = False
+    redis_url: str | None = None
+    public_url: str | None = None
+    cors_origins: list[str] = Field(default_factory=list)
+
+    # Secrets. Empty means "generate once under data_dir/keys" (development only).
+    secret_key: str | None = None
+    jwt_private_key: str | None = None
+    # PEM public keys of keys being rotated out: still accepted and listed in the JWKS.
+    jwt_previous_public_keys: list[str] = Field(default_factory=list)
+    jwt_issuer: str = "mindlinks"
+    jwt_audience: str = "mindlinks-api"
+    access_token_ttl_seconds: int = 15 * 60
+    refresh_token_ttl_seconds: int = 7 * 24 * 3600
+    session_absolute_ttl_seconds: int = 30 * 24 * 3600
+    password_reset_ttl_seconds: int = 30 * 60
+    email_verification_ttl_seconds: int = 48 * 3600
+    mfa_token_ttl_seconds: int = 5 * 60
+
+    # Throttling: failures tolerated per window before 429.
+    login_failures_per_account: int = 5
+    login_failures_per_ip: int = 20
+    login_window_seconds: int = 15 * 60
+    email_requests_per_ip_per_minute: int = 10
+
+    max_json_body_bytes: int = 1024 * 1024
+    max_upload_body_bytes: int = 25 * 1024 * 1024
+
+    # Email: files under data_dir/mail unless an SMTP host is set.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_use_tls: bool = False
+    mail_from: str = "Mind-Links <no-reply@mindlinks.local>"
+
+    # The event dispatcher runs inside `serve` unless a separate `mindlinks worker` does it.
+    dispatcher_in_process: bool = True
+    dispatcher_poll_seconds: float = 1.0
+
+    log_json: bool | None = None
+    log_level: str = "INFO"
+
+    # Files (platform/storage.py) and field encryption (platform/crypto.py).
+    storage_backend: Literal["local", "s3"] = "local"
+    files_dir: Path | None = None  # local backend root; default data_dir/files
+    s3_bucket: str | None = None
+    s3_region: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_access_key_id: str | None = None  # unset: boto3's own credential chain
+    s3_secret_access_key: str | None = None
+    signed_url_ttl_seconds: int = 3600
+    # Master keys as a JSON list of "kid:base64(32 bytes)", newest first. Empty: a key is
+    # generated under data_dir/keys (development only; production refuses it).
+    encryption_keys: list[str] = Field(default_factory=list)
+
+    # Client companies (clients/): business registry lookups and contractor invitations.
+    business_registry: Literal["sandbox", "opencorporates"] = "sandbox"
+    opencorporates_api_token: str | None = None
+    opencorporates_base_url: str = "https://api.opencorporates.com/v0.4"
+    business_registry_timeout_seconds: float = 10.0
+    invitation_ttl_seconds: int = 7 * 24 * 3600
+    invitations_per_client_per_hour: int = 20
+
+    # Notifications (notifications/): email via the platform backends (files, SMTP) or
+    # SendGrid's v3 HTTP API; SMS to a dev file or Twilio; live updates fanned out through
+    # Redis pub/sub when `redis_url` is set.
+    notifications_email_backend: Literal["auto", "file", "smtp", "sendgrid"] = "auto"
+    sendgrid_api_key: str | None = None
+    sendgrid_base_url: str = "https://api.sendgrid.com"
+    notifications_sms_backend: Literal["file", "twilio"] = "file"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from_number: str | None = None
+    twilio_base_url: str = "https://api.twilio.com"
+    notifications_http_timeout_seconds: float = 10.0
+    notifications_max_attempts: int = 5
+    notifications_retry_base_seconds: float = 30.0
+    notifications_default_locale: str = "en_US"
+    notifications_default_timezone: str = "UTC"
+    notifications_redis_prefix: str = "mindlinks:notifications"
+    notifications_sse_heartbeat_seconds: float = 15.0
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'mindlinks.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def resolved_public_url(self) -> str:
+        return (self.public_url or f"http://127.0.0.1:{self.port}").rstrip("/")
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    def production_problems(self) -> list[str]:
+        """What makes this configuration unfit for production (empty when it is fit)."""
+        problems = []
+        if not self.secret_key:
+            problems.append("MINDLINKS_SECRET_KEY is not set (a generated key would be used)")
+        elif len(self.secret_key) < 32:
+            problems.append("MINDLINKS_SECRET_KEY is shorter than 32 characters")
+        if not self.jwt_private_key:
+            problems.append("MINDLINKS_JWT_PRIVATE_KEY is not set (a generated key would be used)")
+        if self.is_sqlite:
+            problems.append("MINDLINKS_DATABASE_URL points at SQLite; production needs PostgreSQL")
+        if not self.public_url:
+            problems.append("MINDLINKS_PUBLIC_URL is not set (links in mail need a fixed host)")
+        return problems
+
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,166 @@
+"""Access-token attacks (RFC 8725, RELIABILITY 25): every forgery or misuse is a 401."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.factories import bearer, register
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _claims(token: str) -> dict:
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def _sign(app, claims: dict, **header) -> str:
+    keys = app.state.runtime.keys
+    return jwt.encode(claims, keys.current.private_key, algorithm="RS256",
+                      headers={"kid": keys.current.kid, **header})
+
+
+@pytest.fixture
+async def user(client):
+    return await register(client)
+
+
+async def _me(client, token: str):
+    return await client.get("/api/auth/me", headers=bearer(token))
+
+
+async def test_valid_token_claims(client, app, user):
+    claims = _claims(user["accessToken"])
+    assert claims["sub"] == user["user"]["id"]
+    assert claims["role"] == "contractor" and claims["email"] == user["user"]["email"]
+    assert claims["iss"] == "mindlinks" and claims["aud"] == "mindlinks-api"
+    assert claims["exp"] - claims["iat"] == 900
+    for key in ("nbf", "jti", "sid", "contractorId", "clientId", "kycStatus"):
+        assert key in claims
+    header = jwt.get_unverified_header(user["accessToken"])
+    assert header["alg"] == "RS256" and header["kid"] == app.state.runtime.keys.current.kid
+    assert (await _me(client, user["accessToken"])).status_code == 200
+
+
+async def test_alg_none(client, user):
+    claims = _claims(user["accessToken"])
+    token = f"{_b64(json.dumps({'alg': 'none', 'typ': 'JWT'}).encode())}." \
+            f"{_b64(json.dumps(claims).encode())}."
+    assert (await _me(client, token)).status_code == 401
+
+
+async def test_hs256_signed_with_the_public_key(client, app, user):
+    claims = _claims(user["accessToken"])
+    public_pem = app.state.runtime.keys.current.public_pem
+    header = {"alg": "HS256", "typ": "JWT", "kid": app.state.runtime.keys.current.kid}
+    import hashlib
+    import hmac
+
+    signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
+    sig = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
+    assert (await _me(client, f"{signing_input}.{_b64(sig)}")).status_code == 401
+
+
+async def test_wrong_key_and_embedded_jwk(client, app, user):
+    attacker = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    claims = _claims(user["accessToken"])
+    kid = app.state.runtime.keys.current.kid
+    jwk = jwt.algorithms.RSAAlgorithm.to_jwk(attacker.public_key(), as_dict=True)
+    forged = [
+        jwt.encode(claims, attacker, algorithm="RS256", headers={"kid": kid}),
+        jwt.encode(claims, attacker, algorithm="RS256", headers={"kid": kid, "jwk": jwk}),
+        jwt.encode(claims, attacker, algorithm="RS256",
+                   headers={"kid": kid, "jku": "http://127.0.0.1:1/jwks.json"}),
+        jwt.encode(claims, attacker, algorithm="RS256",
+                   headers={"kid": kid, "x5u": "http://127.0.0.1:1/cert.pem"}),
+        jwt.encode(claims, attacker, algorithm="RS256", headers={"kid": "../../dev/null"}),
+        jwt.encode(claims, attacker, algorithm="RS256", headers={"kid": "' OR 1=1 --"}),
+    ]
+    for token in forged:
+        r = await _me(client, token)
+        assert r.status_code == 401 and r.json()["code"] == "invalid_token"
+
+
+async def test_unknown_kid_signed_with_our_key(client, app, user):
+    token = _sign(app, _claims(user["accessToken"]), kid="not-our-kid")
+    assert (await _me(client, token)).status_code == 401
+
+
+async def test_tampered_payload(client, user):
+    head, _payload, sig = user["accessToken"].split(".")
+    claims = _claims(user["accessToken"])
+    claims["role"] = "admin"
+    token = f"{head}.{_b64(json.dumps(claims).encode())}.{sig}"
+    assert (await _me(client, token)).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"exp": int(time.time()) - 10}, "token_expired"),
+        ({"nbf": int(time.time()) + 600}, "invalid_token"),
+        ({"aud": "someone-else"}, "invalid_token"),
+        ({"iss": "evil"}, "invalid_token"),
+        ({"typ": "mfa"}, "invalid_token"),
+        ({"exp": None}, "invalid_token"),
+        ({"jti": None}, "invalid_token"),
+    ],
+)
+async def test_claim_checks(client, app, user, change, code):
+    claims = {**_claims(user["accessToken"]), **change}
+    claims = {k: v for k, v in claims.items() if v is not None}
+    r = await _me(client, _sign(app, claims))
+    assert r.status_code == 401 and r.json()["code"] == code
+
+
+async def test_refresh_token_and_garbage_are_not_access_tokens(client, user):
+    for token in (user["refreshToken"], "garbage", "a.b.c", ""):
+        assert (await _me(client, token)).status_code == 401
+
+
+async def test_mfa_pending_token_is_not_an_access_token(client, app):
+    from tests.factories import PASSWORD, create_admin
+
+    email, _secret = await create_admin(app)
+    challenge = (await client.post("/api/auth/login",
+                                   json={"email": email, "password": PASSWORD})).json()
+    assert (await _me(client, challenge["mfaToken"])).status_code == 401
+
+
+async def test_jwks_lists_current_and_previous_keys(client, app, settings, tmp_path):
+    r = await client.get("/.well-known/jwks.json")
+    keys = r.json()["keys"]
+    assert [k["kid"] for k in keys] == [app.state.runtime.keys.current.kid]
+    assert keys[0]["alg"] == "RS256" and keys[0]["kty"] == "RSA" and "d" not in keys[0]
+
+    # Rotation: a new signing key, the old public key still accepted and published.
+    from mindlinks.app import create_app
+
+    old_private = app.state.runtime.keys.current.private_key
+    old_public = app.state.runtime.keys.current.public_pem.decode()
+    user = await register(client)
+    new_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    rotated = settings.model_copy(update={
+        "jwt_private_key": new_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()).decode(),
+        "jwt_previous_public_keys": [old_public],
+    })
+    import httpx
+
+    app2 = create_app(rotated)
+    async with app2.router.lifespan_context(app2):
+        transport = httpx.ASGITransport(app=app2)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c2:
+            kids = [k["kid"] for k in (await c2.get("/.well-known/jwks.json")).json()["keys"]]
+            assert len(kids) == 2
+            assert (await _me(c2, user["accessToken"])).status_code == 200  # old key's token
+    assert old_private is not None

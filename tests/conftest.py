@@ -1,0 +1,187 @@
+"""(Working in this tree? Read DEVELOPERS.md first.)
+
+Test fixtures: every test gets a clean, migrated database, on SQLite and - when
+MINDLINKS_TEST_DATABASE_URL is set - on PostgreSQL too (the `db_backend` parameter).
+
+- SQLite: the migrations run once into a template file; each test gets a copy of it.
+- PostgreSQL: the migrations run once per session into a fresh `public` schema; each test
+  starts by truncating every table (with triggers off, so append-only tables can be emptied).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from mindlinks.migrations import runner
+from mindlinks.models import load_all
+from mindlinks.platform.db import Database, create_engine
+from mindlinks.settings import Settings
+
+PG_BASE_URL = os.environ.get("MINDLINKS_TEST_DATABASE_URL")
+
+
+def _worker_database(url: str | None) -> str | None:
+    """Under pytest-xdist each worker gets its own database (`<name>_gw0`, ...), created on
+    first use next to the configured one, so workers never truncate each other's tables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base, _, name = url.rpartition("/")
+    return f"{base}/{name}_{worker}"
+
+
+PG_URL = _worker_database(PG_BASE_URL)
+BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+_sqlite_template: Path | None = None
+_pg_migrated = False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if "db_backend" in getattr(item, "fixturenames", ()):
+            callspec = getattr(item, "callspec", None)
+            backend = callspec.params.get("db_backend") if callspec else None
+            if backend:
+                item.add_marker(getattr(pytest.mark, backend))
+
+
+@pytest.fixture(params=BACKENDS)
+def db_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+async def _sqlite_template_file(tmp_root: Path) -> Path:
+    global _sqlite_template
+    if _sqlite_template is None or not _sqlite_template.exists():
+        path = tmp_root / "template.db"
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        await runner.upgrade(engine, "heads")
+        # Closing the last connection checkpoints the WAL into the file, so a copy is complete.
+        await engine.dispose()
+        _sqlite_template = path
+    return _sqlite_template
+
+
+# Rows the migrations insert (reference data: country rules, the achievements catalogue), taken
+# once after migrating and put back after each TRUNCATE, so every PostgreSQL test starts from
+# the same data as a freshly migrated SQLite copy.
+_pg_seed: list[tuple[Any, list[dict[str, Any]]]] = []
+
+
+async def _pg_create_database(url: str) -> None:
+    assert PG_BASE_URL
+    name = url.rpartition("/")[2]
+    admin = create_engine(PG_BASE_URL, pool=False)
+    async with admin.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        exists = await conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if not exists:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+
+
+async def _pg_prepare(url: str) -> None:
+    global _pg_migrated
+    tables = load_all().metadata.sorted_tables
+    if not _pg_migrated and url != PG_BASE_URL:
+        await _pg_create_database(url)
+    engine = create_engine(url, pool=False)
+    if not _pg_migrated:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await runner.upgrade(engine, "heads")
+        async with engine.connect() as conn:
+            for table in tables:
+                rows = [dict(r) for r in (await conn.execute(table.select())).mappings()]
+                if rows:
+                    _pg_seed.append((table, rows))
+        _pg_migrated = True
+    else:
+        async with engine.begin() as conn:
+            # Triggers off for this connection only: append-only tables refuse TRUNCATE.
+            await conn.execute(text("SET session_replication_role = replica"))
+            names = ", ".join(t.name for t in tables)
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            for table, rows in _pg_seed:
+                await conn.execute(table.insert(), rows)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def tmp_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("mindlinks")
+
+
+@pytest.fixture
+async def database_url(db_backend: str, tmp_path: Path, tmp_root: Path) -> str:
+    if db_backend == "sqlite":
+        template = await _sqlite_template_file(tmp_root)
+        target = tmp_path / "test.db"
+        shutil.copyfile(template, target)
+        return f"sqlite+aiosqlite:///{target}"
+    assert PG_URL
+    await _pg_prepare(PG_URL)
+    return PG_URL
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Settings of a test app: its own data dir, the test database, inline dispatching."""
+    return Settings(
+        env="test",
+        data_dir=tmp_path / "var",
+        database_url=database_url,
+        redis_url=None,
+        dispatcher_in_process=False,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    db = Database(settings.resolved_database_url)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    from mindlinks.app import create_app
+
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis to test shared backends against. CI sets MINDLINKS_TEST_REDIS_URL and a
+    missing server fails there; on a newcomer's machine without Redis these tests skip."""
+    import redis
+
+    url = os.environ.get("MINDLINKS_TEST_REDIS_URL")
+    try:
+        redis.Redis.from_url(url or "redis://127.0.0.1:6379/0", socket_timeout=1).ping()
+    except redis.RedisError:
+        if url:
+            raise
+        pytest.skip("no Redis on 127.0.0.1:6379 (set MINDLINKS_TEST_REDIS_URL to require it)")
+    return url or "redis://127.0.0.1:6379/0"
+

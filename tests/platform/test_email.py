@@ -1,0 +1,88 @@
+"""Email backends: .eml files in development, SMTP against a real server on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import socket
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from mindlinks.platform.email import FileEmailBackend, Mailer, SMTPEmailBackend, build_message
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+        self.received = asyncio.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+async def test_smtp_backend_delivers_to_a_real_server(settings, smtp_server):
+    controller, inbox = smtp_server
+    smtp_settings = settings.model_copy(update={
+        "smtp_host": "127.0.0.1", "smtp_port": controller.port, "mail_from": "ML <ml@example.com>"})
+    mailer = Mailer(smtp_settings)
+    assert isinstance(mailer.backend, SMTPEmailBackend)
+    await mailer.send(to="ada@example.com", subject="Hello", text="plain body",
+                      html="<p>html body</p>")
+    assert len(inbox.messages) == 1
+    msg = email.message_from_bytes(inbox.messages[0])
+    assert msg["To"] == "ada@example.com" and msg["Subject"] == "Hello"
+    assert msg["From"] == "ML <ml@example.com>"
+    parts = {p.get_content_type(): p.get_payload(decode=True).decode().strip()
+             for p in msg.walk() if not p.is_multipart()}
+    assert parts == {"text/plain": "plain body", "text/html": "<p>html body</p>"}
+
+
+async def test_reset_mail_reaches_smtp_server_through_the_api(settings, smtp_server):
+    import httpx
+
+    from mindlinks.app import create_app
+    from tests.factories import register
+
+    controller, inbox = smtp_server
+    application = create_app(settings.model_copy(update={
+        "smtp_host": "127.0.0.1", "smtp_port": controller.port}))
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            user = await register(c)
+            await c.post("/api/auth/password/forgot", json={"email": user["user"]["email"]})
+        await application.state.runtime.mailer.drain()
+    subjects = [email.message_from_bytes(m)["Subject"] for m in inbox.messages]
+    assert sorted(subjects) == ["Confirm your email for Mind-Links", "Reset your Mind-Links password"]
+
+
+async def test_smtp_failure_does_not_raise(settings):
+    mailer = Mailer(settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": _free_port()}))
+    await mailer.send(to="a@example.com", subject="s", text="t")  # logged, not raised
+
+
+async def test_file_backend_writes_eml(tmp_path):
+    backend = FileEmailBackend(tmp_path / "mail")
+    await backend.send(build_message(sender="a@example.com", to="b@example.com",
+                                     subject="Subj", text="Body"))
+    files = list((tmp_path / "mail").glob("*.eml"))
+    assert len(files) == 1
+    msg = email.message_from_bytes(files[0].read_bytes())
+    assert msg["Subject"] == "Subj" and msg["Message-ID"] and msg["Date"]

@@ -1,0 +1,68 @@
+"""Production refusal, and the CLI a newcomer uses."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mindlinks.app import ProductionConfigError, create_app
+from mindlinks.settings import Settings
+
+
+def test_production_refuses_development_defaults(tmp_path):
+    settings = Settings(env="production", data_dir=tmp_path, _env_file=None)
+    problems = settings.production_problems()
+    assert any("SECRET_KEY" in p for p in problems)
+    assert any("JWT_PRIVATE_KEY" in p for p in problems)
+    assert any("SQLite" in p for p in problems)
+    with pytest.raises(ProductionConfigError) as err:
+        create_app(settings)
+    assert "MINDLINKS_ENCRYPTION_KEYS" in str(err.value)  # field encryption keys too
+
+
+def test_production_accepts_a_complete_configuration(tmp_path):
+    settings = Settings(
+        env="production", data_dir=tmp_path, secret_key="s" * 40,
+        jwt_private_key="-----BEGIN PRIVATE KEY-----...", public_url="https://app.example",
+        database_url="postgresql+asyncpg://u@db/mindlinks", _env_file=None,
+    )
+    assert settings.production_problems() == []
+
+
+def test_generated_keys_are_private(tmp_path):
+    from mindlinks.platform.runtime import Runtime
+
+    Runtime.build(Settings(data_dir=tmp_path, _env_file=None))
+    for name in ("jwt-private.pem", "secret.key"):
+        assert (tmp_path / "keys" / name).stat().st_mode & 0o777 == 0o600
+
+
+def _cli(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mindlinks.cli", *args], input=stdin, capture_output=True,
+        text=True, env={**os.environ, **env}, timeout=120, check=False,
+    )
+
+
+def test_cli_version_migrate_and_create_admin(tmp_path: Path):
+    env = {"MINDLINKS_DATA_DIR": str(tmp_path / "var")}
+    env.pop("MINDLINKS_DATABASE_URL", None)
+    version = _cli("--version", env=env)
+    assert version.returncode == 0 and version.stdout.startswith("mindlinks ")
+    migrate = _cli("migrate", env=env)
+    assert migrate.returncode == 0, migrate.stderr
+    assert (tmp_path / "var" / "mindlinks.db").exists()
+    admin = _cli("create-admin", "--email", "root@example.com", "--password-stdin",
+                 env=env, stdin="correct horse battery staple\n")
+    assert admin.returncode == 0, admin.stderr
+    assert "otpauth://totp/Mind-Links:root%40example.com?secret=" in admin.stdout
+    again = _cli("create-admin", "--email", "root@example.com", "--password-stdin",
+                 env=env, stdin="correct horse battery staple\n")
+    assert again.returncode == 1 and "already exists" in again.stderr
+    weak = _cli("create-admin", "--email", "weak@example.com", "--password-stdin",
+                env=env, stdin="password\n")
+    assert weak.returncode == 1
