@@ -1,0 +1,413 @@
+"""The clients domain's public API: companies, their verification, and the contractors
+linked to them (invitations: `clients.invitations`; documents: `clients.documents`).
+
+Functions take the session first, then the actor; they flush but never commit, record an
+audit line for every state change and emit events through the outbox. A client reaches only
+its own company and what hangs off it (another company's document, invitation or contractor
+is a 404); administrators review.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mindlinks.clients import repository as repo
+from mindlinks.clients.models import (
+    ClientCompany,
+    ClientContractor,
+    RegistryStatus,
+    VerificationStatus,
+)
+from mindlinks.clients.providers import (
+    BusinessRegistry,
+    RegistryUnavailable,
+    check_company,
+    jurisdiction_for,
+)
+from mindlinks.clients.schemas import (
+    ClientContractor as ClientContractorOut,
+)
+from mindlinks.clients.schemas import (
+    Company,
+    CompanyCreate,
+    CompanyUpdate,
+    LogoUploaded,
+    ReviewRequest,
+)
+from mindlinks.contractors import service as contractors
+from mindlinks.countries import service as countries
+from mindlinks.platform import audit, crypto
+from mindlinks.platform.db import utcnow
+from mindlinks.platform.errors import (
+    Conflict,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from mindlinks.platform.events import emit
+from mindlinks.platform.security import Actor, Role
+from mindlinks.platform.storage import StorageBackend, download_url, store_upload
+from mindlinks.platform.uploads import AVATAR, AsyncReadable
+
+
+class CompanyNotFound(NotFound):
+    code, title = "company_not_found", "Company not found"
+
+
+class CompanyExists(Conflict):
+    code = "company_exists"
+
+
+class CompanyNotVerified(PermissionDenied):
+    code, title = "company_not_verified", "The company is not verified"
+
+
+class ContractorNotLinked(NotFound):
+    code, title = "contractor_not_found", "Contractor not found"
+
+
+class ReasonRequired(ValidationFailed):
+    code = "reason_required"
+
+
+# Review transitions (DESIGN §4: explicit tables, anything else is 409 invalid_transition).
+_COMPANY_REVIEW = {
+    VerificationStatus.PENDING: {VerificationStatus.VERIFIED, VerificationStatus.REJECTED},
+}
+
+# Fields that identify the company: changing one sends it back to verification.
+_IDENTITY_FIELDS = ("legal_name", "country", "tax_id", "company_number")
+
+
+def _require_client(actor: Actor) -> None:
+    if actor.role != Role.CLIENT:
+        raise PermissionDenied("This action needs another role", code="forbidden_role")
+
+
+# --- companies ------------------------------------------------------------------------------
+
+
+async def own_company(session: AsyncSession, actor: Actor) -> ClientCompany:
+    """The actor's company, or 404 `company_not_found` (also for non-clients)."""
+    company = None
+    if actor.role == Role.CLIENT:
+        company = await repo.company_of_user(session, actor.user_id)
+    if company is None:
+        raise CompanyNotFound("Register your company first: POST /api/clients/companies")
+    return company
+
+
+async def company_out(
+    session: AsyncSession, storage: StorageBackend, company: ClientCompany
+) -> Company:
+    logo_url = None
+    if company.logo_key:
+        logo_url, _ = await download_url(storage, company.logo_key)
+    return Company(
+        id=company.id, user_id=company.user_id, legal_name=company.legal_name,
+        trading_name=company.trading_name, country=company.country, tax_id=company.tax_id_hint,
+        business_type=company.business_type, company_number=company.company_number,
+        address=company.address, website=company.website, logo_url=logo_url,
+        verification_status=company.verification_status,
+        verification_reason=company.verification_reason, verified_at=company.verified_at,
+        registry_status=company.registry_status,
+        registry_checked_at=company.registry_checked_at,
+        business_registry_data=company.business_registry_data,
+        created_at=company.created_at, updated_at=company.updated_at,
+    )
+
+
+async def _set_tax_id(session: AsyncSession, company: ClientCompany, tax_id: str) -> None:
+    value = " ".join(tax_id.split())
+    # The company is the encryption subject: erasing it shreds its tax id.
+    await crypto.seal(session, company, "tax_id_enc", value, subject_id=company.id)
+    company.tax_id_hint = crypto.mask(value) or "****"
+
+
+async def _check_registry(
+    session: AsyncSession, registry: BusinessRegistry, company: ClientCompany
+) -> None:
+    """Look the company up and verify it on a match; otherwise it waits for an admin."""
+    now = utcnow()
+    jurisdiction = jurisdiction_for(company.country, (company.address or {}).get("state"))
+    try:
+        result = await check_company(
+            registry, legal_name=company.legal_name, jurisdiction=jurisdiction,
+            company_number=company.company_number,
+        )
+    except RegistryUnavailable:
+        company.registry_status = RegistryStatus.UNAVAILABLE
+        company.registry_checked_at = now
+        await audit.record(session, None, "client.company.registry_unavailable",
+                           "client_company", company.id, {"registry": registry.name})
+        return
+    company.registry_status = result.status
+    company.registry_checked_at = now
+    company.business_registry_data = result.company.as_data() if result.company else None
+    await audit.record(session, None, "client.company.registry_checked", "client_company",
+                       company.id, {"registry": registry.name, "result": result.status})
+    if result.status == RegistryStatus.MATCHED:
+        company.verification_status = VerificationStatus.VERIFIED
+        company.verification_reason = None
+        company.verified_at = now
+        await session.flush()
+        await emit(session, "client.company.verified",
+                   {"clientId": company.id, "userId": company.user_id, "by": "registry"})
+
+
+async def register_company(
+    session: AsyncSession, actor: Actor, registry: BusinessRegistry, data: CompanyCreate
+) -> ClientCompany:
+    """Create the client user's company (one per user; a second is 409 `company_exists`).
+
+    The country must be one the platform serves (422 otherwise). The tax id is stored only
+    encrypted. The business registry is asked at once: a match in the company's jurisdiction
+    verifies the company and fills `businessRegistryData`; anything else leaves it `pending`
+    for an administrator's review.
+    """
+    _require_client(actor)
+    if await repo.company_of_user(session, actor.user_id) is not None:
+        raise CompanyExists("This account already has a company")
+    await countries.require_active(session, data.country)
+    company = ClientCompany(
+        id=uuid.uuid4(), user_id=actor.user_id, legal_name=data.legal_name.strip(),
+        trading_name=data.trading_name, country=data.country,
+        business_type=data.business_type, company_number=data.company_number,
+        address=data.address.model_dump(by_alias=True), website=data.website,
+        verification_status=VerificationStatus.PENDING,
+    )
+    await _set_tax_id(session, company, data.tax_id)
+    session.add(company)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent registration by the same user won
+        raise CompanyExists("This account already has a company") from exc
+    await audit.record(session, actor, "client.company.registered", "client_company",
+                       company.id, {"country": company.country})
+    await emit(session, "client.company.registered",
+               {"clientId": company.id, "userId": actor.user_id, "country": company.country})
+    await _check_registry(session, registry, company)
+    return company
+
+
+async def update_company(
+    session: AsyncSession, actor: Actor, registry: BusinessRegistry, data: CompanyUpdate
+) -> ClientCompany:
+    """Change the actor's company. A change to its legal name, country, tax id or company
+    number sends it back to `pending` and asks the registry again (a verified company that
+    renames itself is a different company until checked)."""
+    company = await own_company(session, actor)
+    changes = data.model_dump(exclude_unset=True)
+    for key in ("legal_name", "country", "business_type"):
+        if key in changes and changes[key] is None:
+            raise ValidationFailed(f"{key} cannot be empty", code="validation_error")
+    if changes.get("country"):
+        await countries.require_active(session, changes["country"])
+    identity_changed = False
+    if changes.get("tax_id") is not None:
+        current = await crypto.unseal(session, company, "tax_id_enc")
+        if current != " ".join(changes["tax_id"].split()):
+            await _set_tax_id(session, company, changes["tax_id"])
+            identity_changed = True
+    for key, value in changes.items():
+        if key == "tax_id":
+            continue
+        if key == "address":
+            value = data.address.model_dump(by_alias=True) if data.address else None
+            if value is None:
+                raise ValidationFailed("address cannot be empty", code="validation_error")
+        if key in _IDENTITY_FIELDS and getattr(company, key) != value:
+            identity_changed = True
+        setattr(company, key, value)
+    fields = sorted(changes)
+    if identity_changed:
+        company.verification_status = VerificationStatus.PENDING
+        company.verification_reason = None
+        company.verified_at = None
+        company.registry_status = None
+        company.business_registry_data = None
+    await session.flush()
+    await audit.record(session, actor, "client.company.updated", "client_company", company.id,
+                       {"fields": fields, "reverification": identity_changed})
+    await emit(session, "client.company.updated",
+               {"clientId": company.id, "fields": fields})
+    if identity_changed:
+        await _check_registry(session, registry, company)
+    return company
+
+
+async def set_logo(
+    session: AsyncSession, actor: Actor, storage: StorageBackend, source: AsyncReadable,
+    filename: str | None,
+) -> LogoUploaded:
+    """Store the company's logo (re-encoded 512 px image; no original bytes are kept)."""
+    company = await own_company(session, actor)
+    stored = await store_upload(storage, source, purpose=AVATAR,
+                                key_prefix=("clients", company.id, "logo"), filename=filename)
+    previous = company.logo_key
+    company.logo_key = stored.key
+    await session.flush()
+    await audit.record(session, actor, "client.company.logo_changed", "client_company",
+                       company.id, {"sha256": stored.sha256})
+    if previous:
+        await storage.delete(previous)
+    url, expires_at = await download_url(storage, stored.key)
+    return LogoUploaded(logo_url=url, expires_at=expires_at)
+
+
+async def logo_url(storage: StorageBackend, company: ClientCompany) -> str | None:
+    if not company.logo_key:
+        return None
+    url, _ = await download_url(storage, company.logo_key)
+    return url
+
+
+async def review_company(
+    session: AsyncSession, actor: Actor, company_id: uuid.UUID, data: ReviewRequest
+) -> ClientCompany:
+    """An administrator verifies or rejects a pending company (a rejection needs a reason).
+    A company that is not pending answers 409 `invalid_transition`."""
+    if not actor.is_admin:
+        raise PermissionDenied("Administrators only", code="forbidden_role")
+    company = await repo.company_by_id(session, company_id)
+    if company is None:
+        raise CompanyNotFound()
+    target = (VerificationStatus.VERIFIED if data.decision == "approve"
+              else VerificationStatus.REJECTED)
+    if target not in _COMPANY_REVIEW.get(VerificationStatus(company.verification_status), set()):
+        raise InvalidTransition(
+            f"A {company.verification_status} company cannot be {target}"
+        )
+    if target == VerificationStatus.REJECTED and not (data.reason or "").strip():
+        raise ReasonRequired("A rejection needs a reason")
+    now = utcnow()
+    company.verification_status = target
+    company.verification_reason = (data.reason or "").strip() or None
+    company.reviewed_by = actor.user_id
+    company.reviewed_at = now
+    company.verified_at = now if target == VerificationStatus.VERIFIED else None
+    await session.flush()
+    await audit.record(session, actor, f"client.company.{target}", "client_company",
+                       company.id, {"decision": data.decision})
+    await emit(session, f"client.company.{target}",
+               {"clientId": company.id, "userId": company.user_id, "by": "admin"})
+    return company
+
+
+async def admin_company(
+    session: AsyncSession, actor: Actor, company_id: uuid.UUID
+) -> ClientCompany:
+    company = await repo.readable_company(session, actor, company_id)
+    if company is None:
+        raise CompanyNotFound()
+    return company
+
+
+async def admin_companies(
+    session: AsyncSession, actor: Actor, *, status: str | None, offset: int, limit: int
+) -> tuple[list[ClientCompany], int]:
+    if not actor.is_admin:
+        raise PermissionDenied("Administrators only", code="forbidden_role")
+    return await repo.company_page(session, actor, status=status, offset=offset, limit=limit)
+
+
+# --- contractors of a client ----------------------------------------------------------------
+
+
+async def link_contractor(
+    session: AsyncSession, company: ClientCompany, *, contractor_id: uuid.UUID,
+    contractor_user_id: uuid.UUID, invitation_id: uuid.UUID | None,
+) -> ClientContractor:
+    """Record that the contractor works with the company (idempotent)."""
+    existing = await repo.link(session, company.id, contractor_id)
+    if existing is not None:
+        return existing
+    link = ClientContractor(
+        id=uuid.uuid4(), client_id=company.id, contractor_id=contractor_id,
+        contractor_user_id=contractor_user_id, invitation_id=invitation_id,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(link)
+    except IntegrityError:
+        # Two invitations of one company accepted at once by the same contractor.
+        existing = await repo.link(session, company.id, contractor_id)
+        if existing is None:
+            raise
+        return existing
+    await audit.record(session, contractor_user_id, "client.contractor.linked",
+                       "client_contractor", link.id,
+                       {"clientId": str(company.id), "contractorId": str(contractor_id)})
+    await emit(session, "client.contractor.linked",
+               {"clientId": company.id, "contractorId": contractor_id,
+                "invitationId": invitation_id})
+    return link
+
+
+def _contractor_view(link: ClientContractor, summary: Any) -> ClientContractorOut:
+    return ClientContractorOut(
+        id=link.contractor_id, name=summary.name if summary else None,
+        country=summary.country if summary else None,
+        kyc_status=summary.kyc_status if summary else None,
+        onboarding_status=summary.onboarding_status if summary else None,
+        linked_at=link.created_at,
+    )
+
+
+async def own_contractors(
+    session: AsyncSession, actor: Actor, *, offset: int, limit: int
+) -> tuple[list[ClientContractorOut], int]:
+    """The actor's contractors with only the client-visible fields (read through
+    `contractors.service`: name, country, kycStatus, onboardingStatus)."""
+    await own_company(session, actor)
+    links, total = await repo.link_page(session, actor, offset=offset, limit=limit)
+    summaries = {
+        s.id: s for s in await contractors.contractor_summaries(
+            session, [link.contractor_id for link in links]
+        )
+    }
+    return [_contractor_view(link, summaries.get(link.contractor_id)) for link in links], total
+
+
+async def own_contractor(
+    session: AsyncSession, actor: Actor, contractor_id: uuid.UUID
+) -> ClientContractorOut:
+    """One of the actor's contractors; a contractor not linked to the actor's company is 404."""
+    await own_company(session, actor)
+    link = await repo.readable_link(session, actor, contractor_id)
+    if link is None:
+        raise ContractorNotLinked()
+    summaries = await contractors.contractor_summaries(session, [contractor_id])
+    return _contractor_view(link, summaries[0] if summaries else None)
+
+
+async def is_linked(
+    session: AsyncSession, client_id: uuid.UUID, contractor_id: uuid.UUID
+) -> bool:
+    """For other domains (contracts): does the contractor work with this client company?"""
+    return await repo.link(session, client_id, contractor_id) is not None
+
+
+async def client_ids_of_contractor(
+    session: AsyncSession, contractor_id: uuid.UUID
+) -> Sequence[uuid.UUID]:
+    return await repo.client_ids_of_contractor(session, contractor_id)
+
+
+async def get_company(session: AsyncSession, company_id: uuid.UUID) -> ClientCompany | None:
+    """For other domains: the company row by id (no tenant check: the caller has one)."""
+    return await repo.company_by_id(session, company_id)
+
+
+async def claims(session: AsyncSession, user: Any) -> dict[str, Any]:
+    """Claims provider: `clientId` for a client user once the company exists."""
+    if user.role != Role.CLIENT:
+        return {}
+    company = await repo.company_of_user(session, user.id)
+    return {"clientId": str(company.id)} if company else {}

@@ -1,0 +1,156 @@
+"""Fixtures of the clients tests: client users with (verified or pending) companies, admins,
+invitation links read from the mail the app really wrote, and the launch countries."""
+
+from __future__ import annotations
+
+import re
+from email import policy
+from email.parser import BytesParser
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from tests.factories import admin_tokens, bearer, register
+
+# A company the sandbox registry knows (gb / 00000001): registering it verifies it at once.
+VERIFIED_COMPANY = {
+    "legalName": "Acme Widgets Ltd",
+    "tradingName": "Acme",
+    "country": "GB",
+    "taxId": "GB123456789",
+    "businessType": "llc",
+    "companyNumber": "00000001",
+    "address": {"line1": "1 Example Street", "city": "London", "postalCode": "EC1A 1AA",
+                "country": "GB"},
+}
+
+# A company no registry knows: it waits for an administrator.
+UNKNOWN_COMPANY = {
+    "legalName": "Nobody Knows Us Ltd",
+    "country": "GB",
+    "taxId": "GB987654321",
+    "businessType": "llc",
+    "address": {"line1": "2 Side Road", "city": "Leeds", "postalCode": "LS1 1AA",
+                "country": "GB"},
+}
+
+MINIMAL_PDF = (
+    b"%PDF-1.4\n"
+    b"1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n"
+    b"%%EOF\n"
+)
+
+
+class Account:
+    """A signed-in user made through the API."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.email: str = data["user"]["email"] if "user" in data else data.get("email", "")
+        self.user_id: str = data["user"]["id"] if "user" in data else ""
+        self.token: str = data["accessToken"]
+        self.headers = bearer(self.token)
+
+
+@pytest.fixture(autouse=True)
+async def launch_countries(app: Any) -> None:
+    """The countries migration seeds the launch countries; the PostgreSQL fixture empties every
+    table between tests, so put back the few these tests use when they are gone."""
+    from mindlinks.countries.models import CountryRule
+
+    async with app.state.db.session() as session:
+        if await session.scalar(select(func.count()).select_from(CountryRule)):
+            return
+        for code, name, currency in (("GB", "United Kingdom", "GBP"),
+                                     ("US", "United States", "USD"),
+                                     ("FR", "France", "EUR"), ("DE", "Germany", "EUR")):
+            session.add(CountryRule(country_code=code, country_name=name, currency=currency,
+                                    is_active=True))
+
+
+@pytest.fixture
+def make_client(client: httpx.AsyncClient) -> Any:
+    async def _make(company: dict[str, Any] | None = None, *, name: str = "Grace Hopper"
+                    ) -> tuple[Account, dict[str, Any] | None]:
+        account = Account(await register(client, "client", name=name))
+        created = None
+        if company is not None:
+            response = await client.post("/api/clients/companies", json=company,
+                                         headers=account.headers)
+            assert response.status_code == 201, response.text
+            created = response.json()
+        return account, created
+
+    return _make
+
+
+@pytest.fixture
+async def verified_client(make_client: Any) -> tuple[Account, dict[str, Any]]:
+    account, company = await make_client(VERIFIED_COMPANY)
+    assert company["verificationStatus"] == "verified"
+    return account, company  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def pending_client(make_client: Any) -> tuple[Account, dict[str, Any]]:
+    account, company = await make_client(UNKNOWN_COMPANY)
+    assert company["verificationStatus"] == "pending"
+    return account, company  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def admin(app: Any, client: httpx.AsyncClient) -> dict[str, Any]:
+    tokens = await admin_tokens(app, client)
+    return {**tokens, "headers": bearer(tokens["accessToken"])}
+
+
+@pytest.fixture
+async def contractor(client: httpx.AsyncClient) -> Account:
+    return Account(await register(client, "contractor", name="Ada Lovelace"))
+
+
+def _messages(app: Any) -> list[Any]:
+    directory = app.state.settings.mail_dir
+    if not directory.exists():
+        return []
+    parser = BytesParser(policy=policy.default)
+    files = sorted(directory.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
+    return [parser.parsebytes(p.read_bytes()) for p in files]
+
+
+@pytest.fixture
+def invitation_links(app: Any) -> Any:
+    """`await invitation_links(email)`: the invitation tokens mailed to `email`, oldest first."""
+
+    async def _links(email: str) -> list[str]:
+        await app.state.runtime.mailer.drain()
+        base = re.escape(app.state.settings.resolved_public_url)
+        tokens = []
+        for message in _messages(app):
+            if str(message["To"]).lower() != email.lower():
+                continue
+            body = message.get_body(preferencelist=("plain",)).get_content()
+            tokens += re.findall(base + r"/invitations/([A-Za-z0-9_-]+)", body)
+        return tokens
+
+    return _links
+
+
+@pytest.fixture
+def invite(client: httpx.AsyncClient, invitation_links: Any) -> Any:
+    """`await invite(account, email)` -> (invitation JSON, token from the mail)."""
+
+    async def _invite(account: Account, email: str, **extra: Any) -> tuple[dict[str, Any], str]:
+        response = await client.post("/api/clients/me/invitations",
+                                     json={"email": email, **extra}, headers=account.headers)
+        assert response.status_code == 201, response.text
+        links = await invitation_links(email)
+        assert links, "no invitation mail was written"
+        return response.json(), links[-1]
+
+    return _invite
