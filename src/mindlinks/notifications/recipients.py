@@ -1,0 +1,64 @@
+"""Who a notification goes to and how to reach them, read downward through other domains'
+public services: auth (email, name) and the contractor profile (phone, timezone)."""
+
+from __future__ import annotations
+
+import importlib
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mindlinks.auth import service as auth_service
+
+
+@dataclass(frozen=True)
+class Recipient:
+    user_id: uuid.UUID
+    email: str
+    name: str | None
+    role: str
+    phone: str | None
+    locale: str | None
+    timezone: str | None
+
+
+def as_uuid(value: Any) -> uuid.UUID | None:
+    if value is None or value == "":
+        return None
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+async def _profile_details(session: AsyncSession, user_id: uuid.UUID) -> dict[str, Any]:
+    """Phone and timezone of the user's contractor profile (through
+    `contractors.service.profile_by_user`); empty for other users, or when the contractors
+    domain is not installed."""
+    try:
+        contractors = importlib.import_module("mindlinks.contractors.service")
+    except ImportError:
+        return {}
+    lookup = getattr(contractors, "profile_by_user", None)
+    if lookup is None:
+        return {}
+    profile = await lookup(session, user_id)
+    if profile is None:
+        return {}
+    return {k: getattr(profile, k, None) for k in ("phone", "timezone", "locale")}
+
+
+async def resolve(session: AsyncSession, user_id: uuid.UUID | None) -> Recipient | None:
+    """The recipient behind `user_id`, or None when it is unknown or not an active account."""
+    if user_id is None:
+        return None
+    contact = await auth_service.get_user_contact(session, user_id)
+    if contact is None or not contact.active:
+        return None
+    extra = await _profile_details(session, user_id)
+    return Recipient(
+        user_id=contact.user_id, email=contact.email, name=contact.name, role=contact.role,
+        phone=extra.get("phone"), locale=extra.get("locale"), timezone=extra.get("timezone"),
+    )

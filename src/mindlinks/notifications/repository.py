@@ -1,0 +1,125 @@
+"""Every query of the notifications domain. Tenant scoping: a user reads and changes only
+their own notifications (`readable`) - another user's id simply is not found."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mindlinks.notifications.models import (
+    Notification,
+    NotificationDelivery,
+    NotificationPreference,
+    NotificationTemplate,
+)
+from mindlinks.platform.db import utcnow
+from mindlinks.platform.security import Actor
+
+
+def readable(actor: Actor) -> Select[Notification]:
+    return select(Notification).where(Notification.user_id == actor.user_id)
+
+
+async def inbox(
+    session: AsyncSession, actor: Actor, *, read: bool | None, offset: int, limit: int
+) -> tuple[list[Notification], int]:
+    stmt = readable(actor)
+    if read is not None:
+        stmt = stmt.where(Notification.read == read)
+    total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = (await session.scalars(
+        stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
+        .offset(offset).limit(limit)
+    )).all()
+    return list(rows), total
+
+
+async def unread_count(session: AsyncSession, user_id: uuid.UUID) -> int:
+    return await session.scalar(
+        select(func.count()).select_from(Notification)
+        .where(Notification.user_id == user_id, Notification.read.is_(False))
+    ) or 0
+
+
+async def own_notification(
+    session: AsyncSession, actor: Actor, notification_id: uuid.UUID
+) -> Notification | None:
+    return await session.scalar(readable(actor).where(Notification.id == notification_id))
+
+
+async def mark_all_read(session: AsyncSession, actor: Actor) -> int:
+    now = utcnow()
+    result = await session.execute(
+        update(Notification)
+        .where(Notification.user_id == actor.user_id, Notification.read.is_(False))
+        .values(read=True, read_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def by_event(
+    session: AsyncSession, event_id: uuid.UUID, user_id: uuid.UUID
+) -> Notification | None:
+    return await session.scalar(select(Notification).where(
+        Notification.event_id == event_id, Notification.user_id == user_id))
+
+
+async def delivery_exists(session: AsyncSession, dedupe_key: str) -> bool:
+    return await session.scalar(
+        select(NotificationDelivery.id).where(NotificationDelivery.dedupe_key == dedupe_key)
+    ) is not None
+
+
+async def preferences(session: AsyncSession, user_id: uuid.UUID) -> NotificationPreference | None:
+    return await session.scalar(
+        select(NotificationPreference).where(NotificationPreference.user_id == user_id))
+
+
+async def digest_subscribers(
+    session: AsyncSession, frequency: str
+) -> list[NotificationPreference]:
+    return list((await session.scalars(
+        select(NotificationPreference).where(
+            NotificationPreference.digest_frequency == frequency,
+            NotificationPreference.email_enabled.is_(True),
+        )
+    )).all())
+
+
+async def notifications_between(
+    session: AsyncSession, user_id: uuid.UUID, start: datetime, end: datetime
+) -> list[Notification]:
+    return list((await session.scalars(
+        select(Notification).where(
+            Notification.user_id == user_id, Notification.created_at >= start,
+            Notification.created_at < end, Notification.type != "digest",
+        ).order_by(Notification.created_at)
+    )).all())
+
+
+async def templates(session: AsyncSession, channel: str | None) -> list[NotificationTemplate]:
+    stmt = select(NotificationTemplate).order_by(NotificationTemplate.name,
+                                                 NotificationTemplate.type)
+    if channel:
+        stmt = stmt.where(NotificationTemplate.type == channel)
+    return list((await session.scalars(stmt)).all())
+
+
+async def deliveries(
+    session: AsyncSession, filters: dict[str, Any], offset: int, limit: int
+) -> tuple[list[NotificationDelivery], int]:
+    stmt = select(NotificationDelivery)
+    for name, value in filters.items():
+        if value is not None:
+            stmt = stmt.where(getattr(NotificationDelivery, name) == value)
+    total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = (await session.scalars(
+        stmt.order_by(NotificationDelivery.created_at.desc(), NotificationDelivery.id.desc())
+        .offset(offset).limit(limit)
+    )).all()
+    return list(rows), total

@@ -1,0 +1,134 @@
+"""Request and response shapes (seed 000 Notification Service, seed 001/002 tables)."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from mindlinks.platform.api import CamelModel, PageParams, ResponseModel
+
+ChannelName = Literal["email", "sms", "in_app"]
+Frequency = Literal["immediate", "daily", "weekly"]
+
+
+class NotificationOut(ResponseModel):
+    id: uuid.UUID
+    type: str
+    title: str
+    message: str
+    read: bool
+    data: dict[str, Any]
+    action_url: str | None = None
+    created_at: datetime
+
+
+class InboxMeta(ResponseModel):
+    total: int
+    unread: int
+    page: int
+    limit: int
+    total_pages: int
+
+
+class NotificationPage(ResponseModel):
+    data: list[NotificationOut]
+    meta: InboxMeta
+
+    @classmethod
+    def build(cls, rows: list[Any], total: int, unread: int, params: PageParams
+              ) -> NotificationPage:
+        return cls(
+            data=[NotificationOut.model_validate(r) for r in rows],
+            meta=InboxMeta(total=total, unread=unread, page=params.page, limit=params.limit,
+                           total_pages=math.ceil(total / params.limit) if total else 0),
+        )
+
+
+class MarkedRead(ResponseModel):
+    id: uuid.UUID
+    read: bool
+
+
+class AllMarkedRead(ResponseModel):
+    message: str
+    count: int
+
+
+class Preferences(ResponseModel):
+    email_enabled: bool
+    sms_enabled: bool
+    push_enabled: bool
+    in_app_enabled: bool
+    digest_frequency: Frequency
+    opt_outs: dict[str, list[ChannelName]]
+    security_types: list[str] = Field(
+        description="Notification types that are always sent in-app and by email.")
+
+
+class PreferencesUpdate(CamelModel):
+    email_enabled: bool | None = None
+    sms_enabled: bool | None = None
+    push_enabled: bool | None = None
+    in_app_enabled: bool | None = None
+    digest_frequency: Frequency | None = None
+    opt_outs: dict[str, list[ChannelName]] | None = None
+
+
+class TemplateOut(ResponseModel):
+    id: uuid.UUID
+    name: str
+    type: str
+    subject: str | None
+    body: str
+    text_body: str | None
+    variables: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TemplateUpdate(CamelModel):
+    subject: str | None = Field(default=None, max_length=300)
+    body: str = Field(min_length=1, max_length=100_000)
+    text_body: str | None = Field(default=None, max_length=100_000)
+
+
+class TemplatePreviewRequest(CamelModel):
+    subject: str | None = Field(default=None, max_length=300)
+    body: str | None = Field(default=None, max_length=100_000)
+    text_body: str | None = Field(default=None, max_length=100_000)
+    variables: dict[str, Any] = Field(default_factory=dict)
+    locale: str | None = Field(default=None, max_length=20)
+    timezone: str | None = Field(default=None, max_length=64)
+
+
+class TemplatePreview(ResponseModel):
+    subject: str | None
+    body: str
+    text_body: str | None
+
+
+class DeliveryOut(ResponseModel):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    notification_id: uuid.UUID | None
+    event_id: uuid.UUID | None
+    type: str
+    channel: str
+    recipient: str
+    subject: str | None
+    status: str
+    attempts: int
+    last_error: str | None
+    provider_message_id: str | None
+    next_attempt_at: datetime
+    sent_at: datetime | None
+    created_at: datetime
+
+
+class UnsubscribeResult(ResponseModel):
+    message: str
+    type: str

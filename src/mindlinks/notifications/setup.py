@@ -1,0 +1,44 @@
+"""Start-up wiring: the `Notifier` (channels, live hub) on `app.state` and on every session of
+the app's database (subscribers find it there), default templates seeded, the Redis relay
+started and stopped with the app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from mindlinks.notifications import templates
+from mindlinks.notifications.channels import build_channels
+from mindlinks.notifications.delivery import SESSION_KEY, Notifier
+from mindlinks.notifications.live import LiveHub
+
+
+def install(app: FastAPI) -> None:
+    settings = app.state.settings
+    db = app.state.db
+    notifier = Notifier(
+        settings, db, build_channels(settings),
+        LiveHub(settings.redis_url, settings.notifications_redis_prefix),
+        app.state.runtime.secret,
+    )
+    app.state.notifier = notifier
+    db.sessionmaker.configure(info={SESSION_KEY: notifier})
+
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: Any) -> AsyncIterator[Any]:
+        async with inner(application) as state:
+            await templates.seed_defaults(db)
+            await notifier.hub.start()
+            try:
+                yield state
+            finally:
+                notifier.close()
+                await notifier.drain()
+                await notifier.hub.stop()
+
+    app.router.lifespan_context = lifespan
