@@ -58,13 +58,22 @@ class ProductionConfigError(RuntimeError):
     pass
 
 
+def _production_problems(settings: Settings) -> list[str]:
+    """Everything that makes this configuration unfit for production: the platform's checks,
+    then each domain's (`setup.production_problems(settings)`, e.g. a sandbox provider)."""
+    problems = settings.production_problems() + crypto_keys.production_problems(settings)
+    for package in DOMAINS:
+        setup = _optional_module(package, "setup")
+        if check := getattr(setup, "production_problems", None):
+            problems += check(settings)
+    return problems
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     if problems := storage.configuration_problems(settings):
         raise ProductionConfigError("invalid storage configuration: " + "; ".join(problems))
-    if settings.env == "production" and (
-        problems := settings.production_problems() + crypto_keys.production_problems(settings)
-    ):
+    if settings.env == "production" and (problems := _production_problems(settings)):
         raise ProductionConfigError("refusing to start in production: " + "; ".join(problems))
     configure_logging(
         json=settings.log_json if settings.log_json is not None else settings.env == "production",

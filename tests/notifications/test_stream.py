@@ -124,3 +124,18 @@ async def test_a_process_without_streams_publishes_through_redis(redis_url):
     finally:
         await worker.stop()
         await server.stop()
+
+
+async def test_redis_down_at_start_falls_back_to_this_process():
+    from mindlinks.notifications.live import LiveHub
+
+    hub = LiveHub("redis://127.0.0.1:1/0", f"mindlinks-test:{uuid.uuid4().hex}")
+    user_id = uuid.uuid4()
+    await hub.start()  # must not raise: the app keeps serving without Redis
+    try:
+        async with hub.listen(user_id) as queue:
+            await hub.publish(user_id, {"type": "unread", "unread": 3})
+            async with asyncio.timeout(5):
+                assert await queue.get() == {"type": "unread", "unread": 3}
+    finally:
+        await hub.stop()

@@ -132,7 +132,14 @@ async def test_hsts_in_production(settings, monkeypatch):
 
     from mindlinks.app import create_app
 
-    prod = settings.model_copy(update={"env": "production"})
+    from mindlinks.platform.crypto_keys import generate_master_key
+
+    # A production configuration but for the settings' own checks (secret, SQLite, …),
+    # which are waived so the test can run on its test database.
+    prod = settings.model_copy(update={
+        "env": "production", "encryption_keys": [generate_master_key()],
+        "business_registry": "opencorporates", "opencorporates_api_token": "token",
+    })
     monkeypatch.setattr(type(prod), "production_problems", lambda self: [])
     application = create_app(prod)
     async with application.router.lifespan_context(application):

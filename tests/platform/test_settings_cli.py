@@ -22,6 +22,7 @@ def test_production_refuses_development_defaults(tmp_path):
     with pytest.raises(ProductionConfigError) as err:
         create_app(settings)
     assert "MINDLINKS_ENCRYPTION_KEYS" in str(err.value)  # field encryption keys too
+    assert "MINDLINKS_BUSINESS_REGISTRY" in str(err.value)  # and each domain's sandbox providers
 
 
 def test_production_accepts_a_complete_configuration(tmp_path):

@@ -7,14 +7,11 @@ from fastapi import FastAPI
 
 from mindlinks.auth.sessions import register_claims_provider
 from mindlinks.clients import providers, service
-from mindlinks.platform import crypto
+
+
+# create_app refuses to start in production while this lists anything.
+production_problems = providers.production_problems
 
 
 def install(app: FastAPI) -> None:
-    settings = app.state.settings
-    if settings.env == "production" and (problems := providers.production_problems(settings)):
-        raise RuntimeError("refusing to start in production: " + "; ".join(problems))
-    # Company tax ids are sealed with platform/crypto: make sure this app's master keys are
-    # loaded (idempotent; the app factory does not do it itself yet).
-    crypto.configure(settings)
     register_claims_provider(service.claims)

@@ -1,6 +1,5 @@
 """Start-up wiring: the registration hook (profile in the registration transaction), the
-claims provider (`contractorId`, `kycStatus` in tokens), field encryption keys and the
-sandbox micro-deposit sender."""
+claims provider (`contractorId`, `kycStatus` in tokens) and the sandbox micro-deposit sender."""
 
 from __future__ import annotations
 
@@ -12,14 +11,11 @@ from mindlinks.auth import sessions as auth_sessions
 from mindlinks.auth.models import User
 from mindlinks.contractors import service
 from mindlinks.contractors.providers import SandboxMicroDepositSender
-from mindlinks.platform import crypto
 
 
 def install(app: FastAPI) -> None:
     auth_service.register_registration_hook(_create_profile)
     auth_sessions.register_claims_provider(service.claims)
-    # Bank and tax numbers are sealed with platform/crypto: make sure its keys are loaded.
-    crypto.configure(app.state.settings)
     # The sandbox moves no money: production gets no sender until the payments domain
     # registers a real one, and adding a bank account answers 503 meanwhile.
     if getattr(app.state, "micro_deposit_sender", None) is None:

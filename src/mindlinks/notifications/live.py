@@ -20,6 +20,7 @@ import structlog
 log = structlog.get_logger("mindlinks.notifications.live")
 
 QUEUE_SIZE = 100
+RETRY_SECONDS = 2.0  # between attempts to (re)subscribe when Redis is unreachable
 
 
 class LiveHub:
@@ -35,12 +36,23 @@ class LiveHub:
         return f"{self.prefix}:user:{user_id}"
 
     async def start(self) -> None:
-        """Connect to Redis and wait until the subscription is confirmed (no-op without)."""
+        """Connect to Redis and wait until the subscription is confirmed (no-op without).
+
+        Redis being down does not stop the app: the relay keeps retrying in the background,
+        and meanwhile messages fan out in this process only (readiness reports Redis down)."""
         if not self.redis_url:
             return
         from redis import asyncio as aioredis
 
         self._redis = aioredis.from_url(self.redis_url)
+        try:
+            await self._subscribe()
+        except Exception:
+            log.warning("live_redis_unavailable", exc_info=True)
+            await self._drop_subscription()
+        self._task = asyncio.create_task(self._relay())
+
+    async def _subscribe(self) -> None:
         self._pubsub = self._redis.pubsub()
         await self._pubsub.psubscribe(f"{self.prefix}:user:*")
         # The confirmation: after it, every publish reaches us.
@@ -49,7 +61,12 @@ class LiveHub:
                 msg = await self._pubsub.get_message(timeout=1.0)
                 if msg and msg.get("type") == "psubscribe":
                     break
-        self._task = asyncio.create_task(self._relay())
+
+    async def _drop_subscription(self) -> None:
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self._pubsub.aclose()
+        self._pubsub = None
 
     async def stop(self) -> None:
         if self._task:
@@ -68,12 +85,16 @@ class LiveHub:
     async def _relay(self) -> None:
         while True:
             try:
+                if self._pubsub is None:
+                    await self._subscribe()
+                    log.info("live_redis_subscribed")
                 msg = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("live_redis_error")
-                await asyncio.sleep(1.0)
+                log.warning("live_redis_error", exc_info=True)
+                await self._drop_subscription()
+                await asyncio.sleep(RETRY_SECONDS)
                 continue
             if not msg or msg.get("type") != "pmessage":
                 continue

@@ -8,12 +8,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import structlog
 from fastapi import FastAPI
 
 from mindlinks.notifications import templates
 from mindlinks.notifications.channels import build_channels
 from mindlinks.notifications.delivery import SESSION_KEY, Notifier
 from mindlinks.notifications.live import LiveHub
+
+log = structlog.get_logger("mindlinks.notifications")
 
 
 def install(app: FastAPI) -> None:
@@ -32,7 +35,13 @@ def install(app: FastAPI) -> None:
     @asynccontextmanager
     async def lifespan(application: Any) -> AsyncIterator[Any]:
         async with inner(application) as state:
-            await templates.seed_defaults(db)
+            try:
+                await templates.seed_defaults(db)
+            except Exception:
+                # A database that is down at start-up must not keep the app from serving
+                # /health/ready (which reports it); `templates.load` falls back to the
+                # defaults, and the next start seeds them.
+                log.warning("notification_templates_not_seeded", exc_info=True)
             await notifier.hub.start()
             try:
                 yield state
