@@ -131,7 +131,6 @@ async def test_hsts_in_production(settings, monkeypatch):
     import httpx
 
     from mindlinks.app import create_app
-
     from mindlinks.platform.crypto_keys import generate_master_key
 
     # A production configuration but for the settings' own checks (secret, SQLite, …),

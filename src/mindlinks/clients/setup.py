@@ -8,7 +8,6 @@ from fastapi import FastAPI
 from mindlinks.auth.sessions import register_claims_provider
 from mindlinks.clients import providers, service
 
-
 # create_app refuses to start in production while this lists anything.
 production_problems = providers.production_problems
 
