@@ -1,0 +1,1 @@
+"""Identity verification (KYC): sessions, documents, provider webhooks, admin review."""
