@@ -110,6 +110,19 @@ class Settings(BaseSettings):
     notifications_redis_prefix: str = "mindlinks:notifications"
     notifications_sse_heartbeat_seconds: float = 15.0
 
+    # Contracts (contracts/): the certificate that PAdES-signs fully signed contract PDFs, as a
+    # PKCS#12 file or PEM key + certificate (+ chain). Unset: a self-signed CA and signing key
+    # are generated under data_dir/keys (development only; refused in production). Trust roots
+    # for `GET /api/contracts/{id}/verify`: these PEM files, else the chain's last certificate.
+    contract_signing_pkcs12_path: Path | None = None
+    contract_signing_pkcs12_password: str | None = None
+    contract_signing_key_path: Path | None = None
+    contract_signing_key_password: str | None = None
+    contract_signing_cert_path: Path | None = None
+    contract_signing_chain_paths: list[Path] = Field(default_factory=list)
+    contract_signing_trust_roots: list[Path] = Field(default_factory=list)
+    contract_signature_max_bytes: int = 256 * 1024
+
     @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:
