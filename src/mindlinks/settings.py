@@ -91,6 +91,17 @@ class Settings(BaseSettings):
     invitation_ttl_seconds: int = 7 * 24 * 3600
     invitations_per_client_per_hour: int = 20
 
+    # Identity verification (kyc/): the sandbox provider (default: a page served by this app,
+    # signed webhooks) or Veriff (API key = X-AUTH-CLIENT, shared secret = HMAC key).
+    kyc_provider: Literal["sandbox", "veriff"] = "sandbox"
+    kyc_sandbox_secret: str | None = None  # empty: derived from the secret key
+    veriff_api_key: str | None = None
+    veriff_shared_secret: str | None = None
+    veriff_base_url: str = "https://stationapi.veriff.com"
+    kyc_http_timeout_seconds: float = 10.0
+    kyc_session_expiry_days: int = 7
+    kyc_retention_days: int = 90
+
     # Notifications (notifications/): email via the platform backends (files, SMTP) or
     # SendGrid's v3 HTTP API; SMS to a dev file or Twilio; live updates fanned out through
     # Redis pub/sub when `redis_url` is set.
