@@ -51,6 +51,7 @@ __all__ = [
     "profile_by_user",
     "record_document",
     "set_kyc_status",
+    "user_id_of",
 ]
 
 payout_account = banking.payout_account
@@ -261,6 +262,15 @@ async def get_summary(session: AsyncSession, contractor_id: uuid.UUID) -> Contra
     if profile is None:
         raise ContractorNotFound("No such contractor")
     return await _summary(session, profile)
+
+
+async def user_id_of(session: AsyncSession, contractor_id: uuid.UUID) -> uuid.UUID:
+    """For other domains (contracts: notification recipients): the contractor's user account
+    id; `ContractorNotFound` for an unknown profile."""
+    profile = await repo.profile_by_id(session, contractor_id)
+    if profile is None:
+        raise ContractorNotFound("No such contractor")
+    return profile.user_id
 
 
 async def record_document(
