@@ -1,0 +1,167 @@
+"""Helpers for the KYC tests: contractors with tokens, images, the sandbox page and signed
+webhook deliveries (signatures computed here, independently of the code under test)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import re
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from mindlinks.kyc.models import KycDocument, KycSession, VerificationPayload
+from mindlinks.platform.audit import AuditLog
+from tests.factories import admin_tokens, bearer, register
+
+
+def png(width: int = 64, height: int = 48) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (30, 120, 200)).save(out, format="PNG")
+    return out.getvalue()
+
+
+MINIMAL_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\ntrailer<</Root 1 0 R>>\n"
+    b"%%EOF\n"
+)
+
+
+class Contractor:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.headers = bearer(data["accessToken"])
+        self.user_id = data["user"]["id"]
+
+
+@pytest.fixture
+def make_contractor(client: httpx.AsyncClient):  # type: ignore[no-untyped-def]
+    async def _make(name: str = "Ada Lovelace") -> Contractor:
+        return Contractor(await register(client, "contractor", name=name))
+
+    return _make
+
+
+@pytest.fixture
+async def contractor(make_contractor: Any) -> Contractor:
+    return await make_contractor()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def other(make_contractor: Any) -> Contractor:
+    return await make_contractor("Grace Hopper")  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def admin(app: Any, client: httpx.AsyncClient) -> dict[str, str]:
+    return bearer((await admin_tokens(app, client))["accessToken"])
+
+
+async def start(client: httpx.AsyncClient, who: Contractor, **body: Any) -> dict[str, Any]:
+    response = await client.post("/api/kyc/contractor/me/start", headers=who.headers,
+                                 json=body or None)
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()
+    return data
+
+
+def sandbox_secret(app: Any) -> bytes:
+    """The sandbox's webhook secret, derived here the documented way (HMAC of the app secret)."""
+    return hmac.new(app.state.runtime.secret, b"mindlinks.kyc.sandbox", hashlib.sha256).digest()
+
+
+def signed(app: Any, body: bytes, *, secret: bytes | None = None, api_key: str = "sandbox"
+           ) -> dict[str, str]:
+    signature = hmac.new(secret or sandbox_secret(app), body, hashlib.sha256).hexdigest()
+    return {"X-AUTH-CLIENT": api_key, "X-HMAC-SIGNATURE": signature,
+            "Content-Type": "application/json"}
+
+
+def decision(provider_session_id: str, status: str, *, reason: str | None = None,
+             decision_time: str = "2026-01-05T10:00:00+00:00") -> bytes:
+    return json.dumps({"status": "success", "verification": {
+        "id": provider_session_id, "attemptId": str(uuid.uuid4()), "status": status,
+        "reason": reason, "decisionTime": decision_time}}).encode()
+
+
+async def deliver(client: httpx.AsyncClient, app: Any, body: bytes, *,
+                  headers: dict[str, str] | None = None, provider: str = "sandbox"
+                  ) -> httpx.Response:
+    return await client.post(f"/api/kyc/webhooks/{provider}", content=body,
+                             headers=signed(app, body) if headers is None else headers)
+
+
+async def sandbox_decide(client: httpx.AsyncClient, session_id: str, decision: str,
+                         reason: str | None = None) -> httpx.Response:
+    body: dict[str, Any] = {"decision": decision}
+    if reason:
+        body["reason"] = reason
+    return await client.post(f"/api/kyc/sandbox/sessions/{session_id}/decision", json=body)
+
+
+def page_link(started: dict[str, Any]) -> str:
+    url = started["veriffSessionUrl"]
+    match = re.search(r"(/kyc/sandbox/[0-9a-f-]+\?token=[0-9a-f]+)$", url)
+    assert match, url
+    return match.group(1)
+
+
+async def submit_page(client: httpx.AsyncClient, started: dict[str, Any], *,
+                      id_image: bytes | None = None, selfie: bytes | None = None,
+                      expiry: date | None = None, document_type: str = "passport"
+                      ) -> httpx.Response:
+    link = page_link(started)
+    page = await client.get(link)
+    assert page.status_code == 200, page.text
+    token = re.search(r"name=token value='([0-9a-f]+)'", page.text)
+    assert token, page.text
+    files: dict[str, Any] = {}
+    if id_image is not None:
+        files["idDocument"] = ("id.png", id_image, "image/png")
+    if selfie is not None:
+        files["selfie"] = ("me.png", selfie, "image/png")
+    data = {"token": token.group(1), "documentType": document_type,
+            "expiryDate": expiry.isoformat() if expiry else ""}
+    return await client.post(link.split("?")[0], data=data, files=files or {"none": ("", b"")})
+
+
+def future() -> date:
+    return date.today() + timedelta(days=365)
+
+
+async def status_of(client: httpx.AsyncClient, who: Contractor) -> dict[str, Any]:
+    response = await client.get("/api/kyc/contractor/me/status", headers=who.headers)
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()
+    return data
+
+
+async def profile_kyc(client: httpx.AsyncClient, who: Contractor) -> str:
+    response = await client.get("/api/contractors/me", headers=who.headers)
+    assert response.status_code == 200, response.text
+    return str(response.json()["kycStatus"])
+
+
+async def count(app: Any, model: Any, *where: Any) -> int:
+    async with app.state.db.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(model).where(*where))
+                   or 0)
+
+
+async def session_row(app: Any, session_id: str) -> KycSession:
+    async with app.state.db.session() as session:
+        row = await session.get(KycSession, uuid.UUID(session_id))
+        assert row is not None
+        return row
+
+
+__all__ = ["AuditLog", "KycDocument", "VerificationPayload"]
