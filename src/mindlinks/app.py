@@ -39,6 +39,8 @@ DOMAINS = [
     "mindlinks.countries",
     "mindlinks.contractors",
     "mindlinks.clients",
+    "mindlinks.kyc",
+    "mindlinks.contracts",
     "mindlinks.notifications",
 ]
 
