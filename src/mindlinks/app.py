@@ -40,7 +40,6 @@ DOMAINS = [
     "mindlinks.contractors",
     "mindlinks.clients",
     "mindlinks.kyc",
-    "mindlinks.contracts",
     "mindlinks.notifications",
 ]
 
