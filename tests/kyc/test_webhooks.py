@@ -1,0 +1,184 @@
+"""`POST /api/kyc/webhooks/{provider}`: signature first, the inbox (one row per delivery),
+duplicates, unknown sessions, out-of-order decisions, replay."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from mindlinks.kyc import webhooks
+from mindlinks.kyc.models import KycSession, VerificationPayload
+from mindlinks.platform.audit import AuditLog
+from tests.kyc.conftest import (
+    Contractor,
+    count,
+    decision,
+    deliver,
+    profile_kyc,
+    session_row,
+    signed,
+    start,
+    status_of,
+)
+
+
+async def test_bad_or_missing_signature_is_401_and_changes_nothing(
+    app: Any, client: httpx.AsyncClient, contractor: Contractor
+) -> None:
+    started = await start(client, contractor)
+    body = decision(started["sessionId"], "approved")
+    good = signed(app, body)
+    attempts = [
+        {},  # no headers at all
+        {"X-AUTH-CLIENT": "sandbox"},  # no signature
+        {**good, "X-HMAC-SIGNATURE": "0" * 64},  # wrong signature
+        signed(app, body, secret=b"someone else's secret"),  # signed with another secret
+        {**good, "X-AUTH-CLIENT": "not-our-key"},  # right signature, wrong API key
+    ]
+    for headers in attempts:
+        response = await deliver(client, app, body, headers=headers)
+        assert response.status_code == 401, (headers, response.text)
+        assert response.json()["code"] == "invalid_signature"
+    # The body changed by one byte after signing.
+    tampered = body.replace(b"approved", b"approvee")
+    response = await deliver(client, app, tampered, headers=good)
+    assert response.status_code == 401
+    assert await count(app, VerificationPayload) == 0
+    row = await session_row(app, started["sessionId"])
+    assert row.status == "pending"
+    assert await count(app, AuditLog, AuditLog.action == "kyc.webhook.rejected") == 6
+
+
+async def test_signed_delivery_is_stored_and_applied(
+    app: Any, client: httpx.AsyncClient, contractor: Contractor
+) -> None:
+    started = await start(client, contractor)
+    body = decision(started["sessionId"], "approved")
+    response = await deliver(client, app, body)
+    assert response.status_code == 200, response.text
+    assert response.json()["outcome"] == "handled"
+    async with app.state.db.session() as session:
+        payload = await session.get(VerificationPayload,
+                                    uuid.UUID(response.json()["payloadId"]))
+        assert payload is not None
+        assert payload.raw_body == body.decode() and payload.status == "handled"
+        assert str(payload.session_id) == started["sessionId"]
+    await app.state.dispatcher.drain()
+    assert await profile_kyc(client, contractor) == "verified"
+
+
+async def test_replayed_delivery_is_acknowledged_and_changes_nothing(
+    app: Any, client: httpx.AsyncClient, contractor: Contractor
+) -> None:
+    started = await start(client, contractor)
+    body = decision(started["sessionId"], "resubmission_requested", reason="Blurry photo")
+    first = await deliver(client, app, body)
+    assert first.json()["outcome"] == "handled"
+    before = await session_row(app, started["sessionId"])
+    for _ in range(3):
+        again = await deliver(client, app, body)
+        assert again.status_code == 200
+        assert again.json()["duplicate"] is True and again.json()["outcome"] == "duplicate"
+    after = await session_row(app, started["sessionId"])
+    assert after.status == "resubmission_requested"
+    assert after.updated_at == before.updated_at
+    assert await count(app, VerificationPayload) == 1
+    assert await count(app, AuditLog,
+                       AuditLog.action == "kyc.session.resubmission_requested") == 1
+
+
+async def test_concurrent_duplicate_deliveries_are_processed_once(
+    app: Any, client: httpx.AsyncClient, contractor: Contractor, db_backend: str
+) -> None:
+    started = await start(client, contractor)
+    body = decision(started["sessionId"], "approved")
+    responses = await asyncio.gather(*(deliver(client, app, body) for _ in range(5)))
+    assert [r.status_code for r in responses] == [200] * 5, [r.text for r in responses]
+    outcomes = sorted(r.json()["outcome"] for r in responses)
+    assert outcomes == ["duplicate"] * 4 + ["handled"]
+    assert await count(app, VerificationPayload) == 1
+    assert await count(app, AuditLog, AuditLog.action == "kyc.session.verified") == 1
+
+
+async def test_unknown_session_is_404_and_parked_then_replayable(
+    app: Any, client: httpx.AsyncClient
+) -> None:
+    body = decision("no-such-session", "approved")
+    response = await deliver(client, app, body)
+    assert response.status_code == 404
+    assert response.json()["code"] == "kyc_session_not_found"
+    assert await count(app, VerificationPayload, VerificationPayload.status == "parked") == 1
+    # A redelivery of the same parked payload is a duplicate, not a second row.
+    assert (await deliver(client, app, body)).json()["outcome"] == "duplicate"
+    async with app.state.db.session() as session:
+        payload_id = await session.scalar(select(VerificationPayload.id))
+        assert payload_id is not None
+        outcome = await webhooks.replay(session, payload_id)  # still no session: parked again
+        assert outcome.outcome == "parked"
+
+
+async def test_out_of_order_decisions_never_downgrade_a_final_one(
+    app: Any, client: httpx.AsyncClient, contractor: Contractor
+) -> None:
+    started = await start(client, contractor)
+    sid = started["sessionId"]
+    approved = await deliver(client, app, decision(sid, "approved",
+                                                   decision_time="2026-01-05T10:00:00Z"))
+    assert approved.json()["outcome"] == "handled"
+    for late in ("resubmission_requested", "declined", "expired", "review"):
+        response = await deliver(client, app, decision(sid, late,
+                                                       decision_time="2026-01-04T09:00:00Z"))
+        assert response.status_code == 200
+        assert response.json()["outcome"] == "ignored", late
+    row = await session_row(app, sid)
+    assert row.status == "verified"
+    await app.state.dispatcher.drain()
+    assert (await status_of(client, contractor))["status"] == "verified"
+    assert await profile_kyc(client, contractor) == "verified"
+    assert await count(app, VerificationPayload, VerificationPayload.status == "ignored") == 4
+
+
+async def test_inactive_or_unknown_provider_is_404(
+    app: Any, client: httpx.AsyncClient, contractor: Contractor
+) -> None:
+    started = await start(client, contractor)
+    body = decision(started["sessionId"], "approved")
+    response = await deliver(client, app, body, provider="veriff")
+    assert response.status_code == 404
+    response = await deliver(client, app, body, provider="onfido")
+    assert response.status_code == 404
+    assert (await session_row(app, started["sessionId"])).status == "pending"
+
+
+async def test_signed_but_malformed_body_is_400(app: Any, client: httpx.AsyncClient) -> None:
+    body = b'{"status": "success"}'
+    response = await deliver(client, app, body)
+    assert response.status_code == 400
+    assert await count(app, VerificationPayload) == 0
+
+
+@pytest.mark.parametrize("decision_name", ["approved", "declined"])
+async def test_final_decision_emits_the_completed_event(
+    app: Any, client: httpx.AsyncClient, contractor: Contractor, decision_name: str
+) -> None:
+    from mindlinks.platform.events import OutboxEvent
+
+    started = await start(client, contractor)
+    await deliver(client, app, decision(started["sessionId"], decision_name))
+    async with app.state.db.session() as session:
+        events = list(await session.scalars(
+            select(OutboxEvent).where(OutboxEvent.name == "contractor.kyc.completed")))
+        row = await session.get(KycSession, uuid.UUID(started["sessionId"]))
+        assert row is not None
+    assert len(events) == 1
+    payload = events[0].payload
+    assert payload["sessionId"] == started["sessionId"]
+    assert payload["userId"] == contractor.user_id
+    assert payload["contractorId"] == str(row.contractor_id)
+    expected = "verified" if decision_name == "approved" else "rejected"
+    assert payload["kycStatus"] == expected and payload["status"] == decision_name
