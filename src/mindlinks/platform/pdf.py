@@ -1,0 +1,115 @@
+"""PDF rendering shared by contracts and invoices (fpdf2).
+
+`PdfDocument` is a small, safe vocabulary: headings, paragraphs, a Markdown body (rendered by
+markdown-it with raw HTML disabled, so a variable holding `<script>` is printed, never
+interpreted), key/value rows, bullet lists and signature blocks with their PNG images.
+
+The built-in PDF fonts (Helvetica) cover Latin-1 only: other characters are folded to their
+closest ASCII form or `?`. Documents are rendered with a caller-given creation date, so the same
+inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from fpdf import FPDF
+from markdown_it import MarkdownIt
+
+_PUNCTUATION = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
+    "\u2026": "...", "\u00a0": " ", "\u2022": "-", "\u2212": "-",
+})
+
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+
+
+def latin1(text: str) -> str:
+    """`text` in the characters the built-in fonts can draw."""
+    text = text.translate(_PUNCTUATION)
+    out = []
+    for ch in text:
+        try:
+            ch.encode("latin-1")
+            out.append(ch)
+        except UnicodeEncodeError:
+            folded = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
+            out.append(folded or "?")
+    return "".join(out)
+
+
+def markdown_to_html(source: str) -> str:
+    """CommonMark to the HTML subset fpdf2's `write_html` draws; raw HTML is escaped."""
+    return _markdown.render(latin1(source))
+
+
+@dataclass(frozen=True)
+class SignatureBlock:
+    title: str
+    lines: list[str] = field(default_factory=list)
+    image_png: bytes | None = None
+
+
+class PdfDocument:
+    def __init__(self, title: str, *, author: str = "Mind-Links",
+                 created_at: datetime | None = None) -> None:
+        pdf = FPDF(format="A4")
+        pdf.set_margins(20, 20, 20)
+        pdf.set_auto_page_break(auto=True, margin=20)
+        pdf.set_title(latin1(title))
+        pdf.set_author(latin1(author))
+        pdf.set_creator("Mind-Links")
+        if created_at is not None:
+            pdf.set_creation_date(created_at)
+        pdf.add_page()
+        self.pdf = pdf
+
+    def heading(self, text: str, level: int = 1) -> None:
+        size = {1: 18, 2: 14}.get(level, 12)
+        self.pdf.ln(2 if level > 1 else 0)
+        self.pdf.set_font("helvetica", "B", size)
+        self.pdf.multi_cell(0, size * 0.5, latin1(text), new_x="LMARGIN", new_y="NEXT")
+        self.pdf.ln(2)
+
+    def paragraph(self, text: str, *, size: int = 10, bold: bool = False) -> None:
+        self.pdf.set_font("helvetica", "B" if bold else "", size)
+        self.pdf.multi_cell(0, 5, latin1(text), new_x="LMARGIN", new_y="NEXT")
+        self.pdf.ln(1)
+
+    def markdown(self, source: str) -> None:
+        self.pdf.set_font("helvetica", "", 10)
+        self.pdf.write_html(markdown_to_html(source))
+        self.pdf.ln(2)
+
+    def key_values(self, rows: list[tuple[str, str]]) -> None:
+        for key, value in rows:
+            self.pdf.set_font("helvetica", "B", 10)
+            self.pdf.cell(55, 6, latin1(key))
+            self.pdf.set_font("helvetica", "", 10)
+            self.pdf.multi_cell(0, 6, latin1(value), new_x="LMARGIN", new_y="NEXT")
+        self.pdf.ln(2)
+
+    def bullets(self, items: list[str]) -> None:
+        self.pdf.set_font("helvetica", "", 10)
+        for item in items:
+            self.pdf.multi_cell(0, 5, latin1(f"-  {item}"), new_x="LMARGIN", new_y="NEXT")
+        self.pdf.ln(2)
+
+    def new_page(self) -> None:
+        self.pdf.add_page()
+
+    def signature(self, block: SignatureBlock) -> None:
+        self.pdf.set_font("helvetica", "B", 11)
+        self.pdf.multi_cell(0, 6, latin1(block.title), new_x="LMARGIN", new_y="NEXT")
+        if block.image_png:
+            self.pdf.image(io.BytesIO(block.image_png), w=60, h=22, keep_aspect_ratio=True)
+        self.pdf.set_font("courier", "", 8)
+        for line in block.lines:
+            self.pdf.multi_cell(0, 4, latin1(line), new_x="LMARGIN", new_y="NEXT")
+        self.pdf.ln(4)
+
+    def output(self) -> bytes:
+        return bytes(self.pdf.output())
