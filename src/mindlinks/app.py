@@ -40,6 +40,7 @@ DOMAINS = [
     "mindlinks.contractors",
     "mindlinks.clients",
     "mindlinks.kyc",
+    "mindlinks.contracts",
     "mindlinks.notifications",
 ]
 

@@ -18,6 +18,7 @@ MODEL_MODULES = [
     "mindlinks.countries.models",
     "mindlinks.contractors.models",
     "mindlinks.clients.models",
+    "mindlinks.contracts.models",
     "mindlinks.kyc.models",
     "mindlinks.notifications.models",
 ]
