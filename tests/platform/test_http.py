@@ -58,6 +58,20 @@ async def test_unknown_route_is_problem_json(client):
 async def test_wrong_method(client):
     r = await client.delete("/api/auth/login")
     assert r.status_code == 405 and r.json()["code"] == "method_not_allowed"
+    assert r.headers["allow"] == "POST"
+
+
+async def test_wrong_method_allow_names_every_route_of_the_path(client):
+    # GET and PUT of /api/contractors/me are two routes; Allow must name both.
+    r = await client.delete("/api/contractors/me")
+    assert r.status_code == 405 and r.headers["allow"] == "GET, PUT"
+
+
+async def test_openapi_documents_problem_responses(client):
+    spec = (await client.get("/openapi.json")).json()
+    responses = spec["paths"]["/api/contractors/me"]["put"]["responses"]
+    for status in ("401", "404", "422"):
+        assert "application/problem+json" in responses[status]["content"]
 
 
 async def test_malformed_json(client):
@@ -130,16 +144,13 @@ async def test_security_headers(client):
 async def test_hsts_in_production(settings, monkeypatch):
     import httpx
 
+    from mindlinks import app as app_module
     from mindlinks.app import create_app
-    from mindlinks.platform.crypto_keys import generate_master_key
 
-    # A production configuration but for the settings' own checks (secret, SQLite, …),
-    # which are waived so the test can run on its test database.
-    prod = settings.model_copy(update={
-        "env": "production", "encryption_keys": [generate_master_key()],
-        "business_registry": "opencorporates", "opencorporates_api_token": "token",
-    })
-    monkeypatch.setattr(type(prod), "production_problems", lambda self: [])
+    # The production checks (tested in test_settings_cli) are waived: this test is about the
+    # header, on the test database.
+    prod = settings.model_copy(update={"env": "production"})
+    monkeypatch.setattr(app_module, "_production_problems", lambda settings: [])
     application = create_app(prod)
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
@@ -159,6 +170,7 @@ async def test_hsts_in_production(settings, monkeypatch):
         ("?limit=101", 422, None),
         ("?limit=1000000", 422, None),
         ("?page=abc", 422, None),
+        ("?page=18446744073709551616", 422, None),  # an offset past 64-bit integers
     ],
 )
 async def test_pagination(client, probe_app, query, status, meta):

@@ -67,12 +67,16 @@ class Page(ResponseModel, Generic[T]):
         )
 
 
+# An offset must fit the databases' 64-bit integers; no real listing comes near this.
+MAX_PAGE = 1_000_000
+
+
 class PageParams:
-    """`page` >= 1 and 1 <= `limit` <= 100; anything else is a 422."""
+    """1 <= `page` <= 1,000,000 and 1 <= `limit` <= 100; anything else is a 422."""
 
     def __init__(
         self,
-        page: Annotated[int, Query(ge=1, description="Page number, from 1")] = 1,
+        page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1")] = 1,
         limit: Annotated[int, Query(ge=1, le=100, description="Items per page")] = 20,
     ) -> None:
         self.page = page
@@ -134,6 +138,45 @@ class TransactionalRoute(APIRoute):
         return run_in_transaction
 
 
+# RFC 9457 problem details, as every error answers (`platform/errors.py`).
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string", "description": "Stable machine-readable error code"},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "field": {"type": "string"}, "message": {"type": "string"},
+            "code": {"type": "string"},
+        }}},
+    },
+}
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}}}
+
+
+# Documented on every domain route, so the OpenAPI document lists what clients really get
+# (FastAPI's default 422 schema is replaced by the problem shape).
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem_response("Bad request (e.g. malformed JSON)"),
+    401: _problem_response("Missing, invalid or expired credentials"),
+    403: _problem_response("Authenticated but not allowed"),
+    404: _problem_response("Not found, or not yours"),
+    409: _problem_response("Conflicts with the current state"),
+    413: _problem_response("Body too large"),
+    422: _problem_response("Validation failed (`errors` lists the fields)"),
+    429: _problem_response("Too many requests (see Retry-After)"),
+}
+
+
 def domain_router(**kwargs: Any) -> APIRouter:
-    """An APIRouter whose routes run in one transaction each."""
-    return APIRouter(route_class=TransactionalRoute, **kwargs)
+    """An APIRouter whose routes run in one transaction each and document the problem
+    responses every route can give."""
+    responses = {**PROBLEM_RESPONSES, **kwargs.pop("responses", {})}
+    return APIRouter(route_class=TransactionalRoute, responses=responses, **kwargs)
