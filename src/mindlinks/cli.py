@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from mindlinks import __version__
+from mindlinks.kyc.cli import kyc_app
 from mindlinks.ledger.cli import ledger_app
 from mindlinks.platform.crypto_cli import keys_app
 from mindlinks.settings import get_settings
@@ -149,6 +150,7 @@ def create_admin(
 
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(keys_app, name="keys")
+app.add_typer(kyc_app, name="kyc")
 
 jobs_app = typer.Typer(help="Scheduled jobs of the domains (the worker runs them daily).",
                        no_args_is_help=True)
