@@ -153,3 +153,10 @@ async def test_veriff_flow_start_and_signed_webhook(
     assert sandbox_hook.status_code == 404
     await app.state.dispatcher.drain()
     assert await profile_kyc(client, who) == "verified"
+
+
+def test_create_app_collects_the_kyc_production_checks() -> None:
+    from mindlinks.app import _production_problems
+
+    problems = _production_problems(Settings(_env_file=None))  # type: ignore[call-arg]
+    assert "MINDLINKS_KYC_PROVIDER is 'sandbox'; production needs 'veriff'" in problems
