@@ -249,3 +249,19 @@ async def test_download_of_a_draft_is_409(
     response = await client.get(f"/api/contracts/{contract['id']}/download",
                                 headers=party.client.headers)
     assert response.status_code == 409 and response.json()["code"] == "document_not_ready"
+
+
+async def test_only_the_contractors_signature_completes_their_onboarding_step(
+    app: Any, client: httpx.AsyncClient, party: Any, fixed_template: dict[str, Any], flow: Any
+):
+    async def first_contract_step() -> str:
+        await app.state.dispatcher.drain()
+        body = (await client.get("/api/contractors/me/onboarding",
+                                 headers=party.contractor.headers)).json()
+        return next(s["status"] for s in body["steps"] if s["key"] == "first_contract")
+
+    contract = await flow.sent(party, fixed_template["id"])
+    assert (await flow.sign(party.client, contract["id"])).status_code == 200
+    assert await first_contract_step() != "completed"
+    assert (await flow.sign(party.contractor, contract["id"])).status_code == 200
+    assert await first_contract_step() == "completed"

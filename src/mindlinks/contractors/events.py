@@ -1,8 +1,9 @@
 """Subscribers of the contractors domain (idempotent: delivery is at least once).
 
 Payloads this domain expects from later domains (ids as strings):
-- `contract.signed`: `{"contractId", "contractorId", ...}` - the first one sets the onboarding
-  step "first contract signed" and the "First contract signed" achievement.
+- `contract.signed`: `{"contractId", "contractorId", "signedBy", ...}` - the contractor's first
+  signature (`signedBy` not `client`) sets the onboarding step "first contract signed" and the
+  "First contract signed" achievement.
 - `timesheet.approved`: `{"timesheetId", "contractorId", "onTime": bool}` (or, without
   `onTime`, `submittedAt` and `dueAt` ISO timestamps to compare) - counts towards
   "25 timesheets approved" and, when on time, "10 timesheets approved on time"; each timesheet
@@ -42,8 +43,9 @@ async def refresh_completion(session: AsyncSession, event: Event) -> None:
 
 @subscriber("contract.signed", name="contractors.on_contract_signed")
 async def on_contract_signed(session: AsyncSession, event: Event) -> None:
+    # One event per signature: only the contractor's own signature counts as "signed".
     cid = _contractor_id(event.payload)
-    if cid is None:
+    if cid is None or event.payload.get("signedBy") == "client":
         return
     profile = await repo.profile_by_id(session, cid, for_update=True)
     if profile is None:
