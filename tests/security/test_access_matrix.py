@@ -1,0 +1,155 @@
+"""RELIABILITY.md 29 (BOLA matrix): every route of the OpenAPI document that takes resource
+ids, called by another tenant with the ids of a victim's resources, never answers 2xx.
+
+The victim is a client company with a linked contractor, owning one of everything the API
+lets them create (profile, bank account, licence, insurance policy, tax form, company
+document, invitation, KYC session and document, active and milestone contracts,
+notifications). Their ids are harvested from what the victim's own list endpoints return;
+the routes come from the OpenAPI document, so a new route is covered the day it is added.
+The attackers are another client and another contractor (a different company and its
+contractor). Bodies are `{}`: a route that validates the body before looking the resource
+up answers 422, which is not a leak; one that looks it up answers 404 (or 403 for a role
+it does not serve)."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import uuid
+from typing import Any
+
+import httpx
+
+from mindlinks.platform.db import utcnow
+from tests.contracts.conftest import Party
+from tests.factories import register
+
+ID_PARAM = re.compile(r"\{([a-z_]+)\}")
+# Ids of shared catalogue rows any client may read, not tenant data.
+SHARED_KEYS = {"templateId"}
+# Answers that reveal nothing about another tenant's resource.
+REFUSALS = {401, 403, 404, 405, 422}
+PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+       b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+       b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
+       b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 120, 200)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def harvest(value: Any, into: set[str], key: str = "") -> None:
+    """Every UUID under a key `id` or `…Id` in a JSON document."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            harvest(v, into, k)
+    elif isinstance(value, list):
+        for v in value:
+            harvest(v, into, key)
+    elif isinstance(value, str) and (key == "id" or key.endswith("Id")) and key not in SHARED_KEYS:
+        with contextlib.suppress(ValueError):
+            into.add(str(uuid.UUID(value)))
+
+
+async def build_victim(app: Any, client: httpx.AsyncClient, party: Party,
+                       flow: Any) -> set[str]:
+    c, a = party.contractor.headers, party.client.headers
+
+    async def ok(response: httpx.Response) -> dict[str, Any]:
+        assert response.status_code in (200, 201, 202), response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    # The contractor's onboarding data.
+    await ok(await client.put("/api/contractors/me", headers=c, json={
+        "phone": "+14155552671", "country": "US", "timezone": "America/New_York",
+        "legalName": "Ada Lovelace"}))
+    await ok(await client.post("/api/contractors/me/bank-accounts", headers=c, json={
+        "accountHolderName": "Ada Lovelace", "bankName": "First Bank", "currency": "USD",
+        "country": "US", "accountNumber": "000123456789", "routingNumber": "011000015"}))
+    await ok(await client.post("/api/contractors/me/licenses", headers=c, json={
+        "state": "CA", "licenseNumber": "C10-1", "licenseType": "electrical",
+        "expirationDate": f"{utcnow().year + 1}-06-30"}))
+    await ok(await client.post("/api/contractors/me/insurance-policies", headers=c, json={
+        "policyNumber": "GL-1", "coverageTypes": ["gl"],
+        "expirationDate": f"{utcnow().year + 1}-06-30"}))
+    await ok(await client.post("/api/contractors/me/tax-info", headers=c, data={
+        "taxId": "123456789", "taxCountry": "US"},
+        files={"taxForm": ("w9.pdf", PDF, "application/pdf")}))
+    # The company's data.
+    await ok(await client.post("/api/clients/me/documents", headers=a, data={
+        "type": "incorporation_certificate"},
+        files={"file": ("inc.pdf", PDF, "application/pdf")}))
+    await ok(await client.post("/api/clients/me/invitations", headers=a, json={
+        "email": f"new-{uuid.uuid4().hex[:8]}@example.com"}))
+    # Contracts: an active fixed one (signatures, journal entries) and a milestone one.
+    templates = (await ok(await client.get("/api/contract-templates", headers=a)))["data"]
+    by_type = {t["type"]: t["id"] for t in templates}
+    await flow.active(party, by_type["fixed"])
+    await flow.sent(party, by_type["milestone"], type="milestone", rate=3000, milestones=[
+        {"title": "Design", "amount": 1000, "dueDate": "2026-02-01"},
+        {"title": "Build", "amount": 2000}])
+    # A second contractor of the victim's, part-way through identity verification.
+    kyc_user = await register(client, "contractor", name="Katherine Johnson")
+    k = {"Authorization": f"Bearer {kyc_user['accessToken']}"}
+    await ok(await client.post("/api/kyc/contractor/me/start", headers=k))
+    await ok(await client.post("/api/kyc/contractor/me/documents", headers=k, data={
+        "documentType": "passport"}, files={"file": ("id.png", _png(), "image/png")}))
+    await app.state.dispatcher.drain()  # notifications of all the above
+
+    ids: set[str] = set()
+    for headers, paths in (
+        (c, ["/api/contractors/me", "/api/contractors/me/bank-accounts",
+             "/api/contractors/me/licenses", "/api/contractors/me/insurance-policies",
+             "/api/contractors/me/tax-info", "/api/contractors/me/documents",
+             "/api/notifications/me", "/api/contracts/contractor/me"]),
+        (a, ["/api/clients/me", "/api/clients/me/documents", "/api/clients/me/invitations",
+             "/api/clients/me/contractors", "/api/contracts/client/me",
+             "/api/notifications/me"]),
+        (k, ["/api/kyc/contractor/me/status", "/api/kyc/contractor/me/documents"]),
+    ):
+        for path in paths:
+            harvest(await ok(await client.get(path, headers=headers)), ids)
+    contracts = (await ok(await client.get("/api/contracts/client/me", headers=a)))["data"]
+    for contract in contracts:  # details carry milestone ids
+        harvest(await ok(await client.get(f"/api/contracts/{contract['id']}", headers=a)), ids)
+    return ids
+
+
+def id_routes(app: Any) -> list[tuple[str, str]]:
+    """(method, path) of every operation whose path parameters are all resource ids."""
+    routes = []
+    for path, operations in app.openapi()["paths"].items():
+        params = ID_PARAM.findall(path)
+        if params and all(p.endswith("_id") for p in params):
+            routes += [(method.upper(), path) for method in operations]
+    return routes
+
+
+async def test_no_tenant_reaches_another_tenants_resources(app, client, make_party, flow):
+    victim = await make_party()
+    ids = await build_victim(app, client, victim, flow)
+    assert len(ids) >= 15, ids  # the harvest found the victim's data
+
+    other = await make_party(legal_name="Rival Corp", contractor_name="Alan Turing")
+    attackers = {"client": other.client.headers, "contractor": other.contractor.headers}
+    routes = id_routes(app)
+    assert len(routes) >= 30, routes
+
+    leaks = []
+    for method, template in routes:
+        for victim_id in ids:
+            path = ID_PARAM.sub(victim_id, template)
+            for who, headers in attackers.items():
+                body = None if method in ("GET", "DELETE") else {}
+                response = await client.request(method, path, headers=headers, json=body)
+                if response.status_code not in REFUSALS:
+                    leaks.append((who, method, template, victim_id, response.status_code,
+                                  response.text[:200]))
+    assert leaks == [], leaks
