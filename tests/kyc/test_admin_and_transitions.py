@@ -197,6 +197,11 @@ async def test_review_queue_paging_and_filter(
     assert [s["id"] for s in verified["data"]] == [ids[0]]
     everything = (await client.get("/api/admin/kyc/sessions", headers=admin)).json()
     assert everything["meta"]["total"] == 5
+    unknown = "00000000-0000-0000-0000-000000000000"
+    assert (await client.get(f"/api/admin/kyc/sessions/{unknown}", headers=admin)
+            ).status_code == 404
+    missing = await decide(client, admin, unknown, "approved")
+    assert missing.status_code == 404 and missing.json()["code"] == "kyc_session_not_found"
     bad = await client.get("/api/admin/kyc/sessions?status=approved", headers=admin)
     assert bad.status_code == 422
     assert (await client.get("/api/admin/kyc/sessions?limit=101", headers=admin)

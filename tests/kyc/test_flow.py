@@ -174,9 +174,18 @@ async def test_documents_upload_validation_and_ownership(
                                    files={"file": ("s.pdf", MINIMAL_PDF, "application/pdf")})
     assert selfie_pdf.status_code == 422
     assert selfie_pdf.json()["code"] == "unsupported_file_type"
-    # Another contractor sees none of it.
+    # The owner gets a signed link to the file ...
+    doc_url = f"/api/kyc/contractor/me/documents/{ok.json()['id']}"
+    mine = await client.get(doc_url, headers=contractor.headers)
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["id"] == ok.json()["id"] and mine.json()["expiresAt"]
+    assert (await client.get(mine.json()["downloadUrl"])).content == MINIMAL_PDF
+    # ... another contractor sees none of it: not in the list, and the id is a 404.
     theirs = await client.get("/api/kyc/contractor/me/documents", headers=other.headers)
     assert theirs.status_code == 200 and theirs.json() == {"data": []}
+    stolen = await client.get(doc_url, headers=other.headers)
+    assert stolen.status_code == 404 and stolen.json()["code"] == "kyc_document_not_found"
+    assert "downloadUrl" not in stolen.text
     assert (await status_of(client, other))["status"] == "not_started"
     assert await count(app, KycDocument) == 1
 

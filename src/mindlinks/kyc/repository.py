@@ -59,6 +59,13 @@ async def documents_for_contractor(session: AsyncSession, contractor_id: uuid.UU
         .order_by(KycDocument.created_at.desc(), KycDocument.id)))
 
 
+async def document_for_contractor(session: AsyncSession, contractor_id: uuid.UUID,
+                                  doc_id: uuid.UUID) -> KycDocument | None:
+    """The document if it is this contractor's; another's is None (a 404, never a 403)."""
+    return await session.scalar(select(KycDocument).where(
+        KycDocument.id == doc_id, KycDocument.contractor_id == contractor_id))
+
+
 async def document_by_id(session: AsyncSession, doc_id: uuid.UUID, *, for_update: bool = False
                          ) -> KycDocument | None:
     stmt = select(KycDocument).where(KycDocument.id == doc_id)

@@ -17,6 +17,7 @@ from mindlinks.kyc.schemas import (
     AdminSessionDetail,
     DecisionRequest,
     Document,
+    DocumentDownload,
     DocumentList,
     DocumentReview,
     DocumentTypeName,
@@ -77,6 +78,12 @@ async def start(request: Request, session: SessionDep, actor: CurrentContractor,
 @me.get("/documents", response_model=DocumentList)
 async def list_documents(session: SessionDep, actor: CurrentContractor) -> DocumentList:
     return DocumentList(data=await service.list_documents(session, actor))
+
+
+@me.get("/documents/{document_id}", response_model=DocumentDownload)
+async def get_document(session: SessionDep, actor: CurrentContractor, storage: StorageDep,
+                       document_id: uuid.UUID) -> DocumentDownload:
+    return await service.own_document(session, actor, storage, document_id)
 
 
 @me.post("/documents", response_model=Document, status_code=status.HTTP_201_CREATED)

@@ -55,6 +55,14 @@ class Document(ResponseModel):
     uploaded_at: datetime
 
 
+class DocumentDownload(Document):
+    """One of the contractor's own documents with a signed, expiring link to its file
+    (both null once retention deleted the file)."""
+
+    download_url: str | None
+    expires_at: datetime | None
+
+
 class DocumentList(ResponseModel):
     data: list[Document]
 

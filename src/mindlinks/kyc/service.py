@@ -42,6 +42,7 @@ from mindlinks.kyc.schemas import (
     AdminSession,
     AdminSessionDetail,
     Document,
+    DocumentDownload,
     KycStatus,
     VerificationDocument,
     VerificationResult,
@@ -288,6 +289,19 @@ async def upload_document(
                                 key_prefix=("kyc", profile.id, document_type),
                                 filename=filename)
     return await record_document(session, kyc, document_type, stored, actor=actor)
+
+
+async def own_document(session: AsyncSession, actor: Actor, storage: StorageBackend,
+                       doc_id: uuid.UUID) -> DocumentDownload:
+    """One of the actor's documents with a signed download link; anyone else's is 404."""
+    profile = await contractors.own_profile(session, actor)
+    doc = await repo.document_for_contractor(session, profile.id, doc_id)
+    if doc is None:
+        raise KycDocumentNotFound("No such document")
+    url, expires = (None, None) if doc.file_deleted_at is not None else await download_url(
+        storage, doc.s3_key, filename=doc.original_name)
+    return DocumentDownload(**document_out(doc).model_dump(), download_url=url,
+                            expires_at=expires)
 
 
 async def list_documents(session: AsyncSession, actor: Actor) -> list[Document]:
