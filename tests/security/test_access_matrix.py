@@ -59,7 +59,8 @@ def harvest(value: Any, into: set[str], key: str = "") -> None:
 
 
 async def build_victim(app: Any, client: httpx.AsyncClient, party: Party,
-                       flow: Any) -> set[str]:
+                       flow: Any) -> tuple[set[str], list[str]]:
+    """The victim's data; returns the ids found and every body their list endpoints gave."""
     c, a = party.contractor.headers, party.client.headers
 
     async def ok(response: httpx.Response) -> dict[str, Any]:
@@ -104,6 +105,7 @@ async def build_victim(app: Any, client: httpx.AsyncClient, party: Party,
     await app.state.dispatcher.drain()  # notifications of all the above
 
     ids: set[str] = set()
+    bodies: list[str] = []
     for headers, paths in (
         (c, ["/api/contractors/me", "/api/contractors/me/bank-accounts",
              "/api/contractors/me/licenses", "/api/contractors/me/insurance-policies",
@@ -115,11 +117,13 @@ async def build_victim(app: Any, client: httpx.AsyncClient, party: Party,
         (k, ["/api/kyc/contractor/me/status", "/api/kyc/contractor/me/documents"]),
     ):
         for path in paths:
-            harvest(await ok(await client.get(path, headers=headers)), ids)
+            response = await client.get(path, headers=headers)
+            bodies.append(response.text)
+            harvest(await ok(response), ids)
     contracts = (await ok(await client.get("/api/contracts/client/me", headers=a)))["data"]
     for contract in contracts:  # details carry milestone ids
         harvest(await ok(await client.get(f"/api/contracts/{contract['id']}", headers=a)), ids)
-    return ids
+    return ids, bodies
 
 
 def id_routes(app: Any) -> list[tuple[str, str]]:
@@ -134,7 +138,7 @@ def id_routes(app: Any) -> list[tuple[str, str]]:
 
 async def test_no_tenant_reaches_another_tenants_resources(app, client, make_party, flow):
     victim = await make_party()
-    ids = await build_victim(app, client, victim, flow)
+    ids, _ = await build_victim(app, client, victim, flow)
     assert len(ids) >= 15, ids  # the harvest found the victim's data
 
     other = await make_party(legal_name="Rival Corp", contractor_name="Alan Turing")
@@ -153,3 +157,24 @@ async def test_no_tenant_reaches_another_tenants_resources(app, client, make_par
                     leaks.append((who, method, template, victim_id, response.status_code,
                                   response.text[:200]))
     assert leaks == [], leaks
+
+
+async def test_responses_and_logs_never_show_secrets(capsys, app, client, make_party, flow):
+    """RELIABILITY 30 and 39: no password, token, full account/routing number or tax id in any
+    response of the victim's own endpoints or in any log line of the whole flow."""
+    victim = await make_party()
+    _, bodies = await build_victim(app, client, victim, flow)
+    logs = capsys.readouterr()
+    log_text = logs.out + logs.err
+    assert '"request"' in log_text or "request " in log_text  # the access log was captured
+    secrets = {
+        "password": "correct horse battery staple", "account number": "000123456789",
+        "routing number": "011000015", "tax id": "123456789",
+        "access token": victim.contractor.token, "client token": victim.client.token,
+    }
+    for name, secret in secrets.items():
+        assert secret not in log_text, f"{name} in the logs"
+        for body in bodies:
+            assert secret not in body, f"{name} in a response: {body[:200]}"
+    for body in bodies:
+        assert "passwordHash" not in body and "mfaSecret" not in body
