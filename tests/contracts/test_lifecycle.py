@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from mindlinks.platform.events import OutboxEvent
-from tests.contracts.conftest import contract_body
+from tests.contracts.conftest import contract_body, signature_png
 
 pytestmark = pytest.mark.usefixtures("db_backend")
 
@@ -77,6 +77,9 @@ async def test_update_while_draft_then_send_renders_the_pdf(
     assert events[0]["userId"] == party.contractor.user_id
     assert events[0]["contractTitle"] == "Shop rebuild"
 
+    extra = await client.put(f"/api/contracts/{cid}", headers=party.client.headers,
+                             json={"status": "active"})
+    assert extra.status_code == 422  # unknown fields are refused, status is not writable
     again = await client.put(f"/api/contracts/{cid}", headers=party.client.headers,
                              json={"title": "Too late"})
     assert again.status_code == 409 and again.json()["code"] == "invalid_transition"
@@ -177,6 +180,19 @@ async def test_another_partys_contract_is_404(
     assert cancel.status_code == 404
     listed = await client.get("/api/contracts/contractor/me", headers=other.contractor.headers)
     assert listed.json()["data"] == []
+    # The contract's journal entries are the parties' only.
+    await client.post(f"/api/contracts/{cid}/sign", json={"signature": signature_png()},
+                      headers=party.client.headers)
+    mine = await client.get(f"/api/ledger/entities/contract/{cid}/history",
+                            headers=party.contractor.headers)
+    assert mine.status_code == 200 and len(mine.json()["data"]) == 1
+    seq = mine.json()["data"][0]["seq"]
+    for account in (other.client, other.contractor):
+        history = await client.get(f"/api/ledger/entities/contract/{cid}/history",
+                                   headers=account.headers)
+        assert history.status_code == 404
+        entry = await client.get(f"/api/ledger/entries/{seq}", headers=account.headers)
+        assert entry.status_code == 404
 
 
 async def test_cancel_before_activation(

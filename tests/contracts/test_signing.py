@@ -265,3 +265,32 @@ async def test_only_the_contractors_signature_completes_their_onboarding_step(
     assert await first_contract_step() != "completed"
     assert (await flow.sign(party.contractor, contract["id"])).status_code == 200
     assert await first_contract_step() == "completed"
+
+
+def _page_texts(pdf: bytes) -> list[str]:
+    reader = PdfFileReader(io.BytesIO(pdf))
+    pages = reader.root["/Pages"]["/Kids"]
+    out = []
+    for page in pages:
+        contents = page.get_object()["/Contents"]
+        streams = contents if isinstance(contents, list) else [contents]
+        out.append(b"".join(s.get_object().data for s in streams).decode("latin-1"))
+    return out
+
+
+async def test_the_pdfs_show_parties_terms_schedule_and_signatures(
+    client: httpx.AsyncClient, party: Any, fixed_template: dict[str, Any], flow: Any
+):
+    contract = await flow.active(party, fixed_template["id"],
+                                 title="Shop <script>alert(1)</script> rebuild")
+    sent = "".join(_page_texts((await client.get(contract["pdfUrl"])).content))
+    for text in ("Acme Widgets Ltd", "Ada Lovelace", "5,000.00", "USD", "monthly",
+                 "2026-01-01", "2026-06-30", "Deliverables: a web shop", "<script>"):
+        assert text in sent, text
+    link = (await client.get(f"/api/contracts/{contract['id']}/download",
+                             headers=party.client.headers)).json()
+    pages = _page_texts((await client.get(link["downloadUrl"])).content)
+    last = pages[-1]
+    assert "Signatures" in last and contract["documentHash"] in last
+    assert "Client: Acme Widgets Ltd" in last and "Contractor: Ada Lovelace" in last
+    assert last.count("Entry hash") == 2

@@ -120,11 +120,10 @@ def render_signed(
         f"GET /api/contracts/{contract.id}/verify and the standalone verifier "
         "(mindlinks.ledger.verifier)."
     )
-    doc.key_values([
-        ("Document SHA-256", contract.document_sha256 or ""),
-        ("Fully signed", f"journal seq {fully_signed[0]}"),
-    ])
-    doc.paragraph(f"entry hash {fully_signed[1]}", size=8)
+    doc.paragraph(f"Document SHA-256 (as sent for signature): {contract.document_sha256}",
+                  size=8)
+    doc.paragraph(f"Fully signed: journal seq {fully_signed[0]}, entry hash {fully_signed[1]}",
+                  size=8)
     for sig in signatures:
         doc.signature(SignatureBlock(
             title=f"{sig.role.title()}: {sig.name}",
