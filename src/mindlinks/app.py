@@ -50,8 +50,21 @@ def _optional_module(package: str, name: str) -> object | None:
     names = {m.name for m in pkgutil.iter_modules(module.__path__)}
     return importlib.import_module(f"{package}.{name}") if name in names else None
 
+# One tag per seed service (seed 000 "Service Responsibilities"), in the order a reader needs.
 OPENAPI_TAGS = [
     {"name": "Auth Service", "description": "Accounts, sign-in, sessions, password reset, MFA."},
+    {"name": "Contractor Service",
+     "description": "Profile, bank accounts, tax forms, licences, insurance, onboarding."},
+    {"name": "Client Service",
+     "description": "Companies, registry verification, documents, invitations."},
+    {"name": "KYC Service", "description": "Identity verification sessions and documents."},
+    {"name": "Contract Service",
+     "description": "Templates, contracts, e-signature, milestones."},
+    {"name": "Ledger Service",
+     "description": "The verifiable journal: digests, inclusion and consistency proofs."},
+    {"name": "Notification Service",
+     "description": "In-app inbox, live stream, preferences, templates, deliveries."},
+    {"name": "Countries", "description": "Country rules: currencies, fees, tax forms."},
     {"name": "Health", "description": "Liveness and readiness."},
 ]
 

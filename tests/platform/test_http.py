@@ -204,3 +204,35 @@ async def test_cors_origins_from_settings(settings):
                 "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
     assert ok.headers["access-control-allow-origin"] == "https://app.example"
     assert "access-control-allow-origin" not in bad.headers
+
+
+def test_openapi_examples_match_their_models(app):
+    """Every example shown in the OpenAPI document (seed shapes) is valid for its model, and
+    the main seed responses have one."""
+    import pydantic
+
+    def models(cls: type) -> list[type]:
+        return [cls, *(m for sub in cls.__subclasses__() for m in models(sub))]
+
+    from mindlinks.platform.api import ResponseModel
+
+    checked = set()
+    for model in models(ResponseModel):
+        if getattr(model, "__pydantic_generic_metadata__", {}).get("origin"):
+            continue
+        for example in (model.model_config.get("json_schema_extra") or {}).get("examples", []):
+            try:
+                model.model_validate(example)
+            except pydantic.ValidationError as exc:
+                raise AssertionError(f"{model.__name__}: {exc}") from exc
+            checked.add(model.__name__)
+    assert {"ContractorProfile", "BankDetails", "TaxInfo", "NotificationPage",
+            "TokenPair"} <= checked
+
+
+async def test_openapi_declares_every_tag_it_uses(client):
+    spec = (await client.get("/openapi.json")).json()
+    declared = {t["name"] for t in spec["tags"]}
+    used = {tag for ops in spec["paths"].values() for op in ops.values()
+            for tag in op.get("tags", [])}
+    assert used <= declared, used - declared

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import EmailStr, Field
 
-from mindlinks.platform.api import CamelModel, ResponseModel
+from mindlinks.platform.api import EXAMPLE_ID_2, CamelModel, ResponseModel, seed_example
 
 # Bounded so that a megabyte "password" cannot make argon2 and the policy check expensive;
 # the policy itself (12..256) answers with `weak_password`.
@@ -38,7 +38,16 @@ class RefreshRequest(CamelModel):
     refresh_token: str = Field(max_length=256)
 
 
+_TOKENS_EXAMPLE = {
+    "accessToken": "eyJhbGciOiJSUzI1NiIsImtpZCI6Ii4uLiJ9.eyJzdWIiOiIuLi4ifQ.c2ln",
+    "refreshToken": "Qm9vdHN0cmFwIHJlZnJlc2ggdG9rZW4gZXhhbXBsZQ",
+    "tokenType": "Bearer", "expiresIn": 900,
+}
+
+
 class TokenPair(ResponseModel):
+    model_config = seed_example(_TOKENS_EXAMPLE)
+
     access_token: str
     refresh_token: str
     token_type: Literal["Bearer"] = "Bearer"
@@ -64,6 +73,13 @@ class User(ResponseModel):
 
 
 class Registered(TokenPair):
+    model_config = seed_example({**_TOKENS_EXAMPLE, "user": {
+        "id": EXAMPLE_ID_2, "email": "john@example.com",
+        "role": "contractor", "status": "active", "name": "John Doe", "emailVerified": False,
+        "mfaEnabled": False, "lastLogin": None, "createdAt": "2024-01-01T00:00:00Z",
+        "updatedAt": "2024-01-01T00:00:00Z",
+    }})
+
     user: User
 
 

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from mindlinks.platform.api import CamelModel, ResponseModel
+from mindlinks.platform.api import EXAMPLE_ID, EXAMPLE_ID_2, CamelModel, ResponseModel, seed_example
 
 # --- profile ----------------------------------------------------------------------------
 
@@ -33,6 +33,18 @@ class AddressOut(ResponseModel):
 
 
 class ContractorProfile(ResponseModel):
+    model_config = seed_example({
+        "id": EXAMPLE_ID, "userId": EXAMPLE_ID_2, "name": "John Doe",
+        "email": "john@example.com", "phone": "+201001234567", "country": "EG",
+        "timezone": "Africa/Cairo", "avatarUrl": None, "kycStatus": "verified",
+        "onboardingCompleted": True, "createdAt": "2024-01-01T00:00:00Z",
+        "updatedAt": "2024-01-15T00:00:00Z", "firstName": "John", "lastName": "Doe",
+        "status": "active", "onboardingStatus": "completed", "legalName": "John Doe",
+        "dbaName": None, "website": None,
+        "address": {"line1": "1 Nile St", "line2": None, "city": "Cairo", "state": None,
+                    "postalCode": "11511", "country": "EG"},
+    })
+
     id: uuid.UUID
     user_id: uuid.UUID
     name: str | None
@@ -115,6 +127,12 @@ class BankDetailsPut(CamelModel):
 class BankDetails(ResponseModel):
     """Exactly seed 000's `GET /api/contractors/me/bank-details`."""
 
+    model_config = seed_example({
+        "id": EXAMPLE_ID, "bankName": "National Bank of Egypt", "accountNumber": "****1234",
+        "routingNumber": "****5678", "currency": "USD", "status": "verified",
+        "createdAt": "2024-01-01T00:00:00Z",
+    })
+
     id: uuid.UUID
     bank_name: str
     account_number: str | None
@@ -164,6 +182,15 @@ EntityType = Literal["individual", "entity"]
 
 
 class TaxInfo(ResponseModel):
+    model_config = seed_example({
+        "id": EXAMPLE_ID, "taxId": "****6789", "taxCountry": "EG", "taxFormType": "W-8BEN",
+        "entityType": "individual",
+        "taxFormUrl": "/files/contractors/…/tax/….pdf?exp=1704070800&sig=…",
+        "taxFormUrlExpiresAt": "2024-01-01T01:00:00Z", "status": "pending_review",
+        "submittedAt": "2024-01-01T00:00:00Z", "expiresAt": "2026-12-31T23:59:59Z",
+        "reviewedAt": None, "reviewReason": None,
+    })
+
     id: uuid.UUID
     tax_id: str
     tax_country: str

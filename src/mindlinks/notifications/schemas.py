@@ -9,7 +9,15 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from mindlinks.platform.api import CamelModel, PageParams, ResponseModel
+from mindlinks.platform.api import (
+    EXAMPLE_ID,
+    EXAMPLE_ID_2,
+    EXAMPLE_ID_3,
+    CamelModel,
+    PageParams,
+    ResponseModel,
+    seed_example,
+)
 
 ChannelName = Literal["email", "sms", "in_app"]
 Frequency = Literal["immediate", "daily", "weekly"]
@@ -35,6 +43,20 @@ class InboxMeta(ResponseModel):
 
 
 class NotificationPage(ResponseModel):
+    model_config = seed_example({
+        "data": [
+            {"id": EXAMPLE_ID, "type": "payment_received", "title": "Payment Received",
+             "message": "You received $5,000 from ABC Corp", "read": False,
+             "data": {"paymentId": EXAMPLE_ID_2, "contractId": EXAMPLE_ID_3, "amount": 5000.00},
+             "createdAt": "2024-12-01T00:00:00Z"},
+            {"id": EXAMPLE_ID_2, "type": "contract_ready_to_sign",
+             "title": "Contract Ready for Signature",
+             "message": "XYZ Ltd has sent you a new contract", "read": True,
+             "data": {"contractId": EXAMPLE_ID_3}, "createdAt": "2024-11-30T00:00:00Z"},
+        ],
+        "meta": {"total": 15, "unread": 3, "page": 1, "limit": 20, "totalPages": 1},
+    })
+
     data: list[NotificationOut]
     meta: InboxMeta
 

@@ -37,6 +37,18 @@ class CamelModel(BaseModel):
     )
 
 
+# Ids for the OpenAPI examples (the seeds write "uuid").
+EXAMPLE_ID = "3f2c1a9e-8d4b-4c2a-9f1e-5b6d7c8e9f01"
+EXAMPLE_ID_2 = "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+EXAMPLE_ID_3 = "c0ffee00-1234-4abc-8def-0123456789ab"
+
+
+def seed_example(example: dict[str, Any]) -> ConfigDict:
+    """`model_config` that shows `example` (from the seeds) in the OpenAPI document. The
+    suite validates every such example against its model, so they cannot drift."""
+    return ConfigDict(json_schema_extra={"examples": [example]})
+
+
 class ResponseModel(CamelModel):
     """Responses may be built from ORM rows with more attributes than they show."""
 
