@@ -182,3 +182,29 @@ async def test_final_decision_emits_the_completed_event(
     assert payload["contractorId"] == str(row.contractor_id)
     expected = "verified" if decision_name == "approved" else "rejected"
     assert payload["kycStatus"] == expected and payload["status"] == decision_name
+
+
+@pytest.mark.parametrize(("decisions", "statuses"), [
+    (["review", "approved"], ["processing", "verified"]),
+    (["review", "declined"], ["processing", "rejected"]),
+    (["resubmission_requested", "approved"], ["resubmission_requested", "verified"]),
+    (["resubmission_requested", "review", "declined"],
+     ["resubmission_requested", "processing", "rejected"]),
+    (["abandoned"], ["expired"]),
+    (["review", "expired"], ["processing", "expired"]),
+])
+async def test_provider_decision_sequences(
+    app: Any, client: httpx.AsyncClient, contractor: Contractor, decisions: list[str],
+    statuses: list[str],
+) -> None:
+    started = await start(client, contractor)
+    for i, (name, expected) in enumerate(zip(decisions, statuses, strict=True)):
+        body = decision(started["sessionId"], name,
+                        decision_time=f"2026-01-05T10:0{i}:00+00:00")
+        response = await deliver(client, app, body)
+        assert response.status_code == 200, response.text
+        assert response.json()["outcome"] == "handled", (name, response.text)
+        assert (await session_row(app, started["sessionId"])).status == expected
+    transitions = await count(app, AuditLog, AuditLog.entity_id == started["sessionId"],
+                              AuditLog.action.like("kyc.session.%"))
+    assert transitions == 1 + len(decisions)  # started, then one line per change
