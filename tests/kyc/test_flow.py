@@ -78,6 +78,11 @@ async def test_happy_path_through_the_decision_endpoint(
     assert await profile_kyc(client, contractor) == "pending"  # the event is not delivered yet
     await app.state.dispatcher.drain()
     assert await profile_kyc(client, contractor) == "verified"
+    # The notifications domain queued the contractor's message.
+    inbox = await client.get("/api/notifications/me", headers=contractor.headers)
+    assert inbox.status_code == 200, inbox.text
+    kyc_notes = [n for n in inbox.json()["data"] if n["type"] == "kyc_completed"]
+    assert len(kyc_notes) == 1 and "verified" in kyc_notes[0]["message"], inbox.text
     # The next token refresh carries the new claim.
     refreshed = await client.post("/api/auth/refresh",
                                   json={"refreshToken": contractor.data["refreshToken"]})
