@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request, Response
 
-from mindlinks.contracts import milestones, service, signing, templates
+from mindlinks.contracts import milestones, service, signing, templates, views
 from mindlinks.contracts.schemas import (
     CancelRequest,
     Contract,
@@ -102,7 +102,7 @@ async def create_contract(
     session: SessionDep, actor: CurrentClient, storage: StorageDep, body: ContractCreate
 ) -> Contract:
     contract = await service.create_contract(session, actor, body)
-    return await service.contract_out(session, storage, contract)
+    return await views.contract_out(session, storage, contract)
 
 
 @router.get("/api/contracts/client/me", response_model=Page[ContractListItem])
@@ -110,7 +110,7 @@ async def client_contracts(
     session: SessionDep, actor: CurrentClient, storage: StorageDep, page: PageDep,
     status: Annotated[StatusFilter | None, Query()] = None,
 ) -> Page[ContractListItem]:
-    items, total = await service.contract_page(session, actor, storage, status=status,
+    items, total = await views.contract_page(session, actor, storage, status=status,
                                                offset=page.offset, limit=page.limit)
     return Page[ContractListItem].build(items, total, page)
 
@@ -120,7 +120,7 @@ async def contractor_contracts(
     session: SessionDep, actor: CurrentContractor, storage: StorageDep, page: PageDep,
     status: Annotated[StatusFilter | None, Query()] = None,
 ) -> Page[ContractListItem]:
-    items, total = await service.contract_page(session, actor, storage, status=status,
+    items, total = await views.contract_page(session, actor, storage, status=status,
                                                offset=page.offset, limit=page.limit)
     return Page[ContractListItem].build(items, total, page)
 
@@ -130,7 +130,7 @@ async def get_contract(
     session: SessionDep, actor: CurrentUser, storage: StorageDep, contract_id: uuid.UUID
 ) -> Contract:
     contract = await service.get_for(session, actor, contract_id)
-    return await service.contract_out(session, storage, contract)
+    return await views.contract_out(session, storage, contract)
 
 
 @router.put("/api/contracts/{contract_id}", response_model=Contract)
@@ -139,7 +139,7 @@ async def update_contract(
     body: ContractUpdate,
 ) -> Contract:
     contract = await service.update_contract(session, actor, contract_id, body)
-    return await service.contract_out(session, storage, contract)
+    return await views.contract_out(session, storage, contract)
 
 
 @router.post("/api/contracts/{contract_id}/send", response_model=Contract)
@@ -147,7 +147,7 @@ async def send_contract(
     session: SessionDep, actor: CurrentClient, storage: StorageDep, contract_id: uuid.UUID
 ) -> Contract:
     contract = await service.send_contract(session, actor, storage, contract_id)
-    return await service.contract_out(session, storage, contract)
+    return await views.contract_out(session, storage, contract)
 
 
 @router.post("/api/contracts/{contract_id}/cancel", response_model=Contract)
@@ -156,7 +156,7 @@ async def cancel_contract(
     body: CancelRequest,
 ) -> Contract:
     contract = await service.cancel_contract(session, actor, contract_id, body)
-    return await service.contract_out(session, storage, contract)
+    return await views.contract_out(session, storage, contract)
 
 
 @router.post("/api/contracts/{contract_id}/terminate", response_model=Contract)
@@ -165,7 +165,7 @@ async def terminate_contract(
     body: TerminateRequest,
 ) -> Contract:
     contract = await service.terminate_contract(session, actor, contract_id, body)
-    return await service.contract_out(session, storage, contract)
+    return await views.contract_out(session, storage, contract)
 
 
 @router.post("/api/contracts/{contract_id}/complete", response_model=Contract)
@@ -173,7 +173,7 @@ async def complete_contract(
     session: SessionDep, actor: CurrentUser, storage: StorageDep, contract_id: uuid.UUID
 ) -> Contract:
     contract = await service.complete_contract(session, actor, contract_id)
-    return await service.contract_out(session, storage, contract)
+    return await views.contract_out(session, storage, contract)
 
 
 @router.post("/api/contracts/{contract_id}/sign", response_model=SignResponse)
@@ -189,7 +189,7 @@ async def sign_contract(
 async def download_contract(
     session: SessionDep, actor: CurrentUser, storage: StorageDep, contract_id: uuid.UUID
 ) -> DownloadLinkOut:
-    url, expires_at = await service.download(session, actor, storage, contract_id)
+    url, expires_at = await views.download(session, actor, storage, contract_id)
     return DownloadLinkOut(download_url=url, expires_at=expires_at)
 
 
@@ -211,7 +211,7 @@ async def submit_milestone(
     body: MilestoneSubmit,
 ) -> Milestone:
     row, currency = await milestones.submit(session, actor, contract_id, milestone_id, body)
-    return service.milestone_out(row, currency)
+    return views.milestone_out(row, currency)
 
 
 @router.post("/api/contracts/{contract_id}/milestones/{milestone_id}/approve",
@@ -220,7 +220,7 @@ async def approve_milestone(
     session: SessionDep, actor: CurrentUser, contract_id: uuid.UUID, milestone_id: uuid.UUID
 ) -> Milestone:
     row, currency = await milestones.approve(session, actor, contract_id, milestone_id)
-    return service.milestone_out(row, currency)
+    return views.milestone_out(row, currency)
 
 
 @router.post("/api/contracts/{contract_id}/milestones/{milestone_id}/reject",
@@ -230,4 +230,4 @@ async def reject_milestone(
     body: MilestoneReject,
 ) -> Milestone:
     row, currency = await milestones.reject(session, actor, contract_id, milestone_id, body)
-    return service.milestone_out(row, currency)
+    return views.milestone_out(row, currency)

@@ -4,7 +4,8 @@ States (issue 5 §3): `draft -> pending -> client_signed | contractor_signed -> 
 completed | terminated`, and `cancelled` from draft, pending or one-party-signed. `TRANSITIONS`
 is the only place a status changes; anything else is 409 `invalid_transition`. Every change is
 audited. Signing lives in `signing.py`, milestones in `milestones.py`, templates in
-`templates.py`; other domains import this module (and `schemas`).
+`templates.py`, the read models in `views.py`; other domains import this module (and
+`schemas`).
 """
 
 from __future__ import annotations
@@ -15,13 +16,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.clients import service as clients
 from mindlinks.contractors import service as contractors
-from mindlinks.contracts import documents, templates
+from mindlinks.contracts import documents
 from mindlinks.contracts import repository as repo
 from mindlinks.contracts.models import (
     Contract,
@@ -33,13 +33,10 @@ from mindlinks.contracts.models import (
 from mindlinks.contracts.schemas import (
     CancelRequest,
     ContractCreate,
-    ContractListItem,
     ContractUpdate,
     MilestoneIn,
     TerminateRequest,
 )
-from mindlinks.contracts.schemas import Contract as ContractOut
-from mindlinks.contracts.schemas import Milestone as MilestoneOut
 from mindlinks.countries import service as countries
 from mindlinks.platform import audit
 from mindlinks.platform.db import utcnow
@@ -52,7 +49,7 @@ from mindlinks.platform.errors import (
 )
 from mindlinks.platform.events import emit
 from mindlinks.platform.security import Actor, Role
-from mindlinks.platform.storage import StorageBackend, download_url, new_key
+from mindlinks.platform.storage import StorageBackend, new_key
 from mindlinks.platform.uploads import PDF
 
 S = ContractStatus
@@ -387,103 +384,5 @@ async def complete_contract(
     return contract
 
 
-# --- reading ------------------------------------------------------------------------------
-
-
-def milestone_out(m: ContractMilestone, currency: str) -> MilestoneOut:
-    return MilestoneOut(
-        id=m.id, contract_id=m.contract_id, title=m.title, description=m.description,
-        amount=countries.from_minor(m.amount_minor, currency), due_date=m.due_date,
-        status=m.status, submission_note=m.submission_note, attachments=list(m.attachments),
-        submitted_at=m.submitted_at, approved_by=m.approved_by, approved_at=m.approved_at,
-        rejection_reason=m.rejection_reason, rejected_at=m.rejected_at,
-    )
-
-
-async def _names(
-    session: AsyncSession, storage: StorageBackend, rows: Sequence[Contract]
-) -> tuple[dict[uuid.UUID, tuple[str | None, str | None]], dict[uuid.UUID, str | None]]:
-    companies: dict[uuid.UUID, tuple[str | None, str | None]] = {}
-    for cid in {r.client_id for r in rows}:
-        company = await clients.get_company(session, cid)
-        if company is None:
-            companies[cid] = (None, None)
-            continue
-        companies[cid] = (company.legal_name, await clients.logo_url(storage, company))
-    summaries = await contractors.contractor_summaries(session, list({r.contractor_id
-                                                                     for r in rows}))
-    return companies, {s.id: s.name for s in summaries}
-
-
-async def contract_page(
-    session: AsyncSession, actor: Actor, storage: StorageBackend, *, status: str | None,
-    offset: int, limit: int,
-) -> tuple[list[ContractListItem], int]:
-    """The actor's contracts (contractor: theirs; client: its company's), newest first."""
-    rows, total = await repo.page(session, actor, status=status, offset=offset, limit=limit)
-    companies, contractor_names = await _names(session, storage, rows)
-    upcoming = await repo.next_payment_dates(session, [r.id for r in rows], utcnow().date())
-    items = [
-        ContractListItem(
-            id=r.id, client_id=r.client_id, client_name=companies[r.client_id][0],
-            client_logo=companies[r.client_id][1], contractor_id=r.contractor_id,
-            contractor_name=contractor_names.get(r.contractor_id), type=r.type, title=r.title,
-            rate=countries.from_minor(r.rate_minor, r.currency), currency=r.currency,
-            frequency=r.frequency, start_date=r.start_date, end_date=r.end_date,
-            status=r.status, signed_by_contractor=r.contractor_signed_at is not None,
-            signed_by_client=r.client_signed_at is not None,
-            next_payment_date=upcoming.get(r.id) if r.status == S.ACTIVE else None,
-            created_at=r.created_at,
-        )
-        for r in rows
-    ]
-    return items, total
-
-
-async def contract_out(
-    session: AsyncSession, storage: StorageBackend, contract: Contract
-) -> ContractOut:
-    companies, contractor_names = await _names(session, storage, [contract])
-    upcoming = await repo.next_payment_dates(session, [contract.id], utcnow().date())
-    milestones = await repo.milestones(session, contract.id)
-    key = contract.signed_document_key or contract.document_key
-    pdf_url = (await download_url(storage, key, filename=f"contract-{contract.id}.pdf"))[0] \
-        if key else None
-    return ContractOut(
-        id=contract.id, client_id=contract.client_id,
-        client_name=companies[contract.client_id][0], contractor_id=contract.contractor_id,
-        contractor_name=contractor_names.get(contract.contractor_id),
-        template_id=contract.template_id, type=contract.type, model=contract.model,
-        title=contract.title, description=contract.description,
-        rate=countries.from_minor(contract.rate_minor, contract.currency),
-        currency=contract.currency, frequency=contract.frequency,
-        start_date=contract.start_date, end_date=contract.end_date, status=contract.status,
-        signed_by_contractor=contract.contractor_signed_at is not None,
-        signed_by_client=contract.client_signed_at is not None,
-        signed_by_contractor_at=contract.contractor_signed_at,
-        signed_by_client_at=contract.client_signed_at, pdf_url=pdf_url,
-        document_hash=contract.document_sha256, terms=list(contract.terms),
-        milestones=[milestone_out(m, contract.currency) for m in milestones],
-        next_payment_date=upcoming.get(contract.id) if contract.status == S.ACTIVE else None,
-        cancel_reason=contract.cancel_reason,
-        termination_effective_date=contract.termination_effective_date,
-        termination_reason=contract.termination_reason,
-        created_at=contract.created_at, updated_at=contract.updated_at,
-    )
-
-
-async def download(
-    session: AsyncSession, actor: Actor, storage: StorageBackend, contract_id: uuid.UUID
-) -> tuple[str, Any]:
-    """`(downloadUrl, expiresAt)` (1 h) of the signed PDF once active, else the sent one;
-    409 `document_not_ready` for a draft."""
-    contract = await get_for(session, actor, contract_id)
-    key = contract.signed_document_key or contract.document_key
-    if key is None:
-        raise DocumentNotReady("The contract has no document until it is sent")
-    return await download_url(storage, key, filename=f"contract-{contract.id}.pdf",
-                              ttl_seconds=3600)
-
-
 __all__ = ["TRANSITIONS", "create_contract", "get_for", "is_party", "next_status",
-           "send_contract", "templates"]
+           "send_contract"]
