@@ -51,3 +51,10 @@ async def test_a_configured_pkcs12_signs_and_validates(tmp_path: Path):
                            contract_signing_pkcs12_password="s3cret",
                            contract_signing_trust_roots=[other / certificates.CA_CERT])
     assert not await certificates.pdf_signature_valid(untrusting, signed)
+
+
+def test_create_app_collects_the_contracts_check(tmp_path: Path):
+    from mindlinks.app import _production_problems
+
+    problems = _production_problems(_settings(tmp_path, env="production"))
+    assert any("MINDLINKS_CONTRACT_SIGNING" in p for p in problems)
