@@ -6,9 +6,16 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
-from mindlinks.platform.api import CamelModel, ResponseModel
+from mindlinks.platform.api import (
+    EXAMPLE_ID,
+    EXAMPLE_ID_2,
+    EXAMPLE_ID_3,
+    CamelModel,
+    ResponseModel,
+    seed_example,
+)
 
 DocumentTypeName = Literal["passport", "national_id", "drivers_license", "selfie",
                            "proof_of_address"]
@@ -31,6 +38,15 @@ class KycStatus(ResponseModel):
     (verified | pending | rejected | not_started): an open session (pending, processing,
     resubmission_requested) reads `pending`, an expired one `not_started`."""
 
+    model_config = seed_example({
+        "status": "verified", "sessionId": EXAMPLE_ID,
+        "verificationResult": {
+            "status": "approved", "verifiedAt": "2024-01-05T00:00:00Z",
+            "documents": [{"type": "passport", "status": "verified"},
+                          {"type": "selfie", "status": "verified"}]},
+        "rejectionReason": None,
+    })
+
     status: Literal["verified", "pending", "rejected", "not_started"]
     session_id: uuid.UUID | None
     verification_result: VerificationResult | None
@@ -42,6 +58,10 @@ class StartRequest(CamelModel):
 
 
 class StartedSession(ResponseModel):
+    model_config = seed_example({"sessionId": EXAMPLE_ID,
+                                 "veriffSessionUrl": "https://alchemy.veriff.com/v/...",
+                                 "expiresAt": "2024-12-02T00:00:00Z"})
+
     session_id: uuid.UUID
     # The seed's name; it holds whichever provider's URL (the sandbox page or Veriff's).
     veriff_session_url: str | None
@@ -49,6 +69,9 @@ class StartedSession(ResponseModel):
 
 
 class Document(ResponseModel):
+    model_config = seed_example({"id": EXAMPLE_ID, "type": "proof_of_address",
+                                 "status": "pending", "uploadedAt": "2024-12-01T00:00:00Z"})
+
     id: uuid.UUID
     type: str
     status: str
@@ -59,15 +82,26 @@ class DocumentDownload(Document):
     """One of the contractor's own documents with a signed, expiring link to its file
     (both null once retention deleted the file)."""
 
+    model_config = ConfigDict(json_schema_extra=None)  # not Document's example
+
     download_url: str | None
     expires_at: datetime | None
 
 
 class DocumentList(ResponseModel):
+    model_config = seed_example({"data": [
+        {"id": EXAMPLE_ID_2, "type": "passport", "status": "verified",
+         "uploadedAt": "2024-01-03T00:00:00Z"},
+        {"id": EXAMPLE_ID_3, "type": "proof_of_address", "status": "pending",
+         "uploadedAt": "2024-01-04T00:00:00Z"},
+    ]})
+
     data: list[Document]
 
 
 class AdminDocument(Document):
+    model_config = ConfigDict(json_schema_extra=None)  # not Document's example
+
     session_id: uuid.UUID
     contractor_id: uuid.UUID
     sha256: str
