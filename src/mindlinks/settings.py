@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     kyc_http_timeout_seconds: float = 10.0
     kyc_session_expiry_days: int = 7
     kyc_retention_days: int = 90
+    # Each started session may cost a provider fee; uploads fill storage.
+    kyc_starts_per_hour: int = 10
+    kyc_uploads_per_hour: int = 30
 
     # Notifications (notifications/): email via the platform backends (files, SMTP) or
     # SendGrid's v3 HTTP API; SMS to a dev file or Twilio; live updates fanned out through

@@ -206,3 +206,26 @@ async def test_contractor_routes_need_a_contractor(
 async def test_decision_endpoint_unknown_session(client: httpx.AsyncClient) -> None:
     response = await sandbox_decide(client, str(uuid.uuid4()), "approved")
     assert response.status_code == 404
+
+
+async def test_starts_and_uploads_are_rate_limited(
+    client: httpx.AsyncClient, contractor: Contractor, app: Any
+) -> None:
+    """Each start may cost a provider fee: past the hourly limit, 429 with Retry-After."""
+    limit = app.state.settings.kyc_starts_per_hour
+    for _ in range(limit):
+        assert (await client.post("/api/kyc/contractor/me/start",
+                                  headers=contractor.headers)).status_code == 200
+    refused = await client.post("/api/kyc/contractor/me/start", headers=contractor.headers)
+    assert refused.status_code == 429 and refused.json()["code"] == "too_many_requests"
+    assert int(refused.headers["retry-after"]) > 0
+    uploads = app.state.settings.kyc_uploads_per_hour
+    for _ in range(uploads):
+        response = await client.post(
+            "/api/kyc/contractor/me/documents", headers=contractor.headers,
+            data={"documentType": "passport"}, files={"file": ("id.png", png(), "image/png")})
+        assert response.status_code == 201, response.text
+    refused = await client.post(
+        "/api/kyc/contractor/me/documents", headers=contractor.headers,
+        data={"documentType": "passport"}, files={"file": ("id.png", png(), "image/png")})
+    assert refused.status_code == 429

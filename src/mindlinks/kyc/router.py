@@ -28,6 +28,8 @@ from mindlinks.kyc.schemas import (
     WebhookAck,
 )
 from mindlinks.platform.api import Page, PageDep, SessionDep, domain_router
+from mindlinks.platform.ratelimit import enforce
+from mindlinks.platform.runtime import RuntimeDep
 from mindlinks.platform.security import AdminUser, CurrentContractor
 from mindlinks.platform.storage import StorageBackend, get_storage
 
@@ -65,8 +67,11 @@ async def get_status(session: SessionDep, actor: CurrentContractor) -> KycStatus
 
 @me.post("/start", response_model=StartedSession)
 async def start(request: Request, session: SessionDep, actor: CurrentContractor,
-                provider: ProviderDep, body: StartRequest | None = None) -> StartedSession:
+                provider: ProviderDep, rt: RuntimeDep,
+                body: StartRequest | None = None) -> StartedSession:
     settings = request.app.state.settings
+    await enforce(rt.limiter, f"kyc:start:{actor.user_id}",
+                  limit=settings.kyc_starts_per_hour, window=3600)
     kyc = await service.start(session, actor, provider,
                               level=(body or StartRequest()).verification_level,
                               expiry_days=settings.kyc_session_expiry_days,
@@ -90,8 +95,10 @@ async def get_document(session: SessionDep, actor: CurrentContractor, storage: S
 async def upload_document(
     session: SessionDep, actor: CurrentContractor, storage: StorageDep,
     document_type: Annotated[DocumentTypeName, Form(alias="documentType")],
-    file: Annotated[UploadFile, File()],
+    file: Annotated[UploadFile, File()], rt: RuntimeDep,
 ) -> Document:
+    await enforce(rt.limiter, f"kyc:upload:{actor.user_id}",
+                  limit=rt.settings.kyc_uploads_per_hour, window=3600)
     doc = await service.upload_document(session, actor, storage, file, filename=file.filename,
                                         document_type=document_type)
     return service.document_out(doc)
