@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 
 from tests.factories import admin_tokens, bearer, register
 
@@ -55,22 +54,6 @@ class Account:
         self.user_id: str = data["user"]["id"] if "user" in data else ""
         self.token: str = data["accessToken"]
         self.headers = bearer(self.token)
-
-
-@pytest.fixture(autouse=True)
-async def launch_countries(app: Any) -> None:
-    """The countries migration seeds the launch countries; the PostgreSQL fixture empties every
-    table between tests, so put back the few these tests use when they are gone."""
-    from mindlinks.countries.models import CountryRule
-
-    async with app.state.db.session() as session:
-        if await session.scalar(select(func.count()).select_from(CountryRule)):
-            return
-        for code, name, currency in (("GB", "United Kingdom", "GBP"),
-                                     ("US", "United States", "USD"),
-                                     ("FR", "France", "EUR"), ("DE", "Germany", "EUR")):
-            session.add(CountryRule(country_code=code, country_name=name, currency=currency,
-                                    is_active=True))
 
 
 @pytest.fixture

@@ -42,6 +42,7 @@ class Contractor:
         self.data = data
         self.token = data["accessToken"]
         self.headers = bearer(self.token)
+        self.user_id = data["user"]["id"]
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image, ImageDraw
-from sqlalchemy import func, select
 
 from mindlinks.clients import service as clients
 from mindlinks.contractors import service as contractors
@@ -37,20 +36,6 @@ class Party:
     company_id: str
     contractor: Account
     contractor_id: str
-
-
-@pytest.fixture(autouse=True)
-async def launch_countries(app: Any) -> None:
-    from mindlinks.countries.models import CountryRule
-
-    async with app.state.db.session() as session:
-        if await session.scalar(select(func.count()).select_from(CountryRule)):
-            return
-        for code, name, currency in (("GB", "United Kingdom", "GBP"),
-                                     ("US", "United States", "USD"),
-                                     ("FR", "France", "EUR"), ("DE", "Germany", "EUR")):
-            session.add(CountryRule(country_code=code, country_name=name, currency=currency,
-                                    is_active=True))
 
 
 @pytest.fixture

@@ -19,7 +19,13 @@ from sqlalchemy import func, select
 
 from mindlinks.kyc.models import KycDocument, KycSession, VerificationPayload
 from mindlinks.platform.audit import AuditLog
-from tests.factories import admin_tokens, bearer, register
+from tests.contractors.conftest import (  # noqa: F401  (shared contractor fixtures)
+    Contractor,
+    contractor,
+    make_contractor,
+    other,
+)
+from tests.factories import admin_tokens, bearer
 
 
 def png(width: int = 64, height: int = 48) -> bytes:
@@ -34,31 +40,6 @@ MINIMAL_PDF = (
     b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\ntrailer<</Root 1 0 R>>\n"
     b"%%EOF\n"
 )
-
-
-class Contractor:
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
-        self.headers = bearer(data["accessToken"])
-        self.user_id = data["user"]["id"]
-
-
-@pytest.fixture
-def make_contractor(client: httpx.AsyncClient):  # type: ignore[no-untyped-def]
-    async def _make(name: str = "Ada Lovelace") -> Contractor:
-        return Contractor(await register(client, "contractor", name=name))
-
-    return _make
-
-
-@pytest.fixture
-async def contractor(make_contractor: Any) -> Contractor:
-    return await make_contractor()  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-async def other(make_contractor: Any) -> Contractor:
-    return await make_contractor("Grace Hopper")  # type: ignore[no-any-return]
 
 
 @pytest.fixture

@@ -1,3 +1,3 @@
 """The cross-tenant matrix builds its victims with the contracts tests' fixtures."""
 
-from tests.contracts.conftest import flow, launch_countries, make_party  # noqa: F401
+from tests.contracts.conftest import flow, make_party  # noqa: F401
