@@ -117,6 +117,7 @@ def create_admin(
     """Create an administrator with TOTP enrolled; prints the otpauth URI and recovery codes."""
     from mindlinks.auth import service
     from mindlinks.models import load_all
+    from mindlinks.platform import crypto_keys
     from mindlinks.platform.db import Database
     from mindlinks.platform.errors import DomainError
 
@@ -126,6 +127,7 @@ def create_admin(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     settings = get_settings()
     load_all()
+    crypto_keys.configure(settings)  # the TOTP secret is stored encrypted
 
     async def _run() -> tuple[str, list[str]]:
         db = Database(settings.resolved_database_url)

@@ -154,3 +154,21 @@ async def test_forged_mfa_token(client):
                           json={"mfaToken": "x.y.z", "code": "123456"})
     assert r.status_code == 401
     assert uuid  # module import used by fixtures
+
+
+async def test_totp_secret_is_stored_encrypted(client, app):
+    """A copy of the database alone cannot mint codes: the column holds a ciphertext bound
+    to its row (RELIABILITY 38), and `keys rotate` knows the column."""
+    from sqlalchemy import text
+
+    from mindlinks.platform.crypto import registered_columns
+
+    user = await register(client)
+    secret = await _enroll(client, user["accessToken"])
+    async with app.state.db.session() as session:
+        stored = await session.scalar(text("SELECT mfa_secret_enc FROM auth_users WHERE id = :id"),
+                                      {"id": uuid.UUID(user["user"]["id"]) if not app.state.db.is_sqlite
+                                       else uuid.UUID(user["user"]["id"]).hex})
+    assert stored and secret not in stored
+    assert ("auth_users", "mfa_secret_enc") in {(c.table.name, c.column)
+                                                 for c in registered_columns()}

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.auth import repository as repo
 from mindlinks.auth.models import User
+from mindlinks.platform.crypto import seal, unseal
 from mindlinks.platform.errors import Unauthorized
 from mindlinks.platform.security import token_digest
 
@@ -42,11 +43,17 @@ def matching_step(secret: str, code: str, now: float | None = None) -> int | Non
     return None
 
 
+async def store_secret(session: AsyncSession, user: User, secret: str | None) -> None:
+    """Keep (or clear) the user's TOTP secret, encrypted under their data key."""
+    await seal(session, user, "mfa_secret_enc", secret, subject_id=user.id)
+
+
 async def verify_code(session: AsyncSession, user: User, code: str) -> None:
     """Accept `code` once: a code (or an older one) already used is rejected as a replay."""
-    if not user.mfa_secret:
+    secret = await unseal(session, user, "mfa_secret_enc")
+    if not secret:
         raise InvalidMfaCode("MFA is not enrolled")
-    step = matching_step(user.mfa_secret, code)
+    step = matching_step(secret, code)
     if step is None or not await repo.accept_totp_step(session, user.id, step):
         raise InvalidMfaCode("Invalid or already used code")
 

@@ -7,9 +7,10 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from mindlinks.platform.crypto import register_encrypted
 from mindlinks.platform.db import Base, IdMixin, TimestampMixin
 
 
@@ -31,10 +32,15 @@ class User(IdMixin, TimestampMixin, Base):
     last_login: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
     mfa_enabled: Mapped[bool] = mapped_column(default=False)
-    mfa_secret: Mapped[str | None] = mapped_column(String(64))
+    # The TOTP shared secret, sealed with the user's data key (platform/crypto): a copy of
+    # the database alone cannot mint codes.
+    mfa_secret_enc: Mapped[str | None] = mapped_column(Text)
     # The last TOTP time step accepted: a code is never accepted twice.
     mfa_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
+
+
+register_encrypted(User, "mfa_secret_enc")
 
 class AuthSession(IdMixin, TimestampMixin, Base):
     """One refresh token. Rotation adds a row to the same `family_id` (one login); the

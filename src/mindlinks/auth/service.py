@@ -161,8 +161,9 @@ async def create_admin(
     user = User(
         id=uuid.uuid4(), email=email, password_hash=hash_password(password), role=Role.ADMIN,
         name=name, status=UserStatus.ACTIVE, email_verified=True, mfa_enabled=True,
-        mfa_secret=secret, password_changed_at=utcnow(),
+        password_changed_at=utcnow(),
     )
+    await mfa.store_secret(session, user, secret)
     session.add(user)
     await session.flush()
     codes = await mfa.issue_recovery_codes(session, user)
@@ -375,18 +376,18 @@ async def mfa_enroll(session: AsyncSession, actor: Actor) -> MfaEnrollment:
     user = await get_user(session, actor)
     if user.mfa_enabled:
         raise Conflict("MFA is already enabled", code="mfa_already_enabled")
-    user.mfa_secret = mfa.new_secret()
+    secret = mfa.new_secret()
+    await mfa.store_secret(session, user, secret)
     user.mfa_last_step = None
     await audit.record(session, actor, "auth.mfa.enrollment_started", "auth_user", user.id)
-    return MfaEnrollment(secret=user.mfa_secret,
-                         otpauth_uri=mfa.provisioning_uri(user.mfa_secret, user.email))
+    return MfaEnrollment(secret=secret, otpauth_uri=mfa.provisioning_uri(secret, user.email))
 
 
 async def mfa_confirm(session: AsyncSession, actor: Actor, code: str) -> MfaConfirmed:
     user = await get_user(session, actor)
     if user.mfa_enabled:
         raise Conflict("MFA is already enabled", code="mfa_already_enabled")
-    if not user.mfa_secret:
+    if not user.mfa_secret_enc:
         raise Conflict("Start the enrolment first", code="mfa_not_enrolled")
     await mfa.verify_code(session, user, code)
     user.mfa_enabled = True
@@ -405,6 +406,6 @@ async def mfa_disable(session: AsyncSession, actor: Actor, code: str, password: 
         raise BadRequest("The password is wrong", code="invalid_current_password")
     await mfa.verify_code(session, user, code)
     user.mfa_enabled = False
-    user.mfa_secret = None
+    await mfa.store_secret(session, user, None)
     await repo.replace_recovery_codes(session, user.id, [])
     await audit.record(session, actor, "auth.mfa.disabled", "auth_user", user.id)

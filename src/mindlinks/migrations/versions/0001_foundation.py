@@ -49,7 +49,7 @@ def upgrade() -> None:
     sa.Column('last_login', mindlinks.platform.db.UTCDateTime(), nullable=True),
     sa.Column('password_changed_at', mindlinks.platform.db.UTCDateTime(), nullable=True),
     sa.Column('mfa_enabled', sa.Boolean(), nullable=False),
-    sa.Column('mfa_secret', sa.String(length=64), nullable=True),
+    sa.Column('mfa_secret_enc', sa.Text(), nullable=True),
     sa.Column('mfa_last_step', sa.BigInteger(), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('created_at', mindlinks.platform.db.UTCDateTime(), nullable=False),
