@@ -15,6 +15,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
+from mindlinks.platform.api import SessionDep, domain_router
+from mindlinks.platform.errors import Conflict
 from mindlinks.platform.storage import (
     LocalStorage,
     StoredFile,
@@ -237,3 +239,45 @@ async def test_files_route_serves_nothing_when_storage_is_s3(
     url, _ = await download_url(local, stored.key)
     monkeypatch.setattr(app.state, "storage", object())  # any non-local backend
     assert (await client.get(_path(url))).status_code == 404
+
+
+async def test_a_file_stored_in_a_transaction_that_rolls_back_is_deleted(app: Any) -> None:
+    from mindlinks.platform.db import commit, rollback
+
+    storage = _local(app)
+
+    async def store(session: Any) -> StoredFile:
+        return await store_upload(storage, FakeUploadFile(samples.MINIMAL_PDF, "a.pdf"),
+                                  purpose=DOCUMENT, key_prefix=("t", uuid.uuid4()),
+                                  filename="a.pdf", session=session)
+
+    async with app.state.db.sessionmaker() as session:
+        kept = await store(session)
+        await commit(session)
+    async with app.state.db.sessionmaker() as session:
+        lost = await store(session)
+        assert await storage.exists(lost.key)  # written at once, taken back on rollback
+        await rollback(session)
+    assert await storage.exists(kept.key)
+    assert not await storage.exists(lost.key)
+
+
+async def test_a_request_that_fails_after_storing_leaves_no_file(app: Any,
+                                                                 client: httpx.AsyncClient) -> None:
+    """Through the request transaction: the endpoint stores a file, then fails."""
+    storage = _local(app)
+    keys: list[str] = []
+    probe = domain_router()
+
+    @probe.post("/_probe/store-then-fail")
+    async def store_then_fail(session: SessionDep) -> dict[str, str]:
+        stored = await store_upload(storage, FakeUploadFile(samples.MINIMAL_PDF, "a.pdf"),
+                                    purpose=DOCUMENT, key_prefix=("t", uuid.uuid4()),
+                                    filename="a.pdf", session=session)
+        keys.append(stored.key)
+        raise Conflict("the write after the upload failed", code="probe_conflict")
+
+    app.include_router(probe)
+    response = await client.post("/_probe/store-then-fail")
+    assert response.status_code == 409 and keys
+    assert not await storage.exists(keys[0])

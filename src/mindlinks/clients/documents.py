@@ -50,7 +50,7 @@ async def upload_document(
     company = await own_company(session, actor)
     stored = await store_upload(storage, source, purpose=DOCUMENT,
                                 key_prefix=("clients", company.id, "documents"),
-                                filename=filename)
+                                filename=filename, session=session)
     document = ClientDocument(
         id=uuid.uuid4(), client_id=company.id, type=type_, name=stored.original_name,
         s3_key=stored.key, mime=stored.mime, size=stored.size, sha256=stored.sha256,

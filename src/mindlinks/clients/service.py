@@ -249,7 +249,8 @@ async def set_logo(
     """Store the company's logo (re-encoded 512 px image; no original bytes are kept)."""
     company = await own_company(session, actor)
     stored = await store_upload(storage, source, purpose=AVATAR,
-                                key_prefix=("clients", company.id, "logo"), filename=filename)
+                                key_prefix=("clients", company.id, "logo"), filename=filename,
+                                session=session)
     previous = company.logo_key
     company.logo_key = stored.key
     await session.flush()

@@ -198,7 +198,7 @@ async def set_avatar(
     profile = await own_profile(session, actor)
     stored = await store_upload(storage, upload, purpose=AVATAR,
                                 key_prefix=("contractors", profile.id, "avatar"),
-                                filename=filename)
+                                filename=filename, session=session)
     old = profile.avatar_key
     profile.avatar_key = stored.key
     await session.flush()

@@ -110,7 +110,8 @@ async def submit(
                       f"not {tax_form_type}")
     clean_id = check_tax_id(tax_id, country)
     stored = await store_upload(storage, upload, purpose=DOCUMENT,
-                                key_prefix=("contractors", profile.id, "tax"), filename=filename)
+                                key_prefix=("contractors", profile.id, "tax"), filename=filename,
+                                session=session)
     info_id = uuid.uuid4()
     doc = await documents.record(session, profile.id, type_="tax_form", stored=stored,
                                  entity_id=info_id)

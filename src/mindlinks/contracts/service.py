@@ -49,7 +49,7 @@ from mindlinks.platform.errors import (
 )
 from mindlinks.platform.events import emit
 from mindlinks.platform.security import Actor, Role
-from mindlinks.platform.storage import StorageBackend, new_key
+from mindlinks.platform.storage import StorageBackend, new_key, put_in_transaction
 from mindlinks.platform.uploads import PDF
 
 S = ContractStatus
@@ -309,7 +309,7 @@ async def send_contract(
         contract, template, list(await repo.milestones(session, contract.id)), names
     )
     key = new_key("contracts", contract.id, "document", extension=".pdf")
-    await storage.put(key, io.BytesIO(pdf), mime=PDF)
+    await put_in_transaction(storage, key, io.BytesIO(pdf), mime=PDF, session=session)
     contract.document_key = key
     contract.document_sha256 = hashlib.sha256(pdf).hexdigest()
     contract.status = target

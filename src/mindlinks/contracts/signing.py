@@ -49,7 +49,7 @@ from mindlinks.platform.errors import ValidationFailed
 from mindlinks.platform.events import emit
 from mindlinks.platform.middleware import request_context
 from mindlinks.platform.security import Actor, Role, keyed_hash
-from mindlinks.platform.storage import StorageBackend, new_key
+from mindlinks.platform.storage import StorageBackend, new_key, put_in_transaction
 from mindlinks.platform.uploads import PDF, PNG, UploadPurpose, validate_upload
 from mindlinks.settings import Settings
 
@@ -141,7 +141,7 @@ async def sign(
     image = await signature_png(data.signature, settings.contract_signature_max_bytes)
     image_sha = hashlib.sha256(image).hexdigest()
     image_key = new_key("contracts", contract.id, "signatures", extension=".png")
-    await storage.put(image_key, io.BytesIO(image), mime=PNG)
+    await put_in_transaction(storage, image_key, io.BytesIO(image), mime=PNG, session=session)
 
     now = utcnow()
     ctx = request_context.get()
@@ -218,7 +218,7 @@ async def _activate(
         settings, pdf, reason=f"Signed by both parties; document SHA-256 {contract.document_sha256}"
     )
     key = new_key("contracts", contract.id, "signed", extension=".pdf")
-    await storage.put(key, io.BytesIO(signed_pdf), mime=PDF)
+    await put_in_transaction(storage, key, io.BytesIO(signed_pdf), mime=PDF, session=session)
     contract.signed_document_key = key
     contract.signed_document_sha256 = hashlib.sha256(signed_pdf).hexdigest()
 

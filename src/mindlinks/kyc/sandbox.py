@@ -67,15 +67,15 @@ async def scripted_decision(session: AsyncSession, provider: KycProvider, kyc_id
     return kyc, outcome
 
 
-async def _store_image(storage: StorageBackend, upload: Any, kyc: KycSession, kind: str
-                       ) -> Any:
+async def _store_image(session: AsyncSession, storage: StorageBackend, upload: Any,
+                       kyc: KycSession, kind: str) -> Any:
     """The stored file, or None when missing, empty or not a readable JPEG/PNG image."""
     if upload is None or isinstance(upload, str) or not getattr(upload, "filename", None):
         return None
     try:
         return await store_upload(storage, upload, purpose=service.KYC_IMAGE,
                                   key_prefix=("kyc", kyc.contractor_id, kind),
-                                  filename=upload.filename)
+                                  filename=upload.filename, session=session)
     except (ValidationFailed, PayloadTooLarge):
         return None
 
@@ -98,8 +98,8 @@ async def submit_page(
         expiry = date.fromisoformat(raw_expiry) if raw_expiry else None
     except ValueError as exc:
         raise ValidationFailed("expiryDate must be YYYY-MM-DD", code="invalid_date") from exc
-    id_file = await _store_image(storage, form.get("idDocument"), kyc, doc_type)
-    selfie = await _store_image(storage, form.get("selfie"), kyc, "selfie")
+    id_file = await _store_image(session, storage, form.get("idDocument"), kyc, doc_type)
+    selfie = await _store_image(session, storage, form.get("selfie"), kyc, "selfie")
     if id_file is not None:
         await service.record_document(session, kyc, doc_type, id_file, actor=None,
                                       expiry_date=expiry)

@@ -287,7 +287,7 @@ async def upload_document(
         raise NoOpenSession("Start a verification before uploading documents")
     stored = await store_upload(storage, source, purpose=purpose_for(document_type),
                                 key_prefix=("kyc", profile.id, document_type),
-                                filename=filename)
+                                filename=filename, session=session)
     return await record_document(session, kyc, document_type, stored, actor=actor)
 
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mindlinks.platform.db import after_commit, commit
+from mindlinks.platform.db import after_commit, commit, rollback
 from mindlinks.platform.errors import DomainError
 
 __all__ = ["after_commit"]
@@ -138,8 +138,7 @@ class TransactionalRoute(APIRoute):
                     if isinstance(exc, DomainError) and exc.persist:
                         await commit(session)
                     else:
-                        session.info.pop("after_commit", None)
-                        await session.rollback()
+                        await rollback(session)
                 raise
             finally:
                 session = getattr(request.state, "db_session", None)

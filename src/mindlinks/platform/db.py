@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
 from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator, Uuid, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import (
@@ -23,6 +24,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import NullPool
+
+log = structlog.get_logger("mindlinks.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -131,11 +134,31 @@ def after_commit(session: AsyncSession, hook: Callable[[], Coroutine[Any, Any, N
     session.info.setdefault("after_commit", []).append(hook)
 
 
+def on_rollback(session: AsyncSession, hook: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run `hook` if `session` rolls back (never once it has committed): how a file written to
+    storage during a transaction that then fails is taken back."""
+    session.info.setdefault("on_rollback", []).append(hook)
+
+
 async def commit(session: AsyncSession) -> None:
     """Commit, then run the after-commit hooks registered on the session."""
     await session.commit()
+    session.info.pop("on_rollback", None)
     for hook in session.info.pop("after_commit", []):
         await hook()
+
+
+async def rollback(session: AsyncSession) -> None:
+    """Roll back, drop the after-commit hooks and run the on-rollback ones (best effort: a
+    failing hook is logged, the others still run)."""
+    session.info.pop("after_commit", None)
+    hooks = session.info.pop("on_rollback", [])
+    await session.rollback()
+    for hook in hooks:
+        try:
+            await hook()
+        except Exception:
+            log.warning("rollback_hook_failed", exc_info=True)
 
 
 class Database:
@@ -158,8 +181,7 @@ class Database:
                 yield session
                 await commit(session)
             except BaseException:
-                session.info.pop("after_commit", None)
-                await session.rollback()
+                await rollback(session)
                 raise
 
     async def commit(self, session: AsyncSession) -> None:

@@ -26,7 +26,10 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple, Protocol, runtime_checkable
 from urllib.parse import quote, urlencode
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from mindlinks.platform.api import ResponseModel
+from mindlinks.platform.db import on_rollback
 from mindlinks.platform.uploads import (
     MIME_BY_EXTENSION,
     AsyncReadable,
@@ -330,19 +333,35 @@ async def store_upload(
     purpose: UploadPurpose,
     key_prefix: tuple[str | uuid.UUID, ...],
     filename: str | None,
+    session: AsyncSession | None = None,
 ) -> StoredFile:
     """Validate `source` for `purpose` and store it under a new key below `key_prefix`.
 
     Raises what `validate_upload` raises; nothing is written unless the file passed. The key's
-    extension is the detected type's, never the uploaded name's.
+    extension is the detected type's, never the uploaded name's. With `session`, the file is
+    deleted again if that transaction rolls back, so no file outlives its failed write.
     """
     upload = await validate_upload(source, purpose, filename=filename)
     try:
         key = new_key(*key_prefix, extension=upload.extension)
-        await storage.put(key, upload.content, mime=upload.mime)
+        await put_in_transaction(storage, key, upload.content, mime=upload.mime, session=session)
     finally:
         upload.content.close()
     return StoredFile(key, upload.sha256, upload.size, upload.mime, upload.original_name)
+
+
+async def put_in_transaction(
+    storage: StorageBackend, key: str, content: IO[bytes], *, mime: str,
+    session: AsyncSession | None,
+) -> None:
+    """`storage.put`, taken back (deleted) if `session`'s transaction rolls back."""
+    await storage.put(key, content, mime=mime)
+    if session is not None:
+
+        async def _delete() -> None:
+            await storage.delete(key)
+
+        on_rollback(session, _delete)
 
 
 async def download_url(
