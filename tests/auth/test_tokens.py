@@ -122,8 +122,39 @@ async def test_claim_checks(client, app, user, change, code):
 
 
 async def test_refresh_token_and_garbage_are_not_access_tokens(client, user):
-    for token in (user["refreshToken"], "garbage", "a.b.c", ""):
-        assert (await _me(client, token)).status_code == 401
+    valid = user["accessToken"]
+    rest = valid.split(".", 1)[1]
+    malformed = [
+        "garbage", "a.b.c", "e30.b.c",
+        _b64(b"[1, 2]") + "." + rest,          # a header that is JSON but not an object
+        _b64(b"\xff\xfe{") + "." + rest,       # a header that is not UTF-8
+        "!!!!" + valid,                        # junk glued to a valid token
+    ]
+    for token in (user["refreshToken"], *malformed):
+        r = await _me(client, token)
+        assert r.status_code == 401, token
+        assert r.json()["code"] == "invalid_token"
+    assert (await _me(client, "")).json()["code"] == "not_authenticated"
+
+
+async def test_an_authenticated_request_reads_the_user_once(client, app, user):
+    """The live-session check loads the user; the endpoint reuses that row, not a 2nd query."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def _count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    engine = app.state.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", _count)
+    try:
+        r = await _me(client, user["accessToken"])
+    finally:
+        event.remove(engine, "before_cursor_execute", _count)
+    assert r.status_code == 200
+    reads = [s for s in statements if "FROM auth_users" in s]
+    assert len(reads) == 1, reads
 
 
 async def test_mfa_pending_token_is_not_an_access_token(client, app):

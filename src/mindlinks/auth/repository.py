@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.auth.models import (
@@ -29,21 +29,29 @@ async def user_by_id(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
 
 
+# Built once: this query runs on every authenticated request, and composing the expression
+# costs more than executing it. The values are bound per call.
+_USER_WITH_LIVE_FAMILY = select(
+    User,
+    exists()
+    .where(
+        AuthSession.family_id == bindparam("family_id"),
+        AuthSession.user_id == bindparam("user_id"),
+        AuthSession.revoked_at.is_(None),
+        AuthSession.absolute_expires_at > bindparam("now"),
+    )
+    .correlate(None),
+).where(User.id == bindparam("user_id"))
+
+
 async def user_with_live_family(
     session: AsyncSession, user_id: uuid.UUID, family_id: uuid.UUID, now: datetime
 ) -> tuple[User | None, bool]:
     """The user, and whether the login (`family_id`) is still alive - in one round trip."""
-    alive = (
-        exists()
-        .where(
-            AuthSession.family_id == family_id,
-            AuthSession.user_id == user_id,
-            AuthSession.revoked_at.is_(None),
-            AuthSession.absolute_expires_at > now,
-        )
-        .correlate(None)
+    result = await session.execute(
+        _USER_WITH_LIVE_FAMILY, {"user_id": user_id, "family_id": family_id, "now": now}
     )
-    row = (await session.execute(select(User, alive).where(User.id == user_id))).first()
+    row = result.first()
     if row is None:
         return None, False
     return row[0], bool(row[1])

@@ -139,6 +139,9 @@ async def refresh(session: AsyncSession, rt: Runtime, refresh_token: str) -> Tok
         raise Unauthorized("Invalid refresh token", code="invalid_refresh_token")
     if user.status == UserStatus.SUSPENDED:
         raise AccountSuspended("This account is suspended")
+    # The identity map holds objects weakly: without a reference the row would be dropped at
+    # once and the endpoint's `session.get(User, …)` would query it a second time.
+    session.info["actor_user"] = user
     amr = row.amr.split()
     new_refresh = await _new_refresh_row(
         session, rt, user, family_id=row.family_id, amr=amr, now=now,
@@ -175,6 +178,9 @@ async def load_actor(session: AsyncSession, claims: dict[str, Any]) -> Actor:
         raise SessionRevoked("This session has ended; sign in again")
     if user.status == UserStatus.SUSPENDED:
         raise AccountSuspended("This account is suspended")
+    # The identity map holds objects weakly: without a reference the row would be dropped at
+    # once and the endpoint's `session.get(User, …)` would query it a second time.
+    session.info["actor_user"] = user
 
     def _uuid(value: Any) -> uuid.UUID | None:
         try:
