@@ -204,6 +204,12 @@ async def test_signed_pdf_download_and_verification(
     sent_pdf = (await client.get(contract["pdfUrl"])).content
     assert await certificates.pdf_signature_valid(app.state.settings, sent_pdf) is False
 
+    # The signed PDF is the sent file byte for byte, then the signature page and the seal:
+    # cutting it at the sent length gives back the hash both signatures name.
+    assert pdf[:len(sent_pdf)] == sent_pdf
+    assert hashlib.sha256(pdf[:len(sent_pdf)]).hexdigest() == contract["documentHash"]
+    assert len(_page_texts(pdf)) == len(_page_texts(sent_pdf)) + 1
+
     report = await client.get(f"/api/contracts/{cid}/verify", headers=party.client.headers)
     assert report.status_code == 200, report.text
     body = report.json()
@@ -274,7 +280,14 @@ def _page_texts(pdf: bytes) -> list[str]:
     for page in pages:
         contents = page.get_object()["/Contents"]
         streams = contents if isinstance(contents, list) else [contents]
-        out.append(b"".join(s.get_object().data for s in streams).decode("latin-1"))
+        data = b"".join(s.get_object().data for s in streams)
+        # Pages appended to a sent document draw it as a form XObject: read those too.
+        resources = page.get_object()["/Resources"]
+        # pyHanko dereferences on [] but not on .get()
+        xobjects = resources["/XObject"] if "/XObject" in resources else {}  # noqa: SIM401
+        forms = [xobjects[name] for name in xobjects if xobjects[name]["/Subtype"] == "/Form"]
+        data += b"".join(form.data for form in forms)
+        out.append(data.decode("latin-1"))
     return out
 
 
@@ -294,3 +307,27 @@ async def test_the_pdfs_show_parties_terms_schedule_and_signatures(
     assert "Signatures" in last and contract["documentHash"] in last
     assert "Client: Acme Widgets Ltd" in last and "Contractor: Ada Lovelace" in last
     assert last.count("Entry hash") == 2
+
+
+async def test_a_changed_sent_document_is_not_sealed(
+    app: Any, client: httpx.AsyncClient, party: Any, fixed_template: dict[str, Any], flow: Any
+):
+    """The last signature seals the stored sent file; if that file no longer hashes to what
+    both parties signed, activation is refused and nothing changes."""
+    from mindlinks.contracts.models import Contract
+    from mindlinks.platform.storage import get_storage
+
+    sent = await flow.sent(party, fixed_template["id"])
+    assert (await flow.sign(party.client, sent["id"])).status_code == 200
+    async with app.state.db.sessionmaker() as session:
+        contract = await session.get(Contract, uuid.UUID(sent["id"]))
+        key = contract.document_key
+    storage = get_storage(app.state)
+    original = await storage.get(key)
+    await storage.put(key, io.BytesIO(original + b"\n% appended"), mime="application/pdf")
+
+    response = await flow.sign(party.contractor, sent["id"])
+    assert response.status_code == 409 and response.json()["code"] == "document_mismatch"
+    detail = (await client.get(f"/api/contracts/{sent['id']}",
+                               headers=party.contractor.headers)).json()
+    assert detail["status"] == "client_signed" and detail["signedByContractor"] is False

@@ -1,10 +1,10 @@
 """The contract's PDFs: the document sent for signature, and the fully signed one.
 
 The sent document is rendered once, when the contract is sent, and stored with its SHA-256;
-both signatures are bound to that hash. The signed document is the same content rendered from
-the same (by then frozen) contract data, followed by a signature page (names, times, signature
-images, the sent document's hash, each signature's journal seq and entry hash), and then
-PAdES-signed by the platform (`certificates.sign_pdf`).
+both signatures are bound to that hash. The signed document is that file, byte for byte, with
+a signature page (names, times, signature images, the sent document's hash, each signature's
+journal seq and entry hash) added as an incremental update, and then PAdES-signed by the
+platform (`certificates.sign_pdf`) over the whole.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from mindlinks.contracts import templates
 from mindlinks.contracts.models import Contract, ContractMilestone, ContractTemplate
 from mindlinks.countries.service import from_minor
-from mindlinks.platform.pdf import PdfDocument, SignatureBlock
+from mindlinks.platform.pdf import PdfDocument, SignatureBlock, append_pages
 
 
 @dataclass(frozen=True)
@@ -106,13 +106,13 @@ def render_for_signature(
 
 
 def render_signed(
-    contract: Contract, template: ContractTemplate, milestones: list[ContractMilestone],
-    parties: Parties, signatures: list[SignedBy], fully_signed: tuple[int, str],
+    contract: Contract, sent_pdf: bytes, signatures: list[SignedBy],
+    fully_signed: tuple[int, str],
 ) -> bytes:
-    """The sent content plus a signature page; the caller PAdES-signs the result."""
-    doc = PdfDocument(contract.title, created_at=contract.sent_at)
-    _content(doc, contract, template, milestones, parties)
-    doc.new_page()
+    """The document exactly as sent, with a signature page appended as an incremental update
+    (its first bytes are the sent file, whose SHA-256 every signature names); the caller
+    PAdES-signs the result."""
+    doc = PdfDocument(f"{contract.title} - signatures", created_at=contract.sent_at)
     doc.heading("Signatures", 1)
     doc.paragraph(
         "Each signature below was recorded in the Mind-Links journal, an append-only "
@@ -120,8 +120,11 @@ def render_signed(
         f"GET /api/contracts/{contract.id}/verify and the standalone verifier "
         "(mindlinks.ledger.verifier)."
     )
-    doc.paragraph(f"Document SHA-256 (as sent for signature): {contract.document_sha256}",
-                  size=8)
+    doc.paragraph(
+        f"Document SHA-256 (as sent for signature): {contract.document_sha256}. "
+        f"It is the hash of the first {len(sent_pdf)} bytes of this file.",
+        size=8,
+    )
     doc.paragraph(f"Fully signed: journal seq {fully_signed[0]}, entry hash {fully_signed[1]}",
                   size=8)
     for sig in signatures:
@@ -131,5 +134,4 @@ def render_signed(
                    f"Journal seq {sig.journal_seq}", f"Entry hash {sig.entry_hash}"],
             image_png=sig.image_png,
         ))
-    return doc.output()
-
+    return append_pages(sent_pdf, doc.output())

@@ -92,7 +92,8 @@ class Contract(IdMixin, TimestampMixin, Base):
     # The PDF sent for signature: every signature is bound to its SHA-256.
     document_key: Mapped[str | None] = mapped_column(String(512))
     document_sha256: Mapped[str | None] = mapped_column(String(64))
-    # The fully signed PDF: signature page + the platform's PAdES signature.
+    # The fully signed PDF: the sent file + a signature page (incremental update) + the
+    # platform's PAdES signature.
     signed_document_key: Mapped[str | None] = mapped_column(String(512))
     signed_document_sha256: Mapped[str | None] = mapped_column(String(64))
     sent_at: Mapped[datetime | None]

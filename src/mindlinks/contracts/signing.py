@@ -45,7 +45,7 @@ from mindlinks.ledger import service as ledger
 from mindlinks.ledger.schemas import InclusionProofOut
 from mindlinks.platform import audit
 from mindlinks.platform.db import utcnow
-from mindlinks.platform.errors import ValidationFailed
+from mindlinks.platform.errors import Conflict, ValidationFailed
 from mindlinks.platform.events import emit
 from mindlinks.platform.middleware import request_context
 from mindlinks.platform.security import Actor, Role, keyed_hash
@@ -198,8 +198,12 @@ async def _activate(
         },
     )
     names = await parties(session, contract)
-    template = await repo.template(session, contract.template_id)
-    assert template is not None  # FK
+    assert contract.document_key is not None  # a sent contract has its document
+    sent_pdf = await storage.get(contract.document_key)
+    if hashlib.sha256(sent_pdf).hexdigest() != contract.document_sha256:
+        # The stored file no longer is what the parties signed: refuse to seal it.
+        raise Conflict("The stored contract document does not match the signed hash",
+                       code="document_mismatch")
     signed_by = [
         documents.SignedBy(
             role=s.role,
@@ -210,10 +214,8 @@ async def _activate(
         )
         for s in signatures
     ]
-    pdf = documents.render_signed(
-        contract, template, list(await repo.milestones(session, contract.id)), names, signed_by,
-        (fully.seq, fully.entry_hash.hex()),
-    )
+    pdf = documents.render_signed(contract, sent_pdf, signed_by,
+                                  (fully.seq, fully.entry_hash.hex()))
     signed_pdf = await certificates.sign_pdf(
         settings, pdf, reason=f"Signed by both parties; document SHA-256 {contract.document_sha256}"
     )

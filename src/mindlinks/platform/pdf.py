@@ -18,6 +18,11 @@ from datetime import datetime
 
 from fpdf import FPDF
 from markdown_it import MarkdownIt
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.generic import pdf_name
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.rw_common import find_inherited_value_in_tree
 
 _PUNCTUATION = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
@@ -113,3 +118,31 @@ class PdfDocument:
 
     def output(self) -> bytes:
         return bytes(self.pdf.output())
+
+
+def append_pages(document: bytes, pages: bytes) -> bytes:
+    """`document` followed by every page of `pages`, written as an incremental update.
+
+    The result begins with `document` byte for byte, so the SHA-256 recorded when it was sent
+    still identifies the part that was signed: anyone can cut the file at that length and hash
+    it. Each added page shows the other PDF's page as a form XObject with its own resources,
+    so nothing of `document` (fonts, images, page objects) is rewritten.
+    """
+    writer = IncrementalPdfFileWriter(io.BytesIO(document), strict=False)
+    extra = PdfFileReader(io.BytesIO(pages), strict=False)
+    for index in range(int(extra.root["/Pages"]["/Count"])):
+        page_ref, _resources = extra.find_page_for_modification(index)
+        media_box = find_inherited_value_in_tree(page_ref.get_object(), "/MediaBox", "/Parent")
+        xobject = writer.import_page_as_xobject(extra, index)
+        content = writer.add_object(generic.StreamObject(stream_data=b"q /Page Do Q"))
+        writer.insert_page(generic.DictionaryObject({
+            pdf_name("/Type"): pdf_name("/Page"),
+            pdf_name("/MediaBox"): writer.import_object(media_box),
+            pdf_name("/Resources"): generic.DictionaryObject({
+                pdf_name("/XObject"): generic.DictionaryObject({pdf_name("/Page"): xobject}),
+            }),
+            pdf_name("/Contents"): content,
+        }))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
