@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from mindlinks.kyc import webhooks
 from mindlinks.kyc.models import KycSession, VerificationPayload
+from mindlinks.kyc.providers import event_body
 from mindlinks.platform.audit import AuditLog
 from tests.kyc.conftest import (
     Contractor,
@@ -208,3 +209,44 @@ async def test_provider_decision_sequences(
     transitions = await count(app, AuditLog, AuditLog.entity_id == started["sessionId"],
                               AuditLog.action.like("kyc.session.%"))
     assert transitions == 1 + len(decisions)  # started, then one line per change
+
+
+async def test_submitted_event_moves_the_session_to_processing(
+    app: Any, client: httpx.AsyncClient, contractor: Contractor
+) -> None:
+    """Veriff's event webhook (same endpoint, same signature): `started` is kept for the
+    record, `submitted` means the person finished and the session waits in `processing`."""
+    started = await start(client, contractor)
+    sid = started["sessionId"]
+
+    response = await deliver(client, app, event_body(provider_session_id=sid, action="started"))
+    assert response.status_code == 200 and response.json()["outcome"] == "ignored"
+    assert (await session_row(app, sid)).status == "pending"
+
+    submitted = event_body(provider_session_id=sid, action="submitted")
+    response = await deliver(client, app, submitted)
+    assert response.status_code == 200 and response.json()["outcome"] == "handled"
+    row = await session_row(app, sid)
+    assert row.status == "processing" and row.submitted_at is not None
+    assert (await status_of(client, contractor))["status"] == "pending"
+    # The same delivery again: acknowledged, nothing changes.
+    assert (await deliver(client, app, submitted)).json()["outcome"] == "duplicate"
+    assert await count(app, VerificationPayload, VerificationPayload.kind == "event") == 2
+
+    assert (await deliver(client, app, decision(sid, "approved"))).status_code == 200
+    assert (await session_row(app, sid)).status == "verified"
+    # A late event never reopens a decided session.
+    late = event_body(provider_session_id=sid, action="submitted", attempt_id="late")
+    assert (await deliver(client, app, late)).json()["outcome"] == "ignored"
+    assert (await session_row(app, sid)).status == "verified"
+
+
+async def test_event_for_an_unknown_session_is_parked(
+    app: Any, client: httpx.AsyncClient
+) -> None:
+    body = event_body(provider_session_id=str(uuid.uuid4()), action="submitted")
+    response = await deliver(client, app, body)
+    assert response.status_code == 404 and response.json()["code"] == "kyc_session_not_found"
+    async with app.state.db.session() as session:
+        row = (await session.execute(select(VerificationPayload))).scalar_one()
+        assert row.kind == "event" and row.status == "parked"

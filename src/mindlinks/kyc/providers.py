@@ -108,6 +108,51 @@ def parse_decision(body: dict[str, Any]) -> Decision:
     )
 
 
+# Veriff's optional event webhook (its own "Webhook events URL", pointed at the same endpoint;
+# signed the same way): the person's progress, never a decision.
+# `{"id", "attemptId", "feature", "code": 7001|7002, "action": "started"|"submitted", ...}`.
+EVENT_CODES = {"started": 7001, "submitted": 7002}
+
+
+@dataclass(frozen=True)
+class Event:
+    provider_session_id: str
+    action: str  # started | submitted (others are kept and ignored)
+    code: int | None = None
+    attempt_id: str | None = None
+
+
+def parse_event(body: dict[str, Any]) -> Event:
+    if not body.get("id") or not isinstance(body.get("action"), str):
+        raise MalformedPayload("an event needs id and action")
+    code = body.get("code")
+    return Event(
+        provider_session_id=str(body["id"]),
+        action=str(body["action"]).lower(),
+        code=int(code) if isinstance(code, int | str) and str(code).isdigit() else None,
+        attempt_id=str(body["attemptId"]) if body.get("attemptId") else None,
+    )
+
+
+def webhook_kind(body: Any) -> str:
+    """`decision` (a `verification` object) or `event` (an `action`); anything else is
+    malformed."""
+    if isinstance(body, dict) and "verification" in body:
+        return "decision"
+    if isinstance(body, dict) and "action" in body:
+        return "event"
+    raise MalformedPayload("neither a decision nor an event")
+
+
+def event_body(*, provider_session_id: str, action: str, attempt_id: str | None = None,
+               vendor_data: str | None = None) -> bytes:
+    """An event webhook body in Veriff's format."""
+    body = {"id": provider_session_id, "attemptId": attempt_id or str(uuid.uuid4()),
+            "feature": "selfid", "code": EVENT_CODES.get(action), "action": action,
+            "vendorData": vendor_data}
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
 def decision_body(*, provider_session_id: str, status: str, reason: str | None,
                   decision_time: str, vendor_data: str | None = None,
                   reason_code: int | None = None, attempt_id: str | None = None) -> bytes:

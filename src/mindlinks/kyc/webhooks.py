@@ -1,5 +1,6 @@
-"""The inbox of provider decision webhooks (`POST /api/kyc/webhooks/{provider}`), one code path
-for Veriff and the sandbox:
+"""The inbox of provider webhooks (`POST /api/kyc/webhooks/{provider}`), one code path for
+Veriff and the sandbox, for decisions and for Veriff's progress events (`submitted` moves a
+session to `processing`):
 
 1. the provider named in the path must be the active one (404 otherwise);
 2. the signature is checked before anything else (`X-AUTH-CLIENT` + `X-HMAC-SIGNATURE` over the
@@ -9,7 +10,8 @@ for Veriff and the sandbox:
    signs no timestamp; a replay is byte-identical). The insert runs in a savepoint: a duplicate,
    even a concurrent one, hits the unique constraint and is acknowledged (200) with no change;
 4. the decision is applied to the session with `service.apply_decision` (never downgrading a
-   final session); no session matches -> the payload is kept as `parked` and the answer is 404.
+   final session), an event with `service.transition`; no session matches -> the payload is
+   kept as `parked` and the answer is 404.
 
 `replay(payload_id)` runs step 4 again for a stored payload (`mindlinks kyc replay`).
 """
@@ -27,8 +29,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.kyc import repository as repo
 from mindlinks.kyc import service
-from mindlinks.kyc.models import PayloadStatus, VerificationPayload
-from mindlinks.kyc.providers import KycProvider, MalformedPayload, parse_decision, signature_valid
+from mindlinks.kyc.models import KycSession, PayloadStatus, SessionStatus, VerificationPayload
+from mindlinks.kyc.providers import (
+    Decision,
+    Event,
+    KycProvider,
+    MalformedPayload,
+    parse_decision,
+    parse_event,
+    signature_valid,
+    webhook_kind,
+)
 from mindlinks.platform import audit
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import BadRequest, NotFound, Unauthorized
@@ -70,12 +81,15 @@ async def receive(session: AsyncSession, provider: KycProvider, provider_name: s
         raise InvalidSignature("The webhook signature does not verify", headers={},
                                persist=True)
     try:
-        decision = parse_decision(json.loads(body))
+        parsed = json.loads(body)
+        kind = webhook_kind(parsed)
+        provider_session_id = (parse_decision(parsed) if kind == "decision"
+                               else parse_event(parsed)).provider_session_id
     except (ValueError, MalformedPayload) as exc:
-        raise MalformedWebhook("The webhook body is not a decision") from exc
+        raise MalformedWebhook("The webhook body is neither a decision nor an event") from exc
     row = VerificationPayload(
         id=uuid.uuid4(), provider=provider.name, event_id=hashlib.sha256(body).hexdigest(),
-        kind="decision", provider_session_id=decision.provider_session_id,
+        kind=kind, provider_session_id=provider_session_id,
         raw_body=body.decode("utf-8", "replace"), status=PayloadStatus.RECEIVED)
     try:
         async with session.begin_nested():
@@ -85,23 +99,49 @@ async def receive(session: AsyncSession, provider: KycProvider, provider_name: s
         return Outcome(None, "duplicate")
     outcome = await handle(session, row)
     if outcome.outcome == "parked":
-        raise UnknownSession("No verification session matches this decision", persist=True)
+        raise UnknownSession("No verification session matches this webhook", persist=True)
     return outcome
 
 
 async def handle(session: AsyncSession, row: VerificationPayload) -> Outcome:
-    """Apply a stored payload's decision; `parked` when no session matches."""
-    decision = parse_decision(json.loads(row.raw_body))
-    kyc = await repo.session_by_provider_ref(session, row.provider, decision.provider_session_id,
+    """Apply a stored payload (decision or event); `parked` when no session matches."""
+    body = json.loads(row.raw_body)
+    message = parse_event(body) if row.kind == "event" else parse_decision(body)
+    kyc = await repo.session_by_provider_ref(session, row.provider, message.provider_session_id,
                                              for_update=True)
     if kyc is None:
         row.status, row.note = PayloadStatus.PARKED, "no session matches"
         await session.flush()
         await audit.record(session, None, "kyc.webhook.parked", "verification_payload", row.id,
                            {"provider": row.provider,
-                            "providerSessionId": decision.provider_session_id})
+                            "providerSessionId": message.provider_session_id})
         return Outcome(row.id, "parked")
     row.session_id, row.contractor_id = kyc.id, kyc.contractor_id
+    if isinstance(message, Event):
+        changed = await _apply_event(session, row, kyc, message)
+    else:
+        changed = await _apply_decision(session, row, kyc, message)
+    row.status = PayloadStatus.HANDLED if changed else PayloadStatus.IGNORED
+    row.handled_at = utcnow()
+    await session.flush()
+    return Outcome(row.id, "handled" if changed else "ignored", kyc.id, kyc.status)
+
+
+async def _apply_event(session: AsyncSession, row: VerificationPayload, kyc: KycSession,
+                       event: Event) -> bool:
+    """`submitted`: the person finished the provider's flow, the session waits for the
+    decision in `processing`. Other actions (`started`) are kept for the record only."""
+    if event.action == "submitted" and kyc.status in (SessionStatus.PENDING,
+                                                       SessionStatus.RESUBMISSION_REQUESTED):
+        await service.transition(session, kyc, SessionStatus.PROCESSING, actor=None,
+                                 source=f"provider:{row.provider}")
+        return True
+    row.note = f"no change: session {kyc.status}, event {event.action}"[:500]
+    return False
+
+
+async def _apply_decision(session: AsyncSession, row: VerificationPayload, kyc: KycSession,
+                          decision: Decision) -> bool:
     if decision.status not in service.DECISION_STATUS:
         changed = False
         row.note = f"unknown decision status {decision.status!r}"[:500]
@@ -111,10 +151,7 @@ async def handle(session: AsyncSession, row: VerificationPayload) -> Outcome:
             reason=decision.reason, result=decision.as_result(), strict=False)
         if not changed:
             row.note = f"no change: session {kyc.status}, decision {decision.status}"[:500]
-    row.status = PayloadStatus.HANDLED if changed else PayloadStatus.IGNORED
-    row.handled_at = utcnow()
-    await session.flush()
-    return Outcome(row.id, "handled" if changed else "ignored", kyc.id, kyc.status)
+    return changed
 
 
 async def replay(session: AsyncSession, payload_id: uuid.UUID) -> Outcome:
