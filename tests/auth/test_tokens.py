@@ -195,3 +195,57 @@ async def test_jwks_lists_current_and_previous_keys(client, app, settings, tmp_p
             assert len(kids) == 2
             assert (await _me(c2, user["accessToken"])).status_code == 200  # old key's token
     assert old_private is not None
+
+
+def _service(settings, tmp_path, name: str):
+    from mindlinks.platform.security import KeyRing, TokenService
+
+    keys = settings.model_copy(update={"data_dir": tmp_path / name, "jwt_private_key": None})
+    return TokenService(settings, KeyRing.from_settings(keys))
+
+
+def _issue(service, ttl: int = 900) -> str:
+    import uuid
+
+    return service.issue(subject=uuid.uuid4(), token_type="access", ttl_seconds=ttl,
+                         claims={"sid": str(uuid.uuid4())})
+
+
+def test_a_remembered_token_still_expires(settings, tmp_path):
+    """Verified tokens are remembered, but each use re-checks the time window."""
+    from mindlinks.platform.errors import Unauthorized
+
+    service = _service(settings, tmp_path, "a")
+    token = _issue(service, ttl=1)
+    exp = service.verify(token)["exp"]
+    assert service.verify(token)["exp"] == exp  # remembered
+    while time.time() < exp + 0.05:
+        time.sleep(0.05)
+    with pytest.raises(Unauthorized) as caught:
+        service.verify(token)
+    assert caught.value.code == "token_expired"
+
+
+def test_a_remembered_token_is_refused_once_its_key_is_gone(settings, tmp_path):
+    from mindlinks.platform.errors import Unauthorized
+
+    service = _service(settings, tmp_path, "a")
+    token = _issue(service)
+    claims = service.verify(token)
+    claims["role"] = "admin"  # callers get a copy: the remembered claims stay as verified
+    assert "role" not in service.verify(token)
+    service.keys = _service(settings, tmp_path, "b").keys  # the old key left the ring
+    with pytest.raises(Unauthorized):
+        service.verify(token)
+    with pytest.raises(Unauthorized):
+        service.verify(token, token_type="mfa")  # remembered per token type
+
+
+def test_the_verified_token_memory_is_bounded(settings, tmp_path, monkeypatch):
+    service = _service(settings, tmp_path, "a")
+    monkeypatch.setattr(service, "VERIFIED_CACHE_SIZE", 3)
+    tokens = [_issue(service) for _ in range(5)]
+    for token in tokens:
+        service.verify(token)
+    assert len(service._verified) == 3
+    assert [key[0] for key in service._verified] == tokens[2:]

@@ -40,11 +40,11 @@ public = domain_router(prefix="/api/invitations", tags=[TAG])
 admin = domain_router(prefix="/api/admin", tags=[TAG])
 
 
-def _storage(request: Request) -> StorageBackend:
+async def _storage(request: Request) -> StorageBackend:
     return get_storage(request.app.state)
 
 
-def _registry(request: Request) -> BusinessRegistry:
+async def _registry(request: Request) -> BusinessRegistry:
     return get_registry(request.app.state)
 
 

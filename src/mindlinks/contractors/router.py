@@ -48,11 +48,11 @@ from mindlinks.platform.security import AdminUser, CurrentContractor
 from mindlinks.platform.storage import StorageBackend, get_storage
 
 
-def _storage(request: Request) -> StorageBackend:
+async def _storage(request: Request) -> StorageBackend:
     return get_storage(request.app.state)
 
 
-def _sender(request: Request) -> MicroDepositSender:
+async def _sender(request: Request) -> MicroDepositSender:
     sender: MicroDepositSender | None = getattr(request.app.state, "micro_deposit_sender", None)
     if sender is None:
         raise MicroDepositsUnavailable("No micro-deposit sender is configured")

@@ -37,7 +37,7 @@ StatusFilter = Literal["draft", "pending", "client_signed", "contractor_signed",
                        "completed", "terminated", "cancelled"]
 
 
-def _storage(request: Request) -> StorageBackend:
+async def _storage(request: Request) -> StorageBackend:
     return get_storage(request.app.state)
 
 

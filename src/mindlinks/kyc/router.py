@@ -40,11 +40,11 @@ SessionStatusName = Annotated[
 ]
 
 
-def _storage(request: Request) -> StorageBackend:
+async def _storage(request: Request) -> StorageBackend:
     return get_storage(request.app.state)
 
 
-def _provider(request: Request) -> KycProvider:
+async def _provider(request: Request) -> KycProvider:
     return get_provider(request.app.state)
 
 

@@ -32,7 +32,7 @@ from mindlinks.platform.api import Page, PageDep, SessionDep, domain_router
 from mindlinks.platform.security import AdminUser, CurrentUser
 
 
-def get_notifier(request: Request) -> Notifier:
+async def get_notifier(request: Request) -> Notifier:
     notifier: Notifier = request.app.state.notifier
     return notifier
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -83,32 +84,41 @@ class Page(ResponseModel, Generic[T]):
 MAX_PAGE = 1_000_000
 
 
+@dataclass(frozen=True)
 class PageParams:
     """1 <= `page` <= 1,000,000 and 1 <= `limit` <= 100; anything else is a 422."""
 
-    def __init__(
-        self,
-        page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1")] = 1,
-        limit: Annotated[int, Query(ge=1, le=100, description="Items per page")] = 20,
-    ) -> None:
-        self.page = page
-        self.limit = limit
+    page: int = 1
+    limit: int = 20
 
     @property
     def offset(self) -> int:
         return (self.page - 1) * self.limit
 
 
-PageDep = Annotated[PageParams, Depends()]
+async def page_params(
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1")] = 1,
+    limit: Annotated[int, Query(ge=1, le=100, description="Items per page")] = 20,
+) -> PageParams:
+    return PageParams(page, limit)
 
 
-def get_session(request: Request) -> AsyncSession:
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+def request_session(request: Request) -> AsyncSession:
     """The request's session, created on first use; `TransactionalRoute` ends it."""
     session: AsyncSession | None = getattr(request.state, "db_session", None)
     if session is None:
         session = request.app.state.db.sessionmaker()
         request.state.db_session = session
     return session
+
+
+# Dependencies are `async def` even when they do not await: FastAPI runs a plain `def`
+# dependency in its thread pool, a thread hop on every request for nothing.
+async def get_session(request: Request) -> AsyncSession:
+    return request_session(request)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

@@ -17,7 +17,9 @@ import hmac
 import json
 import os
 import secrets
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -183,11 +185,21 @@ MFA_PENDING = "mfa"
 
 
 class TokenService:
-    """Issues and verifies our JWTs. Only RS256, only our keys, every claim required."""
+    """Issues and verifies our JWTs. Only RS256, only our keys, every claim required.
+
+    A token is reused on every request of its 15 minutes, so the claims of tokens that passed
+    verification are remembered (bounded LRU, per process). A remembered token still has its
+    time window checked on each use, and is forgotten if its key leaves the key ring: the
+    bytes are the same bytes, so the signature and the fixed claims (`iss`, `aud`, `typ`)
+    cannot have changed. Revocation is not a token property: `ActorLoader` checks it per request.
+    """
+
+    VERIFIED_CACHE_SIZE = 4096
 
     def __init__(self, settings: Settings, keys: KeyRing) -> None:
         self.settings = settings
         self.keys = keys
+        self._verified: OrderedDict[tuple[str, str], tuple[str, dict[str, Any]]] = OrderedDict()
 
     def issue(
         self,
@@ -227,6 +239,21 @@ class TokenService:
         """The token's claims, or `Unauthorized` for anything short of a valid token of
         `token_type` signed by one of our keys. Header fields such as `jku`, `x5u` or `jwk`
         are never consulted: the key is chosen by `kid` from our own key ring only."""
+        remembered = self._verified.get((token, token_type))
+        if remembered is not None:
+            kid, claims = remembered
+            now = time.time()
+            if kid in self.keys.by_kid and claims["nbf"] <= now < claims["exp"]:
+                self._verified.move_to_end((token, token_type))
+                return dict(claims)
+            del self._verified[(token, token_type)]
+        kid, claims = self._verify(token, token_type)
+        self._verified[(token, token_type)] = (kid, claims)
+        if len(self._verified) > self.VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return dict(claims)
+
+    def _verify(self, token: str, token_type: str) -> tuple[str, dict[str, Any]]:
         try:
             header = _unverified_header(token)
             key = self.keys.by_kid.get(str(header.get("kid")))
@@ -246,7 +273,7 @@ class TokenService:
             raise Unauthorized("Invalid token", code="invalid_token") from exc
         if claims.get("typ") != token_type:
             raise Unauthorized("Invalid token", code="invalid_token")
-        return claims
+        return key.kid, claims
 
 
 def _unverified_header(token: str) -> dict[str, Any]:
@@ -304,13 +331,13 @@ async def current_actor(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
-    from mindlinks.platform.api import get_session
+    from mindlinks.platform.api import request_session
 
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Missing bearer token", code="not_authenticated")
     claims = request.app.state.tokens.verify(credentials.credentials)
     loader: ActorLoader = request.app.state.actor_loader
-    actor = await loader(get_session(request), claims)
+    actor = await loader(request_session(request), claims)
     request.state.actor = actor
     from mindlinks.platform.logging import bind_user
 
