@@ -142,6 +142,19 @@ async def next_payment_dates(
     return {cid: due for cid, due in (await session.execute(stmt)).all()}
 
 
+async def open_ended_active(session: AsyncSession) -> Sequence[Contract]:
+    """Active contracts without an end date, locked; rows another worker holds are skipped."""
+    stmt = (select(Contract)
+            .where(Contract.status == "active", Contract.end_date.is_(None))
+            .order_by(Contract.id).with_for_update(skip_locked=True))
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def last_due_date(session: AsyncSession, contract_id: uuid.UUID) -> date | None:
+    return await session.scalar(select(func.max(ContractPayment.due_date))
+                                .where(ContractPayment.contract_id == contract_id))
+
+
 async def delete_schedule_after(session: AsyncSession, contract_id: uuid.UUID, day: date) -> None:
     """Scheduled (unpaid) payments due after `day` go: the contract ends on that day."""
     await session.execute(

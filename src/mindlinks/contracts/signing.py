@@ -53,7 +53,8 @@ from mindlinks.platform.storage import StorageBackend, new_key, put_in_transacti
 from mindlinks.platform.uploads import PDF, PNG, UploadPurpose, validate_upload
 from mindlinks.settings import Settings
 
-# Without an end date, the schedule covers the first year (a later job can extend it).
+# Without an end date, the schedule covers a year ahead: the first year at activation, then
+# `contracts.extend-schedules` (daily) keeps it a year ahead of today.
 SCHEDULE_HORIZON_DAYS = 366
 
 
@@ -97,10 +98,11 @@ def _add_period(start: date, frequency: str, k: int) -> date:
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
-def payment_dates(start: date, end: date | None, frequency: str) -> list[date]:
+def payment_dates(start: date, end: date | None, frequency: str, *,
+                  until: date | None = None) -> list[date]:
     """Payment dates at the end of each period from `start`, up to `end` (a last, partial
-    period is paid on `end`), or over the first year when open-ended."""
-    limit = end or start + timedelta(days=SCHEDULE_HORIZON_DAYS)
+    period is paid on `end`), or when open-ended up to `until` (default: the first year)."""
+    limit = end or until or start + timedelta(days=SCHEDULE_HORIZON_DAYS)
     out: list[date] = []
     k = 1
     while (due := _add_period(start, frequency, k)) <= limit:
