@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import uuid
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from mindlinks.platform import uploads
 from mindlinks.platform.errors import PayloadTooLarge, ValidationFailed
 from mindlinks.platform.storage import LocalStorage, UrlSigner, store_upload, validate_key
 from mindlinks.platform.uploads import (
@@ -215,6 +217,47 @@ async def test_pdf_that_launches_a_program_is_refused() -> None:
     assert (await _rejected(launcher)).code == "unsafe_pdf"
     embedded = samples.pdf(b"4 0 obj<</Type/EmbeddedFile/Length 2>>stream\nMZ\nendstream endobj")
     assert (await _rejected(embedded)).code == "unsafe_pdf"
+
+
+def _object_stream(objects: bytes, *, filters: bytes = b"/FlateDecode") -> bytes:
+    """An object stream (PDF 1.5) holding `objects`, Flate-compressed."""
+    packed = zlib.compress(b"5 0 " + objects)
+    return (b"4 0 obj<</Type/ObjStm/N 1/First 4/Filter " + filters
+            + b"/Length " + str(len(packed)).encode() + b">>stream\n" + packed
+            + b"\nendstream endobj")
+
+
+async def test_pdf_dangers_hidden_by_escapes_or_compression_are_refused() -> None:
+    """A name may spell its letters as #xx, and a dictionary may sit in a compressed object
+    stream: neither hides /Launch or /EmbeddedFile."""
+    escaped = samples.pdf(b"4 0 obj<</S/La#75nch/F(cmd.exe)>>endobj")
+    assert (await _rejected(escaped)).code == "unsafe_pdf"
+    compressed = samples.pdf(_object_stream(b"<</S/Launch/F(cmd.exe)>>"))
+    assert b"Launch" not in compressed
+    assert (await _rejected(compressed)).code == "unsafe_pdf"
+    both = samples.pdf(_object_stream(b"<</Type/Filespec/EF<</F 6 0 R>>>>"
+                                      b" <</Type/Em#62eddedFile>>"))
+    assert (await _rejected(both)).code == "unsafe_pdf"
+    untyped = samples.pdf(b"4 0 obj<</Type/Filespec/F(a.exe)/#45F<</F 5 0 R>>>>endobj")
+    assert (await _rejected(untyped)).code == "unsafe_pdf"
+
+
+async def test_harmless_compressed_pdf_is_accepted() -> None:
+    harmless = samples.pdf(_object_stream(b"<</Type/Annot/Subtype/Link/A<</S/URI/URI(x)>>>>"))
+    upload = await validate_upload(FakeUploadFile(harmless, "ok.pdf"), DOCUMENT,
+                                   filename="ok.pdf")
+    assert upload.mime == "application/pdf"
+
+
+async def test_pdf_compression_bomb_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inflating is capped in total: past the cap the PDF is refused, not inflated further."""
+    monkeypatch.setattr(uploads, "_PDF_INFLATE_BUDGET", 1024 * 1024)
+    bomb = zlib.compress(b" " * (2 * 1024 * 1024), 9)
+    pdf = samples.pdf(b"4 0 obj<</Filter/FlateDecode/Length " + str(len(bomb)).encode()
+                      + b">>stream\n" + bomb + b"\nendstream endobj")
+    assert len(pdf) < 20_000
+    rejected = await _rejected(pdf)
+    assert rejected.code == "unsafe_pdf" and "too large" in rejected.detail
 
 
 async def test_truncated_pdf_and_image_are_refused() -> None:

@@ -17,12 +17,14 @@ Every upload goes through `validate_upload`, which
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import re
 import tempfile
 import unicodedata
 import warnings
+import zlib
 from collections.abc import AsyncIterable
 from dataclasses import dataclass, field
 from typing import IO, Protocol
@@ -170,10 +172,21 @@ def sniff(head: bytes) -> str:
 # an upload it is refused: that is how HTML/PDF and HTML/image polyglots work.
 _MARKUP = (b"<script", b"<html", b"<!doctype html", b"<body", b"<iframe", b"<svg", b"<object",
            b"<embed", b"<?php", b"<meta http-equiv")
-# PDF actions that start programs or carry files inside the document.
-_PDF_DANGER = (b"/launch", b"/embeddedfile")
 _ZIP_END_OF_DIRECTORY = b"PK\x05\x06"
-_OVERLAP = max(len(m) for m in (*_MARKUP, *_PDF_DANGER)) - 1
+_OVERLAP = max(len(m) for m in _MARKUP) - 1
+
+# PDF names of actions that start programs or of files carried inside the document. A name may
+# spell any byte as #xx (`/La#75nch` is `/Launch`), and dictionaries may sit in compressed
+# streams (PDF 1.5 object streams): `_pdf_dangers` decodes names and inflates every Flate stream
+# before it compares. Inflating is capped in total, so a compression bomb inside a PDF costs
+# little and is refused as too large to check.
+_PDF_DANGER = (b"/launch", b"/embeddedfile")  # /EmbeddedFile, /EmbeddedFiles
+# Only names that could be one of those: first letter L/E (or escaped), which keeps the scan of
+# inflated image data (random-looking bytes, many "/x" pairs) cheap.
+_PDF_NAME = re.compile(rb"/(?:[LlEe]|#[0-9A-Fa-f]{2})(?:[A-Za-z0-9_.+-]|#[0-9A-Fa-f]{2})*")
+_PDF_STREAM = re.compile(rb"stream\r?\n")
+_PDF_INFLATE_BUDGET = 256 * MiB
+_PDF_NAME_OVERLAP = 64  # longer than any escaped dangerous name
 
 
 class _Scanner:
@@ -185,7 +198,7 @@ class _Scanner:
 
     def feed(self, chunk: bytes) -> None:
         window = self._tail + chunk.lower()
-        for marker in (*_MARKUP, *_PDF_DANGER):
+        for marker in _MARKUP:
             if marker in window:
                 self.found.add(marker)
         self._tail = window[-_OVERLAP:]
@@ -230,17 +243,59 @@ async def _receive(
     return spool, size, head
 
 
-def _check_pdf(spool: IO[bytes], size: int, scanner: _Scanner) -> None:
-    if found := scanner.found & set(_PDF_DANGER):
-        raise _reject(
-            "unsafe_pdf",
-            "The PDF launches programs or embeds files "
-            f"({', '.join(sorted(m.decode() for m in found))}).",
-        )
+def _pdf_names(data: bytes) -> set[bytes]:
+    """The names in `data` that may be dangerous, #xx escapes decoded, lowercased."""
+    return {
+        re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), raw).lower()
+        for raw in _PDF_NAME.findall(data)
+    }
+
+
+def _dangerous(names: set[bytes]) -> set[str]:
+    # `/EF` is the file specification's embedded-file entry (the stream's own
+    # `/Type /EmbeddedFile` is optional).
+    return {name.decode("latin-1") for name in names
+            if name == b"/ef" or any(name.startswith(danger) for danger in _PDF_DANGER)}
+
+
+def _pdf_dangers(data: bytes) -> set[str]:
+    """Dangerous names in the raw bytes and in every stream that inflates (Flate). A stream
+    that does not inflate is not Flate (or is broken, and then no reader sees inside it)."""
+    found = _dangerous(_pdf_names(data))
+    budget = _PDF_INFLATE_BUDGET
+    for match in _PDF_STREAM.finditer(data):
+        inflater = zlib.decompressobj()
+        tail = b""
+        position = match.end()
+        while position < len(data) and not inflater.eof:
+            try:
+                chunk = inflater.decompress(data[position:position + CHUNK], budget)
+            except zlib.error:
+                break
+            budget -= len(chunk)
+            if budget <= 0:
+                raise _reject("unsafe_pdf", "The PDF's compressed content is too large to check.")
+            window = tail + chunk
+            found |= _dangerous(_pdf_names(window))
+            tail = window[-_PDF_NAME_OVERLAP:]
+            # Output stops short of the input only at the budget, which raised above.
+            position += CHUNK
+    return found
+
+
+def _check_pdf(spool: IO[bytes], size: int) -> None:
+    """Runs in a worker thread: inflating and scanning may take a moment on a large file."""
     spool.seek(max(0, size - 1024))
     if b"%%EOF" not in spool.read():
         raise _reject("corrupt_file", "The PDF is truncated or malformed (no %%EOF trailer).")
     spool.seek(0)
+    data = spool.read()  # at most the purpose's size limit (10 MiB for documents)
+    spool.seek(0)
+    if found := _pdf_dangers(data):
+        raise _reject(
+            "unsafe_pdf",
+            f"The PDF launches programs or embeds files ({', '.join(sorted(found))}).",
+        )
 
 
 def _reencode_image(spool: IO[bytes], mime: str, purpose: UploadPurpose) -> tuple[bytes, str]:
@@ -312,7 +367,7 @@ async def validate_upload(
             raise _reject("polyglot_file", "The file carries an archive inside it.")
         spool.seek(0)
         if mime == PDF:
-            _check_pdf(spool, size, scanner)
+            await asyncio.to_thread(_check_pdf, spool, size)
             content: IO[bytes] = spool
             digest = hashlib.sha256()
             while block := spool.read(CHUNK):
