@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 import pyotp
 
 from mindlinks.auth import service as auth_service
+from mindlinks.platform.db import Database
 
 PASSWORD = "correct horse battery staple"
 
@@ -61,3 +64,17 @@ async def admin_tokens(app: Any, client: httpx.AsyncClient) -> dict[str, Any]:
     )
     assert done.status_code == 200, done.text
     return {**done.json(), "email": email, "secret": secret}
+
+
+def run_with_database(url: str, work: Callable[[Database], Awaitable[Any]]) -> Any:
+    """Run `work` against the database at `url` in a fresh event loop: CLI commands run
+    their own loop, so a test that drives one reaches the database from outside it."""
+
+    async def _go() -> Any:
+        database = Database(url)
+        try:
+            return await work(database)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(_go())

@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 
 from PIL import Image
 
-from tests.clients.conftest import MINIMAL_PDF, VERIFIED_COMPANY
+from tests.clients.conftest import VERIFIED_COMPANY
+from tests.platform.samples import MINIMAL_PDF
 
 DOCUMENT_FIELDS = {
     "id", "clientId", "type", "name", "mimeType", "size", "status", "reviewReason",

@@ -8,7 +8,8 @@ from sqlalchemy import update
 
 from mindlinks.contractors import jobs
 from mindlinks.contractors.models import InsurancePolicy, License, TaxInfo
-from tests.contractors.conftest import MINIMAL_PDF, events_named
+from tests.contractors.conftest import events_named
+from tests.platform.samples import MINIMAL_PDF
 
 LIC = "/api/contractors/me/licenses"
 INS = "/api/contractors/me/insurance-policies"

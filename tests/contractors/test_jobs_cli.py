@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -16,17 +14,7 @@ from mindlinks.cli import app as cli_app
 from mindlinks.contractors.models import ContractorProfile, License
 from mindlinks.platform.db import Database
 from mindlinks.settings import Settings
-
-
-def _run(url: str, work: Any) -> Any:
-    async def _go() -> Any:
-        database = Database(url)
-        try:
-            return await work(database)
-        finally:
-            await database.dispose()
-
-    return asyncio.run(_go())
+from tests.factories import run_with_database
 
 
 def test_jobs_run_expires_licences_once(settings: Settings, monkeypatch: pytest.MonkeyPatch
@@ -53,14 +41,14 @@ def test_jobs_run_expires_licences_once(settings: Settings, monkeypatch: pytest.
             return str(await session.scalar(select(License.status)
                                             .where(License.id == license_id)))
 
-    license_id = _run(url, seed)
+    license_id = run_with_database(url, seed)
     runner = CliRunner()
     listed = runner.invoke(cli_app, ["jobs", "list"])
     assert listed.exit_code == 0 and "contractors.expire-credentials" in listed.output
     first = runner.invoke(cli_app, ["jobs", "run", "contractors.expire-credentials"])
     assert first.exit_code == 0, first.output
     assert "licenses=1" in first.output
-    assert _run(url, lambda db: status(db, license_id)) == "expired"
+    assert run_with_database(url, lambda db: status(db, license_id)) == "expired"
     second = runner.invoke(cli_app, ["jobs", "run"])
     assert second.exit_code == 0, second.output
     assert "licenses=0" in second.output

@@ -10,12 +10,12 @@ import uuid
 
 from mindlinks.contractors import service
 from tests.contractors.conftest import (
-    MINIMAL_PDF,
     add_us_account,
     complete_profile,
     emit_event,
     statement_amounts,
 )
+from tests.platform.samples import MINIMAL_PDF
 
 ONB = "/api/contractors/me/onboarding"
 

@@ -7,12 +7,12 @@ import base64
 import json
 
 from tests.contractors.conftest import (
-    MINIMAL_PDF,
     SVG_WITH_SCRIPT,
     complete_profile,
     events_named,
     png,
 )
+from tests.platform.samples import MINIMAL_PDF
 
 SEED_000_FIELDS = {"id", "userId", "name", "email", "phone", "country", "timezone", "avatarUrl",
                    "kycStatus", "onboardingCompleted", "createdAt", "updatedAt"}

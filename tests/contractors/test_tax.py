@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
-from tests.contractors.conftest import MINIMAL_PDF, SVG_WITH_SCRIPT, events_named, png
+from tests.contractors.conftest import SVG_WITH_SCRIPT, events_named, png
+from tests.platform.samples import MINIMAL_PDF
 
 URL = "/api/contractors/me/tax-info"
 

@@ -34,14 +34,6 @@ def png(width: int = 64, height: int = 48) -> bytes:
     return out.getvalue()
 
 
-MINIMAL_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\ntrailer<</Root 1 0 R>>\n"
-    b"%%EOF\n"
-)
-
-
 @pytest.fixture
 async def admin(app: Any, client: httpx.AsyncClient) -> dict[str, str]:
     return bearer((await admin_tokens(app, client))["accessToken"])

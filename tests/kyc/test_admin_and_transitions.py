@@ -11,7 +11,6 @@ import pytest
 from mindlinks.kyc.service import TRANSITIONS
 from mindlinks.platform.audit import AuditLog
 from tests.kyc.conftest import (
-    MINIMAL_PDF,
     Contractor,
     count,
     future,
@@ -22,6 +21,7 @@ from tests.kyc.conftest import (
     status_of,
     submit_page,
 )
+from tests.platform.samples import MINIMAL_PDF
 
 
 async def decide(client: httpx.AsyncClient, admin: dict[str, str], sid: str, decision: str,

@@ -11,7 +11,6 @@ import httpx
 
 from mindlinks.kyc.models import KycDocument
 from tests.kyc.conftest import (
-    MINIMAL_PDF,
     Contractor,
     count,
     future,
@@ -22,6 +21,7 @@ from tests.kyc.conftest import (
     status_of,
     submit_page,
 )
+from tests.platform.samples import MINIMAL_PDF
 
 
 async def test_status_before_anything(client: httpx.AsyncClient, contractor: Contractor) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from datetime import timedelta
@@ -22,8 +21,8 @@ from mindlinks.platform.db import Database, utcnow
 from mindlinks.platform.storage import get_storage
 from mindlinks.scheduler import collect_jobs
 from mindlinks.settings import Settings
+from tests.factories import run_with_database
 from tests.kyc.conftest import (
-    MINIMAL_PDF,
     Contractor,
     profile_kyc,
     sandbox_decide,
@@ -31,6 +30,7 @@ from tests.kyc.conftest import (
     start,
     status_of,
 )
+from tests.platform.samples import MINIMAL_PDF
 
 
 def test_jobs_are_registered() -> None:
@@ -104,17 +104,6 @@ async def test_retention_deletes_files_and_keeps_hashes(
     assert detail["documents"][0]["sha256"] == decided_doc.sha256
 
 
-def _run(url: str, work: Any) -> Any:
-    async def _go() -> Any:
-        database = Database(url)
-        try:
-            return await work(database)
-        finally:
-            await database.dispose()
-
-    return asyncio.run(_go())
-
-
 def test_cli_replay(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     url = settings.resolved_database_url
     monkeypatch.setenv("MINDLINKS_DATA_DIR", str(settings.data_dir))
@@ -152,12 +141,12 @@ def test_cli_replay(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None
             return str(await session.scalar(select(KycSession.status)
                                             .where(KycSession.id == kyc_id)))
 
-    kyc_id, parked_id, orphan_id = _run(url, seed)
+    kyc_id, parked_id, orphan_id = run_with_database(url, seed)
     runner = CliRunner()
     first = runner.invoke(cli_app, ["kyc", "replay", str(parked_id)])
     assert first.exit_code == 0, first.output
     assert "handled" in first.output
-    assert _run(url, lambda db: status(db, kyc_id)) == "verified"
+    assert run_with_database(url, lambda db: status(db, kyc_id)) == "verified"
     second = runner.invoke(cli_app, ["kyc", "replay", str(parked_id)])
     assert second.exit_code == 0 and "ignored" in second.output
     still = runner.invoke(cli_app, ["kyc", "replay", str(orphan_id)])

@@ -29,6 +29,7 @@ from mindlinks.platform.crypto import (
 )
 from mindlinks.platform.db import Database
 from mindlinks.settings import Settings
+from tests.factories import run_with_database
 
 IBAN = "DE89370400440532013000"
 ACCOUNT = "000123456789"
@@ -337,14 +338,7 @@ def test_keys_rotate_command(
 
     def run(work: Any) -> Any:
         # The command runs its own event loop, so this test drives the database from its own.
-        async def _go() -> Any:
-            database = Database(url)
-            try:
-                return await work(database)
-            finally:
-                await database.dispose()
-
-        return asyncio.run(_go())
+        return run_with_database(url, work)
 
     async def create(database: Database) -> None:
         async with database.engine.begin() as conn:
