@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import Field, PlainSerializer, field_validator
+from pydantic import Field, field_validator
 
 from mindlinks.platform.api import CamelModel, ResponseModel
-
-# A decimal shown as a JSON number, not a string.
-JsonNumber = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+from mindlinks.platform.money import JsonNumber
 
 TaxForm = Literal["W-9", "W-8BEN", "W-8BEN-E"]
 

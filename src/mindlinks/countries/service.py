@@ -2,18 +2,16 @@
 
 Other domains ask here whether a country is served (`require_active`), which currency and tax
 form apply (`get_rule`), and convert fee amounts between minor units and decimals
-(`currency_exponent`). Admin changes are audited.
+(`mindlinks.platform.money`). Admin changes are audited.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 
 import pycountry
 from babel import Locale
-from babel.numbers import get_currency_precision
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.countries import repository as repo
@@ -22,6 +20,10 @@ from mindlinks.countries.schemas import CountryRule as CountryRuleOut
 from mindlinks.countries.schemas import CountryRuleCreate, CountryRuleUpdate
 from mindlinks.platform import audit
 from mindlinks.platform.errors import Conflict, NotFound, ValidationFailed
+
+# The money helpers live in platform/money.py; contracts still reach `to_minor`/`from_minor`
+# through this module (`countries.from_minor`), which keeps working.
+from mindlinks.platform.money import from_minor, to_minor, to_minor_rate
 from mindlinks.platform.security import Actor
 
 
@@ -39,10 +41,6 @@ class UnknownCurrency(ValidationFailed):
 
 class CountryRuleExists(Conflict):
     code = "country_rule_exists"
-
-
-class TooManyDecimals(ValidationFailed):
-    code, title = "too_many_decimals", "Amount has more decimals than its currency"
 
 
 @dataclass(frozen=True)
@@ -78,26 +76,6 @@ def is_iso_country(code: str) -> bool:
 
 def is_iso_currency(code: str) -> bool:
     return len(code) == 3 and pycountry.currencies.get(alpha_3=code.upper()) is not None
-
-
-@lru_cache(maxsize=512)
-def currency_exponent(currency: str) -> int:
-    """Digits after the decimal point of `currency` (USD 2, VND 0, KWD 3), from CLDR."""
-    return int(get_currency_precision(currency.upper()))
-
-
-def to_minor(amount: Decimal, currency: str) -> int:
-    """`Decimal("2.50")`, USD -> 250; more decimals than the currency has is a 422."""
-    scaled = amount.scaleb(currency_exponent(currency))
-    if scaled != scaled.to_integral_value():
-        raise TooManyDecimals(f"{currency} amounts have at most "
-                              f"{currency_exponent(currency)} decimals")
-    return int(scaled)
-
-
-def from_minor(amount: int, currency: str) -> Decimal:
-    exponent = currency_exponent(currency)
-    return Decimal(amount).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent))
 
 
 def english_name(code: str) -> str:
@@ -210,14 +188,6 @@ async def create_rule(session: AsyncSession, actor: Actor, data: CountryRuleCrea
     await audit.record(session, actor, "country_rule.created", "country_rule", code,
                        {"currency": row.currency, "isActive": row.is_active})
     return row
-
-
-def to_minor_rate(percent: Decimal) -> int:
-    """`1.25` % -> 125 basis points; finer than a basis point is a 422."""
-    scaled = percent * 100
-    if scaled != scaled.to_integral_value():
-        raise TooManyDecimals("A fee percentage has at most two decimals")
-    return int(scaled)
 
 
 async def update_rule(
