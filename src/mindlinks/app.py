@@ -41,6 +41,7 @@ DOMAINS = [
     "mindlinks.clients",
     "mindlinks.kyc",
     "mindlinks.contracts",
+    "mindlinks.timesheets",
     "mindlinks.notifications",
 ]
 

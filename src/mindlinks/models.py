@@ -19,6 +19,7 @@ MODEL_MODULES = [
     "mindlinks.contractors.models",
     "mindlinks.clients.models",
     "mindlinks.contracts.models",
+    "mindlinks.timesheets.models",
     "mindlinks.kyc.models",
     "mindlinks.notifications.models",
 ]

@@ -137,6 +137,12 @@ class Settings(BaseSettings):
     contract_signing_trust_roots: list[Path] = Field(default_factory=list)
     contract_signature_max_bytes: int = 256 * 1024
 
+    # Timesheets (timesheets/): a week's timesheet is due at the end (UTC) of the day this many
+    # days after its weekEnding (2: the Monday after); the daily reminder job looks back this
+    # many days for weeks without a submitted timesheet (catch-up after downtime).
+    timesheet_due_days: int = Field(default=2, ge=0, le=14)
+    timesheet_reminder_lookback_days: int = Field(default=28, ge=7, le=366)
+
     @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -162,3 +162,15 @@ async def delete_schedule_after(session: AsyncSession, contract_id: uuid.UUID, d
                                       ContractPayment.due_date > day,
                                       ContractPayment.status == "scheduled")
     )
+
+
+async def hourly_working(session: AsyncSession, since: date) -> Sequence[Contract]:
+    """Hourly contracts that are active, or terminated with an effective date on or after
+    `since` (their last weeks still need timesheets)."""
+    stmt = (select(Contract)
+            .where(Contract.type == "hourly",
+                   (Contract.status == "active")
+                   | ((Contract.status == "terminated")
+                      & (Contract.termination_effective_date >= since)))
+            .order_by(Contract.id))
+    return (await session.execute(stmt)).scalars().all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -221,3 +222,25 @@ class MilestoneSubmit(CamelModel):
 
 class MilestoneReject(CamelModel):
     reason: str = Field(min_length=1, max_length=1000)
+
+
+# --- for the timesheets domain ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkTerms:
+    """What timesheets need of a contract: parties, rate (minor units) and the days work may be
+    booked (`start_date`..`last_day`: the end date or the termination's effective date)."""
+
+    id: uuid.UUID
+    type: str
+    status: str
+    title: str
+    client_id: uuid.UUID
+    client_user_id: uuid.UUID
+    contractor_id: uuid.UUID
+    contractor_user_id: uuid.UUID
+    rate_minor: int
+    currency: str
+    start_date: date
+    last_day: date | None

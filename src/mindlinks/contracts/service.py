@@ -36,6 +36,7 @@ from mindlinks.contracts.schemas import (
     ContractUpdate,
     MilestoneIn,
     TerminateRequest,
+    WorkTerms,
 )
 from mindlinks.countries import service as countries
 from mindlinks.platform import audit
@@ -384,5 +385,36 @@ async def complete_contract(
     return contract
 
 
-__all__ = ["TRANSITIONS", "create_contract", "get_for", "is_party", "next_status",
-           "send_contract"]
+# --- for the timesheets domain ----------------------------------------------------------------
+
+
+def work_terms_of(contract: Contract) -> WorkTerms:
+    last_day = contract.end_date
+    if contract.status == S.TERMINATED and contract.termination_effective_date is not None:
+        effective = contract.termination_effective_date
+        last_day = effective if last_day is None else min(last_day, effective)
+    return WorkTerms(
+        id=contract.id, type=contract.type, status=contract.status, title=contract.title,
+        client_id=contract.client_id, client_user_id=contract.client_user_id,
+        contractor_id=contract.contractor_id, contractor_user_id=contract.contractor_user_id,
+        rate_minor=contract.rate_minor, currency=contract.currency,
+        start_date=contract.start_date, last_day=last_day,
+    )
+
+
+async def get_for_timesheets(
+    session: AsyncSession, actor: Actor, contract_id: uuid.UUID
+) -> WorkTerms:
+    """The contract's work terms if the actor is a party (404 `contract_not_found` otherwise,
+    like every other contract read)."""
+    return work_terms_of(await get_for(session, actor, contract_id))
+
+
+async def hourly_work_terms(session: AsyncSession, since: date) -> list[WorkTerms]:
+    """Hourly contracts on which work is being done: active, or terminated with an effective
+    date on or after `since`."""
+    return [work_terms_of(c) for c in await repo.hourly_working(session, since)]
+
+
+__all__ = ["TRANSITIONS", "create_contract", "get_for", "get_for_timesheets", "hourly_work_terms",
+           "is_party", "next_status", "send_contract"]
