@@ -93,6 +93,23 @@ KINDS: dict[str, Kind] = {
             action_path="/timesheets/{{ timesheet_id }}",
         ),
         Kind(
+            "timesheet_rejected", "Timesheet Rejected",
+            "Your timesheet{% if period_start %} for {{ period_start | date }} - "
+            "{{ period_end | date }}{% endif %} was rejected: {{ reason }}",
+            "Your timesheet was rejected",
+            ("timesheet_id", "contract_id", "reason", "period_start", "period_end"),
+            action_path="/timesheets/{{ timesheet_id }}",
+        ),
+        Kind(
+            "timesheet_reminder", "Timesheet Due",
+            "Please submit your timesheet{% if contract_title %} for {{ contract_title }}"
+            "{% endif %} for {{ period_start | date }} - {{ period_end | date }}"
+            "{% if due_at %}; it is due by {{ due_at | datetime }}{% endif %}.",
+            "Your timesheet is due",
+            ("contract_id", "contract_title", "period_start", "period_end", "due_at"),
+            action_path="/timesheets",
+        ),
+        Kind(
             "payment_received", "Payment Received",
             "You received {{ amount | money(currency) }}"
             "{% if client_name %} from {{ client_name }}{% endif %}",
@@ -225,6 +242,8 @@ SAMPLE_VALUES: dict[str, Any] = {
     "hours": 40,
     "period_start": "2024-11-25",
     "period_end": "2024-12-01",
+    "reason": "Wednesday was a public holiday",
+    "due_at": "2024-12-03T00:00:00+00:00",
     "amount": 5000.00,
     "currency": "USD",
     "payment_id": "8b9f2c1e-0000-4000-8000-000000000003",

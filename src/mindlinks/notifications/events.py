@@ -86,6 +86,16 @@ async def on_timesheet_approved(session: AsyncSession, event: Event) -> None:
     await _send(session, event, "timesheet_approved", _user(event))
 
 
+@subscriber("timesheet.rejected", name="notifications.timesheet_rejected")
+async def on_timesheet_rejected(session: AsyncSession, event: Event) -> None:
+    await _send(session, event, "timesheet_rejected", _user(event))
+
+
+@subscriber("timesheet.reminder", name="notifications.timesheet_reminder")
+async def on_timesheet_reminder(session: AsyncSession, event: Event) -> None:
+    await _send(session, event, "timesheet_reminder", _user(event))
+
+
 @subscriber("payment.received", name="notifications.payment_received")
 async def on_payment_received(session: AsyncSession, event: Event) -> None:
     await _send(session, event, "payment_received", _user(event))

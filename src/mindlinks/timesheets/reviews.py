@@ -82,7 +82,7 @@ async def _approve(session: AsyncSession, actor: Actor, row: Timesheet) -> None:
         "approvedBy": str(actor.user_id), "amendsId": str(row.amends_id) if row.amends_id
         else None, "weekEnding": row.week_ending.isoformat(),
         # hundredths of an hour x 0.6 = minutes; one decimal at most, kept exact as a string.
-        "minutes": str((hours * 60).normalize()), "hoursHundredths": row.total_hundredths,
+        "minutes": format((hours * 60).normalize(), "f"), "hoursHundredths": row.total_hundredths,
         "hourlyRateMinor": row.hourly_rate_minor, "amountMinor": row.amount_minor,
         "currency": row.currency, "entriesHash": rules.entries_hash(row.entries),
         "onTime": row.on_time, "approvedAt": _iso(row.approved_at),

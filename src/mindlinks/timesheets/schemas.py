@@ -17,13 +17,15 @@ from mindlinks.platform.money import JsonNumber
 StatusFilter = Literal["all", "draft", "pending", "approved", "rejected", "paid"]
 
 MAX_ENTRIES = 7  # one per day of the week; a duplicate date is refused anyway
+# PostgreSQL cannot store NUL in text; refuse it here too (422), whatever the global check does.
+NO_NUL = r"^[^\x00]*$"
 
 
 class EntryIn(CamelModel):
     date: dt.date
     # Checked by the service (0 < hours <= 24, two decimals) so each rule has its own code.
     hours: Decimal = Field(allow_inf_nan=False, max_digits=12)
-    description: str = Field(default="", max_length=500)
+    description: str = Field(default="", max_length=500, pattern=NO_NUL)
 
 
 class TimesheetCreate(CamelModel):
@@ -45,7 +47,7 @@ class TimesheetCreate(CamelModel):
     contract_id: uuid.UUID
     week_ending: dt.date
     entries: list[EntryIn] = Field(min_length=1, max_length=MAX_ENTRIES)
-    notes: str | None = Field(default=None, max_length=2000)
+    notes: str | None = Field(default=None, max_length=2000, pattern=NO_NUL)
     status: Literal["draft", "pending"] = "pending"
     amends_id: uuid.UUID | None = None
 
@@ -54,17 +56,17 @@ class TimesheetUpdate(CamelModel):
     """`PUT /api/timesheets/{id}` (seed body): the fields sent replace the timesheet's."""
 
     entries: list[EntryIn] | None = Field(default=None, min_length=1, max_length=MAX_ENTRIES)
-    notes: str | None = Field(default=None, max_length=2000)
+    notes: str | None = Field(default=None, max_length=2000, pattern=NO_NUL)
 
 
 class TimesheetReject(CamelModel):
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: str = Field(min_length=1, max_length=1000, pattern=NO_NUL)
 
 
 class ReviewItem(CamelModel):
     id: uuid.UUID
     decision: Literal["approve", "reject"]
-    reason: str | None = Field(default=None, max_length=1000)
+    reason: str | None = Field(default=None, max_length=1000, pattern=NO_NUL)
 
 
 class ReviewRequest(CamelModel):
