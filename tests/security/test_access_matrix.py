@@ -96,6 +96,12 @@ async def build_victim(app: Any, client: httpx.AsyncClient, party: Party,
     await flow.sent(party, by_type["milestone"], type="milestone", rate=3000, milestones=[
         {"title": "Design", "amount": 1000, "dueDate": "2026-02-01"},
         {"title": "Build", "amount": 2000}])
+    # An hourly contract with a submitted timesheet.
+    hourly = await flow.active(party, by_type["hourly"], type="hourly", rate=50,
+                               startDate="2024-11-01", endDate=None)
+    await ok(await client.post("/api/timesheets", headers=c, json={
+        "contractId": hourly["id"], "weekEnding": "2024-12-07",
+        "entries": [{"date": "2024-12-02", "hours": 8, "description": "API work"}]}))
     # A second contractor of the victim's, part-way through identity verification.
     kyc_user = await register(client, "contractor", name="Katherine Johnson")
     k = {"Authorization": f"Bearer {kyc_user['accessToken']}"}
@@ -110,10 +116,11 @@ async def build_victim(app: Any, client: httpx.AsyncClient, party: Party,
         (c, ["/api/contractors/me", "/api/contractors/me/bank-accounts",
              "/api/contractors/me/licenses", "/api/contractors/me/insurance-policies",
              "/api/contractors/me/tax-info", "/api/contractors/me/documents",
-             "/api/notifications/me", "/api/contracts/contractor/me"]),
+             "/api/notifications/me", "/api/contracts/contractor/me",
+             "/api/timesheets/contractor/me"]),
         (a, ["/api/clients/me", "/api/clients/me/documents", "/api/clients/me/invitations",
              "/api/clients/me/contractors", "/api/contracts/client/me",
-             "/api/notifications/me"]),
+             "/api/timesheets/client/me", "/api/notifications/me"]),
         (k, ["/api/kyc/contractor/me/status", "/api/kyc/contractor/me/documents"]),
     ):
         for path in paths:
