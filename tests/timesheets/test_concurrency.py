@@ -1,6 +1,6 @@
 """Races on PostgreSQL (SQLite serialises writers, so these could not fail there: skipped).
 
-- 50 simultaneous approvals of one timesheet: one 200, 49 × 409 `invalid_transition`; one
+- 50 simultaneous approvals of one timesheet: one 200, 49 x 409 `invalid_transition`; one
   `timesheet.approved` event, one journal entry. The row is locked and reloaded before its
   status is checked.
 - 20 simultaneous submissions of the same week: one 201, the rest 409 `timesheet_exists` (the

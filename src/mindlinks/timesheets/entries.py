@@ -105,7 +105,7 @@ def check_entries(
     terms: WorkTerms, week_ending: date, entries: Sequence[EntryIn], today: date
 ) -> Week:
     first, seen = week_start(week_ending), set()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i, entry in enumerate(entries):
         field = f"entries[{i}]"
         if not first <= entry.date <= week_ending:
@@ -125,8 +125,8 @@ def check_entries(
         rows.append({"date": entry.date.isoformat(),
                      "hundredths": hundredths(entry.hours, f"{field}.hours"),
                      "description": entry.description})
-    rows.sort(key=lambda r: r["date"])
-    return Week(rows, sum(r["hundredths"] for r in rows))
+    rows.sort(key=lambda r: str(r["date"]))
+    return Week(rows, sum(int(r["hundredths"]) for r in rows))
 
 
 def check_day_totals(week: Week, others: Sequence[Sequence[dict[str, Any]]]) -> None:

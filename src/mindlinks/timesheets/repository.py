@@ -22,7 +22,7 @@ from mindlinks.timesheets.models import Timesheet, TimesheetReminder, TimesheetS
 T = TimesheetStatus
 
 
-def readable(actor: Actor) -> Select[tuple[Timesheet]]:
+def readable(actor: Actor) -> Select[Timesheet]:
     stmt = select(Timesheet)
     if actor.is_admin and actor.mfa_verified:
         return stmt
@@ -34,7 +34,7 @@ def readable(actor: Actor) -> Select[tuple[Timesheet]]:
     return stmt.where(false())
 
 
-def writable(actor: Actor) -> Select[tuple[Timesheet]]:
+def writable(actor: Actor) -> Select[Timesheet]:
     """Rows the actor may change: a contractor their own, a client user its company's
     submitted ones (to review). Admins read but do not act for either party."""
     if actor.role in (Role.CONTRACTOR, Role.CLIENT):
