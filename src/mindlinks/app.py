@@ -60,7 +60,7 @@ OPENAPI_TAGS = [
      "description": "Companies, registry verification, documents, invitations."},
     {"name": "KYC Service", "description": "Identity verification sessions and documents."},
     {"name": "Contract Service",
-     "description": "Templates, contracts, e-signature, milestones."},
+     "description": "Templates, contracts, e-signature, milestones, timesheets."},
     {"name": "Ledger Service",
      "description": "The verifiable journal: digests, inclusion and consistency proofs."},
     {"name": "Notification Service",

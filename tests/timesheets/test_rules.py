@@ -129,6 +129,16 @@ async def test_another_partys_timesheet_is_404(
     assert put.status_code == 403
     after = (await sheets.get(party.contractor, sheet["id"])).json()
     assert after["status"] == "pending" and after["notes"] == "Completed sprint 5 deliverables"
+    # the approval's journal entry is the parties' to read, not another tenant's
+    assert (await sheets.act(party.client, sheet["id"], "approve")).status_code == 200
+    history = f"/api/ledger/entities/timesheet/{sheet['id']}/history"
+    for who in (party.contractor, party.client):
+        mine = await client.get(history, headers=who.headers)
+        assert mine.status_code == 200, mine.text
+        assert [e["entryType"] for e in mine.json()["data"]] == ["timesheet_approval"]
+    for who in (other.contractor, other.client):
+        theirs = await client.get(history, headers=who.headers)
+        assert theirs.status_code == 404
 
 
 async def test_bulk_review_is_all_or_nothing(

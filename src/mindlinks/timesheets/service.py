@@ -136,11 +136,13 @@ async def _submitted(session: AsyncSession, actor: Actor, row: Timesheet, *,
     row.first_submitted_at = row.first_submitted_at or now
     row.rejected_at = row.rejected_by = row.rejection_reason = None
     await session.flush()
-    summary = await contractors.get_summary(session, row.contractor_id)
+    # The name is optional in the event (an erased profile has none to give).
+    summaries = await contractors.contractor_summaries(session, [row.contractor_id])
+    name = summaries[0].name if summaries else None
     await emit(session, "timesheet.submitted", {
         "timesheetId": row.id, "contractId": row.contract_id, "contractorId": row.contractor_id,
         "userId": row.contractor_user_id, "clientId": row.client_id,
-        "clientUserId": row.client_user_id, "contractorName": summary.name,
+        "clientUserId": row.client_user_id, "contractorName": name,
         "weekEnding": row.week_ending.isoformat(),
         "periodStart": rules.week_start(row.week_ending).isoformat(),
         "periodEnd": row.week_ending.isoformat(),
