@@ -186,3 +186,56 @@ async def test_seed_week_is_the_default_example(party: Any, hourly: dict[str, An
     created = await sheets.submitted(party.contractor, hourly["id"])
     assert created["weekEnding"] == SEED_WEEK
     assert [e["date"] for e in created["entries"]] == [e["date"] for e in SEED_ENTRIES]
+
+
+async def test_every_illegal_transition_is_409_and_changes_nothing(
+    app: Any, client: httpx.AsyncClient, party: Any, hourly: dict[str, Any], sheets: Any
+):
+    import uuid
+
+    from mindlinks.timesheets import service
+
+    def week(n: int) -> dict[str, Any]:
+        saturday = f"2024-11-{2 + 7 * n:02d}" if n < 4 else "2024-11-30"
+        day = f"2024-11-{2 + 7 * n - 1:02d}" if n < 4 else "2024-11-29"
+        return {"week": saturday, "entries": [{"date": day, "hours": 1, "description": ""}]}
+
+    made = {
+        "draft": await sheets.submitted(party.contractor, hourly["id"], status="draft",
+                                        **week(0)),
+        "pending": await sheets.submitted(party.contractor, hourly["id"], **week(1)),
+        "approved": await sheets.submitted(party.contractor, hourly["id"], **week(2)),
+        "rejected": await sheets.submitted(party.contractor, hourly["id"], **week(3)),
+        "paid": await sheets.submitted(party.contractor, hourly["id"], **week(4)),
+    }
+    for status in ("approved", "paid"):
+        assert (await sheets.act(party.client, made[status]["id"], "approve")).status_code == 200
+    await sheets.act(party.client, made["rejected"]["id"], "reject", {"reason": "no"})
+    async with app.state.db.session() as session:
+        await service.mark_paid(session, [uuid.UUID(made["paid"]["id"])])
+
+    allowed = {(frm, action) for action, moves in service.TRANSITIONS.items() for frm in moves}
+    actions = {
+        "approve": (party.client, lambda i: sheets.act(party.client, i, "approve")),
+        "reject": (party.client, lambda i: sheets.act(party.client, i, "reject",
+                                                      {"reason": "r"})),
+        "submit": (party.contractor, lambda i: sheets.act(party.contractor, i, "submit")),
+        "edit": (party.contractor, lambda i: client.put(
+            f"/api/timesheets/{i}", headers=party.contractor.headers, json={"notes": "e"})),
+    }
+    tried = 0
+    for status, sheet in made.items():
+        before = (await sheets.get(party.contractor, sheet["id"])).json()
+        assert before["status"] == status
+        for action, (who, call) in actions.items():
+            if (status, action) in allowed:
+                continue
+            response = await call(sheet["id"])
+            tried += 1
+            if status == "draft" and who is party.client:
+                assert response.status_code == 404  # a draft is invisible to the client
+            else:
+                assert response.status_code == 409, (status, action, response.text)
+                assert response.json()["code"] == "invalid_transition"
+        assert (await sheets.get(party.contractor, sheet["id"])).json() == before
+    assert tried == 14  # 5 statuses x 4 actions, less the 6 allowed moves
