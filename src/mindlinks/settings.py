@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     login_failures_per_ip: int = 20
     login_window_seconds: int = 15 * 60
     email_requests_per_ip_per_minute: int = 10
+    password_resets_per_account_per_hour: int = 3
+    registrations_per_ip_per_hour: int = 20
+    registrations_per_hour: int = 1000
 
     max_json_body_bytes: int = 1024 * 1024
     max_upload_body_bytes: int = 25 * 1024 * 1024
@@ -123,6 +126,9 @@ class Settings(BaseSettings):
     notifications_default_timezone: str = "UTC"
     notifications_redis_prefix: str = "mindlinks:notifications"
     notifications_sse_heartbeat_seconds: float = 15.0
+    # An open stream re-checks its login this often (and before every event it sends).
+    notifications_sse_liveness_seconds: float = 15.0
+    notifications_max_streams_per_user: int = 5
 
     # Contracts (contracts/): the certificate that PAdES-signs fully signed contract PDFs, as a
     # PKCS#12 file or PEM key + certificate (+ chain). Unset: a self-signed CA and signing key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -32,6 +33,25 @@ async def test_counts_within_a_window(limiter):
     assert (await limiter.peek(key)).count == 3
     await limiter.reset(key)
     assert (await limiter.peek(key)).count == 0
+
+
+async def test_concurrent_hits_each_get_their_own_count(limiter):
+    """The budget is taken atomically: 30 hits at once see 30 different counts."""
+    states = await asyncio.gather(*[limiter.hit("c", 60) for _ in range(30)])
+    assert sorted(s.count for s in states) == list(range(1, 31))
+
+
+async def test_give_back_returns_one_hit_and_never_goes_below_zero(limiter):
+    await limiter.hit("g", 60)
+    await limiter.hit("g", 60)
+    await limiter.give_back("g")
+    assert (await limiter.peek("g")).count == 1
+    await limiter.give_back("g")
+    await limiter.give_back("g")
+    await limiter.give_back("never-hit")
+    assert (await limiter.peek("g")).count == 0
+    assert (await limiter.peek("never-hit")).count == 0
+    assert (await limiter.hit("g", 60)).count == 1
 
 
 async def test_enforce_raises_with_retry_after(limiter):

@@ -29,6 +29,13 @@ async def user_by_id(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
 
 
+async def address_has_signed_in(session: AsyncSession, user_id: uuid.UUID, ip_hash: str) -> bool:
+    """Whether any login of the user (live or ended) started from this address."""
+    found = await session.scalar(select(exists().where(
+        AuthSession.user_id == user_id, AuthSession.ip_address == ip_hash)))
+    return bool(found)
+
+
 # Built once: this query runs on every authenticated request, and composing the expression
 # costs more than executing it. The values are bound per call.
 _USER_WITH_LIVE_FAMILY = select(

@@ -15,10 +15,15 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mindlinks.auth import mfa
+from mindlinks.auth import mfa, throttle
 from mindlinks.auth import repository as repo
 from mindlinks.auth.models import EmailVerification, PasswordReset, User, UserStatus
-from mindlinks.auth.passwords import check_password_policy
+from mindlinks.auth.passwords import (
+    burn_password_check,
+    check_password_policy,
+    hash_password,
+    verify_password,
+)
 from mindlinks.auth.schemas import (
     LoginRequest,
     MfaChallenge,
@@ -35,23 +40,18 @@ from mindlinks.platform.errors import (
     Conflict,
     NotFound,
     PermissionDenied,
-    TooManyRequests,
     Unauthorized,
 )
 from mindlinks.platform.events import emit
-from mindlinks.platform.middleware import request_context
 from mindlinks.platform.ratelimit import enforce
 from mindlinks.platform.runtime import Runtime
 from mindlinks.platform.security import (
     MFA_PENDING,
     Actor,
     Role,
-    burn_password_check,
-    hash_password,
     keyed_hash,
     password_needs_rehash,
     token_digest,
-    verify_password,
 )
 
 # Higher domains create their profile in the registration transaction (so the first token
@@ -84,13 +84,14 @@ async def register(
     session: AsyncSession, rt: Runtime, data: RegisterRequest
 ) -> tuple[User, TokenPair]:
     """Create a client or contractor account and sign it in. Admins are only created by
-    `mindlinks create-admin`."""
+    `mindlinks create-admin`. Limited per address and in total per hour."""
+    await throttle.take_registration_budget(rt)
     email = repo.normalize_email(data.email)
     check_password_policy(data.password, email)
     if await repo.user_by_email(session, email) is not None:
         raise EmailTaken("An account with this email already exists")
     user = User(
-        id=uuid.uuid4(), email=email, password_hash=hash_password(data.password),
+        id=uuid.uuid4(), email=email, password_hash=await hash_password(data.password),
         role=data.role, name=data.name, status=UserStatus.ACTIVE, password_changed_at=utcnow(),
     )
     session.add(user)
@@ -159,7 +160,7 @@ async def create_admin(
         raise EmailTaken("An account with this email already exists")
     secret = mfa.new_secret()
     user = User(
-        id=uuid.uuid4(), email=email, password_hash=hash_password(password), role=Role.ADMIN,
+        id=uuid.uuid4(), email=email, password_hash=await hash_password(password), role=Role.ADMIN,
         name=name, status=UserStatus.ACTIVE, email_verified=True, mfa_enabled=True,
         password_changed_at=utcnow(),
     )
@@ -174,41 +175,27 @@ async def create_admin(
 # --- login -----------------------------------------------------------------------------
 
 
-def _throttle_keys(rt: Runtime, email: str) -> list[tuple[str, int]]:
-    ctx = request_context.get()
-    keys = [(f"login:acct:{keyed_hash(rt.secret, email)}", rt.settings.login_failures_per_account)]
-    if ctx and ctx.ip_hash:
-        keys.append((f"login:ip:{ctx.ip_hash}", rt.settings.login_failures_per_ip))
-    return keys
-
-
 async def login(
     session: AsyncSession, rt: Runtime, data: LoginRequest
 ) -> TokenPair | MfaChallenge:
     """Check the password; a token pair, or an MFA challenge for users with TOTP enrolled.
-    5 failures per account or 20 per IP in 15 minutes answer 429 with Retry-After."""
+    5 attempts per account (per known address, see `throttle`) or 20 per IP in 15 minutes,
+    taken before the password is checked; then 429 with Retry-After."""
     email = repo.normalize_email(data.email)
-    keys = _throttle_keys(rt, email)
-    for key, limit in keys:
-        state = await rt.limiter.peek(key)
-        if state.count >= limit:
-            raise TooManyRequests("Too many failed sign-ins; try again later.",
-                                  retry_after=state.retry_after)
     user = await repo.user_by_email(session, email)
+    budget = await throttle.take_login_budget(session, rt, email, user)
     if user is None:
-        burn_password_check(data.password)
+        await burn_password_check(data.password)
         ok = False
     else:
-        ok = verify_password(user.password_hash, data.password)
+        ok = await verify_password(user.password_hash, data.password)
     if not ok or user is None:
-        for key, _ in keys:
-            await rt.limiter.hit(key, rt.settings.login_window_seconds)
         await audit.record(session, user.id if user else None, "auth.login.failed", "auth_user",
                            user.id if user else None, {"emailHash": keyed_hash(rt.secret, email)})
         raise InvalidCredentials("Invalid email or password", persist=True)
-    await rt.limiter.reset(keys[0][0])
+    await throttle.login_succeeded(rt, budget)
     if password_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(data.password)
+        user.password_hash = await hash_password(data.password)
     if user.status == UserStatus.SUSPENDED:
         raise AccountSuspended("This account is suspended")
     if user.mfa_enabled:
@@ -252,10 +239,10 @@ async def change_password(
 ) -> None:
     """Change the password; every other login of the user ends."""
     user = await get_user(session, actor)
-    if not verify_password(user.password_hash, current_password):
+    if not await verify_password(user.password_hash, current_password):
         raise BadRequest("The current password is wrong", code="invalid_current_password")
     check_password_policy(new_password, user.email, field="newPassword")
-    user.password_hash = hash_password(new_password)
+    user.password_hash = await hash_password(new_password)
     user.password_changed_at = utcnow()
     now = utcnow()
     for family in await _other_families(session, user.id, actor.session_id):
@@ -280,9 +267,9 @@ async def _other_families(
 
 async def forgot_password(session: AsyncSession, rt: Runtime, email: str) -> None:
     """Mail a reset link if the account exists. The caller answers 202 either way."""
-    ctx = request_context.get()
-    await enforce(rt.limiter, f"email:ip:{ctx.ip_hash if ctx else '-'}",
-                  limit=rt.settings.email_requests_per_ip_per_minute, window=60)
+    email = repo.normalize_email(email)
+    if not await throttle.take_reset_mail_budget(rt, email):
+        return
     user = await repo.user_by_email(session, email)
     if user is None or user.status == UserStatus.SUSPENDED:
         return
@@ -320,7 +307,7 @@ async def reset_password(session: AsyncSession, token: str, new_password: str) -
     user = await repo.user_by_id(session, reset.user_id)
     assert user is not None
     check_password_policy(new_password, user.email, field="newPassword")
-    user.password_hash = hash_password(new_password)
+    user.password_hash = await hash_password(new_password)
     user.password_changed_at = now
     await repo.revoke_user_sessions(session, user.id, now, "password_reset")
     await repo.invalidate_password_resets(session, user.id, now)
@@ -402,7 +389,7 @@ async def mfa_disable(session: AsyncSession, actor: Actor, code: str, password: 
         raise PermissionDenied("Administrators cannot disable MFA", code="mfa_required_for_admins")
     if not user.mfa_enabled:
         raise Conflict("MFA is not enabled", code="mfa_not_enabled")
-    if not verify_password(user.password_hash, password):
+    if not await verify_password(user.password_hash, password):
         raise BadRequest("The password is wrong", code="invalid_current_password")
     await mfa.verify_code(session, user, code)
     user.mfa_enabled = False

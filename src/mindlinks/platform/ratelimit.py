@@ -1,5 +1,10 @@
 """Fixed-window counters for throttling: in-process memory by default, Redis when configured
-(shared by every server process). Keys are namespaced by the caller (`login:acct:<hash>`)."""
+(shared by every server process). Keys are namespaced by the caller (`login:acct:<hash>`).
+
+`hit` is the only way to spend budget and it is atomic: it returns the count *including* this
+hit (memory: no await between read and write; Redis: INCR). Callers take the budget before
+doing the expensive or guarded work and give it back (`give_back`) when the attempt must not
+count, so concurrent attempts can never all see the same old count."""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ class WindowState:
 class RateLimiter(Protocol):
     async def hit(self, key: str, window: int) -> WindowState: ...
     async def peek(self, key: str) -> WindowState: ...
+    async def give_back(self, key: str) -> None: ...
     async def reset(self, key: str) -> None: ...
     async def ping(self) -> None: ...
     async def close(self) -> None: ...
@@ -48,6 +54,11 @@ class MemoryRateLimiter:
         count, resets_at = self._current(key)
         return WindowState(count, max(0, int(resets_at - time.monotonic()) + 1) if count else 0)
 
+    async def give_back(self, key: str) -> None:
+        count, resets_at = self._current(key)
+        if count > 0:
+            self._windows[key] = (count - 1, resets_at)
+
     async def reset(self, key: str) -> None:
         self._windows.pop(key, None)
 
@@ -56,6 +67,14 @@ class MemoryRateLimiter:
 
     async def close(self) -> None:
         return None
+
+
+_GIVE_BACK = """
+if redis.call('GET', KEYS[1]) and tonumber(redis.call('GET', KEYS[1])) > 0 then
+  return redis.call('DECR', KEYS[1])
+end
+return 0
+"""
 
 
 class RedisRateLimiter:
@@ -81,6 +100,10 @@ class RedisRateLimiter:
             pipe.ttl(k)
             count, ttl = await pipe.execute()
         return WindowState(int(count or 0), max(0, int(ttl)))
+
+    async def give_back(self, key: str) -> None:
+        # Only while the window lives: a DECR on an expired key would start a negative one.
+        await self.redis.eval(_GIVE_BACK, 1, self.prefix + key)
 
     async def reset(self, key: str) -> None:
         await self.redis.delete(self.prefix + key)
