@@ -4,7 +4,11 @@ and Redis pub/sub fan-out between two app instances."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+
+import httpx
+import pytest
 
 from mindlinks.platform.api import SessionDep, domain_router
 from mindlinks.platform.events import emit
@@ -13,6 +17,7 @@ from tests.notifications.conftest import (
     emit_and_deliver,
     next_sse_event,
     running_app,
+    serve,
     sse_stream,
 )
 
@@ -139,3 +144,110 @@ async def test_redis_down_at_start_falls_back_to_this_process():
                 assert await queue.get() == {"type": "unread", "unread": 3}
     finally:
         await hub.stop()
+
+
+# --- a stream lives only as long as its login (issue 10) --------------------------------
+
+
+@contextlib.asynccontextmanager
+async def open_streams(app, *headers_list):
+    """Serve `app` once and open one stream per headers; each stream's line iterator."""
+    async with serve(app) as base_url, httpx.AsyncClient(base_url=base_url, timeout=10) as http, \
+            contextlib.AsyncExitStack() as stack:
+        opened = []
+        for headers in headers_list:
+            response = await stack.enter_async_context(
+                http.stream("GET", "/api/notifications/me/stream", headers=headers))
+            opened.append(response)
+        yield http, opened
+
+
+async def ended(lines, timeout: float = 10) -> bool:
+    """True once the server closes the stream (bounded in time)."""
+    async with asyncio.timeout(timeout):
+        async for _line in lines:
+            pass
+    return True
+
+
+async def _end_login(client, app, how: str, user: dict, other_headers: dict) -> None:
+    headers = bearer(user["accessToken"])
+    if how == "logout":
+        assert (await client.post("/api/auth/logout", headers=headers)).status_code == 204
+    elif how == "logout_all":
+        assert (await client.post("/api/auth/logout-all", headers=other_headers)).status_code == 204
+    elif how == "password_change":
+        changed = await client.post("/api/auth/password/change", headers=other_headers, json={
+            "currentPassword": user["password"], "newPassword": "another long passphrase 7"})
+        assert changed.status_code == 200, changed.text
+    else:
+        from mindlinks.auth.models import User
+
+        async with app.state.db.session() as s:
+            row = await s.get(User, uuid.UUID(user["user"]["id"]))
+            row.status = "suspended"
+
+
+@pytest.mark.parametrize("how", ["logout", "logout_all", "password_change", "suspension"])
+async def test_stream_ends_when_its_login_ends(settings, how):
+    async with running_app(settings, notifications_sse_liveness_seconds=0.1,
+                           notifications_sse_heartbeat_seconds=60) as (app, client):
+        user = await register(client, "contractor")
+        second = (await client.post("/api/auth/login", json={
+            "email": user["user"]["email"], "password": user["password"]})).json()
+        async with open_streams(app, bearer(user["accessToken"])) as (_http, [stream]):
+            lines = stream.aiter_lines()
+            await next_sse_event(lines, "unread")
+            await _end_login(client, app, how, user, bearer(second["accessToken"]))
+            # No event is needed: the periodic check notices and the server closes the stream.
+            assert await ended(lines)
+
+
+async def test_stream_checks_the_login_before_each_event(settings):
+    # The periodic check is far away: only the per-event check can end this stream.
+    async with running_app(settings, notifications_sse_liveness_seconds=3600,
+                           notifications_sse_heartbeat_seconds=3600) as (app, client):
+        user = await register(client, "contractor")
+        payload = {"withdrawalId": str(uuid.uuid4()), "userId": user["user"]["id"],
+                   "amount": 1, "currency": "USD"}
+        async with open_streams(app, bearer(user["accessToken"])) as (_http, [stream]):
+            lines = stream.aiter_lines()
+            await next_sse_event(lines, "unread")
+            await emit_and_deliver(app, "withdrawal.completed", payload)
+            assert (await next_sse_event(lines, "notification"))["unread"] == 1
+            await client.post("/api/auth/logout", headers=bearer(user["accessToken"]))
+            await emit_and_deliver(app, "withdrawal.completed",
+                                   {**payload, "withdrawalId": str(uuid.uuid4())})
+            received = []
+            async with asyncio.timeout(10):
+                received = [line async for line in lines]
+            assert not any(line.startswith("event: notification") for line in received)
+
+
+async def test_open_streams_per_user_are_capped(settings):
+    async with running_app(settings, notifications_max_streams_per_user=2,
+                           notifications_sse_heartbeat_seconds=60) as (app, client):
+        user = await register(client, "contractor")
+        other = await register(client, "contractor")
+        headers = bearer(user["accessToken"])
+        async with open_streams(app, headers, headers) as (http, streams):
+            # Keep each line iterator referenced: a collected one closes its stream.
+            lines = [stream.aiter_lines() for stream in streams]
+            for each in lines:
+                await next_sse_event(each, "unread")
+            refused = await http.get("/api/notifications/me/stream", headers=headers)
+            assert refused.status_code == 429
+            assert refused.headers["content-type"].startswith("application/problem+json")
+            assert refused.json()["code"] == "too_many_streams"
+            # The cap is per user: someone else still gets a stream.
+            async with http.stream("GET", "/api/notifications/me/stream",
+                                   headers=bearer(other["accessToken"])) as theirs:
+                assert theirs.status_code == 200  # closed at once, maybe mid-query
+            await streams[0].aclose()
+            user_id = uuid.UUID(user["user"]["id"])
+            async with asyncio.timeout(10):  # the server notices the closed connection
+                while app.state.notifier.hub.listener_count(user_id) > 1:
+                    await asyncio.sleep(0.02)
+            async with http.stream("GET", "/api/notifications/me/stream",
+                                   headers=headers) as again:
+                assert again.status_code == 200

@@ -17,10 +17,16 @@ from typing import Any
 import orjson
 import structlog
 
+from mindlinks.platform.errors import TooManyRequests
+
 log = structlog.get_logger("mindlinks.notifications.live")
 
 QUEUE_SIZE = 100
 RETRY_SECONDS = 2.0  # between attempts to (re)subscribe when Redis is unreachable
+
+
+class TooManyStreams(TooManyRequests):
+    code, title = "too_many_streams", "Too many open streams"
 
 
 class LiveHub:
@@ -132,6 +138,14 @@ class LiveHub:
                 with contextlib.suppress(asyncio.QueueEmpty):
                     queue.get_nowait()
                 queue.put_nowait(message)
+
+    def check_capacity(self, user_id: uuid.UUID, limit: int, retry_after: int = 15) -> None:
+        """`TooManyStreams` when `user_id` already has `limit` streams open in this process.
+        The new stream is refused rather than the oldest closed: an old tab keeps working and
+        two tabs can never take turns kicking each other out."""
+        if self.listener_count(user_id) >= limit:
+            raise TooManyStreams(f"At most {limit} live streams may be open at once; close one.",
+                                 retry_after=retry_after)
 
     @contextlib.asynccontextmanager
     async def listen(self, user_id: uuid.UUID) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 import uuid
-from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
-import orjson
 from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from mindlinks.notifications import admin, service
-from mindlinks.notifications import repository as repo
+from mindlinks.notifications import admin, service, stream
 from mindlinks.notifications.delivery import Notifier
 from mindlinks.notifications.schemas import (
     AllMarkedRead,
@@ -80,29 +76,6 @@ async def update_my_preferences(
     return await service.update_preferences(session, actor, data)
 
 
-def _sse(event: str, data: object) -> str:
-    return f"event: {event}\ndata: {orjson.dumps(data).decode()}\n\n"
-
-
-async def _stream(request: Request, notifier: Notifier, user_id: uuid.UUID
-                  ) -> AsyncIterator[str]:
-    heartbeat = notifier.settings.notifications_sse_heartbeat_seconds
-    async with notifier.hub.listen(user_id) as queue:
-        # Listening before counting: nothing created in between is missed.
-        async with notifier.db.sessionmaker() as session:
-            unread = await repo.unread_count(session, user_id)
-        yield "retry: 3000\n\n" + _sse("unread", {"type": "unread", "unread": unread})
-        while True:
-            try:
-                message = await asyncio.wait_for(queue.get(), timeout=heartbeat)
-            except TimeoutError:
-                if await request.is_disconnected():
-                    return
-                yield ": heartbeat\n\n"
-                continue
-            yield _sse(str(message.get("type", "message")), message)
-
-
 @router.get(
     "/me/stream",
     response_class=StreamingResponse,
@@ -112,9 +85,12 @@ async def _stream(request: Request, notifier: Notifier, user_id: uuid.UUID
 async def my_stream(request: Request, actor: CurrentUser, notifier: NotifierDep
                     ) -> StreamingResponse:
     """Live updates: an `unread` event on connect and after reads, a `notification` event
-    (with the new unread count) for each new notification, `: heartbeat` comments."""
+    (with the new unread count) for each new notification, `: heartbeat` comments. The stream
+    ends when its login ends (logout, suspension, password change); 429 `too_many_streams`
+    past the per-user cap."""
+    notifier.hub.check_capacity(actor.user_id, notifier.settings.notifications_max_streams_per_user)
     return StreamingResponse(
-        _stream(request, notifier, actor.user_id), media_type="text/event-stream",
+        stream.events(request, notifier, actor), media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
