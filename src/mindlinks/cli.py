@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -15,8 +15,42 @@ from mindlinks.ledger.cli import ledger_app
 from mindlinks.platform.crypto_cli import keys_app
 from mindlinks.settings import get_settings
 
-app = typer.Typer(help="Mind-Links: the open platform for hiring contractors across borders.",
-                  no_args_is_help=True)
+
+def _database_problem(exc: BaseException) -> str | None:
+    """One line for the database errors a newcomer meets (no schema yet, wrong directory,
+    server down); None for anything else, which keeps its traceback."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    seen: BaseException | None = exc
+    while seen is not None and not isinstance(seen, DBAPIError | ConnectionError):
+        seen = seen.__cause__ or seen.__context__
+    if seen is None:
+        return None
+    settings = get_settings()
+    url = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+    reason = str(getattr(seen, "orig", None) or seen).strip().splitlines()[0]
+    if "no such table" in reason or "does not exist" in reason:
+        return (f"the database {url} has no Mind-Links tables. Run `mindlinks migrate` first, "
+                f"or run this command where your data lives (set MINDLINKS_DATA_DIR; "
+                f"now {settings.data_dir.resolve()}).")
+    return f"cannot use the database {url}: {reason}"
+
+
+class _Cli(typer.Typer):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as exc:
+            message = _database_problem(exc)
+            if message is None:
+                raise
+            typer.echo(f"error: {message}", err=True)
+            raise SystemExit(1) from None
+
+
+app = _Cli(help="Mind-Links: the open platform for hiring contractors across borders.",
+           no_args_is_help=True)
 
 
 def _version(value: bool) -> None:

@@ -67,3 +67,24 @@ def test_cli_version_migrate_and_create_admin(tmp_path: Path):
     weak = _cli("create-admin", "--email", "weak@example.com", "--password-stdin",
                 env=env, stdin="password\n")
     assert weak.returncode == 1
+
+
+def test_cli_outside_the_data_dir_says_so_in_one_line(tmp_path: Path):
+    """A command run where no migrated database is: one line naming the fix, exit 1."""
+    env = {"MINDLINKS_DATA_DIR": str(tmp_path / "elsewhere"), "MINDLINKS_DATABASE_URL": ""}
+    for args, stdin in ((("create-admin", "--email", "root@example.com", "--password-stdin"),
+                         "correct horse battery staple\n"), (("ledger", "verify"), None)):
+        result = _cli(*args, env=env, stdin=stdin)
+        assert result.returncode == 1, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert "mindlinks migrate" in lines[0] and "MINDLINKS_DATA_DIR" in lines[0]
+
+
+def test_cli_names_the_password_rule_it_applies(tmp_path: Path):
+    env = {"MINDLINKS_DATA_DIR": str(tmp_path / "var"), "MINDLINKS_DATABASE_URL": ""}
+    assert _cli("migrate", env=env).returncode == 0
+    weak = _cli("create-admin", "--email", "rootadmin@example.com", "--password-stdin",
+                env=env, stdin="rootadmin and a long tail\n")
+    assert weak.returncode == 1
+    assert "must not contain the part of your email address before the @" in weak.stderr
