@@ -22,7 +22,9 @@ async def _mails(app) -> list[Message]:
     folder = app.state.settings.mail_dir
     if not folder.exists():
         return []
-    return [email.message_from_bytes(p.read_bytes()) for p in sorted(folder.glob("*.eml"))]
+    # Oldest first: the files have random names, so order them by when they were written.
+    files = sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
+    return [email.message_from_bytes(p.read_bytes()) for p in files]
 
 
 def _token(message: Message, path: str) -> str:
@@ -36,6 +38,17 @@ async def _latest(app, subject_part: str, to: str) -> Message:
     found = [m for m in await _mails(app) if subject_part in m["Subject"] and m["To"] == to]
     assert found, "no such mail"
     return found[-1]
+
+
+async def _assert_unchanged(client, user) -> None:
+    """A refused reset changed nothing: the old password, the login and its tokens work."""
+    assert (await client.get("/api/auth/me", headers=bearer(user["accessToken"]))).status_code == 200
+    new = await client.post("/api/auth/login",
+                            json={"email": user["user"]["email"], "password": NEW_PASSWORD})
+    assert new.status_code == 401
+    old = await client.post("/api/auth/login",
+                            json={"email": user["user"]["email"], "password": PASSWORD})
+    assert old.status_code == 200
 
 
 async def test_forgot_password_answers_the_same_for_unknown_emails(client, app):
@@ -98,7 +111,8 @@ async def test_expired_reset_token(client, app):
         await s.execute(update(PasswordReset).values(expires_at=utcnow() - timedelta(seconds=1)))
     r = await client.post("/api/auth/password/reset",
                           json={"token": token, "newPassword": NEW_PASSWORD})
-    assert r.status_code == 400
+    assert r.status_code == 400 and r.json()["code"] == "invalid_or_expired_token"
+    await _assert_unchanged(client, user)
 
 
 async def test_a_new_reset_request_invalidates_the_previous_link(client, app):
@@ -106,9 +120,16 @@ async def test_a_new_reset_request_invalidates_the_previous_link(client, app):
     await client.post("/api/auth/password/forgot", json={"email": user["user"]["email"]})
     first = _token(await _latest(app, "Reset", user["user"]["email"]), "/reset-password")
     await client.post("/api/auth/password/forgot", json={"email": user["user"]["email"]})
+    second = _token(await _latest(app, "Reset", user["user"]["email"]), "/reset-password")
+    assert second != first
     r = await client.post("/api/auth/password/reset",
                           json={"token": first, "newPassword": NEW_PASSWORD})
-    assert r.status_code == 400
+    assert r.status_code == 400 and r.json()["code"] == "invalid_or_expired_token"
+    await _assert_unchanged(client, user)
+    # The newest link still works.
+    r = await client.post("/api/auth/password/reset",
+                          json={"token": second, "newPassword": NEW_PASSWORD})
+    assert r.status_code == 200
 
 
 async def test_reset_does_not_bypass_admin_mfa(client, app):

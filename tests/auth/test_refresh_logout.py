@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from mindlinks.auth.models import AuthSession
@@ -26,6 +27,9 @@ async def test_rotation_gives_a_new_pair_and_old_one_dies(client):
     assert (await client.get("/api/auth/me", headers=bearer(pair["accessToken"]))).status_code == 200
     r2 = await _refresh(client, pair["refreshToken"])
     assert r2.status_code == 200
+    # The first refresh token is spent: presenting it again is refused.
+    old = await _refresh(client, user["refreshToken"])
+    assert old.status_code == 401 and old.json()["code"] == "refresh_token_reused"
 
 
 async def test_reuse_revokes_the_whole_family(client):
@@ -49,12 +53,13 @@ async def test_other_logins_survive_a_reuse_in_one_family(client):
     assert (await _refresh(client, other["refreshToken"])).status_code == 200
 
 
-async def test_parallel_refreshes_with_one_token_succeed_at_most_once(client):
+@pytest.mark.race
+async def test_parallel_refreshes_with_one_token_succeed_exactly_once(client):
     user = await register(client)
     results = await asyncio.gather(*[_refresh(client, user["refreshToken"]) for _ in range(5)])
-    codes = sorted(r.status_code for r in results)
-    assert codes.count(200) <= 1
-    assert all(c in (200, 401) for c in codes)
+    codes = [r.status_code for r in results]
+    assert codes.count(200) == 1, codes
+    assert codes.count(401) == 4, codes
 
 
 async def test_unknown_refresh_token(client):

@@ -8,6 +8,7 @@ import time
 
 import jwt
 import pytest
+import time_machine
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -175,7 +176,7 @@ async def test_jwks_lists_current_and_previous_keys(client, app, settings, tmp_p
     # Rotation: a new signing key, the old public key still accepted and published.
     from mindlinks.app import create_app
 
-    old_private = app.state.runtime.keys.current.private_key
+    old_kid = app.state.runtime.keys.current.kid
     old_public = app.state.runtime.keys.current.public_pem.decode()
     user = await register(client)
     new_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -192,9 +193,16 @@ async def test_jwks_lists_current_and_previous_keys(client, app, settings, tmp_p
         transport = httpx.ASGITransport(app=app2)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c2:
             kids = [k["kid"] for k in (await c2.get("/.well-known/jwks.json")).json()["keys"]]
-            assert len(kids) == 2
+            assert len(kids) == 2 and old_kid in kids
             assert (await _me(c2, user["accessToken"])).status_code == 200  # old key's token
-    assert old_private is not None
+            # New tokens are signed with the new key only.
+            fresh = (await c2.post("/api/auth/login", json={
+                "email": user["user"]["email"], "password": user["password"]})).json()
+            new_kid = jwt.get_unverified_header(fresh["accessToken"])["kid"]
+            assert new_kid != old_kid and new_kid in kids
+            assert (await _me(c2, fresh["accessToken"])).status_code == 200
+            # A token of the new key means nothing to an instance that does not hold it.
+            assert (await _me(client, fresh["accessToken"])).status_code == 401
 
 
 def _service(settings, tmp_path, name: str):
@@ -216,12 +224,12 @@ def test_a_remembered_token_still_expires(settings, tmp_path):
     from mindlinks.platform.errors import Unauthorized
 
     service = _service(settings, tmp_path, "a")
-    token = _issue(service, ttl=1)
+    token = _issue(service, ttl=60)
     exp = service.verify(token)["exp"]
-    assert service.verify(token)["exp"] == exp  # remembered
-    while time.time() < exp + 0.05:
-        time.sleep(0.05)
-    with pytest.raises(Unauthorized) as caught:
+    assert (token, "access") in service._verified  # remembered
+    with time_machine.travel(exp - 1, tick=False):
+        assert service.verify(token)["exp"] == exp  # still inside its window
+    with time_machine.travel(exp + 1, tick=False), pytest.raises(Unauthorized) as caught:
         service.verify(token)
     assert caught.value.code == "token_expired"
 
