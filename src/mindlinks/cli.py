@@ -16,22 +16,31 @@ from mindlinks.platform.crypto_cli import keys_app
 from mindlinks.settings import get_settings
 
 
+class DatabaseNotMigrated(Exception):
+    """Raised by commands that check the schema before doing anything."""
+
+
 def _database_problem(exc: BaseException) -> str | None:
     """One line for the database errors a newcomer meets (no schema yet, wrong directory,
     server down); None for anything else, which keeps its traceback."""
     from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
     seen: BaseException | None = exc
-    while seen is not None and not isinstance(seen, DBAPIError | ConnectionError):
+    while seen is not None and not isinstance(
+            seen, DBAPIError | ConnectionError | DatabaseNotMigrated):
         seen = seen.__cause__ or seen.__context__
-    if seen is None:
+    if seen is None or isinstance(seen, IntegrityError | DataError):  # bugs: keep the traceback
         return None
     settings = get_settings()
     url = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
-    reason = str(getattr(seen, "orig", None) or seen).strip().splitlines()[0]
-    if "no such table" in reason or "does not exist" in reason:
-        return (f"the database {url} has no Mind-Links tables. Run `mindlinks migrate` first, "
+    if isinstance(seen, DatabaseNotMigrated):
+        reason = "no migrations applied"
+    else:
+        reason = (str(getattr(seen, "orig", None) or seen).strip().splitlines() or [""])[0]
+    if (isinstance(seen, DatabaseNotMigrated) or "no such table" in reason
+            or "does not exist" in reason):
+        return (f"the database {url} is not set up ({reason}). Run `mindlinks migrate` first, "
                 f"or run this command where your data lives (set MINDLINKS_DATA_DIR; "
                 f"now {settings.data_dir.resolve()}).")
     return f"cannot use the database {url}: {reason}"
@@ -40,6 +49,11 @@ def _database_problem(exc: BaseException) -> str | None:
 class _Cli(typer.Typer):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
+            # A missing data directory makes SQLite fail to open the file, and aiosqlite then
+            # prints a thread traceback of its own; an empty database gets the one-line answer.
+            settings = get_settings()
+            if settings.is_sqlite and not settings.database_url:
+                settings.data_dir.mkdir(parents=True, exist_ok=True)
             return super().__call__(*args, **kwargs)
         except Exception as exc:
             message = _database_problem(exc)
@@ -215,8 +229,13 @@ def jobs_run(
     load_all()
 
     async def _run() -> dict[str, object]:
+        from mindlinks.migrations import runner
+
         db = Database(settings.resolved_database_url)
         try:
+            # Every job would fail (and log its traceback) on a database without the schema.
+            if not await runner.current(db.engine):
+                raise DatabaseNotMigrated
             return await run_jobs(db, names or None)
         finally:
             await db.dispose()

@@ -71,9 +71,12 @@ def test_cli_version_migrate_and_create_admin(tmp_path: Path):
 
 def test_cli_outside_the_data_dir_says_so_in_one_line(tmp_path: Path):
     """A command run where no migrated database is: one line naming the fix, exit 1."""
-    env = {"MINDLINKS_DATA_DIR": str(tmp_path / "elsewhere"), "MINDLINKS_DATABASE_URL": ""}
-    for args, stdin in ((("create-admin", "--email", "root@example.com", "--password-stdin"),
-                         "correct horse battery staple\n"), (("ledger", "verify"), None)):
+    commands = [(("ledger", "verify"), None), (("jobs", "run"), None),
+                (("create-admin", "--email", "root@example.com", "--password-stdin"),
+                 "correct horse battery staple\n")]
+    for n, (args, stdin) in enumerate(commands):
+        # A directory that does not exist yet, like a fresh checkout's.
+        env = {"MINDLINKS_DATA_DIR": str(tmp_path / f"nowhere{n}"), "MINDLINKS_DATABASE_URL": ""}
         result = _cli(*args, env=env, stdin=stdin)
         assert result.returncode == 1, result.stderr
         lines = result.stderr.strip().splitlines()
