@@ -42,6 +42,7 @@ DOMAINS = [
     "mindlinks.kyc",
     "mindlinks.contracts",
     "mindlinks.timesheets",
+    "mindlinks.invoices",
     "mindlinks.notifications",
 ]
 
@@ -61,6 +62,7 @@ OPENAPI_TAGS = [
     {"name": "KYC Service", "description": "Identity verification sessions and documents."},
     {"name": "Contract Service",
      "description": "Templates, contracts, e-signature, milestones, timesheets."},
+    {"name": "Payment Service", "description": "Invoices (generated, read only)."},
     {"name": "Ledger Service",
      "description": "The verifiable journal: digests, inclusion and consistency proofs."},
     {"name": "Notification Service",

@@ -20,6 +20,7 @@ MODEL_MODULES = [
     "mindlinks.clients.models",
     "mindlinks.contracts.models",
     "mindlinks.timesheets.models",
+    "mindlinks.invoices.models",
     "mindlinks.kyc.models",
     "mindlinks.notifications.models",
 ]

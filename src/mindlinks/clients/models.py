@@ -75,6 +75,8 @@ class ClientCompany(IdMixin, TimestampMixin, Base):
     registry_status: Mapped[str | None] = mapped_column(String(20))
     registry_checked_at: Mapped[datetime | None]
     business_registry_data: Mapped[dict[str, Any] | None]
+    # Days between an invoice's issue and due dates (the seed's example: 14).
+    invoice_net_terms_days: Mapped[int] = mapped_column(default=14, server_default="14")
 
 
 crypto.register_encrypted(ClientCompany, "tax_id_enc")

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import pycountry
-from pydantic import EmailStr, Field, field_validator
+from pydantic import EmailStr, Field, StrictInt, field_validator
 
 from mindlinks.platform.api import CamelModel, ResponseModel
 
@@ -82,6 +82,8 @@ class CompanyUpdate(CamelModel):
         default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ./-]*$"
     )
     website: str | None = Field(default=None, max_length=300, pattern=r"^https?://\S+$")
+    # Days from an invoice's issue to its due date.
+    invoice_net_terms_days: StrictInt | None = Field(default=None, ge=0, le=120)
 
     @field_validator("country")
     @classmethod
@@ -107,6 +109,7 @@ class Company(ResponseModel):
     registry_status: str | None
     registry_checked_at: datetime | None
     business_registry_data: dict[str, Any] | None
+    invoice_net_terms_days: int
     created_at: datetime
     updated_at: datetime
 

@@ -119,6 +119,7 @@ async def company_out(
         registry_status=company.registry_status,
         registry_checked_at=company.registry_checked_at,
         business_registry_data=company.business_registry_data,
+        invoice_net_terms_days=company.invoice_net_terms_days,
         created_at=company.created_at, updated_at=company.updated_at,
     )
 
@@ -204,7 +205,7 @@ async def update_company(
     renames itself is a different company until checked)."""
     company = await own_company(session, actor)
     changes = data.model_dump(exclude_unset=True)
-    for key in ("legal_name", "country", "business_type"):
+    for key in ("legal_name", "country", "business_type", "invoice_net_terms_days"):
         if key in changes and changes[key] is None:
             raise ValidationFailed(f"{key} cannot be empty", code="validation_error")
     if changes.get("country"):
@@ -399,6 +400,12 @@ async def client_ids_of_contractor(
     session: AsyncSession, contractor_id: uuid.UUID
 ) -> Sequence[uuid.UUID]:
     return await repo.client_ids_of_contractor(session, contractor_id)
+
+
+async def invoice_net_terms(session: AsyncSession, company_id: uuid.UUID) -> int:
+    """Days from an invoice's issue to its due date for this company (default 14)."""
+    company = await get_company(session, company_id)
+    return company.invoice_net_terms_days if company is not None else 14
 
 
 async def get_company(session: AsyncSession, company_id: uuid.UUID) -> ClientCompany | None:

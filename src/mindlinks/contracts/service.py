@@ -21,8 +21,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.clients import service as clients
 from mindlinks.contractors import service as contractors
-from mindlinks.contracts import documents
+from mindlinks.contracts import certificates, documents
 from mindlinks.contracts import repository as repo
+from mindlinks.contracts.invoicing import (
+    BillingContract,
+    BillingMilestone,
+    DuePeriod,
+    billing_contract,
+    billing_milestone,
+    due_periods,
+)
 from mindlinks.contracts.models import (
     Contract,
     ContractMilestone,
@@ -416,5 +424,11 @@ async def hourly_work_terms(session: AsyncSession, since: date) -> list[WorkTerm
     return [work_terms_of(c) for c in await repo.hourly_working(session, since)]
 
 
-__all__ = ["TRANSITIONS", "create_contract", "get_for", "get_for_timesheets", "hourly_work_terms",
-           "is_party", "next_status", "send_contract"]
+# For invoices: the same platform certificate PAdES-signs invoice PDFs.
+platform_signer = certificates.platform_signer
+pdf_signature_valid = certificates.pdf_signature_valid
+
+__all__ = ["TRANSITIONS", "BillingContract", "BillingMilestone", "DuePeriod", "billing_contract",
+           "billing_milestone", "create_contract", "due_periods", "get_for", "get_for_timesheets",
+           "hourly_work_terms", "is_party", "next_status", "pdf_signature_valid",
+           "platform_signer", "send_contract"]

@@ -118,6 +118,14 @@ KINDS: dict[str, Kind] = {
             action_path="/payments",
         ),
         Kind(
+            "invoice_overdue", "Invoice Overdue",
+            "Invoice {{ invoice_number }} for {{ amount | money(currency) }} was due on "
+            "{{ due_date }} and is not paid yet.",
+            "Invoice {{ invoice_number }} is overdue",
+            ("invoice_id", "invoice_number", "contract_id", "amount", "currency", "due_date"),
+            action_path="/invoices/{{ invoice_id }}",
+        ),
+        Kind(
             "withdrawal_requested", "Withdrawal Requested",
             "Your withdrawal of {{ amount | money(currency) }} was requested.",
             "Withdrawal of {{ amount | money(currency) }} requested",
@@ -248,6 +256,9 @@ SAMPLE_VALUES: dict[str, Any] = {
     "currency": "USD",
     "payment_id": "8b9f2c1e-0000-4000-8000-000000000003",
     "withdrawal_id": "8b9f2c1e-0000-4000-8000-000000000004",
+    "invoice_id": "8b9f2c1e-0000-4000-8000-000000000005",
+    "invoice_number": "INV-2024-001",
+    "due_date": "2024-11-15",
     "account_last4": "1234",
     "device": "Firefox on Linux",
     "mfa_enabled": True,

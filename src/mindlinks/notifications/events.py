@@ -22,7 +22,7 @@ from mindlinks.platform.events import Event, subscriber
 log = structlog.get_logger("mindlinks.notifications")
 
 # Payload keys copied into the notification's `data` (ids and amounts only).
-DATA_KEYS = ("contractorId", "clientId", "contractId", "timesheetId", "paymentId",
+DATA_KEYS = ("contractorId", "clientId", "contractId", "timesheetId", "paymentId", "invoiceId",
              "withdrawalId", "amount", "currency", "hours", "kycStatus")
 
 
@@ -112,6 +112,13 @@ async def on_withdrawal_requested(session: AsyncSession, event: Event) -> None:
 @subscriber("withdrawal.completed", name="notifications.withdrawal_completed")
 async def on_withdrawal_completed(session: AsyncSession, event: Event) -> None:
     await _send(session, event, "withdrawal_completed", _user(event))
+
+
+@subscriber("invoice.overdue", name="notifications.invoice_overdue")
+async def on_invoice_overdue(session: AsyncSession, event: Event) -> None:
+    # The client owes the money: the client company's user is reminded (once per invoice:
+    # the invoices job emits `invoice.overdue` once).
+    await _send(session, event, "invoice_overdue", _client(event))
 
 
 # Security notices. auth does not emit these events yet; the contract is in docs/events.md.

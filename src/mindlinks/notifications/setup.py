@@ -28,7 +28,9 @@ def install(app: FastAPI) -> None:
         app.state.runtime.secret,
     )
     app.state.notifier = notifier
-    db.sessionmaker.configure(info={SESSION_KEY: notifier})
+    # Merged: other domains put their own context on the sessions too (invoices).
+    db.sessionmaker.configure(info={**(db.sessionmaker.kw.get("info") or {}),
+                                    SESSION_KEY: notifier})
 
     inner = app.router.lifespan_context
 

@@ -5,8 +5,12 @@ markdown-it with raw HTML disabled, so a variable holding `<script>` is printed,
 interpreted), key/value rows, bullet lists and signature blocks with their PNG images.
 
 The built-in PDF fonts (Helvetica) cover Latin-1 only: other characters are folded to their
-closest ASCII form or `?`. Documents are rendered with a caller-given creation date, so the same
-inputs give the same bytes.
+closest ASCII form or `?`. `PdfDocument(unicode=True)` embeds IBM Plex Sans Arabic (Latin and
+Arabic) with Noto Sans as its fallback instead (both OFL-1.1, which allows embedding; installed
+from PyPI as `fontpkg-ibm-plex-sans-arabic` and `fontpkg-noto-sans`, never fetched at run
+time) and shapes text with HarfBuzz (uharfbuzz), so Arabic prints joined and right-to-left.
+Documents are rendered with a caller-given creation date, so the same inputs give the same
+bytes.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import io
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 
 from fpdf import FPDF
 from markdown_it import MarkdownIt
@@ -51,6 +57,29 @@ def markdown_to_html(source: str) -> str:
     return _markdown.render(latin1(source))
 
 
+@lru_cache(maxsize=1)
+def unicode_fonts() -> tuple[Path, Path, Path]:
+    """The embedded Unicode fonts: IBM Plex Sans Arabic regular and bold (static TTFs with
+    Latin and Arabic), and Noto Sans (variable, drawn at its default instance) as the fallback
+    for Greek, Cyrillic and the rest. Static files matter: fpdf2 instantiating a variable
+    font's bold weight takes seconds per document."""
+    import fontpkg_ibm_plex_sans_arabic
+    import fontpkg_noto_sans
+
+    plex = Path(fontpkg_ibm_plex_sans_arabic.ROOT) / "files"
+    return (plex / "IBMPlexSansArabic-Regular.ttf", plex / "IBMPlexSansArabic-Bold.ttf",
+            Path(fontpkg_noto_sans.ROOT) / "files" / "NotoSans[wdth,wght].ttf")
+
+
+def _add_unicode_fonts(pdf: FPDF) -> None:
+    regular, bold, fallback = unicode_fonts()
+    pdf.add_font("plex", "", str(regular))
+    pdf.add_font("plex", "B", str(bold))
+    pdf.add_font("noto", "", str(fallback))
+    pdf.set_fallback_fonts(["noto"], exact_match=False)
+    pdf.set_text_shaping(True)
+
+
 @dataclass(frozen=True)
 class SignatureBlock:
     title: str
@@ -60,28 +89,36 @@ class SignatureBlock:
 
 class PdfDocument:
     def __init__(self, title: str, *, author: str = "Mind-Links",
-                 created_at: datetime | None = None) -> None:
+                 created_at: datetime | None = None, unicode: bool = False) -> None:
         pdf = FPDF(format="A4")
+        self.unicode = unicode
+        self.family = "plex" if unicode else "helvetica"
+        if unicode:
+            _add_unicode_fonts(pdf)
         pdf.set_margins(20, 20, 20)
         pdf.set_auto_page_break(auto=True, margin=20)
-        pdf.set_title(latin1(title))
-        pdf.set_author(latin1(author))
+        pdf.set_title(self.text(title))
+        pdf.set_author(self.text(author))
         pdf.set_creator("Mind-Links")
         if created_at is not None:
             pdf.set_creation_date(created_at)
         pdf.add_page()
         self.pdf = pdf
 
+    def text(self, value: str) -> str:
+        """`value` as this document's fonts can draw it."""
+        return value if self.unicode else latin1(value)
+
     def heading(self, text: str, level: int = 1) -> None:
         size = {1: 18, 2: 14}.get(level, 12)
         self.pdf.ln(2 if level > 1 else 0)
-        self.pdf.set_font("helvetica", "B", size)
-        self.pdf.multi_cell(0, size * 0.5, latin1(text), new_x="LMARGIN", new_y="NEXT")
+        self.pdf.set_font(self.family, "B", size)
+        self.pdf.multi_cell(0, size * 0.5, self.text(text), new_x="LMARGIN", new_y="NEXT")
         self.pdf.ln(2)
 
     def paragraph(self, text: str, *, size: int = 10, bold: bool = False) -> None:
-        self.pdf.set_font("helvetica", "B" if bold else "", size)
-        self.pdf.multi_cell(0, 5, latin1(text), new_x="LMARGIN", new_y="NEXT")
+        self.pdf.set_font(self.family, "B" if bold else "", size)
+        self.pdf.multi_cell(0, 5, self.text(text), new_x="LMARGIN", new_y="NEXT")
         self.pdf.ln(1)
 
     def markdown(self, source: str) -> None:
@@ -91,11 +128,26 @@ class PdfDocument:
 
     def key_values(self, rows: list[tuple[str, str]]) -> None:
         for key, value in rows:
-            self.pdf.set_font("helvetica", "B", 10)
-            self.pdf.cell(55, 6, latin1(key))
-            self.pdf.set_font("helvetica", "", 10)
-            self.pdf.multi_cell(0, 6, latin1(value), new_x="LMARGIN", new_y="NEXT")
+            self.pdf.set_font(self.family, "B", 10)
+            self.pdf.cell(55, 6, self.text(key))
+            self.pdf.set_font(self.family, "", 10)
+            self.pdf.multi_cell(0, 6, self.text(value), new_x="LMARGIN", new_y="NEXT")
         self.pdf.ln(2)
+
+    def table(self, header: list[str], rows: list[list[str]], widths: list[int]) -> None:
+        """A ruled table; every column after the first is right-aligned (amounts)."""
+        self.pdf.set_font(self.family, "B", 10)
+        with self.pdf.table(col_widths=widths, text_align=["LEFT"] + ["RIGHT"] * (
+                len(header) - 1), line_height=6) as table:
+            head = table.row()
+            for cell in header:
+                head.cell(self.text(cell))
+            self.pdf.set_font(self.family, "", 10)
+            for values in rows:
+                row = table.row()
+                for cell in values:
+                    row.cell(self.text(cell))
+        self.pdf.ln(3)
 
     def bullets(self, items: list[str]) -> None:
         self.pdf.set_font("helvetica", "", 10)
