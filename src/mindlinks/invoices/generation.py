@@ -113,7 +113,7 @@ async def _hourly_lines(session: AsyncSession, period: contracts.DuePeriod) -> l
     found = await timesheets.approved_for_invoicing(
         session, period.contract.contract_id, period.period_start, period.period_end)
     lines = []
-    for sheet in sorted(found, key=lambda s: (s.week_ending, str(s.timesheet_id))):
+    for sheet in found:  # by week, then as submitted (an amendment after what it amends)
         label = "Amendment, week" if sheet.amends_id else "Week"
         lines.append(Line(
             f"{label} ending {sheet.week_ending.isoformat()}",
