@@ -58,6 +58,17 @@ async def test_hourly_invoice_per_period_with_a_line_per_timesheet(
     assert sorted((r["invoiceNumber"], r["issueDate"], r["amount"]) for r in rows) == [
         ("INV-2024-001", "2024-12-01", 50.0), ("INV-2025-001", "2025-01-01", 1900.0)]
 
+    # The pending week approved after its period was invoiced: a supplementary invoice for
+    # that period bills it (and only it), once.
+    assert (await sheets.act(party.client, pending["id"], "approve")).status_code == 200
+    assert await issue_due(app, date(2025, 1, 3)) == 1
+    assert await issue_due(app, date(2025, 1, 3)) == 0
+    rows = (await client.get(CONTRACTOR, headers=party.contractor.headers)).json()["data"]
+    extra = next(r for r in rows if r["invoiceNumber"] == "INV-2025-002")
+    lines = (await client.get(f"{CONTRACTOR}/{extra['id']}",
+                              headers=party.contractor.headers)).json()["lineItems"]
+    assert [(li["timesheetId"], li["amount"]) for li in lines] == [(pending["id"], 150.0)]
+
     async with app.state.db.session() as session:
         await service.mark_paid(session, uuid.UUID(row["id"]), datetime(2025, 1, 20, tzinfo=UTC))
     for sheet in (dec7, amendment):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import re
 import uuid
+from datetime import date
 from typing import Any
 
 import httpx
@@ -93,6 +94,9 @@ async def build_victim(app: Any, client: httpx.AsyncClient, party: Party,
     templates = (await ok(await client.get("/api/contract-templates", headers=a)))["data"]
     by_type = {t["type"]: t["id"] for t in templates}
     await flow.active(party, by_type["fixed"])
+    from mindlinks.invoices import jobs as invoice_jobs
+
+    await invoice_jobs.issue_due(app.state.db, date(2026, 2, 1))  # its first invoice
     await flow.sent(party, by_type["milestone"], type="milestone", rate=3000, milestones=[
         {"title": "Design", "amount": 1000, "dueDate": "2026-02-01"},
         {"title": "Build", "amount": 2000}])
@@ -117,10 +121,11 @@ async def build_victim(app: Any, client: httpx.AsyncClient, party: Party,
              "/api/contractors/me/licenses", "/api/contractors/me/insurance-policies",
              "/api/contractors/me/tax-info", "/api/contractors/me/documents",
              "/api/notifications/me", "/api/contracts/contractor/me",
-             "/api/timesheets/contractor/me"]),
+             "/api/timesheets/contractor/me", "/api/payments/contractor/me/invoices"]),
         (a, ["/api/clients/me", "/api/clients/me/documents", "/api/clients/me/invitations",
              "/api/clients/me/contractors", "/api/contracts/client/me",
-             "/api/timesheets/client/me", "/api/notifications/me"]),
+             "/api/timesheets/client/me", "/api/notifications/me",
+             "/api/payments/client/me/invoices"]),
         (k, ["/api/kyc/contractor/me/status", "/api/kyc/contractor/me/documents"]),
     ):
         for path in paths:

@@ -124,28 +124,24 @@ async def _hourly_lines(session: AsyncSession, period: contracts.DuePeriod) -> l
 
 
 async def issue_for_period(session: AsyncSession, period: contracts.DuePeriod) -> Invoice | None:
-    lines = await (_hourly_lines(session, period) if period.contract.type == "hourly"
-                   else _fixed_lines(period))
+    """The period's invoice if it has none. For an hourly period that has one, a supplementary
+    invoice (`schedule:<id>:2`, ...) for timesheets of the period approved after it was issued
+    (an amendment, a late approval): each approved timesheet is billed on exactly one invoice
+    that is not cancelled."""
+    key = f"schedule:{period.schedule_id}"
+    if period.contract.type != "hourly":
+        lines = await _fixed_lines(period)
+    else:
+        lines = await _hourly_lines(session, period)
+        billed = await repo.invoiced_timesheets(
+            session, [line.timesheet_id for line in lines if line.timesheet_id])
+        lines = [line for line in lines if line.timesheet_id not in billed]
+        if lines and (count := await repo.source_count(session, key)):
+            key = f"{key}:{count + 1}"
     return await create_and_issue(
-        session, source_key=f"schedule:{period.schedule_id}", contract=period.contract,
-        lines=lines, issue_date=period.period_end,
-        period=(period.period_start, period.period_end),
+        session, source_key=key, contract=period.contract, lines=lines,
+        issue_date=period.period_end, period=(period.period_start, period.period_end),
     )
-
-
-async def issue_due_periods(session: AsyncSession, today: date | None = None) -> int:
-    """Issue the invoice of every schedule period due by `today` that has none yet; returns
-    how many were issued. What a run misses (downtime) the next run issues, dated as due."""
-    today = today or utcnow().date()
-    periods = await contracts.due_periods(session, today)
-    done = await repo.existing_sources(session, [f"schedule:{p.schedule_id}" for p in periods])
-    issued = 0
-    for period in periods:
-        if f"schedule:{period.schedule_id}" in done:
-            continue
-        if await issue_for_period(session, period) is not None:
-            issued += 1
-    return issued
 
 
 # --- milestones -----------------------------------------------------------------------------

@@ -17,15 +17,16 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.contracts import service as contracts
 from mindlinks.invoices import generation
 from mindlinks.invoices import repository as repo
-from mindlinks.invoices.models import InvoiceStep, InvoiceStepRecord
+from mindlinks.invoices.models import Invoice, InvoiceStatus, InvoiceStep, InvoiceStepRecord
 from mindlinks.invoices.service import InvoiceContext, _payload, next_status
 from mindlinks.platform.db import Database, utcnow
-from mindlinks.platform.events import emit
+from mindlinks.platform.events import emit_many
 
 OVERDUE_BATCH = 500
 
@@ -40,7 +41,8 @@ async def issue_due(db: Database, today: date | None = None) -> int:
                                            [f"schedule:{p.schedule_id}" for p in periods])
     issued = 0
     for period in periods:
-        if f"schedule:{period.schedule_id}" in done:
+        # An invoiced hourly period is looked at again for timesheets approved since.
+        if f"schedule:{period.schedule_id}" in done and period.contract.type != "hourly":
             continue
         async with db.session() as session:
             if await generation.issue_for_period(session, period) is not None:
@@ -49,25 +51,33 @@ async def issue_due(db: Database, today: date | None = None) -> int:
 
 
 async def mark_overdue_in(session: AsyncSession, today: date, limit: int = OVERDUE_BATCH) -> int:
-    """One batch; returns how many invoices it marked."""
+    """One batch, in set statements (one UPDATE, one INSERT of steps, two of events); returns
+    how many invoices it marked."""
     ids = list(await repo.past_due_ids(session, today, limit))
     if not ids:
         return 0
     now = utcnow()
+    invoices = list(await repo.load_many(session, ids))
+    for invoice in invoices:
+        next_status(invoice, "mark_overdue")  # the transition table decides, even in bulk
     already = await repo.steps_done(session, ids, InvoiceStep.MARKED_OVERDUE)
-    steps: list[InvoiceStepRecord] = []
-    for invoice in await repo.load_many(session, ids):
-        invoice.status = next_status(invoice, "mark_overdue")
-        if invoice.id in already:
-            continue
-        steps += [InvoiceStepRecord(id=uuid.uuid4(), invoice_id=invoice.id, step=step,
-                                    done_at=now)
-                  for step in (InvoiceStep.MARKED_OVERDUE, InvoiceStep.CLIENT_REMINDED)]
-        await emit(session, "invoice.overdue", {**_payload(invoice),
-                                                "daysOverdue": (today - invoice.due_date).days
-                                                if invoice.due_date else None})
-    session.add_all(steps)
-    await session.flush()
+    fresh = [invoice for invoice in invoices if invoice.id not in already]
+    await session.execute(
+        update(Invoice).where(Invoice.id.in_(ids), Invoice.status == InvoiceStatus.SENT)
+        .values(status=InvoiceStatus.OVERDUE, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if fresh:
+        await session.execute(insert(InvoiceStepRecord), [
+            {"id": uuid.uuid4(), "invoice_id": invoice.id, "step": step, "done_at": now}
+            for invoice in fresh
+            for step in (InvoiceStep.MARKED_OVERDUE, InvoiceStep.CLIENT_REMINDED)
+        ])
+        await emit_many(session, "invoice.overdue", [
+            {**_payload(invoice), "status": InvoiceStatus.OVERDUE,
+             "daysOverdue": (today - invoice.due_date).days if invoice.due_date else None}
+            for invoice in fresh
+        ])
     return len(ids)
 
 

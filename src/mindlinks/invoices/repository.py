@@ -93,6 +93,22 @@ async def existing_sources(session: AsyncSession, keys: Sequence[str]) -> set[st
     return found
 
 
+async def invoiced_timesheets(session: AsyncSession, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these timesheets are billed on an invoice that is not cancelled."""
+    if not ids:
+        return set()
+    return {i for i in (await session.scalars(
+        select(InvoiceLine.timesheet_id).join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(InvoiceLine.timesheet_id.in_(ids), Invoice.status != S.CANCELLED)
+    )).all() if i is not None}
+
+
+async def source_count(session: AsyncSession, key: str) -> int:
+    """Invoices of `key` and its supplements (`key:2`, `key:3`, ...)."""
+    return int(await session.scalar(select(func.count()).select_from(Invoice).where(
+        or_(Invoice.source_key == key, Invoice.source_key.like(f"{key}:%")))) or 0)
+
+
 async def lines(session: AsyncSession, invoice_id: uuid.UUID) -> Sequence[InvoiceLine]:
     return (await session.scalars(
         select(InvoiceLine).where(InvoiceLine.invoice_id == invoice_id)

@@ -22,7 +22,18 @@ from typing import Any
 
 import orjson
 import structlog
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, and_, or_, select, update
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -123,6 +134,35 @@ async def emit(session: AsyncSession, name: str, payload: dict[str, Any]) -> uui
 
     after_commit(session, _wake)
     return event.id
+
+
+async def emit_many(
+    session: AsyncSession, name: str, payloads: list[dict[str, Any]]
+) -> list[uuid.UUID]:
+    """`emit` for a batch of events of one name: two INSERT round trips, not two per event
+    (jobs that emit one event per row of a large batch)."""
+    if not payloads:
+        return []
+    now = utcnow()
+    rows = [{"id": uuid.uuid4(), "name": name,
+             "payload": orjson.loads(orjson.dumps(p, default=str)),
+             "occurred_at": now, "created_at": now, "updated_at": now} for p in payloads]
+    await session.execute(insert(OutboxEvent), rows)
+    subscribers = list(subscribers_of(name))
+    if subscribers:
+        await session.execute(insert(EventDelivery), [
+            {"id": uuid.uuid4(), "event_id": row["id"], "subscriber": sub,
+             "status": DeliveryStatus.PENDING, "attempts": 0, "next_attempt_at": now,
+             "created_at": now, "updated_at": now}
+            for row in rows for sub in subscribers
+        ])
+
+    async def _wake() -> None:
+        for waker in list(_wakers):
+            waker.set()
+
+    after_commit(session, _wake)
+    return [row["id"] for row in rows]
 
 
 def _backoff(attempts: int) -> timedelta:
