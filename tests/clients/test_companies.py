@@ -18,7 +18,7 @@ COMPANY_FIELDS = {
     "id", "userId", "legalName", "tradingName", "country", "taxId", "businessType",
     "companyNumber", "address", "website", "logoUrl", "verificationStatus",
     "verificationReason", "verifiedAt", "registryStatus", "registryCheckedAt",
-    "businessRegistryData", "createdAt", "updatedAt",
+    "businessRegistryData", "invoiceNetTermsDays", "createdAt", "updatedAt",
 }
 
 

@@ -71,7 +71,7 @@ class Invoice(IdMixin, TimestampMixin, Base):
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
-class InvoiceLine(IdMixin, Base):
+class InvoiceLine(IdMixin, TimestampMixin, Base):
     """A line of an invoice, pointing at what it bills."""
 
     __tablename__ = "payment_invoice_lines"
@@ -90,7 +90,7 @@ class InvoiceLine(IdMixin, Base):
     timesheet_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
 
 
-class InvoiceCounter(Base):
+class InvoiceCounter(TimestampMixin, Base):
     """The last number issued to a contractor in a calendar year; locked while issuing."""
 
     __tablename__ = "payment_invoice_counters"
@@ -100,7 +100,7 @@ class InvoiceCounter(Base):
     last_number: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class InvoiceStepRecord(IdMixin, Base):
+class InvoiceStepRecord(IdMixin, TimestampMixin, Base):
     """One step a job took on an invoice (`InvoiceStep`), at most once per invoice."""
 
     __tablename__ = "payment_invoice_steps"

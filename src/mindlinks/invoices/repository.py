@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import Select, and_, false, func, insert, or_, select, update
+from sqlalchemy import Select, and_, false, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,7 +27,7 @@ from mindlinks.platform.security import Actor, Role
 S = InvoiceStatus
 
 
-def readable(actor: Actor) -> Select[tuple[Invoice]]:
+def readable(actor: Actor) -> Select[Invoice]:
     stmt = select(Invoice).where(Invoice.status != S.DRAFT)
     if actor.is_admin and actor.mfa_verified:
         return stmt
@@ -128,11 +128,13 @@ async def next_number(session: AsyncSession, contractor_id: uuid.UUID, year: int
     """The contractor's next invoice number in `year`. The counter row is created if missing
     and incremented with one UPDATE, whose row lock is held until the caller's transaction
     ends: concurrent issuers queue on it, and a rolled-back issue gives its number back."""
-    dialect = session.get_bind().dialect.name
     values = {"contractor_id": contractor_id, "year": year, "last_number": 0}
-    create = (postgresql.insert(InvoiceCounter) if dialect == "postgresql"
-              else sqlite.insert(InvoiceCounter) if dialect == "sqlite" else insert(InvoiceCounter))
-    await session.execute(create.values(**values).on_conflict_do_nothing())  # type: ignore[union-attr]
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(postgresql.insert(InvoiceCounter).values(**values)
+                              .on_conflict_do_nothing())
+    else:
+        await session.execute(sqlite.insert(InvoiceCounter).values(**values)
+                              .on_conflict_do_nothing())
     number = await session.scalar(
         update(InvoiceCounter)
         .where(InvoiceCounter.contractor_id == contractor_id, InvoiceCounter.year == year)
@@ -147,7 +149,8 @@ async def past_due_ids(session: AsyncSession, today: date, limit: int) -> Sequen
     """Sent invoices whose due date has passed, locked (skipping rows another worker holds)."""
     return (await session.scalars(
         select(Invoice.id).where(Invoice.status == S.SENT, Invoice.due_date < today)
-        .order_by(Invoice.due_date, Invoice.id).limit(limit)
+        # Oldest first, in the (status, due_date) index's order: no sort of all past-due rows.
+        .order_by(Invoice.due_date).limit(limit)
         .with_for_update(skip_locked=True)
     )).all()
 

@@ -24,6 +24,8 @@ def upgrade() -> None:
     sa.Column('contractor_id', sa.Uuid(), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('last_number', sa.Integer(), nullable=False),
+    sa.Column('created_at', mindlinks.platform.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', mindlinks.platform.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('contractor_id', 'year', name=op.f('pk_payment_invoice_counters'))
     )
     op.create_table('payment_invoices',
@@ -80,6 +82,8 @@ def upgrade() -> None:
     sa.Column('milestone_id', sa.Uuid(), nullable=True),
     sa.Column('timesheet_id', sa.Uuid(), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', mindlinks.platform.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', mindlinks.platform.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['invoice_id'], ['payment_invoices.id'], name=op.f('fk_payment_invoice_lines_invoice_id_payment_invoices'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_invoice_lines'))
     )
@@ -94,6 +98,8 @@ def upgrade() -> None:
     sa.Column('step', sa.String(length=40), nullable=False),
     sa.Column('done_at', mindlinks.platform.db.UTCDateTime(), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', mindlinks.platform.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', mindlinks.platform.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['invoice_id'], ['payment_invoices.id'], name=op.f('fk_payment_invoice_steps_invoice_id_payment_invoices'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_invoice_steps')),
     sa.UniqueConstraint('invoice_id', 'step', name=op.f('uq_payment_invoice_steps_invoice_id'))
