@@ -21,16 +21,7 @@ from mindlinks.platform.api import (
 StatusFilter = Literal["all", "paid", "pending", "overdue", "draft", "sent", "cancelled"]
 
 
-class InvoiceOut(ResponseModel):
-    """One row of `GET /api/payments/contractor/me/invoices` (seed 000)."""
-
-    model_config = seed_example({
-        "id": EXAMPLE_ID, "invoiceNumber": "INV-2024-001", "contractId": EXAMPLE_ID_2,
-        "clientName": "ABC Corp", "amount": 5000.00, "currency": "USD", "status": "paid",
-        "issueDate": "2024-11-01", "dueDate": "2024-11-15", "paidDate": "2024-11-10",
-        "pdfUrl": "https://files.mindlinks.example/invoice.pdf?signed=...",
-    })
-
+class _InvoiceFields(ResponseModel):
     id: uuid.UUID
     invoice_number: str | None
     contract_id: uuid.UUID
@@ -42,6 +33,17 @@ class InvoiceOut(ResponseModel):
     due_date: date | None
     paid_date: date | None
     pdf_url: str | None
+
+
+class InvoiceOut(_InvoiceFields):
+    """One row of `GET /api/payments/contractor/me/invoices` (seed 000)."""
+
+    model_config = seed_example({
+        "id": EXAMPLE_ID, "invoiceNumber": "INV-2024-001", "contractId": EXAMPLE_ID_2,
+        "clientName": "ABC Corp", "amount": 5000.00, "currency": "USD", "status": "paid",
+        "issueDate": "2024-11-01", "dueDate": "2024-11-15", "paidDate": "2024-11-10",
+        "pdfUrl": "https://files.mindlinks.example/invoice.pdf?signed=...",
+    })
 
 
 class InvoiceLineOut(ResponseModel):
@@ -56,7 +58,9 @@ class InvoiceLineOut(ResponseModel):
     timesheet_id: uuid.UUID | None
 
 
-class InvoiceDetail(InvoiceOut):
+class InvoiceDetail(_InvoiceFields):
+    """The row, its lines and what replaced what."""
+
     contractor_id: uuid.UUID
     client_id: uuid.UUID
     period_start: date | None
