@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 
-from mindlinks.countries.service import from_minor
+from mindlinks.platform.money import from_minor
 from mindlinks.platform.pdf import PdfDocument
 
 FIELD_NAME = "MindLinksInvoiceSignature"

@@ -28,6 +28,7 @@ from mindlinks.invoices import repository as repo
 from mindlinks.invoices.models import Invoice, InvoiceLine, InvoiceStatus
 from mindlinks.invoices.service import issue
 from mindlinks.platform.db import utcnow
+from mindlinks.timesheets import service as timesheets
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +107,6 @@ async def _fixed_lines(period: contracts.DuePeriod) -> list[Line]:
 
 
 async def _hourly_lines(session: AsyncSession, period: contracts.DuePeriod) -> list[Line]:
-    try:
-        from mindlinks.timesheets import service as timesheets  # type: ignore[attr-defined]
-    except ImportError:  # the timesheets domain is not part of this build yet
-        return []
     found = await timesheets.approved_for_invoicing(
         session, period.contract.contract_id, period.period_start, period.period_end)
     lines = []
@@ -117,7 +114,7 @@ async def _hourly_lines(session: AsyncSession, period: contracts.DuePeriod) -> l
         label = "Amendment, week" if sheet.amends_id else "Week"
         lines.append(Line(
             f"{label} ending {sheet.week_ending.isoformat()}",
-            int(sheet.hours * 100), sheet.hourly_rate_minor, sheet.amount_minor,
+            int(sheet.hours.scaleb(2)), sheet.hourly_rate_minor, sheet.amount_minor,
             schedule_id=period.schedule_id, timesheet_id=sheet.timesheet_id,
         ))
     return lines

@@ -8,7 +8,6 @@ from typing import Literal
 
 from pydantic import Field, StrictBool
 
-from mindlinks.countries.schemas import JsonNumber
 from mindlinks.platform.api import (
     EXAMPLE_ID,
     EXAMPLE_ID_2,
@@ -16,6 +15,7 @@ from mindlinks.platform.api import (
     ResponseModel,
     seed_example,
 )
+from mindlinks.platform.money import JsonNumber
 
 # The seed's filter; `pending` = sent and not yet due.
 StatusFilter = Literal["all", "paid", "pending", "overdue", "draft", "sent", "cancelled"]

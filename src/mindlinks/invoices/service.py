@@ -21,13 +21,13 @@ import io
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.contractors import service as contractors
 from mindlinks.contracts import service as contracts
-from mindlinks.countries.service import from_minor
 from mindlinks.invoices import documents
 from mindlinks.invoices import repository as repo
 from mindlinks.invoices.models import Invoice, InvoiceLine, InvoiceStatus
@@ -38,6 +38,7 @@ from mindlinks.platform.api import Page, PageParams
 from mindlinks.platform.db import Database, utcnow
 from mindlinks.platform.errors import InvalidTransition, NotFound
 from mindlinks.platform.events import emit
+from mindlinks.platform.money import from_minor
 from mindlinks.platform.security import Actor
 from mindlinks.platform.storage import (
     DownloadLinkOut,
@@ -49,6 +50,7 @@ from mindlinks.platform.storage import (
 )
 from mindlinks.platform.uploads import PDF
 from mindlinks.settings import Settings
+from mindlinks.timesheets import service as timesheets
 
 S = InvoiceStatus
 
@@ -246,6 +248,10 @@ async def mark_paid(session: AsyncSession, invoice_id: uuid.UUID, paid_at: datet
     invoice.status = next_status(invoice, "pay")
     invoice.paid_at, invoice.paid_date = paid_at, paid_at.date()
     await session.flush()
+    # The timesheets it billed are paid with it (and locked for good).
+    await timesheets.mark_paid(session, [line.timesheet_id for line in
+                                         await repo.lines(session, invoice.id)
+                                         if line.timesheet_id is not None])
     await audit.record(session, None, "invoice.paid", "invoice", invoice.id,
                        {"invoiceNumber": invoice.invoice_number})
     await emit(session, "invoice.paid", {**_payload(invoice), "paidDate": invoice.paid_date})
@@ -322,7 +328,7 @@ async def invoice_detail(
 
 def _line_out(line: InvoiceLine, currency: str) -> InvoiceLineOut:
     return InvoiceLineOut(
-        description=line.description, quantity=from_minor(line.quantity_hundredths, "USD"),
+        description=line.description, quantity=Decimal(line.quantity_hundredths).scaleb(-2),
         unit_price=from_minor(line.unit_price_minor, currency),
         amount=from_minor(line.amount_minor, currency), schedule_id=line.schedule_id,
         milestone_id=line.milestone_id, timesheet_id=line.timesheet_id,
