@@ -23,6 +23,7 @@ import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from fpdf import FPDF
@@ -46,7 +47,8 @@ def _data(i: int):  # type: ignore[no-untyped-def]
 
 
 def floor_pdf(i: int) -> bytes:
-    """The same page with bare fpdf2: same fonts, same shaping, no wrapper, no signature."""
+    """The same page (same text, metadata, fonts and shaping) with bare fpdf2: no wrapper,
+    no signature."""
     from mindlinks.platform.pdf import unicode_fonts
 
     regular, bold, fallback = unicode_fonts()
@@ -57,6 +59,8 @@ def floor_pdf(i: int) -> bytes:
     pdf.set_fallback_fonts(["noto"], exact_match=False)
     pdf.set_text_shaping(True)
     pdf.set_margins(20, 20, 20)
+    pdf.set_title(f"Invoice INV-2026-{i:03d}")
+    pdf.set_author(ARABIC)
     pdf.add_page()
     pdf.set_font("plex", "B", 18)
     pdf.multi_cell(0, 9, f"Invoice INV-2026-{i:03d}", new_x="LMARGIN", new_y="NEXT")
@@ -75,17 +79,27 @@ def floor_pdf(i: int) -> bytes:
                 row.cell(cell)
     pdf.set_font("plex", "B", 12)
     pdf.multi_cell(0, 5, "Total due: 5,000.00 USD", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("plex", "", 8)
+    pdf.multi_cell(0, 5, "Issued by Mind-Links on the contractor's behalf. Pay through "
+                   "Mind-Links by the due date.", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 
-def ours(i: int) -> bytes:
+@lru_cache(maxsize=1)
+def _signer():  # type: ignore[no-untyped-def]
+    """The app's signer, loaded once per process as the app does (settings are built once)."""
     from mindlinks.contracts import service as contracts
-    from mindlinks.invoices import documents
     from mindlinks.settings import Settings
 
     settings = Settings(data_dir=Path(tempfile.gettempdir()) / "mindlinks-bench",
                         _env_file=None)  # type: ignore[call-arg]
-    return documents.render_and_sign(_data(i), contracts.platform_signer(settings).signer)
+    return contracts.platform_signer(settings).signer
+
+
+def ours(i: int) -> bytes:
+    from mindlinks.invoices import documents
+
+    return documents.render_and_sign(_data(i), _signer())
 
 
 def _rate_processes(fn, n: int, workers: int) -> float:  # type: ignore[no-untyped-def]
