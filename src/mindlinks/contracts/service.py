@@ -99,6 +99,15 @@ class InvalidDates(ValidationFailed):
     code = "invalid_dates"
 
 
+class ContractTooLong(ValidationFailed):
+    code = "contract_too_long"
+
+
+# A contract ends within this many years of its start: its payment schedule is built when it
+# is signed, and an end in year 9999 would overflow the calendar while building it.
+MAX_CONTRACT_YEARS = 10
+
+
 class DocumentNotReady(Conflict):
     code = "document_not_ready"
 
@@ -168,6 +177,8 @@ def _check_terms(
 ) -> list[int]:
     if end is not None and end <= start:
         raise InvalidDates("endDate must be after startDate")
+    if end is not None and end > _years_after(start, MAX_CONTRACT_YEARS):
+        raise ContractTooLong(f"endDate must be within {MAX_CONTRACT_YEARS} years of startDate")
     if type_ != ContractType.MILESTONE:
         if milestones:
             raise ValidationFailed("Only milestone contracts have milestones",
@@ -179,6 +190,13 @@ def _check_terms(
     if sum(amounts) != rate_minor:
         raise MilestoneTotalMismatch("The milestones' amounts must add up to the contract rate")
     return amounts
+
+
+def _years_after(start: date, years: int) -> date:
+    try:
+        return start.replace(year=start.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return date(start.year + years, 3, 1)
 
 
 def _milestone_rows(
@@ -198,7 +216,8 @@ async def create_contract(session: AsyncSession, actor: Actor, data: ContractCre
     422 when: the contractor is not one of the company's (`contractor_not_linked`), the
     template is unknown or of another type (`template_not_found`/`template_mismatch`), the
     currency is not supported (`unsupported_currency`) or has fewer decimals than the amount
-    (`too_many_decimals`), the dates are reversed (`invalid_dates`), a milestone contract has no
+    (`too_many_decimals`), the dates are reversed (`invalid_dates`), the end is more than
+    10 years after the start (`contract_too_long`), a milestone contract has no
     milestones (`milestones_required`) or they do not add up to the rate
     (`milestone_total_mismatch`)."""
     require_role(actor, Role.CLIENT)
