@@ -49,6 +49,7 @@ from mindlinks.platform.errors import (
     ValidationFailed,
 )
 from mindlinks.platform.events import emit
+from mindlinks.platform.offload import run_cpu
 from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.storage import StorageBackend, new_key, put_in_transaction
 from mindlinks.platform.uploads import PDF
@@ -325,9 +326,10 @@ async def send_contract(
         raise DocumentNotReady("The contract's template is gone")
     names = await parties(session, contract)
     contract.sent_at = utcnow()
-    pdf = documents.render_for_signature(
-        contract, template, list(await repo.milestones(session, contract.id)), names
-    )
+    # Rendering takes a while for a long contract: off the event loop (the rows it reads are
+    # loaded; nothing in it touches the session).
+    pdf = await run_cpu(documents.render_for_signature, contract, template,
+                        list(await repo.milestones(session, contract.id)), names)
     key = new_key("contracts", contract.id, "document", extension=".pdf")
     await put_in_transaction(storage, key, io.BytesIO(pdf), mime=PDF, session=session)
     contract.document_key = key
