@@ -40,7 +40,7 @@ def register_file_columns(prefix: str, *columns: InstrumentedAttribute[str] |
     """Declare that keys starting with `prefix/` are referenced from `columns`."""
     known = _COLUMNS.setdefault(prefix, [])
     # By identity: `==` on a column builds a SQL expression.
-    known.extend(c for c in columns if not any(c is k for k in known))  # type: ignore[misc]
+    known.extend(c for c in columns if not any(c is k for k in known))
 
 
 async def referenced(session: AsyncSession, prefix: str, keys: Sequence[str]) -> set[str]:
