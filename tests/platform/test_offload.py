@@ -22,7 +22,7 @@ from mindlinks.platform.offload import run_cpu
 from tests.contracts.conftest import Party, fixed_template, flow, make_party, party  # noqa: F401
 
 # 15 terms of 2000 characters (the longest term `ContractCreate` accepts): seconds to render.
-LONG_TERMS = [("Clause %02d. " % i + "The contractor shall deliver the work. " * 60)[:2000]
+LONG_TERMS = [(f"Clause {i:02d}. " + "The contractor shall deliver the work. " * 60)[:2000]
               for i in range(15)]
 PAUSE = 0.05
 
@@ -36,7 +36,7 @@ def _big_png() -> bytes:
 
 
 async def test_health_answers_while_a_pdf_renders_and_an_image_decodes(
-    client: httpx.AsyncClient, party: Party, fixed_template: dict[str, Any], flow: Any,
+    client: httpx.AsyncClient, party: Party, fixed_template: dict[str, Any], flow: Any,  # noqa: F811
 ) -> None:
     contract = await flow.create(party, fixed_template["id"], terms=LONG_TERMS)
     png = _big_png()
