@@ -28,7 +28,7 @@ def collect_jobs() -> dict[str, Job]:
     from mindlinks.app import DOMAINS
 
     jobs: dict[str, Job] = {}
-    for package in DOMAINS:
+    for package in ["mindlinks.platform", *DOMAINS]:
         module = importlib.import_module(package)
         if "jobs" in {m.name for m in pkgutil.iter_modules(module.__path__)}:
             jobs.update(getattr(importlib.import_module(f"{package}.jobs"), "JOBS", {}))

@@ -250,3 +250,17 @@ async def test_event_for_an_unknown_session_is_parked(
     async with app.state.db.session() as session:
         row = (await session.execute(select(VerificationPayload))).scalar_one()
         assert row.kind == "event" and row.status == "parked"
+
+
+async def test_deeply_nested_signed_webhook_is_refused_without_a_500(
+    app: Any, client: httpx.AsyncClient, contractor: Contractor
+) -> None:
+    """A validly signed body nested 100,000 deep used to end in RecursionError (a 500)."""
+    started = await start(client, contractor)
+    for depth in (100_000, 65):
+        body = (b'{"status":"success","verification":' + b"[" * depth + b"]" * depth + b"}")
+        response = await deliver(client, app, body)
+        assert response.status_code == 400, (depth, response.text)
+        assert response.json()["code"] == "malformed_webhook"
+    assert await count(app, VerificationPayload) == 0
+    assert (await session_row(app, started["sessionId"])).status == "pending"

@@ -201,3 +201,26 @@ async def test_admin_verification_reports_the_first_broken_seq(
     bad = {**anchored, "merkleRoot": "xyz"}
     r = await client.post("/api/admin/ledger/verify", headers=admin, json={"against": bad})
     assert r.status_code == 422
+
+
+async def test_integers_past_64_bits_and_loose_types_are_422(
+    app: Any, client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    await _fill(app, 3)
+    for url in ("/api/ledger/entries/9223372036854775808",
+                "/api/ledger/entries/9223372036854775808/proof",
+                "/api/ledger/entries/1/proof?digestSeq=9223372036854775808",
+                "/api/ledger/digest?seq=9223372036854775808",
+                "/api/ledger/consistency?from=1&to=9223372036854775808"):
+        response = await client.get(url, headers=admin)
+        assert response.status_code == 422, (url, response.text)
+    largest = await client.get("/api/ledger/entries/9223372036854775807", headers=admin)
+    assert largest.status_code == 404
+    digest = (await client.get("/api/ledger/digest", headers=admin)).json()
+    for seq in (False, "3", 3.0, 9223372036854775808):
+        response = await client.post("/api/admin/ledger/verify", headers=admin,
+                                     json={"against": {**digest, "seq": seq}})
+        assert response.status_code == 422, (seq, response.text)
+    ok = await client.post("/api/admin/ledger/verify", headers=admin, json={"against": digest})
+    assert ok.status_code == 200
+    assert ok.json()["firstBrokenSeq"] is None

@@ -141,3 +141,19 @@ async def test_sms_needs_the_switch_and_a_phone_number(app, client, contractor, 
                      json={"optOuts": {"payment_received": ["sms"]}})
     await emit_and_deliver(app, "payment.received", {**payload, "paymentId": "p3"})
     assert len(sms_lines(settings.data_dir)) == 1
+
+
+async def test_flags_must_be_booleans(client, contractor):
+    """`0`, `1`, `"yes"` or `"false"` is not a yes/no answer: refused, and nothing changes."""
+    for loose in (0, 1, "yes", "false", 0.0):
+        response = await client.put("/api/notifications/me/preferences",
+                                    headers=contractor.headers, json={"inAppEnabled": loose})
+        assert response.status_code == 422, (loose, response.text)
+        assert response.json()["errors"][0]["field"] == "inAppEnabled"
+    current = (await client.get("/api/notifications/me/preferences",
+                                headers=contractor.headers)).json()
+    assert current["inAppEnabled"] is True
+    response = await client.put("/api/notifications/me/preferences", headers=contractor.headers,
+                                json={"inAppEnabled": False})
+    assert response.status_code == 200
+    assert response.json()["inAppEnabled"] is False

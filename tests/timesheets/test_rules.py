@@ -34,7 +34,7 @@ def _entries(**change: Any) -> list[dict[str, Any]]:
     ({"entries": _entries(hours="NaN")}, "validation_error"),
     ({"entries": _entries(hours=True)}, "validation_error"),
     ({"entries": _entries(description="x" * 501)}, "validation_error"),
-    ({"entries": _entries(description="a\u0000b")}, "validation_error"),
+    ({"entries": _entries(description="a\u0000b")}, "invalid_characters"),
     ({"entries": []}, "validation_error"),
     ({"entries": SEED_ENTRIES * 2}, "validation_error"),                 # more than 7
     ({"notes": "n" * 2001}, "validation_error"),

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from mindlinks.platform import crypto
 from mindlinks.platform.db import Base, IdMixin, TimestampMixin
+from mindlinks.platform.orphans import register_file_columns
 
 
 class VerificationStatus(StrEnum):
@@ -139,3 +140,7 @@ class ClientContractor(IdMixin, TimestampMixin, Base):
     invitation_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("client_invitations.id", ondelete="SET NULL")
     )
+
+# Keys under "clients/" are referenced from these columns; the daily orphan-file
+# sweep deletes the others (platform/orphans.py).
+register_file_columns("clients", ClientCompany.logo_key, ClientDocument.s3_key)

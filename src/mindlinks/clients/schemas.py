@@ -38,7 +38,7 @@ class Address(CamelModel):
     city: str = Field(min_length=1, max_length=100)
     state: str | None = Field(default=None, max_length=100)
     postal_code: str | None = Field(default=None, max_length=20)
-    country: str
+    country: str = Field(max_length=8)
 
     @field_validator("country")
     @classmethod
@@ -49,7 +49,7 @@ class Address(CamelModel):
 class CompanyCreate(CamelModel):
     legal_name: str = Field(min_length=1, max_length=200)
     trading_name: str | None = Field(default=None, max_length=200)
-    country: str
+    country: str = Field(max_length=8)
     tax_id: str = Field(min_length=4, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ./-]*$")
     business_type: BusinessType
     address: Address
@@ -72,7 +72,7 @@ class CompanyUpdate(CamelModel):
 
     legal_name: str | None = Field(default=None, min_length=1, max_length=200)
     trading_name: str | None = Field(default=None, max_length=200)
-    country: str | None = None
+    country: str | None = Field(default=None, max_length=8)
     tax_id: str | None = Field(
         default=None, min_length=4, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ./-]*$"
     )

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from mindlinks.platform.crypto import register_encrypted
 from mindlinks.platform.db import Base, IdMixin, TimestampMixin
+from mindlinks.platform.orphans import register_file_columns
 
 
 class KycStatus(StrEnum):
@@ -246,3 +247,8 @@ class AchievementCredit(IdMixin, TimestampMixin, Base):
     )
     achievement_key: Mapped[str] = mapped_column(String(60))
     source_id: Mapped[str] = mapped_column(String(100))
+
+# Keys under "contractors/" are referenced from these columns; the daily orphan-file
+# sweep deletes the others (platform/orphans.py).
+register_file_columns("contractors", ContractorProfile.avatar_key,
+                      ContractorDocument.storage_key)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, StrictBool, StrictInt, field_validator
 
 from mindlinks.platform.api import EXAMPLE_ID, EXAMPLE_ID_2, CamelModel, ResponseModel, seed_example
 
@@ -165,11 +165,11 @@ class BankAccount(ResponseModel):
 class VerifyDeposits(CamelModel):
     """The two micro-deposit amounts as seen on the bank statement, in minor units (cents)."""
 
-    amounts: list[int] = Field(min_length=2, max_length=2)
+    amounts: list[Annotated[StrictInt, Field(le=2**31)]] = Field(min_length=2, max_length=2)
 
     @field_validator("amounts")
     @classmethod
-    def _range(cls, value: list[int]) -> list[int]:
+    def _range(cls, value: list[StrictInt]) -> list[StrictInt]:
         if any(a < 1 or a > 99 for a in value):
             raise ValueError("each amount is between 1 and 99 minor units")
         return value
@@ -255,7 +255,7 @@ class InsuranceIn(CamelModel):
     policy_number: str = Field(min_length=1, max_length=100)
     coverage_types: list[Coverage] = Field(min_length=1, max_length=4)
     expiration_date: date
-    additional_insured: bool = False
+    additional_insured: StrictBool = False
 
     @field_validator("coverage_types")
     @classmethod
@@ -270,7 +270,7 @@ class InsuranceUpdate(CamelModel):
     policy_number: str | None = Field(default=None, min_length=1, max_length=100)
     coverage_types: list[Coverage] | None = Field(default=None, min_length=1, max_length=4)
     expiration_date: date | None = None
-    additional_insured: bool | None = None
+    additional_insured: StrictBool | None = None
 
 
 class InsurancePolicy(ResponseModel):

@@ -24,9 +24,10 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
-from pyhanko.sign.validation import async_validate_pdf_signature
+from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
+from mindlinks.platform.offload import run_cpu
 from mindlinks.settings import Settings
 
 CA_CERT = "contracts-ca.pem"
@@ -157,29 +158,37 @@ def platform_signer(settings: Settings) -> PlatformSigner:
     return _load(key, settings.keys_dir.resolve())
 
 
-async def sign_pdf(settings: Settings, pdf: bytes, *, reason: str) -> bytes:
-    """A PAdES baseline (B-B) signature by the platform over the whole of `pdf`."""
-    platform = platform_signer(settings)
+def _sign(platform: PlatformSigner, pdf: bytes, reason: str) -> bytes:
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME, reason=reason, name="Mind-Links",
         subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
     )
-    out = await signers.async_sign_pdf(writer, meta, signer=platform.signer)
+    # pyHanko's synchronous API runs its own short event loop: fine in a worker thread.
+    out = signers.sign_pdf(writer, meta, signer=platform.signer)
     return bytes(out.getvalue())
+
+
+async def sign_pdf(settings: Settings, pdf: bytes, *, reason: str) -> bytes:
+    """A PAdES baseline (B-B) signature by the platform over the whole of `pdf` (parsing,
+    hashing and writing the PDF run off the event loop)."""
+    return await run_cpu(_sign, platform_signer(settings), pdf, reason)
 
 
 async def pdf_signature_valid(settings: Settings, pdf: bytes) -> bool:
     """Is `pdf` signed by a certificate chaining to our trust roots, with the signature
     covering the whole file unchanged? (pyHanko's validator; no network fetching)."""
-    platform = platform_signer(settings)
+    return await run_cpu(_signature_valid, platform_signer(settings), pdf)
+
+
+def _signature_valid(platform: PlatformSigner, pdf: bytes) -> bool:
     try:
         reader = PdfFileReader(io.BytesIO(pdf))
         signatures = reader.embedded_signatures
         if len(signatures) != 1:
             return False
         context = ValidationContext(trust_roots=list(platform.trust_roots), allow_fetching=False)
-        status = await async_validate_pdf_signature(signatures[0], context)
+        status = validate_pdf_signature(signatures[0], context)
         return bool(status.bottom_line and status.coverage is not None
                     and status.coverage.name == "ENTIRE_FILE")
     except Exception:  # any failure to parse or validate means "not a valid signed PDF"

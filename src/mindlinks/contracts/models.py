@@ -16,6 +16,7 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mindlinks.platform.db import Base, IdMixin, TimestampMixin
+from mindlinks.platform.orphans import register_file_columns
 
 
 class ContractType(StrEnum):
@@ -164,3 +165,8 @@ class ContractPayment(IdMixin, TimestampMixin, Base):
     amount_minor: Mapped[int | None] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(20), default="scheduled")
+
+# Keys under "contracts/" are referenced from these columns; the daily orphan-file
+# sweep deletes the others (platform/orphans.py).
+register_file_columns("contracts", Contract.document_key, Contract.signed_document_key,
+                      ContractSignature.image_key)

@@ -6,9 +6,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from mindlinks.countries.schemas import JsonNumber
 from mindlinks.platform.api import CamelModel, ResponseModel
@@ -17,6 +17,11 @@ TypeName = Literal["fixed", "hourly", "milestone"]
 ModelName = Literal["direct", "eor"]
 FrequencyName = Literal["weekly", "biweekly", "monthly"]
 Money = Decimal
+# Calendar dates a contract can use: a schedule built from year 9999 would overflow `date`.
+# One clause of a contract's terms; 50 of them at most (each is a paragraph of the PDF).
+Term = Annotated[str, Field(min_length=1, max_length=2000)]
+VariableName = Annotated[str, Field(min_length=1, max_length=100)]
+ContractDate = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2999, 12, 31))]
 
 # --- templates ----------------------------------------------------------------------------
 
@@ -26,15 +31,15 @@ class TemplateCreate(CamelModel):
     type: TypeName
     model: ModelName
     template_content: str = Field(min_length=1, max_length=100_000)
-    variables: list[str] | None = Field(default=None, max_length=50)
-    is_default: bool = False
+    variables: list[VariableName] | None = Field(default=None, max_length=50)
+    is_default: StrictBool = False
 
 
 class TemplateUpdate(CamelModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     template_content: str | None = Field(default=None, min_length=1, max_length=100_000)
-    variables: list[str] | None = Field(default=None, max_length=50)
-    is_default: bool | None = None
+    variables: list[VariableName] | None = Field(default=None, max_length=50)
+    is_default: StrictBool | None = None
 
 
 class Template(ResponseModel):
@@ -56,7 +61,7 @@ class MilestoneIn(CamelModel):
     title: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=5000)
     amount: Money = Field(gt=0, max_digits=18)
-    due_date: date | None = None
+    due_date: ContractDate | None = None
 
 
 class ContractCreate(CamelModel):
@@ -68,9 +73,9 @@ class ContractCreate(CamelModel):
     rate: Money = Field(gt=0, max_digits=18)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     frequency: FrequencyName
-    start_date: date
-    end_date: date | None = None
-    terms: list[str] = Field(default_factory=list, max_length=50)
+    start_date: ContractDate
+    end_date: ContractDate | None = None
+    terms: list[Term] = Field(default_factory=list, max_length=50)
     milestones: list[MilestoneIn] | None = Field(default=None, max_length=100)
 
 
@@ -84,9 +89,9 @@ class ContractUpdate(CamelModel):
     rate: Money | None = Field(default=None, gt=0, max_digits=18)
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     frequency: FrequencyName | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-    terms: list[str] | None = Field(default=None, max_length=50)
+    start_date: ContractDate | None = None
+    end_date: ContractDate | None = None
+    terms: list[Term] | None = Field(default=None, max_length=50)
     milestones: list[MilestoneIn] | None = Field(default=None, max_length=100)
 
 
@@ -95,7 +100,7 @@ class CancelRequest(CamelModel):
 
 
 class TerminateRequest(CamelModel):
-    effective_date: date
+    effective_date: ContractDate
     reason: str = Field(min_length=1, max_length=1000)
 
 
@@ -104,9 +109,9 @@ class SignRequest(CamelModel):
     clock, the connection's address and the User-Agent header are what is recorded."""
 
     signature: str = Field(min_length=1, max_length=1_000_000)
-    signed_at: Any = None
-    ip_address: Any = None
-    user_agent: Any = None
+    signed_at: str | None = Field(default=None, max_length=64)
+    ip_address: str | None = Field(default=None, max_length=64)
+    user_agent: str | None = Field(default=None, max_length=512)
 
 
 class Milestone(ResponseModel):
@@ -217,7 +222,8 @@ class VerifyReport(ResponseModel):
 
 class MilestoneSubmit(CamelModel):
     note: str | None = Field(default=None, max_length=5000)
-    attachments: list[str] = Field(default_factory=list, max_length=20)
+    attachments: list[Annotated[str, Field(max_length=500)]] = Field(
+        default_factory=list, max_length=20)
 
 
 class MilestoneReject(CamelModel):

@@ -57,6 +57,7 @@ from mindlinks.platform.errors import (
     ValidationFailed,
 )
 from mindlinks.platform.events import emit
+from mindlinks.platform.offload import run_cpu
 from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.storage import StorageBackend, new_key, put_in_transaction
 from mindlinks.platform.uploads import PDF
@@ -105,6 +106,15 @@ class MilestoneTotalMismatch(ValidationFailed):
 
 class InvalidDates(ValidationFailed):
     code = "invalid_dates"
+
+
+class ContractTooLong(ValidationFailed):
+    code = "contract_too_long"
+
+
+# A contract ends within this many years of its start: its payment schedule is built when it
+# is signed, and an end in year 9999 would overflow the calendar while building it.
+MAX_CONTRACT_YEARS = 10
 
 
 class DocumentNotReady(Conflict):
@@ -176,6 +186,8 @@ def _check_terms(
 ) -> list[int]:
     if end is not None and end <= start:
         raise InvalidDates("endDate must be after startDate")
+    if end is not None and end > _years_after(start, MAX_CONTRACT_YEARS):
+        raise ContractTooLong(f"endDate must be within {MAX_CONTRACT_YEARS} years of startDate")
     if type_ != ContractType.MILESTONE:
         if milestones:
             raise ValidationFailed("Only milestone contracts have milestones",
@@ -187,6 +199,13 @@ def _check_terms(
     if sum(amounts) != rate_minor:
         raise MilestoneTotalMismatch("The milestones' amounts must add up to the contract rate")
     return amounts
+
+
+def _years_after(start: date, years: int) -> date:
+    try:
+        return start.replace(year=start.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return date(start.year + years, 3, 1)
 
 
 def _milestone_rows(
@@ -206,7 +225,8 @@ async def create_contract(session: AsyncSession, actor: Actor, data: ContractCre
     422 when: the contractor is not one of the company's (`contractor_not_linked`), the
     template is unknown or of another type (`template_not_found`/`template_mismatch`), the
     currency is not supported (`unsupported_currency`) or has fewer decimals than the amount
-    (`too_many_decimals`), the dates are reversed (`invalid_dates`), a milestone contract has no
+    (`too_many_decimals`), the dates are reversed (`invalid_dates`), the end is more than
+    10 years after the start (`contract_too_long`), a milestone contract has no
     milestones (`milestones_required`) or they do not add up to the rate
     (`milestone_total_mismatch`)."""
     require_role(actor, Role.CLIENT)
@@ -314,9 +334,10 @@ async def send_contract(
         raise DocumentNotReady("The contract's template is gone")
     names = await parties(session, contract)
     contract.sent_at = utcnow()
-    pdf = documents.render_for_signature(
-        contract, template, list(await repo.milestones(session, contract.id)), names
-    )
+    # Rendering takes a while for a long contract: off the event loop (the rows it reads are
+    # loaded; nothing in it touches the session).
+    pdf = await run_cpu(documents.render_for_signature, contract, template,
+                        list(await repo.milestones(session, contract.id)), names)
     key = new_key("contracts", contract.id, "document", extension=".pdf")
     await put_in_transaction(storage, key, io.BytesIO(pdf), mime=PDF, session=session)
     contract.document_key = key

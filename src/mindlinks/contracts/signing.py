@@ -48,6 +48,7 @@ from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import Conflict, ValidationFailed
 from mindlinks.platform.events import emit
 from mindlinks.platform.middleware import request_context
+from mindlinks.platform.offload import run_cpu
 from mindlinks.platform.security import Actor, Role, keyed_hash
 from mindlinks.platform.storage import StorageBackend, new_key, put_in_transaction
 from mindlinks.platform.uploads import PDF, PNG, UploadPurpose, validate_upload
@@ -216,8 +217,8 @@ async def _activate(
         )
         for s in signatures
     ]
-    pdf = documents.render_signed(contract, sent_pdf, signed_by,
-                                  (fully.seq, fully.entry_hash.hex()))
+    pdf = await run_cpu(documents.render_signed, contract, sent_pdf, signed_by,
+                        (fully.seq, fully.entry_hash.hex()))
     signed_pdf = await certificates.sign_pdf(
         settings, pdf, reason=f"Signed by both parties; document SHA-256 {contract.document_sha256}"
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import Response, status
+from typing import Annotated
+
+from fastapi import Path, Response, status
 
 from mindlinks.countries import service
 from mindlinks.countries.schemas import Country, CountryRule, CountryRuleCreate, CountryRuleUpdate
@@ -11,6 +13,8 @@ from mindlinks.platform.security import AdminUser
 
 public = domain_router(prefix="/api/countries", tags=["Countries"])
 admin = domain_router(prefix="/api/admin/country-rules", tags=["Countries"])
+
+CodePath = Annotated[str, Path(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")]
 
 
 @public.get("", response_model=list[Country])
@@ -32,18 +36,18 @@ async def create_rule(session: SessionDep, actor: AdminUser, body: CountryRuleCr
 
 
 @admin.get("/{code}", response_model=CountryRule)
-async def get_rule(session: SessionDep, _: AdminUser, code: str) -> CountryRule:
+async def get_rule(session: SessionDep, _: AdminUser, code: CodePath) -> CountryRule:
     return service.rule_out(await service.get_rule_row(session, code))
 
 
 @admin.put("/{code}", response_model=CountryRule)
-async def update_rule(session: SessionDep, actor: AdminUser, code: str, body: CountryRuleUpdate
+async def update_rule(session: SessionDep, actor: AdminUser, code: CodePath, body: CountryRuleUpdate
                       ) -> CountryRule:
     return service.rule_out(await service.update_rule(session, actor, code, body))
 
 
 @admin.delete("/{code}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_rule(session: SessionDep, actor: AdminUser, code: str) -> Response:
+async def delete_rule(session: SessionDep, actor: AdminUser, code: CodePath) -> Response:
     await service.delete_rule(session, actor, code)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

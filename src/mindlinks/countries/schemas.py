@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, StrictBool, StrictInt, field_validator
 
 from mindlinks.platform.api import CamelModel, ResponseModel
 from mindlinks.platform.money import JsonNumber
@@ -53,12 +53,12 @@ class CountryRuleCreate(_RuleFields):
     country_code: str = _CODE
     country_name: str | None = Field(default=None, max_length=100)
     currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
-    is_active: bool = True
+    is_active: StrictBool = True
     fee_currency: str = Field(default="USD", pattern=r"^[A-Za-z]{3}$")
-    withdrawal_fee_flat: Decimal = Field(default=Decimal(0), ge=0)
-    withdrawal_fee_percent: Decimal = Field(default=Decimal(0), ge=0, le=100)
-    min_withdrawal: Decimal = Field(default=Decimal(0), ge=0)
-    payout_days: int = Field(default=2, ge=0, le=60)
+    withdrawal_fee_flat: Decimal = Field(default=Decimal(0), ge=0, max_digits=18)
+    withdrawal_fee_percent: Decimal = Field(default=Decimal(0), ge=0, le=100, max_digits=18)
+    min_withdrawal: Decimal = Field(default=Decimal(0), ge=0, max_digits=18)
+    payout_days: StrictInt = Field(default=2, ge=0, le=60)
     required_tax_form: TaxForm | None = None
 
 
@@ -67,10 +67,10 @@ class CountryRuleUpdate(_RuleFields):
 
     country_name: str | None = Field(default=None, min_length=1, max_length=100)
     currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
     fee_currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
-    withdrawal_fee_flat: Decimal | None = Field(default=None, ge=0)
-    withdrawal_fee_percent: Decimal | None = Field(default=None, ge=0, le=100)
-    min_withdrawal: Decimal | None = Field(default=None, ge=0)
-    payout_days: int | None = Field(default=None, ge=0, le=60)
+    withdrawal_fee_flat: Decimal | None = Field(default=None, ge=0, max_digits=18)
+    withdrawal_fee_percent: Decimal | None = Field(default=None, ge=0, le=100, max_digits=18)
+    min_withdrawal: Decimal | None = Field(default=None, ge=0, max_digits=18)
+    payout_days: StrictInt | None = Field(default=None, ge=0, le=60)
     required_tax_form: TaxForm | None = None

@@ -12,6 +12,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mindlinks.platform.db import Base, IdMixin, TimestampMixin
+from mindlinks.platform.orphans import register_file_columns
 
 
 class SessionStatus(StrEnum):
@@ -132,3 +133,7 @@ class VerificationPayload(IdMixin, TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(20), default=PayloadStatus.RECEIVED, index=True)
     handled_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(String(500))
+
+# Keys under "kyc/" are referenced from these columns; the daily orphan-file
+# sweep deletes the others (platform/orphans.py).
+register_file_columns("kyc", KycDocument.s3_key)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, File, Form, Query, Request, UploadFile, status
+from fastapi import Depends, File, Form, Path, Query, Request, UploadFile, status
 from fastapi.responses import HTMLResponse
 
 from mindlinks.kyc import sandbox, service, webhooks
@@ -109,7 +109,7 @@ async def upload_document(
 
 @public.post("/webhooks/{provider_name}", response_model=WebhookAck)
 async def webhook(request: Request, session: SessionDep, provider: ProviderDep,
-                  provider_name: str) -> WebhookAck:
+                  provider_name: Annotated[str, Path(max_length=40)]) -> WebhookAck:
     body = await request.body()
     outcome = await webhooks.receive(session, provider, provider_name, body, request.headers)
     return WebhookAck(duplicate=outcome.outcome == "duplicate", payload_id=outcome.payload_id,

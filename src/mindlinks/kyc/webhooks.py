@@ -19,7 +19,6 @@ session to `processing`):
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from mindlinks.kyc.providers import (
 from mindlinks.platform import audit
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import BadRequest, NotFound, Unauthorized
+from mindlinks.platform.json_input import parse_json
 
 
 class InvalidSignature(Unauthorized):
@@ -81,7 +81,7 @@ async def receive(session: AsyncSession, provider: KycProvider, provider_name: s
         raise InvalidSignature("The webhook signature does not verify", headers={},
                                persist=True)
     try:
-        parsed = json.loads(body)
+        parsed = parse_json(body)
         kind = webhook_kind(parsed)
         provider_session_id = (parse_decision(parsed) if kind == "decision"
                                else parse_event(parsed)).provider_session_id
@@ -105,7 +105,7 @@ async def receive(session: AsyncSession, provider: KycProvider, provider_name: s
 
 async def handle(session: AsyncSession, row: VerificationPayload) -> Outcome:
     """Apply a stored payload (decision or event); `parked` when no session matches."""
-    body = json.loads(row.raw_body)
+    body = parse_json(row.raw_body)
     message = parse_event(body) if row.kind == "event" else parse_decision(body)
     kyc = await repo.session_by_provider_ref(session, row.provider, message.provider_session_id,
                                              for_update=True)

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Body, Query
+from fastapi import Body, Path, Query
 
 from mindlinks.ledger import schemas, service
 from mindlinks.platform import audit
-from mindlinks.platform.api import Page, PageDep, SessionDep, domain_router
+from mindlinks.platform.api import MAX_INT64, Page, PageDep, SessionDep, domain_router
 from mindlinks.platform.security import AdminUser, CurrentUser
 
 router = domain_router(tags=["Ledger Service"])
+
+SeqPath = Annotated[int, Path(ge=1, le=MAX_INT64, description="Journal sequence number")]
+# Entity types and ids are the journal's own short names and UUIDs.
+EntityTypePath = Annotated[str, Path(min_length=1, max_length=64)]
+EntityIdPath = Annotated[str, Path(min_length=1, max_length=128)]
 routers = [router]
 
 
@@ -23,13 +28,14 @@ routers = [router]
 async def get_digest(
     session: SessionDep,
     actor: CurrentUser,
-    seq: Annotated[int | None, Query(ge=0, description="Digest at this seq (default head)")] = None,
+    seq: Annotated[int | None, Query(ge=0, le=MAX_INT64,
+                                     description="Digest at this seq (default head)")] = None,
 ) -> schemas.Digest:
     return schemas.Digest.of(await service.digest(session, seq))
 
 
 @router.get("/api/ledger/entries/{seq}", response_model=schemas.Entry)
-async def get_entry(session: SessionDep, actor: CurrentUser, seq: int) -> schemas.Entry:
+async def get_entry(session: SessionDep, actor: CurrentUser, seq: SeqPath) -> schemas.Entry:
     return schemas.Entry.of(await service.get_entry(session, actor, seq))
 
 
@@ -37,8 +43,8 @@ async def get_entry(session: SessionDep, actor: CurrentUser, seq: int) -> schema
 async def get_inclusion_proof(
     session: SessionDep,
     actor: CurrentUser,
-    seq: int,
-    digest_seq: Annotated[int | None, Query(alias="digestSeq", ge=1)] = None,
+    seq: SeqPath,
+    digest_seq: Annotated[int | None, Query(alias="digestSeq", ge=1, le=MAX_INT64)] = None,
 ) -> schemas.InclusionProofOut:
     return schemas.InclusionProofOut.of(await service.inclusion_proof(session, seq, digest_seq))
 
@@ -47,8 +53,8 @@ async def get_inclusion_proof(
 async def get_consistency_proof(
     session: SessionDep,
     actor: CurrentUser,
-    from_seq: Annotated[int, Query(alias="from", ge=1)],
-    to_seq: Annotated[int | None, Query(alias="to", ge=1)] = None,
+    from_seq: Annotated[int, Query(alias="from", ge=1, le=MAX_INT64)],
+    to_seq: Annotated[int | None, Query(alias="to", ge=1, le=MAX_INT64)] = None,
 ) -> schemas.ConsistencyProofOut:
     return schemas.ConsistencyProofOut.of(
         await service.consistency_proof(session, from_seq, to_seq)
@@ -62,8 +68,8 @@ async def get_consistency_proof(
 async def get_entity_history(
     session: SessionDep,
     actor: CurrentUser,
-    entity_type: str,
-    entity_id: str,
+    entity_type: EntityTypePath,
+    entity_id: EntityIdPath,
     page: PageDep,
 ) -> Page[schemas.Entry]:
     rows, total = await service.entity_history(

@@ -6,14 +6,14 @@ from datetime import datetime
 from typing import Any, Literal
 
 import orjson
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from mindlinks.ledger.models import LedgerEntry
 from mindlinks.ledger.service import ConsistencyProof, InclusionProof
 from mindlinks.ledger.verification import ChainReport
 from mindlinks.ledger.verification import Digest as DigestValue
 from mindlinks.ledger.verifier import leaf_hash
-from mindlinks.platform.api import CamelModel, ResponseModel
+from mindlinks.platform.api import MAX_INT64, CamelModel, ResponseModel
 
 HexHash = Field(pattern=r"^[0-9a-f]{64}$")
 
@@ -37,7 +37,7 @@ class Digest(ResponseModel):
 
 
 class DigestIn(CamelModel):
-    seq: int = Field(ge=0)
+    seq: StrictInt = Field(ge=0, le=MAX_INT64)
     tip_hash: str = HexHash
     merkle_root: str = HexHash
     recorded_at: datetime | None = None

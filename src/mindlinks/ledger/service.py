@@ -33,6 +33,7 @@ from mindlinks.ledger.verification import ChainReport, Digest, verify_chain
 from mindlinks.ledger.verifier import GENESIS_PREV_HASH, compute_entry_hash, recorded_at_micros
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import NotFound, ValidationFailed
+from mindlinks.platform.offload import run_cpu
 from mindlinks.platform.security import Actor
 
 __all__ = [
@@ -211,12 +212,12 @@ async def append(
     )[0]
 
 
-async def append_many(session: AsyncSession, entries: Sequence[NewEntry]) -> list[Appended]:
-    """Append several entries, in order, under one lock and one INSERT round trip.
+# Batches larger than this are canonicalised on the CPU pool (`platform/offload.py`).
+INLINE_ENTRIES = 4
 
-    Same guarantees as `append`; all entries share one `recorded_at`.
-    """
-    prepared = [
+
+def _prepare(entries: Sequence[NewEntry]) -> list[tuple[str, str, str, bytes]]:
+    return [
         (
             _name(e.entry_type, "entry type"),
             _name(e.entity_type, "entity type"),
@@ -225,6 +226,19 @@ async def append_many(session: AsyncSession, entries: Sequence[NewEntry]) -> lis
         )
         for e in entries
     ]
+
+
+async def append_many(session: AsyncSession, entries: Sequence[NewEntry]) -> list[Appended]:
+    """Append several entries, in order, under one lock and one INSERT round trip.
+
+    Same guarantees as `append`; all entries share one `recorded_at`.
+    """
+    # A few entries (the usual case, at most 64 KiB each) are cheaper to encode here than
+    # to hand to a thread; a large batch is canonicalised off the event loop.
+    if len(entries) > INLINE_ENTRIES:
+        prepared = await run_cpu(_prepare, entries)
+    else:
+        prepared = _prepare(entries)
     for _, _, entity_id, _ in prepared:
         if not entity_id or len(entity_id) > 128:
             raise ValidationFailed("Invalid journal entity id", code="ledger_payload")

@@ -5,14 +5,15 @@ from __future__ import annotations
 import math
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool, StrictInt
 
 from mindlinks.platform.api import (
     EXAMPLE_ID,
     EXAMPLE_ID_2,
     EXAMPLE_ID_3,
+    MAX_INT64,
     CamelModel,
     PageParams,
     ResponseModel,
@@ -21,6 +22,8 @@ from mindlinks.platform.api import (
 
 ChannelName = Literal["email", "sms", "in_app"]
 Frequency = Literal["immediate", "daily", "weekly"]
+PreviewValue = (Annotated[str, Field(max_length=2000)] | StrictBool
+                | Annotated[StrictInt, Field(ge=-MAX_INT64, le=MAX_INT64)] | float | None)
 
 
 class NotificationOut(ResponseModel):
@@ -92,12 +95,14 @@ class Preferences(ResponseModel):
 
 
 class PreferencesUpdate(CamelModel):
-    email_enabled: bool | None = None
-    sms_enabled: bool | None = None
-    push_enabled: bool | None = None
-    in_app_enabled: bool | None = None
+    email_enabled: StrictBool | None = None
+    sms_enabled: StrictBool | None = None
+    push_enabled: StrictBool | None = None
+    in_app_enabled: StrictBool | None = None
     digest_frequency: Frequency | None = None
-    opt_outs: dict[str, list[ChannelName]] | None = None
+    opt_outs: dict[Annotated[str, Field(max_length=100)],
+                   Annotated[list[ChannelName], Field(max_length=3)]] | None = Field(
+        default=None, max_length=100)
 
 
 class TemplateOut(ResponseModel):
@@ -122,7 +127,9 @@ class TemplatePreviewRequest(CamelModel):
     subject: str | None = Field(default=None, max_length=300)
     body: str | None = Field(default=None, max_length=100_000)
     text_body: str | None = Field(default=None, max_length=100_000)
-    variables: dict[str, Any] = Field(default_factory=dict)
+    # Sample values for the preview: plain values, as events carry.
+    variables: dict[Annotated[str, Field(max_length=100)], PreviewValue] = Field(
+        default_factory=dict, max_length=100)
     locale: str | None = Field(default=None, max_length=20)
     timezone: str | None = Field(default=None, max_length=64)
 

@@ -15,8 +15,9 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.platform.db import after_commit, commit, rollback
@@ -26,8 +27,34 @@ __all__ = ["after_commit"]
 
 T = TypeVar("T")
 
+# The error type (and problem `code`) of text carrying a NUL character.
+INVALID_CHARACTERS = "invalid_characters"
+
+
+def contains_nul(value: Any) -> bool:
+    """Whether a decoded JSON value holds U+0000 in any string, dict key included. Walked with
+    a stack, not recursion, so a deeply nested value cannot exhaust the interpreter's stack."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False
+
 
 class CamelModel(BaseModel):
+    """Base of every request body (responses use `ResponseModel`).
+
+    Requests declare booleans and integers as `StrictBool`/`StrictInt`: `0`, `"no"` or
+    `false` must not pass for a flag or a sequence number (tests/platform/test_request_limits.py
+    checks every request model)."""
+
     model_config = ConfigDict(
         alias_generator=to_camel,
         populate_by_name=True,
@@ -36,6 +63,17 @@ class CamelModel(BaseModel):
         # never silently accepted (mass assignment).
         extra="forbid",
     )
+
+    # NUL is refused in every string of every request, nested models, lists and dict keys
+    # included: PostgreSQL cannot store it in text (a 500) and SQLite would keep it silently.
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_nul(cls, value: Any, info: ValidationInfo) -> Any:
+        if contains_nul(value):
+            raise PydanticCustomError(
+                INVALID_CHARACTERS, "Text must not contain NUL (U+0000) characters"
+            )
+        return value
 
 
 # Ids for the OpenAPI examples (the seeds write "uuid").
@@ -54,6 +92,11 @@ class ResponseModel(CamelModel):
     """Responses may be built from ORM rows with more attributes than they show."""
 
     model_config = ConfigDict(extra="ignore")
+
+    # Responses hold what the server stored; walking each of their fields would only cost time.
+    @classmethod
+    def _refuse_nul(cls, value: Any, info: ValidationInfo) -> Any:
+        return value
 
 
 class PageMeta(ResponseModel):
@@ -82,6 +125,10 @@ class Page(ResponseModel, Generic[T]):
 
 # An offset must fit the databases' 64-bit integers; no real listing comes near this.
 MAX_PAGE = 1_000_000
+
+# The largest value a BIGINT column holds: every integer path/query parameter and body field
+# that reaches a query is bounded by it (or tighter), so 2**63 is a 422, not a driver overflow.
+MAX_INT64 = 2**63 - 1
 
 
 @dataclass(frozen=True)

@@ -178,6 +178,9 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = _field_errors(exc)
         if any(e["code"] == "json_invalid" for e in errors):
             return problem(400, "invalid_json", "Malformed JSON", "The body is not valid JSON.")
+        if any(e["code"] == "invalid_characters" for e in errors):
+            return problem(422, "invalid_characters", "Invalid characters",
+                           "Text must not contain NUL (U+0000) characters.", errors=errors)
         return problem(
             422, "validation_error", "Validation failed", "The request is invalid.", errors=errors
         )

@@ -122,6 +122,16 @@ class PlatformMiddleware:
             if headers.get("content-type", "").startswith("multipart/form-data")
             else self.max_json_bytes
         )
+        # A NUL in the path or the query string is refused like one in a body field
+        # (`CamelModel`): PostgreSQL cannot store it, and no route needs it.
+        if "\x00" in path or b"%00" in scope.get("query_string", b""):
+            for message in _problem(
+                422, "invalid_characters", "Invalid characters",
+                "Text must not contain NUL (U+0000) characters.", request_id,
+            ):
+                await send(message)
+            return
+
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             for message in _problem(

@@ -14,7 +14,6 @@ import base64
 import contextlib
 import hashlib
 import hmac
-import json
 import os
 import secrets
 import time
@@ -36,6 +35,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.platform.errors import PermissionDenied, Unauthorized
+from mindlinks.platform.json_input import parse_json
 from mindlinks.settings import Settings
 
 
@@ -282,7 +282,7 @@ def _unverified_header(token: str) -> dict[str, Any]:
     the entire token, which doubled the cost of every authenticated request.)"""
     segment = token.split(".", 1)[0]
     try:
-        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+        header = parse_json(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
     except (ValueError, UnicodeDecodeError) as exc:
         raise jwt.DecodeError("Invalid header") from exc
     if not isinstance(header, dict):

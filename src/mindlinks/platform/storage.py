@@ -98,6 +98,10 @@ class StorageBackend(Protocol):
 
     async def exists(self, key: str) -> bool: ...
 
+    async def keys_older_than(self, cutoff: datetime) -> list[str]:
+        """Every stored key last written before `cutoff` (for the orphan sweep)."""
+        ...
+
     async def download_link(
         self, key: str, *, filename: str | None = None, ttl_seconds: int | None = None
     ) -> DownloadLink: ...
@@ -191,6 +195,20 @@ class LocalStorage:
     async def exists(self, key: str) -> bool:
         return await asyncio.to_thread(self.path_of(key).is_file)
 
+    async def keys_older_than(self, cutoff: datetime) -> list[str]:
+        def _walk() -> list[str]:
+            keys, before = [], cutoff.timestamp()
+            for path in self.root.rglob("*"):
+                if not path.is_file() or path.stat().st_mtime >= before:
+                    continue
+                if path.name.endswith(".part"):  # a write that a crash interrupted
+                    path.unlink(missing_ok=True)
+                    continue
+                keys.append(path.relative_to(self.root).as_posix())
+            return keys
+
+        return await asyncio.to_thread(_walk)
+
     def sign_url(self, key: str, *, filename: str | None, exp: int, method: str = "GET") -> str:
         name = filename or ""
         params = {"exp": str(exp), "sig": self.signer.signature(method, key, exp, name)}
@@ -272,6 +290,14 @@ class S3Storage:
                 return False
             raise
         return True
+
+    async def keys_older_than(self, cutoff: datetime) -> list[str]:
+        def _list() -> list[str]:
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
+            return [item["Key"] for page in pages for item in page.get("Contents", [])
+                    if item["LastModified"] < cutoff]
+
+        return await asyncio.to_thread(_list)
 
     async def download_link(
         self, key: str, *, filename: str | None = None, ttl_seconds: int | None = None

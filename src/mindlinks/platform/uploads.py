@@ -17,7 +17,6 @@ Every upload goes through `validate_upload`, which
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 import re
@@ -32,6 +31,7 @@ from typing import IO, Protocol
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from mindlinks.platform.errors import PayloadTooLarge, ValidationFailed
+from mindlinks.platform.offload import run_cpu
 
 MiB = 1024 * 1024
 CHUNK = 64 * 1024
@@ -53,10 +53,15 @@ class UploadPurpose:
     allowed: frozenset[str]
     # Avatars: the side of the square the image is cropped and scaled to.
     square_px: int | None = None
+    # Decoding is refused above this many pixels, read from the header before decoding.
+    max_pixels: int = MAX_IMAGE_PIXELS
 
 
 DOCUMENT = UploadPurpose("document", 10 * MiB, frozenset({PDF, JPEG, PNG}))
-AVATAR = UploadPurpose("avatar", 5 * MiB, frozenset({JPEG, PNG, WEBP}), square_px=512)
+# An avatar ends as 512 px square; 16 megapixels (4000 x 4000) is more than any camera's
+# default and keeps the decode of a small, highly compressed PNG to a fraction of a second.
+AVATAR = UploadPurpose("avatar", 5 * MiB, frozenset({JPEG, PNG, WEBP}), square_px=512,
+                       max_pixels=16_000_000)
 
 
 class AsyncReadable(Protocol):
@@ -305,10 +310,11 @@ def _reencode_image(spool: IO[bytes], mime: str, purpose: UploadPurpose) -> tupl
         try:
             image: Image.Image = Image.open(spool, formats=[_PIL_FORMATS[mime]])
             width, height = image.size
-            if width * height > MAX_IMAGE_PIXELS:
+            if width * height > purpose.max_pixels:
                 raise _reject(
                     "image_too_large",
-                    f"The image is {width}x{height} pixels; at most {MAX_IMAGE_PIXELS} allowed.",
+                    f"The image is {width}x{height} pixels; at most {purpose.max_pixels} "
+                    "allowed.",
                 )
             image.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -367,7 +373,7 @@ async def validate_upload(
             raise _reject("polyglot_file", "The file carries an archive inside it.")
         spool.seek(0)
         if mime == PDF:
-            await asyncio.to_thread(_check_pdf, spool, size)
+            await run_cpu(_check_pdf, spool, size)
             content: IO[bytes] = spool
             digest = hashlib.sha256()
             while block := spool.read(CHUNK):
@@ -376,7 +382,7 @@ async def validate_upload(
             return ValidatedUpload(
                 spool, mime, size, digest.hexdigest(), sanitize_filename(filename)
             )
-        data, mime = _reencode_image(spool, mime, purpose)
+        data, mime = await run_cpu(_reencode_image, spool, mime, purpose)
         spool.close()
         content = io.BytesIO(data)
         name = sanitize_filename(filename)
