@@ -22,7 +22,7 @@ from mindlinks.platform.errors import install_error_handlers
 from mindlinks.platform.events import Dispatcher
 from mindlinks.platform.files_router import router as files_router
 from mindlinks.platform.health import router as health_router
-from mindlinks.platform.logging import configure_logging
+from mindlinks.platform.logging import AccessLog, configure_logging
 from mindlinks.platform.middleware import PlatformMiddleware
 from mindlinks.platform.runtime import Runtime
 from mindlinks.settings import Settings, get_settings
@@ -91,10 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         raise ProductionConfigError("invalid storage configuration: " + "; ".join(problems))
     if settings.env == "production" and (problems := _production_problems(settings)):
         raise ProductionConfigError("refusing to start in production: " + "; ".join(problems))
-    configure_logging(
-        json=settings.log_json if settings.log_json is not None else settings.env == "production",
-        level=settings.log_level,
-    )
+    log_json = settings.log_json if settings.log_json is not None else settings.env == "production"
+    configure_logging(json=log_json, level=settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     load_all()
     runtime = Runtime.build(settings)
@@ -160,5 +158,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_upload_bytes=settings.max_upload_body_bytes,
         production=settings.env == "production",
         secret=runtime.secret,
+        access_log=AccessLog(json=log_json, level=settings.log_level,
+                             sample_rate=settings.access_log_sample_rate,
+                             slow_seconds=settings.access_log_slow_seconds),
     )
     return app
