@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.platform.db import after_commit, commit, rollback
@@ -110,9 +111,19 @@ def request_session(request: Request) -> AsyncSession:
     """The request's session, created on first use; `TransactionalRoute` ends it."""
     session: AsyncSession | None = getattr(request.state, "db_session", None)
     if session is None:
-        session = request.app.state.db.sessionmaker()
+        db = request.app.state.db
+        # A read-only request begins its transaction only if it writes (`db.LAZY_BEGIN`).
+        maker = db.read_sessionmaker if request.method in READ_ONLY_METHODS else db.sessionmaker
+        session = maker()
         request.state.db_session = session
     return session
+
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
+
+
+def _dead_connection(exc: BaseException) -> bool:
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 # Dependencies are `async def` even when they do not await: FastAPI runs a plain `def`
@@ -137,7 +148,16 @@ class TransactionalRoute(APIRoute):
 
         async def run_in_transaction(request: Request) -> Response:
             try:
-                response = await handler(request)
+                try:
+                    response = await handler(request)
+                except DBAPIError as exc:
+                    # A pooled connection that died while idle (no pre-ping): its transaction
+                    # is gone with it, nothing was committed, so the request runs once more
+                    # on a fresh connection.
+                    if not _dead_connection(exc):
+                        raise
+                    await _discard_session(request)
+                    response = await handler(request)
                 session: AsyncSession | None = getattr(request.state, "db_session", None)
                 if session is not None:
                     await commit(session)
@@ -157,6 +177,14 @@ class TransactionalRoute(APIRoute):
                     await session.close()
 
         return run_in_transaction
+
+
+async def _discard_session(request: Request) -> None:
+    session: AsyncSession | None = getattr(request.state, "db_session", None)
+    request.state.db_session = None
+    if session is not None:
+        await rollback(session)
+        await session.close()
 
 
 # RFC 9457 problem details, as every error answers (`platform/errors.py`).

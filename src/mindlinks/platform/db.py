@@ -102,10 +102,68 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin(conn: Any) -> None:
-    # IMMEDIATE takes the write lock up front, which serialises writers
-    # instead of failing one of them with "database is locked" on upgrade.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+# Execution option of the sessions of read-only (GET/HEAD) requests: their transaction is begun
+# lazily, at the first statement that writes or locks. Until then every statement runs on its
+# own (SQLite autocommit, PostgreSQL autocommit): a read costs one round trip instead of
+# BEGIN + SELECT + COMMIT, and on SQLite it never takes the write lock.
+LAZY_BEGIN = "mindlinks_lazy_begin"
+_PENDING = "mindlinks_lazy_pending"
+
+
+def _is_plain_read(statement: str) -> bool:
+    head = statement.lstrip()[:6].upper()
+    return head == "SELECT" and not any(
+        lock in statement for lock in (" FOR UPDATE", " FOR SHARE", " FOR NO KEY", " FOR KEY")
+    )
+
+
+def _begin(conn: Any) -> None:
+    sqlite = conn.dialect.name == "sqlite"
+    if conn.get_execution_options().get(LAZY_BEGIN):
+        conn.info[_PENDING] = True
+        if not sqlite:
+            conn.connection.dbapi_connection.isolation_level = "autocommit"
+        return
+    if sqlite:
+        # IMMEDIATE takes the write lock up front, which serialises writers
+        # instead of failing one of them with "database is locked" on upgrade.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _before_execute(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    if not conn.info.get(_PENDING) or _is_plain_read(statement):
+        return
+    # The first write (or locking read) of a read-only request: the transaction starts here,
+    # so everything from now on commits or rolls back together.
+    conn.info[_PENDING] = False
+    dbapi = conn.connection.dbapi_connection
+    if conn.dialect.name == "sqlite":
+        dbapi.cursor().execute("BEGIN IMMEDIATE")
+    else:
+        # The asyncpg adapter begins a transaction before its next statement once it is no
+        # longer in autocommit mode.
+        dbapi.isolation_level = dbapi._isolation_setting
+
+
+def _end(conn: Any) -> None:
+    if conn.info.pop(_PENDING, None) and conn.dialect.name != "sqlite":
+        dbapi = conn.connection.dbapi_connection
+        dbapi.isolation_level = dbapi._isolation_setting
+
+
+def _checkin(dbapi_connection: Any, record: Any) -> None:
+    # Never hand a connection still in lazy mode to the next user.
+    if record.info.pop(_PENDING, None) and hasattr(dbapi_connection, "_isolation_setting"):
+        dbapi_connection.isolation_level = dbapi_connection._isolation_setting
+
+
+def _listen(engine: AsyncEngine) -> None:
+    sync = engine.sync_engine
+    event.listen(sync, "begin", _begin)
+    event.listen(sync, "before_cursor_execute", _before_execute)
+    event.listen(sync, "commit", _end)
+    event.listen(sync, "rollback", _end)
+    event.listen(sync.pool, "checkin", _checkin)
 
 
 def create_engine(url: str, *, echo: bool = False, pool: bool = True) -> AsyncEngine:
@@ -120,13 +178,21 @@ def create_engine(url: str, *, echo: bool = False, pool: bool = True) -> AsyncEn
         kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        _listen(engine)
         return engine
     if not pool:
         kwargs["poolclass"] = NullPool
     else:
-        kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
-    return create_async_engine(url, **kwargs)
+        # No pre-ping: it cost a round trip (in its own BEGIN/ROLLBACK) on every checkout. A
+        # connection found dead is retried once instead (`TransactionalRoute`); recycling
+        # keeps connections younger than typical server/proxy idle timeouts.
+        # Enough pooled connections for the usual concurrency: an overflow connection is
+        # closed on return, so a pool smaller than the load opened a new connection (TCP,
+        # authentication, type introspection: tens of ms) on a share of the requests.
+        kwargs.update(pool_size=20, max_overflow=20, pool_pre_ping=False, pool_recycle=1800)
+    engine = create_async_engine(url, **kwargs)
+    _listen(engine)
+    return engine
 
 
 def after_commit(session: AsyncSession, hook: Callable[[], Coroutine[Any, Any, None]]) -> None:
@@ -168,6 +234,10 @@ class Database:
         self.url = url
         self.engine = create_engine(url, echo=echo)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # For read-only requests: the transaction begins at the first write (see LAZY_BEGIN).
+        self.read_sessionmaker = async_sessionmaker(
+            self.engine.execution_options(**{LAZY_BEGIN: True}), expire_on_commit=False
+        )
 
     @property
     def is_sqlite(self) -> bool:
