@@ -15,6 +15,8 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from mindlinks import __version__
 from mindlinks.auth import sessions as auth_sessions
+from mindlinks.auth.revocations import Revocations
+from mindlinks.auth.revocations import install as install_revocations
 from mindlinks.models import load_all
 from mindlinks.platform import crypto_keys, storage
 from mindlinks.platform.db import Database
@@ -107,9 +109,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             task = asyncio.create_task(
                 app.state.dispatcher.run_forever(settings.dispatcher_poll_seconds, stop)
             )
+        await revoked.start()
         try:
             yield
         finally:
+            await revoked.stop()
             stop.set()
             if task:
                 task.cancel()
@@ -131,7 +135,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tokens = runtime.tokens
     app.state.db = db
     app.state.dispatcher = Dispatcher(db)
-    app.state.actor_loader = auth_sessions.load_actor
+    # Authenticated requests check a revocation set held in every process (auth/revocations.py)
+    # instead of querying the database - exact when Redis carries it between processes, or
+    # when this is the only serving process; otherwise the database is asked every time.
+    revoked = Revocations(db, redis_url=settings.redis_url,
+                          access_ttl_seconds=settings.access_token_ttl_seconds)
+    install_revocations(db, revoked)
+    app.state.revocations = revoked
+    app.state.actor_loader = (
+        auth_sessions.actor_loader(revoked) if settings.redis_url or settings.workers == 1
+        else auth_sessions.load_actor
+    )
 
     install_error_handlers(app)
     for router in PLATFORM_ROUTERS:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import select
 
@@ -179,16 +181,25 @@ async def test_me_requires_token(client):
 
 async def test_suspended_user_is_refused_even_with_a_live_token(client, app):
     data = await register(client)
+    from mindlinks.auth.models import UserStatus
+    from mindlinks.auth.service import set_user_status
+    from mindlinks.platform.security import Actor, Role
+
+    admin = Actor(user_id=uuid.uuid4(), email="admin@example.com", role=Role.ADMIN,
+                  amr=("pwd", "otp"))
     async with app.state.db.session() as s:
         user = await s.scalar(select(User).where(User.email == data["user"]["email"]))
-        user.status = "suspended"
+        await set_user_status(s, admin, user.id, UserStatus.SUSPENDED)
     r = await client.get("/api/auth/me", headers=bearer(data["accessToken"]))
+    assert r.status_code == 403 and r.json()["code"] == "account_suspended"
+    r = await client.get("/api/notifications/me", headers=bearer(data["accessToken"]))
     assert r.status_code == 403 and r.json()["code"] == "account_suspended"
     r = await client.post("/api/auth/login", json={
         "email": data["user"]["email"], "password": PASSWORD})
     assert r.status_code == 403 and r.json()["code"] == "account_suspended"
+    # Suspension also ended the login, so its refresh token is dead as well.
     r = await client.post("/api/auth/refresh", json={"refreshToken": data["refreshToken"]})
-    assert r.status_code == 403
+    assert r.status_code in (401, 403)
 
 
 async def test_role_change_applies_on_next_request(client, app):

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mindlinks.auth import revocations
 from mindlinks.auth.models import (
     AuthSession,
     EmailVerification,
@@ -86,6 +87,10 @@ async def claim_rotation(session: AsyncSession, session_id: uuid.UUID, now: date
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
+# Every login that ends goes through one of these two, so they also record the ended families
+# in the revocation set that authenticated requests check instead of querying (revocations.py).
+
+
 async def revoke_family(
     session: AsyncSession, family_id: uuid.UUID, now: datetime, reason: str
 ) -> None:
@@ -95,17 +100,22 @@ async def revoke_family(
         .values(revoked_at=now, revoked_reason=reason)
         .execution_options(synchronize_session=False)
     )
+    if (revoked := revocations.of(session)) is not None:
+        await revoked.publish(families=[family_id])
 
 
 async def revoke_user_sessions(
     session: AsyncSession, user_id: uuid.UUID, now: datetime, reason: str
 ) -> None:
-    await session.execute(
+    families = set(await session.scalars(
         update(AuthSession)
         .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
         .values(revoked_at=now, revoked_reason=reason)
+        .returning(AuthSession.family_id)
         .execution_options(synchronize_session=False)
-    )
+    ))
+    if families and (revoked := revocations.of(session)) is not None:
+        await revoked.publish(families=sorted(families, key=str))
 
 
 async def accept_totp_step(session: AsyncSession, user_id: uuid.UUID, step: int) -> bool:

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mindlinks.auth import mfa, throttle
+from mindlinks.auth import mfa, revocations, throttle
 from mindlinks.auth import repository as repo
 from mindlinks.auth.models import EmailVerification, PasswordReset, User, UserStatus
 from mindlinks.auth.passwords import (
@@ -143,8 +143,18 @@ async def set_user_status(
     if user is None:
         raise NotFound("User not found")
     user.status = status
+    revoked = revocations.of(session)
     if status == UserStatus.SUSPENDED:
+        if revoked is not None:
+            await revoked.publish(suspend=[user.id])
         await repo.revoke_user_sessions(session, user.id, utcnow(), "suspended")
+    elif revoked is not None and revoked.is_suspended(user.id):
+        lifted = revoked
+
+        async def _lift() -> None:  # only once the reactivation is committed
+            await lifted.publish(unsuspend=[user_id])
+
+        after_commit(session, _lift)
     await audit.record(session, actor, "auth.user.status_changed", "auth_user", user.id,
                        {"status": str(status)})
     return user

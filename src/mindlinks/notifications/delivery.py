@@ -80,7 +80,8 @@ class Notifier:
         notifier = Notifier(settings, db, build_channels(settings),
                             LiveHub(settings.redis_url, settings.notifications_redis_prefix),
                             load_secret_key(settings))
-        db.sessionmaker.configure(info={SESSION_KEY: notifier})
+        # Merged: other domains put their own entries there too.
+        db.sessionmaker.configure(info={**db.sessionmaker.kw.get("info", {}), SESSION_KEY: notifier})
         return notifier
 
     # --- after commit ------------------------------------------------------------------

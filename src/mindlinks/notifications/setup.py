@@ -28,7 +28,8 @@ def install(app: FastAPI) -> None:
         app.state.runtime.secret,
     )
     app.state.notifier = notifier
-    db.sessionmaker.configure(info={SESSION_KEY: notifier})
+    # Merged: other domains put their own entries there too.
+    db.sessionmaker.configure(info={**db.sessionmaker.kw.get("info", {}), SESSION_KEY: notifier})
 
     inner = app.router.lifespan_context
 

@@ -234,10 +234,13 @@ class Database:
         self.url = url
         self.engine = create_engine(url, echo=echo)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
-        # For read-only requests: the transaction begins at the first write (see LAZY_BEGIN).
-        self.read_sessionmaker = async_sessionmaker(
-            self.engine.execution_options(**{LAZY_BEGIN: True}), expire_on_commit=False
-        )
+        self._read_engine = self.engine.execution_options(**{LAZY_BEGIN: True})
+
+    def read_sessionmaker(self) -> AsyncSession:
+        """A session for a read-only request: configured as `sessionmaker` is (whatever was
+        configured on it later, `info` included), its transaction begun at the first write
+        (see LAZY_BEGIN)."""
+        return AsyncSession(**{**self.sessionmaker.kw, "bind": self._read_engine})
 
     @property
     def is_sqlite(self) -> bool:
