@@ -222,3 +222,16 @@ async def test_registration_emits_event_and_audit(client, app):
     assert events[0].payload["userId"] == data["user"]["id"]
     assert any(a.action == "auth.user.registered" and a.ip_address and len(a.ip_address) == 64
                and a.ip_address != "203.0.113.7" for a in audits)
+
+
+async def test_me_answers_exactly_what_the_user_schema_describes(client, app):
+    from mindlinks.auth.schemas import User as UserOut
+
+    data = await register(client)
+    r = await client.get("/api/auth/me", headers=bearer(data["accessToken"]))
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    async with app.state.db.session() as s:
+        user = await s.scalar(select(User).where(User.email == data["user"]["email"]))
+        expected = UserOut.model_validate(user).model_dump(mode="json", by_alias=True)
+    assert r.json() == expected
+    assert "passwordHash" not in r.json() and "mfaSecretEnc" not in r.json()

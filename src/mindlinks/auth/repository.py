@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +36,20 @@ async def address_has_signed_in(session: AsyncSession, user_id: uuid.UUID, ip_ha
     found = await session.scalar(select(exists().where(
         AuthSession.user_id == user_id, AuthSession.ip_address == ip_hash)))
     return bool(found)
+
+
+def public_user_statement(columns: tuple[str, ...]) -> Any:
+    """`SELECT <columns> FROM auth_users WHERE id = :user_id`, built once by the caller: Core,
+    no ORM object, for reads that only serialise the row (`GET /api/auth/me`)."""
+    table = User.__table__
+    return select(*(table.c[c] for c in columns)).where(table.c.id == bindparam("user_id"))
+
+
+async def public_user(session: AsyncSession, statement: Any, user_id: uuid.UUID) -> Any:
+    """One row of `statement` (see `public_user_statement`) as a mapping, or None."""
+    connection = await session.connection()
+    result = await connection.execute(statement, {"user_id": user_id})
+    return result.mappings().first()
 
 
 # Built once: this query runs on every authenticated request, and composing the expression

@@ -32,8 +32,10 @@ from mindlinks.auth.schemas import (
     RegisterRequest,
     TokenPair,
 )
+from mindlinks.auth.schemas import User as UserOut
 from mindlinks.auth.sessions import AccountSuspended, start_login
 from mindlinks.platform import audit
+from mindlinks.platform.api import RowSerializer
 from mindlinks.platform.db import after_commit, utcnow
 from mindlinks.platform.errors import (
     BadRequest,
@@ -111,6 +113,19 @@ async def get_user(session: AsyncSession, actor: Actor) -> User:
     if user is None:
         raise NotFound("User not found")
     return user
+
+
+_ME = RowSerializer(UserOut)
+_ME_QUERY = repo.public_user_statement(_ME.columns)
+
+
+async def me_json(session: AsyncSession, actor: Actor) -> bytes:
+    """The actor's own account as `User` JSON: one Core query, serialised straight from the
+    row (nothing to validate: the server just read it)."""
+    row = await repo.public_user(session, _ME_QUERY, actor.user_id)
+    if row is None:
+        raise NotFound("User not found")
+    return _ME.dumps(row)
 
 
 @dataclass(frozen=True)
