@@ -8,6 +8,7 @@ One request is one transaction: the session is created lazily by `SessionDep`, c
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -117,6 +118,43 @@ def _is_plain_read(statement: str) -> bool:
     )
 
 
+# SQLite connections (aiosqlite's, by identity) on which this module began a transaction. Every
+# statement runs in autocommit mode unless we said BEGIN, so a COMMIT or ROLLBACK is sent only
+# for these: each is a hop to aiosqlite's thread, and a read-only request would pay two of them
+# (its commit, the pool's reset) for nothing.
+_SQLITE_IN_TRANSACTION: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _aiosqlite(dbapi_connection: Any) -> Any:
+    adapted = getattr(dbapi_connection, "dbapi_connection", dbapi_connection)  # a pool proxy
+    return getattr(adapted, "_connection", adapted)
+
+
+def _sqlite_begin_immediate(dbapi_connection: Any) -> None:
+    # IMMEDIATE takes the write lock up front, which serialises writers
+    # instead of failing one of them with "database is locked" on upgrade.
+    dbapi_connection.cursor().execute("BEGIN IMMEDIATE")
+    _SQLITE_IN_TRANSACTION.add(_aiosqlite(dbapi_connection))
+
+
+def _sqlite_transaction_end(dialect: Any) -> None:
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def do_commit(dbapi_connection: Any) -> None:
+        raw = _aiosqlite(dbapi_connection)
+        if raw in _SQLITE_IN_TRANSACTION:
+            commit(dbapi_connection)
+            _SQLITE_IN_TRANSACTION.discard(raw)
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        raw = _aiosqlite(dbapi_connection)
+        if raw in _SQLITE_IN_TRANSACTION:
+            _SQLITE_IN_TRANSACTION.discard(raw)
+            rollback(dbapi_connection)
+
+    dialect.do_commit, dialect.do_rollback = do_commit, do_rollback
+
+
 def _begin(conn: Any) -> None:
     sqlite = conn.dialect.name == "sqlite"
     if conn.get_execution_options().get(LAZY_BEGIN):
@@ -125,9 +163,7 @@ def _begin(conn: Any) -> None:
             conn.connection.dbapi_connection.isolation_level = "autocommit"
         return
     if sqlite:
-        # IMMEDIATE takes the write lock up front, which serialises writers
-        # instead of failing one of them with "database is locked" on upgrade.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        _sqlite_begin_immediate(conn.connection.dbapi_connection)
 
 
 def _before_execute(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -138,7 +174,7 @@ def _before_execute(conn: Any, _cursor: Any, statement: str, *_args: Any) -> Non
     conn.info[_PENDING] = False
     dbapi = conn.connection.dbapi_connection
     if conn.dialect.name == "sqlite":
-        dbapi.cursor().execute("BEGIN IMMEDIATE")
+        _sqlite_begin_immediate(dbapi)
     else:
         # The asyncpg adapter begins a transaction before its next statement once it is no
         # longer in autocommit mode.
@@ -178,6 +214,7 @@ def create_engine(url: str, *, echo: bool = False, pool: bool = True) -> AsyncEn
         kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        _sqlite_transaction_end(engine.sync_engine.dialect)
         _listen(engine)
         return engine
     if not pool:
