@@ -52,13 +52,8 @@ class RawDb:
 
     def _sql(self, sql: str) -> str:
         if self.pg:
-            n = 0
-            out = []
-            for part in sql.split("?"):
-                out.append(part)
-                n += 1
-                out.append(f"${n}")
-            return "".join(out[:-1])
+            parts = sql.split("?")
+            return parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
         return sql
 
     def _arg(self, value: uuid.UUID) -> Any:

@@ -17,6 +17,7 @@ from mindlinks.auth.models import (
     RecoveryCode,
     User,
 )
+from mindlinks.platform.db import RawQuery
 
 
 def normalize_email(email: str) -> str:
@@ -38,18 +39,17 @@ async def address_has_signed_in(session: AsyncSession, user_id: uuid.UUID, ip_ha
     return bool(found)
 
 
-def public_user_statement(columns: tuple[str, ...]) -> Any:
-    """`SELECT <columns> FROM auth_users WHERE id = :user_id`, built once by the caller: Core,
-    no ORM object, for reads that only serialise the row (`GET /api/auth/me`)."""
+def public_user_query(columns: tuple[str, ...]) -> RawQuery:
+    """`SELECT <columns> FROM auth_users WHERE id = :user_id`, built and compiled once by the
+    caller, for reads that only serialise the row (`GET /api/auth/me`)."""
     table = User.__table__
-    return select(*(table.c[c] for c in columns)).where(table.c.id == bindparam("user_id"))
+    statement = select(*(table.c[c] for c in columns)).where(table.c.id == bindparam("user_id"))
+    return RawQuery(statement)
 
 
-async def public_user(session: AsyncSession, statement: Any, user_id: uuid.UUID) -> Any:
-    """One row of `statement` (see `public_user_statement`) as a mapping, or None."""
-    connection = await session.connection()
-    result = await connection.execute(statement, {"user_id": user_id})
-    return result.mappings().first()
+async def public_user(session: AsyncSession, query: RawQuery, user_id: uuid.UUID) -> Any:
+    """One row of `query` (see `public_user_query`) as a mapping, or None."""
+    return await query.first(session, user_id=user_id)
 
 
 # Built once: this query runs on every authenticated request, and composing the expression

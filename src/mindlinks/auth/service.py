@@ -116,7 +116,7 @@ async def get_user(session: AsyncSession, actor: Actor) -> User:
 
 
 _ME = RowSerializer(UserOut)
-_ME_QUERY = repo.public_user_statement(_ME.columns)
+_ME_QUERY = repo.public_user_query(_ME.columns)
 
 
 async def me_json(session: AsyncSession, actor: Actor) -> bytes:

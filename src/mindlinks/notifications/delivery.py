@@ -81,7 +81,8 @@ class Notifier:
                             LiveHub(settings.redis_url, settings.notifications_redis_prefix),
                             load_secret_key(settings))
         # Merged: other domains put their own entries there too.
-        db.sessionmaker.configure(info={**db.sessionmaker.kw.get("info", {}), SESSION_KEY: notifier})
+        db.sessionmaker.configure(info={**db.sessionmaker.kw.get("info", {}),
+                                        SESSION_KEY: notifier})
         return notifier
 
     # --- after commit ------------------------------------------------------------------

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
@@ -40,6 +41,13 @@ class CamelModel(BaseModel):
     )
 
 
+def _json_default(value: Any) -> Any:
+    # asyncpg returns its own UUID subclass, which orjson (exact types only) does not know.
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 class RowSerializer:
     """The JSON `model` would produce for a row the server has just read, without validating it
     again: the camelCase keys are taken from the model once, orjson writes the values (UTC
@@ -52,7 +60,7 @@ class RowSerializer:
 
     def dumps(self, row: Any) -> bytes:
         return orjson.dumps({alias: row[name] for name, alias in self.fields},
-                            option=orjson.OPT_UTC_Z)
+                            default=_json_default, option=orjson.OPT_UTC_Z)
 
     def response(self, row: Any) -> Response:
         return Response(self.dumps(row), media_type="application/json")

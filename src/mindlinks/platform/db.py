@@ -232,6 +232,46 @@ def create_engine(url: str, *, echo: bool = False, pool: bool = True) -> AsyncEn
     return engine
 
 
+class RawQuery:
+    """A Core SELECT compiled once per dialect and run straight on the driver connection of the
+    session (aiosqlite: one hop to its thread instead of four; asyncpg: one round trip, no
+    SQLAlchemy result machinery). Values go through the columns' own bind and result
+    processors, so rows come back as the ORM would give them (UUIDs, aware UTC datetimes).
+
+    For hot reads only (`GET /api/auth/me`); it runs on the session's connection and within its
+    transaction, if one is open."""
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._compiled: dict[str, tuple[str, list[tuple[str, Any]], list[tuple[str, Any]]]] = {}
+
+    def _compile(self, dialect: Any) -> tuple[str, list[tuple[str, Any]], list[tuple[str, Any]]]:
+        compiled = self.statement.compile(dialect=dialect)
+        binds = [(name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+                 for name in (compiled.positiontup or [])]
+        results = [(col.key, col.type.dialect_impl(dialect).result_processor(dialect, None))
+                   for col in self.statement.selected_columns]
+        entry = (str(compiled), binds, results)
+        self._compiled[dialect.name] = entry
+        return entry
+
+    async def first(self, session: AsyncSession, **params: Any) -> dict[str, Any] | None:
+        connection = await session.connection()
+        dialect = connection.dialect
+        sql, binds, results = self._compiled.get(dialect.name) or self._compile(dialect)
+        args = [proc(params[name]) if proc else params[name] for name, proc in binds]
+        driver = (await connection.get_raw_connection()).driver_connection
+        if dialect.name == "sqlite":
+            rows = await driver.execute_fetchall(sql, args)
+            row = rows[0] if rows else None
+        else:
+            row = await driver.fetchrow(sql, *args)
+        if row is None:
+            return None
+        return {key: proc(value) if proc else value
+                for (key, proc), value in zip(results, row, strict=True)}
+
+
 def after_commit(session: AsyncSession, hook: Callable[[], Coroutine[Any, Any, None]]) -> None:
     """Run `hook` once `session` has committed (never if it rolls back)."""
     session.info.setdefault("after_commit", []).append(hook)

@@ -13,6 +13,7 @@ import os
 import re
 import time
 from contextvars import ContextVar
+
 import orjson
 import structlog
 from starlette.exceptions import HTTPException
