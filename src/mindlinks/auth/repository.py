@@ -17,7 +17,7 @@ from mindlinks.auth.models import (
     RecoveryCode,
     User,
 )
-from mindlinks.platform.db import RawQuery
+from mindlinks.platform.db import Database, RawQuery
 
 
 def normalize_email(email: str) -> str:
@@ -47,9 +47,10 @@ def public_user_query(columns: tuple[str, ...]) -> RawQuery:
     return RawQuery(statement)
 
 
-async def public_user(session: AsyncSession, query: RawQuery, user_id: uuid.UUID) -> Any:
-    """One row of `query` (see `public_user_query`) as a mapping, or None."""
-    return await query.first(session, user_id=user_id)
+async def public_user(db: Database, query: RawQuery, user_id: uuid.UUID) -> Any:
+    """One row of `query` (see `public_user_query`) as a mapping, or None: one statement on a
+    pooled connection, outside any transaction."""
+    return await query.first(db, user_id=user_id)
 
 
 # Built once: this query runs on every authenticated request, and composing the expression

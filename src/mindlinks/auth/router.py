@@ -66,8 +66,10 @@ async def logout_all(actor: CurrentUser, session: SessionDep) -> None:
 
 
 @router.get("/me", response_model=User)
-async def me(actor: CurrentUser, session: SessionDep) -> Response:
-    return Response(await service.me_json(session, actor), media_type="application/json")
+async def me(actor: CurrentUser, request: Request) -> Response:
+    # A read of one row: no session, no transaction (see service.me_json).
+    return Response(await service.me_json(request.app.state.db, actor),
+                    media_type="application/json")
 
 
 @router.post("/password/change", response_model=Message)

@@ -36,7 +36,7 @@ from mindlinks.auth.schemas import User as UserOut
 from mindlinks.auth.sessions import AccountSuspended, start_login
 from mindlinks.platform import audit
 from mindlinks.platform.api import RowSerializer
-from mindlinks.platform.db import after_commit, utcnow
+from mindlinks.platform.db import Database, after_commit, utcnow
 from mindlinks.platform.errors import (
     BadRequest,
     Conflict,
@@ -119,10 +119,10 @@ _ME = RowSerializer(UserOut)
 _ME_QUERY = repo.public_user_query(_ME.columns)
 
 
-async def me_json(session: AsyncSession, actor: Actor) -> bytes:
-    """The actor's own account as `User` JSON: one Core query, serialised straight from the
-    row (nothing to validate: the server just read it)."""
-    row = await repo.public_user(session, _ME_QUERY, actor.user_id)
+async def me_json(db: Database, actor: Actor) -> bytes:
+    """The actor's own account as `User` JSON: one compiled query, serialised straight from
+    the row (nothing to validate: the server just read it)."""
+    row = await repo.public_user(db, _ME_QUERY, actor.user_id)
     if row is None:
         raise NotFound("User not found")
     return _ME.dumps(row)

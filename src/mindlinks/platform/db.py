@@ -255,12 +255,26 @@ class RawQuery:
         self._compiled[dialect.name] = entry
         return entry
 
-    async def first(self, session: AsyncSession, **params: Any) -> dict[str, Any] | None:
-        connection = await session.connection()
-        dialect = connection.dialect
+    async def first(self, source: AsyncSession | Database, **params: Any) -> dict[str, Any] | None:
+        """The first row, on the session's connection (inside its transaction) or - given the
+        `Database` - on a pooled connection taken for this one statement only (no session, no
+        transaction: nothing to begin or end)."""
+        if isinstance(source, Database):
+            dialect = source.engine.dialect
+            pooled = await source.engine.raw_connection()
+            try:
+                return await self._run(dialect, pooled.driver_connection, params)
+            finally:
+                pooled.close()  # back to the pool
+        connection = await source.connection()
+        raw = await connection.get_raw_connection()
+        return await self._run(connection.dialect, raw.driver_connection, params)
+
+    async def _run(
+        self, dialect: Any, driver: Any, params: dict[str, Any]
+    ) -> dict[str, Any] | None:
         sql, binds, results = self._compiled.get(dialect.name) or self._compile(dialect)
         args = [proc(params[name]) if proc else params[name] for name, proc in binds]
-        driver = (await connection.get_raw_connection()).driver_connection
         if dialect.name == "sqlite":
             rows = await driver.execute_fetchall(sql, args)
             row = rows[0] if rows else None
