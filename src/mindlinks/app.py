@@ -110,7 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             task = asyncio.create_task(
                 app.state.dispatcher.run_forever(settings.dispatcher_poll_seconds, stop)
             )
-        await revoked.start()
+        await revoked.try_start()
         # What start-up built (routes, models, table metadata: >200k objects) lives as long as
         # the process. Frozen, a full garbage collection no longer scans it: measured, such a
         # collection took 100-250 ms, which was the p99 latency of authenticated reads.

@@ -86,9 +86,26 @@ class Revocations:
 
     # --- life cycle ---------------------------------------------------------------------
 
+    async def try_start(self) -> None:
+        """At start-up: a database or Redis that is down must not stop the app from starting
+        (readiness reports it); the set is then loaded by the first authenticated request,
+        which fails until it can be - never accepting a token unchecked."""
+        try:
+            await self.ensure_started()
+        except Exception:
+            log.warning("revocations_not_loaded", exc_info=True)
+
     async def start(self) -> None:
         if self._ready.is_set():
             return
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()  # nothing half-started stays behind; the next call starts over
+            raise
+        self._ready.set()
+
+    async def _start(self) -> None:
         if self.redis_url:
             from redis.asyncio import Redis
 
@@ -103,20 +120,21 @@ class Revocations:
             await self._pubsub.subscribe(self.channel, self.ack_channel)
             self._listener = asyncio.create_task(self._listen())
         await self._load()
-        self._ready.set()
 
     async def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
+        listener, pubsub, redis = self._listener, self._pubsub, self._redis
+        self._listener = self._pubsub = self._redis = None
+        if listener is not None:
+            listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
-        if self._pubsub is not None:
-            await self._pubsub.aclose()
-        if self._redis is not None:
-            await self._redis.aclose()
+                await listener
+        with contextlib.suppress(Exception):
+            if pubsub is not None:
+                await pubsub.aclose()
+            if redis is not None:
+                await redis.aclose()
 
     async def _load(self) -> None:
-        now = time.time()
         async with self.db.session() as session:
             rows = await session.execute(
                 select(AuthSession.family_id, AuthSession.revoked_at).where(
@@ -126,6 +144,10 @@ class Revocations:
                 self._remember(family_id, revoked_at.timestamp() + self.keep_seconds)
             self.suspended.update(await session.scalars(
                 select(User.id).where(User.status == UserStatus.SUSPENDED)))
+        await self._load_redis()
+
+    async def _load_redis(self) -> None:
+        now = time.time()
         if self._redis is not None:
             async for key in self._redis.scan_iter(match=FAMILY_KEY + "*", count=1000):
                 ttl = await self._redis.ttl(key)
@@ -220,8 +242,12 @@ class Revocations:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                # Messages published while the subscription was down are lost: once it is
+                # back, what Redis holds is read again.
                 log.warning("revocation_listener_failed", exc_info=True)
                 await asyncio.sleep(1)
+                with contextlib.suppress(Exception):
+                    await self._load_redis()
 
 
 def of(session: AsyncSession) -> Revocations | None:
