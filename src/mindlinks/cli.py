@@ -123,7 +123,7 @@ def serve(
     )
 
 
-def uvicorn_options(host: str, port: int, workers: int) -> dict[str, object]:
+def uvicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
     """How `serve` runs uvicorn; the benchmark serves its floor app with exactly these."""
     return {
         "host": host,

@@ -27,6 +27,7 @@ import contextlib
 import os
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -141,7 +142,8 @@ class Revocations:
                     AuthSession.revoked_at > utcnow() - timedelta(seconds=self.keep_seconds))
             )
             for family_id, revoked_at in rows:
-                self._remember(family_id, revoked_at.timestamp() + self.keep_seconds)
+                if revoked_at is not None:
+                    self._remember(family_id, revoked_at.timestamp() + self.keep_seconds)
             self.suspended.update(await session.scalars(
                 select(User.id).where(User.status == UserStatus.SUSPENDED)))
         await self._load_redis()
@@ -180,12 +182,13 @@ class Revocations:
         for user in message.get("unsuspend", ()):
             self.suspended.discard(uuid.UUID(user))
 
-    async def publish(self, *, families: list[uuid.UUID] = (),  # type: ignore[assignment]
-                      suspend: list[uuid.UUID] = (),  # type: ignore[assignment]
-                      unsuspend: list[uuid.UUID] = ()) -> None:  # type: ignore[assignment]
+    async def publish(self, *, families: Sequence[uuid.UUID] = (),
+                      suspend: Sequence[uuid.UUID] = (),
+                      unsuspend: Sequence[uuid.UUID] = ()) -> None:
         """Apply here, store in Redis and wait until every subscribed process applied it."""
-        message = {"families": [str(f) for f in families], "suspend": [str(u) for u in suspend],
-                   "unsuspend": [str(u) for u in unsuspend]}
+        message: dict[str, Any] = {
+            "families": [str(f) for f in families], "suspend": [str(u) for u in suspend],
+            "unsuspend": [str(u) for u in unsuspend]}
         self._apply(message)
         self._prune()
         if not self.redis_url:

@@ -214,7 +214,7 @@ def actor_loader(revoked: Revocations) -> ActorLoader:
         )
 
     load.needs_session = False  # type: ignore[attr-defined]
-    return load
+    return load  # type: ignore[return-value]
 
 
 async def load_actor(session: AsyncSession, claims: dict[str, Any]) -> Actor:
