@@ -198,6 +198,10 @@ def actor_loader(revoked: Revocations) -> ActorLoader:
             raise AccountSuspended("This account is suspended")
         if revoked.is_revoked(family_id):
             raise SessionRevoked("This session has ended; sign in again")
+        if "role" not in claims and _session is not None:
+            # Not a token's claims but a liveness re-check (an open stream passes `sub` and
+            # `sid` only): the database answers, with the row's own role.
+            return await load_actor(_session, claims)
         try:
             role = Role(claims["role"])
         except (KeyError, ValueError) as exc:
