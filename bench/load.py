@@ -1,9 +1,10 @@
 """A small HTTP/1.1 keep-alive load generator on raw asyncio streams (wrk is used instead
-when it is installed). Bounded in time; loopback only."""
+when it is installed: Debian package `wrk`). Bounded in time; loopback only."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 import statistics
@@ -83,9 +84,17 @@ def _wrk(host: str, port: int, path: str, headers: dict[str, str], seconds: floa
     return LoadResult(total, seconds, ms("50%"), ms("99%"), int(non2xx.group(1)) if non2xx else 0)
 
 
+def client_name() -> str:
+    """The load client `measure` uses: wrk when installed (and not overridden with
+    MINDLINKS_BENCH_CLIENT=python), the Python client otherwise."""
+    if os.environ.get("MINDLINKS_BENCH_CLIENT") != "python" and shutil.which("wrk"):
+        return "wrk (1 thread)"
+    return "python asyncio client (bench/load.py)"
+
+
 def measure(host: str, port: int, path: str, headers: dict[str, str] | None = None,
             seconds: float = 5.0, connections: int = 16) -> LoadResult:
     headers = headers or {}
-    if shutil.which("wrk"):
+    if client_name().startswith("wrk"):
         return _wrk(host, port, path, headers, seconds, connections)
     return asyncio.run(_run(host, port, path, headers, seconds, connections))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from typing import Annotated, Any
@@ -110,17 +111,28 @@ def serve(
     """Serve the platform (API, docs at /docs) with uvicorn."""
     import uvicorn
 
+    if workers:
+        # The app needs to know it is not alone (revocations must then go through Redis).
+        os.environ["MINDLINKS_WORKERS"] = str(workers)
     settings = get_settings()
     uvicorn.run(
         "mindlinks.app:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers or settings.workers,
-        proxy_headers=True,
-        access_log=False,  # our middleware logs each request with its request id
-        server_header=False,
+        **uvicorn_options(host or settings.host, port or settings.port,
+                          workers or settings.workers),
     )
+
+
+def uvicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
+    """How `serve` runs uvicorn; the benchmark serves its floor app with exactly these."""
+    return {
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "proxy_headers": True,
+        "access_log": False,  # our middleware logs each request with its request id
+        "server_header": False,
+    }
 
 
 @app.command()

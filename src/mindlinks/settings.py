@@ -72,6 +72,10 @@ class Settings(BaseSettings):
 
     log_json: bool | None = None
     log_level: str = "INFO"
+    # Fraction of the access-log lines of fast successful requests that are written (1 = all,
+    # 0 = none); errors and requests slower than `access_log_slow_seconds` are always written.
+    access_log_sample_rate: float = Field(default=1.0, ge=0.0, le=1.0)
+    access_log_slow_seconds: float = 1.0
 
     # Files (platform/storage.py) and field encryption (platform/crypto.py).
     storage_backend: Literal["local", "s3"] = "local"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import select
 
@@ -179,16 +181,25 @@ async def test_me_requires_token(client):
 
 async def test_suspended_user_is_refused_even_with_a_live_token(client, app):
     data = await register(client)
+    from mindlinks.auth.models import UserStatus
+    from mindlinks.auth.service import set_user_status
+    from mindlinks.platform.security import Actor, Role
+
+    admin = Actor(user_id=uuid.uuid4(), email="admin@example.com", role=Role.ADMIN,
+                  amr=("pwd", "otp"))
     async with app.state.db.session() as s:
         user = await s.scalar(select(User).where(User.email == data["user"]["email"]))
-        user.status = "suspended"
+        await set_user_status(s, admin, user.id, UserStatus.SUSPENDED)
     r = await client.get("/api/auth/me", headers=bearer(data["accessToken"]))
+    assert r.status_code == 403 and r.json()["code"] == "account_suspended"
+    r = await client.get("/api/notifications/me", headers=bearer(data["accessToken"]))
     assert r.status_code == 403 and r.json()["code"] == "account_suspended"
     r = await client.post("/api/auth/login", json={
         "email": data["user"]["email"], "password": PASSWORD})
     assert r.status_code == 403 and r.json()["code"] == "account_suspended"
+    # Suspension also ended the login, so its refresh token is dead as well.
     r = await client.post("/api/auth/refresh", json={"refreshToken": data["refreshToken"]})
-    assert r.status_code == 403
+    assert r.status_code in (401, 403)
 
 
 async def test_role_change_applies_on_next_request(client, app):
@@ -211,3 +222,16 @@ async def test_registration_emits_event_and_audit(client, app):
     assert events[0].payload["userId"] == data["user"]["id"]
     assert any(a.action == "auth.user.registered" and a.ip_address and len(a.ip_address) == 64
                and a.ip_address != "203.0.113.7" for a in audits)
+
+
+async def test_me_answers_exactly_what_the_user_schema_describes(client, app):
+    from mindlinks.auth.schemas import User as UserOut
+
+    data = await register(client)
+    r = await client.get("/api/auth/me", headers=bearer(data["accessToken"]))
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    async with app.state.db.session() as s:
+        user = await s.scalar(select(User).where(User.email == data["user"]["email"]))
+        expected = UserOut.model_validate(user).model_dump(mode="json", by_alias=True)
+    assert r.json() == expected
+    assert "passwordHash" not in r.json() and "mfaSecretEnc" not in r.json()

@@ -138,8 +138,9 @@ async def test_refresh_token_and_garbage_are_not_access_tokens(client, user):
     assert (await _me(client, "")).json()["code"] == "not_authenticated"
 
 
-async def test_an_authenticated_request_reads_the_user_once(client, app, user):
-    """The live-session check loads the user; the endpoint reuses that row, not a 2nd query."""
+async def test_an_authenticated_request_needs_no_query_to_authenticate(client, app, user):
+    """Revocation and suspension are checked against the in-process revocation set: an
+    authenticated read runs only its own statements, none on users or sessions."""
     from sqlalchemy import event
 
     statements: list[str] = []
@@ -150,12 +151,14 @@ async def test_an_authenticated_request_reads_the_user_once(client, app, user):
     engine = app.state.db.engine.sync_engine
     event.listen(engine, "before_cursor_execute", _count)
     try:
-        r = await _me(client, user["accessToken"])
+        r = await client.get("/api/notifications/me", headers=bearer(user["accessToken"]))
     finally:
         event.remove(engine, "before_cursor_execute", _count)
     assert r.status_code == 200
-    reads = [s for s in statements if "FROM auth_users" in s]
-    assert len(reads) == 1, reads
+    assert statements, "the endpoint's own reads are counted"
+    assert not [s for s in statements if "auth_users" in s or "auth_sessions" in s], statements
+    # A read-only request begins no transaction.
+    assert not [s for s in statements if s.startswith("BEGIN")], statements
 
 
 async def test_mfa_pending_token_is_not_an_access_token(client, app):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mindlinks.auth import revocations
 from mindlinks.auth.models import (
     AuthSession,
     EmailVerification,
@@ -15,6 +17,7 @@ from mindlinks.auth.models import (
     RecoveryCode,
     User,
 )
+from mindlinks.platform.db import Database, RawQuery
 
 
 def normalize_email(email: str) -> str:
@@ -34,6 +37,20 @@ async def address_has_signed_in(session: AsyncSession, user_id: uuid.UUID, ip_ha
     found = await session.scalar(select(exists().where(
         AuthSession.user_id == user_id, AuthSession.ip_address == ip_hash)))
     return bool(found)
+
+
+def public_user_query(columns: tuple[str, ...]) -> RawQuery:
+    """`SELECT <columns> FROM auth_users WHERE id = :user_id`, built and compiled once by the
+    caller, for reads that only serialise the row (`GET /api/auth/me`)."""
+    table = User.__table__
+    statement = select(*(table.c[c] for c in columns)).where(table.c.id == bindparam("user_id"))
+    return RawQuery(statement)
+
+
+async def public_user(db: Database, query: RawQuery, user_id: uuid.UUID) -> Any:
+    """One row of `query` (see `public_user_query`) as a mapping, or None: one statement on a
+    pooled connection, outside any transaction."""
+    return await query.first(db, user_id=user_id)
 
 
 # Built once: this query runs on every authenticated request, and composing the expression
@@ -86,6 +103,10 @@ async def claim_rotation(session: AsyncSession, session_id: uuid.UUID, now: date
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
+# Every login that ends goes through one of these two, so they also record the ended families
+# in the revocation set that authenticated requests check instead of querying (revocations.py).
+
+
 async def revoke_family(
     session: AsyncSession, family_id: uuid.UUID, now: datetime, reason: str
 ) -> None:
@@ -95,17 +116,22 @@ async def revoke_family(
         .values(revoked_at=now, revoked_reason=reason)
         .execution_options(synchronize_session=False)
     )
+    if (revoked := revocations.of(session)) is not None:
+        await revoked.publish(families=[family_id])
 
 
 async def revoke_user_sessions(
     session: AsyncSession, user_id: uuid.UUID, now: datetime, reason: str
 ) -> None:
-    await session.execute(
+    families = set(await session.scalars(
         update(AuthSession)
         .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
         .values(revoked_at=now, revoked_reason=reason)
+        .returning(AuthSession.family_id)
         .execution_options(synchronize_session=False)
-    )
+    ))
+    if families and (revoked := revocations.of(session)) is not None:
+        await revoked.publish(families=sorted(families, key=str))
 
 
 async def accept_totp_step(session: AsyncSession, user_id: uuid.UUID, step: int) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request, status
+from fastapi import Request, Response, status
 
 from mindlinks.auth import service, sessions
 from mindlinks.auth.schemas import (
@@ -66,8 +66,10 @@ async def logout_all(actor: CurrentUser, session: SessionDep) -> None:
 
 
 @router.get("/me", response_model=User)
-async def me(actor: CurrentUser, session: SessionDep) -> Any:
-    return await service.get_user(session, actor)
+async def me(actor: CurrentUser, request: Request) -> Response:
+    # A read of one row: no session, no transaction (see service.me_json).
+    return Response(await service.me_json(request.app.state.db, actor),
+                    media_type="application/json")
 
 
 @router.post("/password/change", response_model=Message)

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mindlinks.auth import mfa, throttle
+from mindlinks.auth import mfa, revocations, throttle
 from mindlinks.auth import repository as repo
 from mindlinks.auth.models import EmailVerification, PasswordReset, User, UserStatus
 from mindlinks.auth.passwords import (
@@ -32,9 +32,11 @@ from mindlinks.auth.schemas import (
     RegisterRequest,
     TokenPair,
 )
+from mindlinks.auth.schemas import User as UserOut
 from mindlinks.auth.sessions import AccountSuspended, start_login
 from mindlinks.platform import audit
-from mindlinks.platform.db import after_commit, utcnow
+from mindlinks.platform.api import RowSerializer
+from mindlinks.platform.db import Database, after_commit, utcnow
 from mindlinks.platform.errors import (
     BadRequest,
     Conflict,
@@ -113,6 +115,19 @@ async def get_user(session: AsyncSession, actor: Actor) -> User:
     return user
 
 
+_ME = RowSerializer(UserOut)
+_ME_QUERY = repo.public_user_query(_ME.columns)
+
+
+async def me_json(db: Database, actor: Actor) -> bytes:
+    """The actor's own account as `User` JSON: one compiled query, serialised straight from
+    the row (nothing to validate: the server just read it)."""
+    row = await repo.public_user(db, _ME_QUERY, actor.user_id)
+    if row is None:
+        raise NotFound("User not found")
+    return _ME.dumps(row)
+
+
 @dataclass(frozen=True)
 class UserContact:
     """How to reach a user (for notifications): no secrets, no credentials."""
@@ -143,8 +158,18 @@ async def set_user_status(
     if user is None:
         raise NotFound("User not found")
     user.status = status
+    revoked = revocations.of(session)
     if status == UserStatus.SUSPENDED:
+        if revoked is not None:
+            await revoked.publish(suspend=[user.id])
         await repo.revoke_user_sessions(session, user.id, utcnow(), "suspended")
+    elif revoked is not None and revoked.is_suspended(user.id):
+        lifted = revoked
+
+        async def _lift() -> None:  # only once the reactivation is committed
+            await lifted.publish(unsuspend=[user_id])
+
+        after_commit(session, _lift)
     await audit.record(session, actor, "auth.user.status_changed", "auth_user", user.id,
                        {"status": str(status)})
     return user

@@ -14,13 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.auth import repository as repo
 from mindlinks.auth.models import AuthSession, User, UserStatus
+from mindlinks.auth.revocations import Revocations
 from mindlinks.auth.schemas import TokenPair
 from mindlinks.platform import audit
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import PermissionDenied, Unauthorized
 from mindlinks.platform.middleware import request_context
 from mindlinks.platform.runtime import Runtime
-from mindlinks.platform.security import ACCESS, Actor, Role, token_digest
+from mindlinks.platform.security import ACCESS, Actor, ActorLoader, Role, token_digest
 
 # Higher domains (contractors, clients, kyc) add claims such as contractorId and kycStatus by
 # registering a provider at start-up: auth never imports them (DESIGN.md §3).
@@ -53,7 +54,8 @@ class AccountSuspended(PermissionDenied):
 
 
 async def _access_token(
-    session: AsyncSession, rt: Runtime, user: User, family_id: uuid.UUID, amr: list[str]
+    session: AsyncSession, rt: Runtime, user: User, family_id: uuid.UUID, amr: list[str],
+    absolute_expires_at: datetime,
 ) -> str:
     claims = {
         "email": user.email,
@@ -62,10 +64,13 @@ async def _access_token(
         "amr": amr,
         **(await extra_claims(session, user)),
     }
+    # Never beyond the login's absolute expiry: the revocation set relies on a token not
+    # outliving its login.
+    left = int((absolute_expires_at - utcnow()).total_seconds())
     return rt.tokens.issue(
         subject=user.id,
         token_type=ACCESS,
-        ttl_seconds=rt.settings.access_token_ttl_seconds,
+        ttl_seconds=max(1, min(rt.settings.access_token_ttl_seconds, left)),
         claims=claims,
     )
 
@@ -106,13 +111,13 @@ async def start_login(
     """Open a new login (token family) for `user` and return its first token pair."""
     now = utcnow()
     family_id = uuid.uuid4()
+    absolute = now + timedelta(seconds=rt.settings.session_absolute_ttl_seconds)
     refresh = await _new_refresh_row(
-        session, rt, user, family_id=family_id, amr=amr, now=now,
-        absolute_expires_at=now + timedelta(seconds=rt.settings.session_absolute_ttl_seconds),
+        session, rt, user, family_id=family_id, amr=amr, now=now, absolute_expires_at=absolute,
     )
     user.last_login = now
     return TokenPair(
-        access_token=await _access_token(session, rt, user, family_id, amr),
+        access_token=await _access_token(session, rt, user, family_id, amr, absolute),
         refresh_token=refresh,
         expires_in=rt.settings.access_token_ttl_seconds,
     )
@@ -148,7 +153,8 @@ async def refresh(session: AsyncSession, rt: Runtime, refresh_token: str) -> Tok
         absolute_expires_at=row.absolute_expires_at,
     )
     return TokenPair(
-        access_token=await _access_token(session, rt, user, row.family_id, amr),
+        access_token=await _access_token(session, rt, user, row.family_id, amr,
+                                         row.absolute_expires_at),
         refresh_token=new_refresh,
         expires_in=rt.settings.access_token_ttl_seconds,
     )
@@ -166,13 +172,60 @@ async def logout_all(session: AsyncSession, actor: Actor) -> None:
     await audit.record(session, actor, "auth.logout_all", "auth_user", actor.user_id)
 
 
-async def load_actor(session: AsyncSession, claims: dict[str, Any]) -> Actor:
-    """`ActorLoader` for platform.security: one query per request (user + live login)."""
+def _ids(claims: dict[str, Any]) -> tuple[uuid.UUID, uuid.UUID]:
     try:
-        user_id = uuid.UUID(claims["sub"])
-        family_id = uuid.UUID(claims["sid"])
+        return uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
     except (KeyError, ValueError, TypeError) as exc:
         raise Unauthorized("Invalid token", code="invalid_token") from exc
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def actor_loader(revoked: Revocations) -> ActorLoader:
+    """`ActorLoader` that checks the revocation set instead of the database: no query. The
+    identity comes from the verified token (role and profile ids are fixed for a login: a role
+    change must end the user's logins, as suspension does)."""
+
+    async def load(_session: AsyncSession, claims: dict[str, Any]) -> Actor:
+        user_id, family_id = _ids(claims)
+        await revoked.ensure_started()
+        if revoked.is_suspended(user_id):  # before the login: suspension says more
+            raise AccountSuspended("This account is suspended")
+        if revoked.is_revoked(family_id):
+            raise SessionRevoked("This session has ended; sign in again")
+        if "role" not in claims and _session is not None:
+            # Not a token's claims but a liveness re-check (an open stream passes `sub` and
+            # `sid` only): the database answers, with the row's own role.
+            return await load_actor(_session, claims)
+        try:
+            role = Role(claims["role"])
+        except (KeyError, ValueError) as exc:
+            raise Unauthorized("Invalid token", code="invalid_token") from exc
+        return Actor(
+            user_id=user_id,
+            email=str(claims.get("email", "")),
+            role=role,
+            session_id=family_id,
+            amr=tuple(claims.get("amr") or ()),
+            contractor_id=_uuid(claims.get("contractorId")),
+            client_id=_uuid(claims.get("clientId")),
+            kyc_status=claims.get("kycStatus"),
+        )
+
+    load.needs_session = False  # type: ignore[attr-defined]
+    return load  # type: ignore[return-value]
+
+
+async def load_actor(session: AsyncSession, claims: dict[str, Any]) -> Actor:
+    """`ActorLoader` that asks the database (user + live login, one query): the source of
+    truth, used when no revocation set can be trusted (several workers without Redis) and by
+    long-lived requests that re-check their login."""
+    user_id, family_id = _ids(claims)
     user, alive = await repo.user_with_live_family(session, user_id, family_id, utcnow())
     if user is None or not alive:
         raise SessionRevoked("This session has ended; sign in again")
@@ -181,13 +234,6 @@ async def load_actor(session: AsyncSession, claims: dict[str, Any]) -> Actor:
     # The identity map holds objects weakly: without a reference the row would be dropped at
     # once and the endpoint's `session.get(User, …)` would query it a second time.
     session.info["actor_user"] = user
-
-    def _uuid(value: Any) -> uuid.UUID | None:
-        try:
-            return uuid.UUID(str(value)) if value else None
-        except ValueError:
-            return None
-
     return Actor(
         user_id=user.id,
         email=user.email,

@@ -9,15 +9,18 @@
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.platform.db import after_commit, commit, rollback
@@ -74,6 +77,31 @@ class CamelModel(BaseModel):
                 INVALID_CHARACTERS, "Text must not contain NUL (U+0000) characters"
             )
         return value
+
+
+def _json_default(value: Any) -> Any:
+    # asyncpg returns its own UUID subclass, which orjson (exact types only) does not know.
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+class RowSerializer:
+    """The JSON `model` would produce for a row the server has just read, without validating it
+    again: the camelCase keys are taken from the model once, orjson writes the values (UTC
+    datetimes with `Z`, as Pydantic does). Endpoints return its `Response` and keep
+    `response_model=model` for the OpenAPI document."""
+
+    def __init__(self, model: type[BaseModel]) -> None:
+        self.fields = tuple((name, info.alias or name) for name, info in model.model_fields.items())
+        self.columns = tuple(name for name, _alias in self.fields)
+
+    def dumps(self, row: Any) -> bytes:
+        return orjson.dumps({alias: row[name] for name, alias in self.fields},
+                            default=_json_default, option=orjson.OPT_UTC_Z)
+
+    def response(self, row: Any) -> Response:
+        return Response(self.dumps(row), media_type="application/json")
 
 
 # Ids for the OpenAPI examples (the seeds write "uuid").
@@ -157,9 +185,19 @@ def request_session(request: Request) -> AsyncSession:
     """The request's session, created on first use; `TransactionalRoute` ends it."""
     session: AsyncSession | None = getattr(request.state, "db_session", None)
     if session is None:
-        session = request.app.state.db.sessionmaker()
+        db = request.app.state.db
+        # A read-only request begins its transaction only if it writes (`db.LAZY_BEGIN`).
+        maker = db.read_sessionmaker if request.method in READ_ONLY_METHODS else db.sessionmaker
+        session = maker()
         request.state.db_session = session
     return session
+
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
+
+
+def _dead_connection(exc: BaseException) -> bool:
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 # Dependencies are `async def` even when they do not await: FastAPI runs a plain `def`
@@ -184,7 +222,16 @@ class TransactionalRoute(APIRoute):
 
         async def run_in_transaction(request: Request) -> Response:
             try:
-                response = await handler(request)
+                try:
+                    response = await handler(request)
+                except DBAPIError as exc:
+                    # A pooled connection that died while idle (no pre-ping): its transaction
+                    # is gone with it, nothing was committed, so the request runs once more
+                    # on a fresh connection.
+                    if not _dead_connection(exc):
+                        raise
+                    await _discard_session(request)
+                    response = await handler(request)
                 session: AsyncSession | None = getattr(request.state, "db_session", None)
                 if session is not None:
                     await commit(session)
@@ -204,6 +251,14 @@ class TransactionalRoute(APIRoute):
                     await session.close()
 
         return run_in_transaction
+
+
+async def _discard_session(request: Request) -> None:
+    session: AsyncSession | None = getattr(request.state, "db_session", None)
+    request.state.db_session = None
+    if session is not None:
+        await rollback(session)
+        await session.close()
 
 
 # RFC 9457 problem details, as every error answers (`platform/errors.py`).

@@ -8,6 +8,7 @@ One request is one transaction: the session is created lazily by `SessionDep`, c
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -102,10 +103,103 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin(conn: Any) -> None:
+# Execution option of the sessions of read-only (GET/HEAD) requests: their transaction is begun
+# lazily, at the first statement that writes or locks. Until then every statement runs on its
+# own (SQLite autocommit, PostgreSQL autocommit): a read costs one round trip instead of
+# BEGIN + SELECT + COMMIT, and on SQLite it never takes the write lock.
+LAZY_BEGIN = "mindlinks_lazy_begin"
+_PENDING = "mindlinks_lazy_pending"
+
+
+def _is_plain_read(statement: str) -> bool:
+    head = statement.lstrip()[:6].upper()
+    return head == "SELECT" and not any(
+        lock in statement for lock in (" FOR UPDATE", " FOR SHARE", " FOR NO KEY", " FOR KEY")
+    )
+
+
+# SQLite connections (aiosqlite's, by identity) on which this module began a transaction. Every
+# statement runs in autocommit mode unless we said BEGIN, so a COMMIT or ROLLBACK is sent only
+# for these: each is a hop to aiosqlite's thread, and a read-only request would pay two of them
+# (its commit, the pool's reset) for nothing.
+_SQLITE_IN_TRANSACTION: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _aiosqlite(dbapi_connection: Any) -> Any:
+    adapted = getattr(dbapi_connection, "dbapi_connection", dbapi_connection)  # a pool proxy
+    return getattr(adapted, "_connection", adapted)
+
+
+def _sqlite_begin_immediate(dbapi_connection: Any) -> None:
     # IMMEDIATE takes the write lock up front, which serialises writers
     # instead of failing one of them with "database is locked" on upgrade.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    dbapi_connection.cursor().execute("BEGIN IMMEDIATE")
+    _SQLITE_IN_TRANSACTION.add(_aiosqlite(dbapi_connection))
+
+
+def _sqlite_transaction_end(dialect: Any) -> None:
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def do_commit(dbapi_connection: Any) -> None:
+        raw = _aiosqlite(dbapi_connection)
+        if raw in _SQLITE_IN_TRANSACTION:
+            commit(dbapi_connection)
+            _SQLITE_IN_TRANSACTION.discard(raw)
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        raw = _aiosqlite(dbapi_connection)
+        if raw in _SQLITE_IN_TRANSACTION:
+            _SQLITE_IN_TRANSACTION.discard(raw)
+            rollback(dbapi_connection)
+
+    dialect.do_commit, dialect.do_rollback = do_commit, do_rollback
+
+
+def _begin(conn: Any) -> None:
+    sqlite = conn.dialect.name == "sqlite"
+    if conn.get_execution_options().get(LAZY_BEGIN):
+        conn.info[_PENDING] = True
+        if not sqlite:
+            conn.connection.dbapi_connection.isolation_level = "autocommit"
+        return
+    if sqlite:
+        _sqlite_begin_immediate(conn.connection.dbapi_connection)
+
+
+def _before_execute(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    if not conn.info.get(_PENDING) or _is_plain_read(statement):
+        return
+    # The first write (or locking read) of a read-only request: the transaction starts here,
+    # so everything from now on commits or rolls back together.
+    conn.info[_PENDING] = False
+    dbapi = conn.connection.dbapi_connection
+    if conn.dialect.name == "sqlite":
+        _sqlite_begin_immediate(dbapi)
+    else:
+        # The asyncpg adapter begins a transaction before its next statement once it is no
+        # longer in autocommit mode.
+        dbapi.isolation_level = dbapi._isolation_setting
+
+
+def _end(conn: Any) -> None:
+    if conn.info.pop(_PENDING, None) and conn.dialect.name != "sqlite":
+        dbapi = conn.connection.dbapi_connection
+        dbapi.isolation_level = dbapi._isolation_setting
+
+
+def _checkin(dbapi_connection: Any, record: Any) -> None:
+    # Never hand a connection still in lazy mode to the next user.
+    if record.info.pop(_PENDING, None) and hasattr(dbapi_connection, "_isolation_setting"):
+        dbapi_connection.isolation_level = dbapi_connection._isolation_setting
+
+
+def _listen(engine: AsyncEngine) -> None:
+    sync = engine.sync_engine
+    event.listen(sync, "begin", _begin)
+    event.listen(sync, "before_cursor_execute", _before_execute)
+    event.listen(sync, "commit", _end)
+    event.listen(sync, "rollback", _end)
+    event.listen(sync.pool, "checkin", _checkin)
 
 
 def create_engine(url: str, *, echo: bool = False, pool: bool = True) -> AsyncEngine:
@@ -120,13 +214,76 @@ def create_engine(url: str, *, echo: bool = False, pool: bool = True) -> AsyncEn
         kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        _sqlite_transaction_end(engine.sync_engine.dialect)
+        _listen(engine)
         return engine
     if not pool:
         kwargs["poolclass"] = NullPool
     else:
-        kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
-    return create_async_engine(url, **kwargs)
+        # No pre-ping: it cost a round trip (in its own BEGIN/ROLLBACK) on every checkout. A
+        # connection found dead is retried once instead (`TransactionalRoute`); recycling
+        # keeps connections younger than typical server/proxy idle timeouts.
+        # Enough pooled connections for the usual concurrency: an overflow connection is
+        # closed on return, so a pool smaller than the load opened a new connection (TCP,
+        # authentication, type introspection: tens of ms) on a share of the requests.
+        kwargs.update(pool_size=20, max_overflow=20, pool_pre_ping=False, pool_recycle=1800)
+    engine = create_async_engine(url, **kwargs)
+    _listen(engine)
+    return engine
+
+
+class RawQuery:
+    """A Core SELECT compiled once per dialect and run straight on the driver connection of the
+    session (aiosqlite: one hop to its thread instead of four; asyncpg: one round trip, no
+    SQLAlchemy result machinery). Values go through the columns' own bind and result
+    processors, so rows come back as the ORM would give them (UUIDs, aware UTC datetimes).
+
+    For hot reads only (`GET /api/auth/me`); it runs on the session's connection and within its
+    transaction, if one is open."""
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._compiled: dict[str, tuple[str, list[tuple[str, Any]], list[tuple[str, Any]]]] = {}
+
+    def _compile(self, dialect: Any) -> tuple[str, list[tuple[str, Any]], list[tuple[str, Any]]]:
+        compiled = self.statement.compile(dialect=dialect)
+        binds = [(name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+                 for name in (compiled.positiontup or [])]
+        results = [(col.key, col.type.dialect_impl(dialect).result_processor(dialect, None))
+                   for col in self.statement.selected_columns]
+        entry = (str(compiled), binds, results)
+        self._compiled[dialect.name] = entry
+        return entry
+
+    async def first(self, source: AsyncSession | Database, **params: Any) -> dict[str, Any] | None:
+        """The first row, on the session's connection (inside its transaction) or - given the
+        `Database` - on a pooled connection taken for this one statement only (no session, no
+        transaction: nothing to begin or end)."""
+        if isinstance(source, Database):
+            dialect = source.engine.dialect
+            pooled = await source.engine.raw_connection()
+            try:
+                return await self._run(dialect, pooled.driver_connection, params)
+            finally:
+                pooled.close()  # back to the pool
+        connection = await source.connection()
+        raw = await connection.get_raw_connection()
+        return await self._run(connection.dialect, raw.driver_connection, params)
+
+    async def _run(
+        self, dialect: Any, driver: Any, params: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        sql, binds, results = self._compiled.get(dialect.name) or self._compile(dialect)
+        args = [proc(params[name]) if proc else params[name] for name, proc in binds]
+        if dialect.name == "sqlite":
+            rows = await driver.execute_fetchall(sql, args)
+            row = rows[0] if rows else None
+        else:
+            row = await driver.fetchrow(sql, *args)
+        if row is None:
+            return None
+        return {key: proc(value) if proc else value
+                for (key, proc), value in zip(results, row, strict=True)}
 
 
 def after_commit(session: AsyncSession, hook: Callable[[], Coroutine[Any, Any, None]]) -> None:
@@ -168,6 +325,13 @@ class Database:
         self.url = url
         self.engine = create_engine(url, echo=echo)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._read_engine = self.engine.execution_options(**{LAZY_BEGIN: True})
+
+    def read_sessionmaker(self) -> AsyncSession:
+        """A session for a read-only request: configured as `sessionmaker` is (whatever was
+        configured on it later, `info` included), its transaction begun at the first write
+        (see LAZY_BEGIN)."""
+        return AsyncSession(**{**self.sessionmaker.kw, "bind": self._read_engine})
 
     @property
     def is_sqlite(self) -> bool:

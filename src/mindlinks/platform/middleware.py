@@ -9,12 +9,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
 from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Any
 
 import orjson
 import structlog
@@ -22,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mindlinks.platform.errors import PROBLEM_BASE, PROBLEM_JSON
-from mindlinks.platform.logging import bind_request
+from mindlinks.platform.logging import AccessLog, bind_request
 from mindlinks.platform.security import keyed_hash
 
 log = structlog.get_logger("mindlinks.http")
@@ -39,13 +37,27 @@ DOCS_CSP = (
 )
 
 
-@dataclass(frozen=True)
 class RequestContext:
-    """What audit records and sessions keep of a request: the IP only as a keyed hash."""
+    """What audit records and sessions keep of a request: the IP only as a keyed hash.
 
-    request_id: str
-    ip_hash: str | None
-    user_agent: str | None
+    The hash (an HMAC) is computed on first use only: most requests never write an audit
+    record, a session or a throttle key."""
+
+    __slots__ = ("_ip", "_ip_hash", "_secret", "request_id", "user_agent")
+
+    def __init__(self, request_id: str, ip: str | None, user_agent: str | None,
+                 secret: bytes = b"") -> None:
+        self.request_id = request_id
+        self.user_agent = user_agent
+        self._ip = ip
+        self._secret = secret
+        self._ip_hash: str | None = None
+
+    @property
+    def ip_hash(self) -> str | None:
+        if self._ip_hash is None and self._ip is not None:
+            self._ip_hash = keyed_hash(self._secret, self._ip)
+        return self._ip_hash
 
 
 request_context: ContextVar[RequestContext | None] = ContextVar("request_context", default=None)
@@ -79,7 +91,16 @@ def _problem(status: int, code: str, title: str, detail: str, request_id: str) -
     ]
 
 
+_SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"),
+                     (b"referrer-policy", b"strict-origin-when-cross-origin")]
+_HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+_HTML_HEADERS = [(b"content-security-policy", HTML_CSP.encode()), (b"x-frame-options", b"DENY")]
+_DOCS_HEADERS = [(b"content-security-policy", DOCS_CSP.encode()), (b"x-frame-options", b"DENY")]
+
+
 class PlatformMiddleware:
+    """Everything that does not depend on the request is prepared here, once."""
+
     def __init__(
         self,
         app: ASGIApp,
@@ -88,13 +109,13 @@ class PlatformMiddleware:
         max_upload_bytes: int,
         production: bool,
         secret: bytes,
-        access_log: bool = True,
+        access_log: AccessLog | None = None,
     ) -> None:
         self.app = app
         self.secret = secret
         self.max_json_bytes = max_json_bytes
         self.max_upload_bytes = max_upload_bytes
-        self.production = production
+        self.static_headers = _SECURITY_HEADERS + ([_HSTS] if production else [])
         self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -102,24 +123,30 @@ class PlatformMiddleware:
             await self.app(scope, receive, send)
             return
 
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        incoming = headers.get("x-request-id", "")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        started = time.perf_counter()
+        incoming = user_agent = content_type = declared = None
+        # Only the four headers needed here, bytes compared: ASGI servers send names lowercased.
+        for key, value in scope["headers"]:
+            if key == b"x-request-id":
+                incoming = value.decode("latin-1")
+            elif key == b"user-agent":
+                user_agent = value[:512].decode("latin-1") or None
+            elif key == b"content-type":
+                content_type = value
+            elif key == b"content-length":
+                declared = value
+        request_id = (incoming if incoming is not None and _REQUEST_ID.match(incoming)
+                      else os.urandom(16).hex())
         bind_request(request_id)
         client = scope.get("client")
         request_context.set(
-            RequestContext(
-                request_id,
-                keyed_hash(self.secret, client[0]) if client else None,
-                (headers.get("user-agent") or "")[:512] or None,
-            )
+            RequestContext(request_id, client[0] if client else None, user_agent, self.secret)
         )
-        started = time.perf_counter()
         path: str = scope.get("path", "")
 
         limit = (
             self.max_upload_bytes
-            if headers.get("content-type", "").startswith("multipart/form-data")
+            if content_type is not None and content_type.startswith(b"multipart/form-data")
             else self.max_json_bytes
         )
         # A NUL in the path or the query string is refused like one in a body field
@@ -131,8 +158,6 @@ class PlatformMiddleware:
             ):
                 await send(message)
             return
-
-        declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             for message in _problem(
                 413, "payload_too_large", "Payload too large",
@@ -152,60 +177,57 @@ class PlatformMiddleware:
                     raise BodyTooLarge(limit)
             return message
 
-        status_holder: dict[str, Any] = {"status": 500, "started": False}
-        extra_headers = [(b"x-request-id", request_id.encode()),
-                         (b"x-content-type-options", b"nosniff"),
-                         (b"referrer-policy", b"strict-origin-when-cross-origin")]
-        if self.production:
-            extra_headers.append(
-                (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
-            )
+        status = 500
+        response_started = False
+        extra_headers = [(b"x-request-id", request_id.encode()), *self.static_headers]
 
         async def send_wrapper(message: Message) -> None:
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
-                status_holder["status"] = message["status"]
-                status_holder["started"] = True
-                hdrs = list(message.get("headers", []))
-                content_type = next((v for k, v in hdrs if k.lower() == b"content-type"), b"")
-                if content_type.startswith(b"text/html"):
-                    csp = DOCS_CSP if path in ("/docs", "/redoc") else HTML_CSP
-                    hdrs.append((b"content-security-policy", csp.encode()))
-                    hdrs.append((b"x-frame-options", b"DENY"))
-                message = {**message, "headers": hdrs + extra_headers}
+                status = message["status"]
+                response_started = True
+                hdrs = list(message.get("headers", ()))
+                for k, v in hdrs:
+                    if k == b"content-type" or k.lower() == b"content-type":
+                        if v.startswith(b"text/html"):
+                            hdrs += _DOCS_HEADERS if path in ("/docs", "/redoc") \
+                                else _HTML_HEADERS
+                        break
+                hdrs += extra_headers
+                message = {**message, "headers": hdrs}
             await send(message)
 
         try:
             await self.app(scope, limited_receive, send_wrapper)
         except BodyTooLarge:
-            if not status_holder["started"]:
+            if not response_started:
                 for message in _problem(
                     413, "payload_too_large", "Payload too large",
                     f"The body exceeds {limit} bytes.", request_id,
                 ):
                     await send(message)
-            status_holder["status"] = 413
+            status = 413
         except Exception:
             log.exception("unhandled_error", path=path)
-            if not status_holder["started"]:
+            if not response_started:
                 for message in _problem(
                     500, "internal_error", "Internal server error",
                     "An unexpected error occurred.", request_id,
                 ):
                     await send(message)
-            status_holder["status"] = 500
+            status = 500
         finally:
             # Safety net: a route outside `domain_router` that used the session (through an
             # auth dependency, say) must not keep its connection - or SQLite's write lock.
-            state = scope.get("state") or {}
-            leftover = state.get("db_session")
-            if leftover is not None:
-                state["db_session"] = None
-                await leftover.close()
-            if self.access_log:
-                log.info(
-                    "request",
-                    method=scope.get("method"),
-                    path=path,
-                    status=status_holder["status"],
-                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                )
+            state = scope.get("state")
+            actor = None
+            if state:
+                actor = state.get("actor")
+                leftover = state.get("db_session")
+                if leftover is not None:
+                    state["db_session"] = None
+                    await leftover.close()
+            if self.access_log is not None:
+                self.access_log.write(scope.get("method", ""), path, status,
+                                      time.perf_counter() - started, request_id,
+                                      actor.user_id if actor is not None else None)

@@ -337,7 +337,10 @@ async def current_actor(
         raise Unauthorized("Missing bearer token", code="not_authenticated")
     claims = request.app.state.tokens.verify(credentials.credentials)
     loader: ActorLoader = request.app.state.actor_loader
-    actor = await loader(request_session(request), claims)
+    # A loader that checks a revocation set instead of the database takes no session, so a
+    # request that reads nothing else opens none.
+    session = request_session(request) if getattr(loader, "needs_session", True) else None
+    actor = await loader(session, claims)  # type: ignore[arg-type]
     request.state.actor = actor
     from mindlinks.platform.logging import bind_user
 
