@@ -129,8 +129,9 @@ async def verify_email(request: Request, session: SessionDep, token: str = "") -
     except DomainError as exc:
         await discard(session, exc)
         return render(request, "verify_email.html", {"ok": False, "detail": exc.detail},
-                      status_code=400)
-    return render(request, "verify_email.html", {"ok": True})
+                      actor=await sessions.browser_actor(request), status_code=400)
+    return render(request, "verify_email.html", {"ok": True},
+                  actor=await sessions.browser_actor(request))
 
 
 @router.get("/forgot-password", response_class=HTMLResponse)
