@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 
 from mindlinks.auth import service as auth_service
 from mindlinks.auth import sessions as auth_sessions
@@ -23,12 +24,12 @@ router = domain_router(include_in_schema=False)
 MAX_FIELD = 1024  # no form field of these pages needs more
 
 
-def _text(form: object, name: str, limit: int = MAX_FIELD) -> str:
-    value = form.get(name) if hasattr(form, "get") else None  # type: ignore[union-attr]
+def _text(form: FormData, name: str, limit: int = MAX_FIELD) -> str:
+    value = form.get(name)
     return value[:limit] if isinstance(value, str) else ""
 
 
-async def _form(request: Request) -> object:
+async def _form(request: Request) -> FormData:
     form = await request.form()
     sessions.check_csrf(request, form)
     return form

@@ -49,7 +49,9 @@ def finish(request: Request, response: Any) -> Any:
 
 def redirect(request: Request, to: str) -> RedirectResponse:
     """303 See Other: after a POST the browser follows with a GET."""
-    return finish(request, RedirectResponse(to, status_code=303))  # type: ignore[no-any-return]
+    response = RedirectResponse(to, status_code=303)
+    finish(request, response)
+    return response
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
