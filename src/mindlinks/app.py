@@ -47,6 +47,7 @@ DOMAINS = [
     "mindlinks.timesheets",
     "mindlinks.invoices",
     "mindlinks.notifications",
+    "mindlinks.web",  # pages: on top of every domain's services
 ]
 
 

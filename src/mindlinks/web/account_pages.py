@@ -1,0 +1,95 @@
+"""Signed-in pages: the home dashboard, profile, identity verification and a contract. Each
+reads through the owning domain's service, so the access rules are the API's: another
+user's contract is the same 404 page as a contract that does not exist."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+
+from mindlinks.auth import service as auth_service
+from mindlinks.contractors import service as contractors
+from mindlinks.contracts import service as contracts
+from mindlinks.contracts import views as contract_views
+from mindlinks.kyc import service as kyc
+from mindlinks.notifications import service as notifications
+from mindlinks.platform.api import PageParams, SessionDep, domain_router
+from mindlinks.platform.errors import NotFound
+from mindlinks.platform.security import Actor, Role
+from mindlinks.platform.storage import get_storage
+from mindlinks.web import sessions
+from mindlinks.web.pages import render, to_login
+
+router = domain_router(include_in_schema=False)
+HOME_LIST_LIMIT = 10  # the home page shows the latest few; the lists have their own pages
+
+
+async def _profile(request: Request, session: SessionDep, actor: Actor) -> Any:
+    if actor.role != Role.CONTRACTOR:
+        return None
+    profile = await contractors.profile_by_user(session, actor.user_id)
+    if profile is None:
+        return None
+    return await contractors.profile_out(session, get_storage(request.app.state), profile)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(request: Request, session: SessionDep) -> Response:
+    actor = await sessions.browser_actor(request)
+    if actor is None:
+        return to_login(request)
+    user = await auth_service.get_user(session, actor)
+    storage = get_storage(request.app.state)
+    items: list[Any] = []
+    total = 0
+    if actor.role in (Role.CONTRACTOR, Role.CLIENT):
+        items, total = await contract_views.contract_page(
+            session, actor, storage, status=None, offset=0, limit=HOME_LIST_LIMIT)
+    inbox = await notifications.inbox(session, actor, None, PageParams(1, HOME_LIST_LIMIT))
+    kyc_status = (await kyc.status_of(session, actor)).status \
+        if actor.role == Role.CONTRACTOR else None
+    return render(request, "home.html", {
+        "user": user, "profile": await _profile(request, session, actor),
+        "kyc_status": kyc_status, "contracts": items, "contracts_total": total,
+        "inbox": inbox, "welcome": "welcome" in request.query_params,
+    }, actor=actor)
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+async def dashboard(request: Request, session: SessionDep) -> Response:
+    return await home(request, session)
+
+
+@router.get("/profile", response_class=HTMLResponse)
+async def profile_page(request: Request, session: SessionDep) -> Response:
+    actor = await sessions.browser_actor(request)
+    if actor is None:
+        return to_login(request)
+    user = await auth_service.get_user(session, actor)
+    return render(request, "profile.html", {
+        "user": user, "profile": await _profile(request, session, actor)}, actor=actor)
+
+
+@router.get("/kyc", response_class=HTMLResponse)
+async def kyc_page(request: Request, session: SessionDep) -> Response:
+    actor = await sessions.browser_actor(request)
+    if actor is None:
+        return to_login(request)
+    status = await kyc.status_of(session, actor) if actor.role == Role.CONTRACTOR else None
+    return render(request, "kyc.html", {"status": status}, actor=actor)
+
+
+@router.get("/contracts/{contract_id}", response_class=HTMLResponse)
+async def contract_page(request: Request, session: SessionDep, contract_id: str) -> Response:
+    actor = await sessions.browser_actor(request)
+    if actor is None:
+        return to_login(request)
+    try:
+        contract = await contracts.get_for(session, actor, uuid.UUID(contract_id[:40]))
+    except (ValueError, NotFound):
+        return render(request, "not_found.html", actor=actor, status_code=404)
+    view = await contract_views.contract_out(session, get_storage(request.app.state), contract)
+    return render(request, "contract.html", {"contract": view}, actor=actor)

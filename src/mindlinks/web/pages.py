@@ -1,0 +1,87 @@
+"""Rendering: one Jinja2 environment (autoescaped), the page helper every route answers with,
+and the small rules pages share (safe `next` targets, discarding a failed form's work)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mindlinks.platform.db import rollback
+from mindlinks.platform.errors import DomainError
+from mindlinks.platform.security import Actor
+from mindlinks.web import sessions
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+HTMX_FILE = "htmx-2.0.11.min.js"  # npm `htmx.org@2.0.11` dist/htmx.min.js, checked in
+templates = Jinja2Templates(directory=HERE / "templates")
+# Languages written right to left; the layout sets `dir` from the page language.
+RTL_LANGUAGES = {"ar", "fa", "he", "ur"}
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, *,
+           actor: Actor | None = None, status_code: int = 200) -> HTMLResponse:
+    lang = "en"
+    response = templates.TemplateResponse(request, name, {
+        "actor": actor, "csrf_token": sessions.csrf_token(request), "lang": lang,
+        "dir": "rtl" if lang in RTL_LANGUAGES else "ltr", "htmx_file": HTMX_FILE,
+        **(context or {}),
+    }, status_code=status_code)
+    finish(request, response)
+    return response
+
+
+def finish(request: Request, response: Any) -> Any:
+    """Store what this request renewed: the CSRF cookie, a refreshed token pair; and keep
+    signed-in pages out of shared caches."""
+    sessions.set_csrf_cookie(request, response)
+    if (pair := getattr(request.state, "renewed", None)) is not None:
+        sessions.sign_in(request, response, pair)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def redirect(request: Request, to: str) -> RedirectResponse:
+    """303 See Other: after a POST the browser follows with a GET."""
+    response = RedirectResponse(to, status_code=303)
+    finish(request, response)
+    return response
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only a path on this site: never `//evil.example` or `https://...` (open redirect)."""
+    if (not target or not target.startswith("/") or target.startswith("//")
+            or "\\" in target or len(target) > 500):
+        return default
+    return target
+
+
+def to_login(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return redirect(request, "/login?next=" + quote(safe_next(target), safe="/"))
+
+
+async def discard(session: AsyncSession, exc: DomainError) -> None:
+    """A form failed: undo the service's partial work unless the error says to keep it
+    (e.g. the audit line of a failed login), as the API's transactional route does."""
+    if not exc.persist:
+        await rollback(session)
+
+
+def field_errors(exc: Exception) -> list[str]:
+    """Readable messages of a pydantic validation error or a domain error."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        return [f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}"
+                for e in exc.errors()]
+    if isinstance(exc, DomainError):
+        details = [f"{e.get('field', '')}: {e.get('message', '')}" for e in exc.errors or []]
+        return [exc.detail, *details]
+    return [str(exc)]

@@ -1,0 +1,33 @@
+"""The web package's routes: the pages, and its static files (the stylesheet and htmx)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, Response
+
+from mindlinks.platform.errors import NotFound
+from mindlinks.web import account_pages, auth_pages
+from mindlinks.web.pages import STATIC_DIR, templates
+
+static_router = APIRouter(include_in_schema=False)
+# Fixed at start-up: only these files are served (no path from the URL reaches the disk).
+_STATIC = {p.name: p for p in STATIC_DIR.iterdir() if p.is_file()}
+_MEDIA = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+          ".txt": "text/plain; charset=utf-8"}
+# `?v=` of the stylesheet link: a changed file gets a new URL, so it can be cached for long.
+CSS_VERSION = hashlib.sha256(_STATIC["app.css"].read_bytes()).hexdigest()[:12]
+templates.env.globals["css_version"] = CSS_VERSION
+
+
+@static_router.get("/static/{name}")
+async def static_file(name: str) -> Response:
+    path = _STATIC.get(name)
+    if path is None:
+        raise NotFound("No such file")
+    return FileResponse(path, media_type=_MEDIA.get(path.suffix, "application/octet-stream"),
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+
+routers = [static_router, auth_pages.router, account_pages.router]
