@@ -106,7 +106,7 @@ async def test_the_contractor_is_notified(
         ({"endDate": "2025-12-01"}, "invalid_dates"),
         ({"frequency": "daily"}, "validation_error"),
         ({"type": "hourly"}, "template_mismatch"),
-        ({"templateId": "00000000-0000-0000-0000-000000000000"}, "template_not_found"),
+        ({"templateId": "00000000-0000-0000-0000-000000000000"}, "unknown_template"),
         ({"contractorId": "00000000-0000-0000-0000-000000000000"}, "contractor_not_linked"),
         ({"role": "admin"}, "validation_error"),
         ({"milestones": [{"title": "a", "amount": 5000}]}, "milestones_not_allowed"),

@@ -141,10 +141,10 @@ def _png_bytes() -> bytes:
 @pytest.mark.parametrize(
     ("signature", "status", "code"),
     [
-        ("not base64!!", 422, "invalid_signature"),
+        ("not base64!!", 422, "invalid_signature_image"),
         (base64.b64encode(b"GIF89a" + b"\0" * 40).decode(), 422, "unsupported_file_type"),
         (base64.b64encode(_png_bytes()[:60]).decode(), 422, "corrupt_file"),
-        ("data:image/jpeg;base64," + signature_png(), 422, "invalid_signature"),
+        ("data:image/jpeg;base64," + signature_png(), 422, "invalid_signature_image"),
         (base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 300_000).decode(), 422,
          "signature_too_large"),
     ],

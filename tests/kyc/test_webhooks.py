@@ -44,7 +44,7 @@ async def test_bad_or_missing_signature_is_401_and_changes_nothing(
     for headers in attempts:
         response = await deliver(client, app, body, headers=headers)
         assert response.status_code == 401, (headers, response.text)
-        assert response.json()["code"] == "invalid_signature"
+        assert response.json()["code"] == "invalid_webhook_signature"
     # The body changed by one byte after signing.
     tampered = body.replace(b"approved", b"approvee")
     response = await deliver(client, app, tampered, headers=good)

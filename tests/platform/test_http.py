@@ -13,6 +13,10 @@ from mindlinks.platform.errors import Conflict
 PROBLEM = "application/problem+json"
 
 
+class AlreadyThere(Conflict):
+    code = "already_there"
+
+
 class Widget(CamelModel):
     display_name: str = Field(min_length=1)
     unit_count: int = Field(ge=0)
@@ -28,7 +32,7 @@ def probe_app(app):
 
     @router.get("/conflict")
     async def conflict() -> dict:
-        raise Conflict("Already there", code="already_there")
+        raise AlreadyThere("Already there")
 
     @router.post("/widgets")
     async def widgets(body: Widget) -> Widget:

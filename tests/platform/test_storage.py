@@ -31,6 +31,10 @@ from tests.platform import samples
 from tests.platform.test_uploads import FakeUploadFile
 
 
+class ProbeConflict(Conflict):
+    code = "probe_conflict"
+
+
 def _local(app: Any) -> LocalStorage:
     storage = get_storage(app.state)
     assert isinstance(storage, LocalStorage)
@@ -58,7 +62,7 @@ def _with(url: str, **changes: str) -> str:
 def _assert_denied(response: httpx.Response) -> None:
     assert response.status_code == 403, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["code"] == "invalid_signature"
+    assert response.json()["code"] == "invalid_url_signature"
 
 
 async def test_valid_url_downloads_as_attachment_with_nosniff(
@@ -275,7 +279,7 @@ async def test_a_request_that_fails_after_storing_leaves_no_file(app: Any,
                                     purpose=DOCUMENT, key_prefix=("t", uuid.uuid4()),
                                     filename="a.pdf", session=session)
         keys.append(stored.key)
-        raise Conflict("the write after the upload failed", code="probe_conflict")
+        raise ProbeConflict("the write after the upload failed")
 
     app.include_router(probe)
     response = await client.post("/_probe/store-then-fail")

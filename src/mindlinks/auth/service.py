@@ -40,9 +40,13 @@ from mindlinks.platform.db import Database, after_commit, utcnow
 from mindlinks.platform.errors import (
     BadRequest,
     Conflict,
+    ForbiddenRole,
     NotFound,
     PermissionDenied,
     Unauthorized,
+)
+from mindlinks.platform.errors import (
+    InvalidToken as InvalidAccessToken,
 )
 from mindlinks.platform.events import emit
 from mindlinks.platform.ratelimit import enforce
@@ -77,6 +81,30 @@ class EmailTaken(Conflict):
 
 class InvalidToken(BadRequest):
     code, title = "invalid_or_expired_token", "Invalid or expired token"
+
+
+class InvalidCurrentPassword(BadRequest):
+    code, title = "invalid_current_password", "The current password is wrong"
+
+
+class EmailAlreadyVerified(Conflict):
+    code, title = "email_already_verified", "The email is already verified"
+
+
+class MfaAlreadyEnabled(Conflict):
+    code, title = "mfa_already_enabled", "MFA is already enabled"
+
+
+class MfaNotEnrolled(Conflict):
+    code, title = "mfa_not_enrolled", "Start the enrolment first"
+
+
+class MfaNotEnabled(Conflict):
+    code, title = "mfa_not_enabled", "MFA is not enabled"
+
+
+class MfaRequiredForAdmins(PermissionDenied):
+    code, title = "mfa_required_for_admins", "Administrators cannot disable MFA"
 
 
 # --- accounts --------------------------------------------------------------------------
@@ -153,7 +181,7 @@ async def set_user_status(
 ) -> User:
     """Suspend or reactivate an account (admins). Suspension ends every login at once."""
     if not actor.is_admin:
-        raise PermissionDenied("Administrators only", code="forbidden_role")
+        raise ForbiddenRole("Administrators only")
     user = await repo.user_by_id(session, user_id)
     if user is None:
         raise NotFound("User not found")
@@ -239,7 +267,7 @@ async def login_mfa(
     claims = rt.tokens.verify(mfa_token, token_type=MFA_PENDING)
     user = await repo.user_by_id(session, uuid.UUID(claims["sub"]))
     if user is None or not user.mfa_enabled:
-        raise Unauthorized("Invalid token", code="invalid_token")
+        raise InvalidAccessToken("Invalid token")
     if user.status == UserStatus.SUSPENDED:
         raise AccountSuspended("This account is suspended")
     await enforce(rt.limiter, f"mfa:{user.id}", limit=rt.settings.login_failures_per_account,
@@ -265,7 +293,7 @@ async def change_password(
     """Change the password; every other login of the user ends."""
     user = await get_user(session, actor)
     if not await verify_password(user.password_hash, current_password):
-        raise BadRequest("The current password is wrong", code="invalid_current_password")
+        raise InvalidCurrentPassword("The current password is wrong")
     check_password_policy(new_password, user.email, field="newPassword")
     user.password_hash = await hash_password(new_password)
     user.password_changed_at = utcnow()
@@ -376,7 +404,7 @@ async def verify_email(session: AsyncSession, token: str) -> None:
 async def resend_verification(session: AsyncSession, rt: Runtime, actor: Actor) -> None:
     user = await get_user(session, actor)
     if user.email_verified:
-        raise Conflict("The email is already verified", code="email_already_verified")
+        raise EmailAlreadyVerified("The email is already verified")
     await enforce(rt.limiter, f"verify-mail:{user.id}", limit=3, window=3600)
     await _send_verification(session, rt, user)
 
@@ -387,7 +415,7 @@ async def resend_verification(session: AsyncSession, rt: Runtime, actor: Actor) 
 async def mfa_enroll(session: AsyncSession, actor: Actor) -> MfaEnrollment:
     user = await get_user(session, actor)
     if user.mfa_enabled:
-        raise Conflict("MFA is already enabled", code="mfa_already_enabled")
+        raise MfaAlreadyEnabled("MFA is already enabled")
     secret = mfa.new_secret()
     await mfa.store_secret(session, user, secret)
     user.mfa_last_step = None
@@ -398,9 +426,9 @@ async def mfa_enroll(session: AsyncSession, actor: Actor) -> MfaEnrollment:
 async def mfa_confirm(session: AsyncSession, actor: Actor, code: str) -> MfaConfirmed:
     user = await get_user(session, actor)
     if user.mfa_enabled:
-        raise Conflict("MFA is already enabled", code="mfa_already_enabled")
+        raise MfaAlreadyEnabled("MFA is already enabled")
     if not user.mfa_secret_enc:
-        raise Conflict("Start the enrolment first", code="mfa_not_enrolled")
+        raise MfaNotEnrolled("Start the enrolment first")
     await mfa.verify_code(session, user, code)
     user.mfa_enabled = True
     codes = await mfa.issue_recovery_codes(session, user)
@@ -411,11 +439,11 @@ async def mfa_confirm(session: AsyncSession, actor: Actor, code: str) -> MfaConf
 async def mfa_disable(session: AsyncSession, actor: Actor, code: str, password: str) -> None:
     user = await get_user(session, actor)
     if user.role == Role.ADMIN:
-        raise PermissionDenied("Administrators cannot disable MFA", code="mfa_required_for_admins")
+        raise MfaRequiredForAdmins("Administrators cannot disable MFA")
     if not user.mfa_enabled:
-        raise Conflict("MFA is not enabled", code="mfa_not_enabled")
+        raise MfaNotEnabled("MFA is not enabled")
     if not await verify_password(user.password_hash, password):
-        raise BadRequest("The password is wrong", code="invalid_current_password")
+        raise InvalidCurrentPassword("The password is wrong")
     await mfa.verify_code(session, user, code)
     user.mfa_enabled = False
     await mfa.store_secret(session, user, None)

@@ -18,7 +18,7 @@ from mindlinks.auth.revocations import Revocations
 from mindlinks.auth.schemas import TokenPair
 from mindlinks.platform import audit
 from mindlinks.platform.db import utcnow
-from mindlinks.platform.errors import PermissionDenied, Unauthorized
+from mindlinks.platform.errors import InvalidToken, PermissionDenied, Unauthorized
 from mindlinks.platform.middleware import request_context
 from mindlinks.platform.runtime import Runtime
 from mindlinks.platform.security import ACCESS, Actor, ActorLoader, Role, token_digest
@@ -51,6 +51,14 @@ class SessionRevoked(Unauthorized):
 
 class AccountSuspended(PermissionDenied):
     code, title = "account_suspended", "Account suspended"
+
+
+class InvalidRefreshToken(Unauthorized):
+    code, title = "invalid_refresh_token", "Invalid refresh token"
+
+
+class RefreshTokenExpired(Unauthorized):
+    code, title = "refresh_token_expired", "Refresh token expired"
 
 
 async def _access_token(
@@ -130,9 +138,9 @@ async def refresh(session: AsyncSession, rt: Runtime, refresh_token: str) -> Tok
     now = utcnow()
     row = await repo.session_by_token_hash(session, token_digest(refresh_token))
     if row is None or row.revoked_at is not None:
-        raise Unauthorized("Invalid refresh token", code="invalid_refresh_token")
+        raise InvalidRefreshToken("Invalid refresh token")
     if row.expires_at <= now or row.absolute_expires_at <= now:
-        raise Unauthorized("Refresh token expired", code="refresh_token_expired")
+        raise RefreshTokenExpired("Refresh token expired")
     if row.rotated_at is not None or not await repo.claim_rotation(session, row.id, now):
         await repo.revoke_family(session, row.family_id, now, "refresh_token_reused")
         await audit.record(session, row.user_id, "auth.refresh_token.reused", "auth_session",
@@ -141,7 +149,7 @@ async def refresh(session: AsyncSession, rt: Runtime, refresh_token: str) -> Tok
                                  persist=True)
     user = await repo.user_by_id(session, row.user_id)
     if user is None:
-        raise Unauthorized("Invalid refresh token", code="invalid_refresh_token")
+        raise InvalidRefreshToken("Invalid refresh token")
     if user.status == UserStatus.SUSPENDED:
         raise AccountSuspended("This account is suspended")
     # The identity map holds objects weakly: without a reference the row would be dropped at
@@ -176,7 +184,7 @@ def _ids(claims: dict[str, Any]) -> tuple[uuid.UUID, uuid.UUID]:
     try:
         return uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
     except (KeyError, ValueError, TypeError) as exc:
-        raise Unauthorized("Invalid token", code="invalid_token") from exc
+        raise InvalidToken("Invalid token") from exc
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
@@ -205,7 +213,7 @@ def actor_loader(revoked: Revocations) -> ActorLoader:
         try:
             role = Role(claims["role"])
         except (KeyError, ValueError) as exc:
-            raise Unauthorized("Invalid token", code="invalid_token") from exc
+            raise InvalidToken("Invalid token") from exc
         return Actor(
             user_id=user_id,
             email=str(claims.get("email", "")),

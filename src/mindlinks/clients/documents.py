@@ -15,7 +15,7 @@ from mindlinks.clients.schemas import Document, ReviewRequest
 from mindlinks.clients.service import ReasonRequired, admin_company, own_company
 from mindlinks.platform import audit
 from mindlinks.platform.db import utcnow
-from mindlinks.platform.errors import InvalidTransition, NotFound, PermissionDenied
+from mindlinks.platform.errors import ForbiddenRole, InvalidTransition, NotFound
 from mindlinks.platform.events import emit
 from mindlinks.platform.security import Actor
 from mindlinks.platform.storage import StorageBackend, download_url, store_upload
@@ -94,7 +94,7 @@ async def review_document(
 ) -> ClientDocument:
     """An administrator approves or rejects a pending document; `reviewedBy` records who."""
     if not actor.is_admin:
-        raise PermissionDenied("Administrators only", code="forbidden_role")
+        raise ForbiddenRole("Administrators only")
     document = await repo.readable_document(session, actor, document_id)
     if document is None:
         raise DocumentNotFound()

@@ -41,6 +41,7 @@ from mindlinks.platform.db import after_commit, utcnow
 from mindlinks.platform.errors import (
     Conflict,
     DomainError,
+    ForbiddenRole,
     InvalidTransition,
     NotFound,
     PermissionDenied,
@@ -76,10 +77,28 @@ class PasswordRequired(ValidationFailed):
     code = "password_required"
 
 
-_GONE = {
-    InvitationStatus.ACCEPTED: ("invitation_accepted", "This invitation has already been used."),
-    InvitationStatus.REVOKED: ("invitation_revoked", "This invitation was withdrawn."),
-    InvitationStatus.EXPIRED: ("invitation_expired", "This invitation has expired."),
+class InvitationAlreadyAccepted(Gone):
+    code, title = "invitation_accepted", "Invitation already used"
+
+
+class InvitationRevoked(Gone):
+    code, title = "invitation_revoked", "Invitation withdrawn"
+
+
+class InvitationExpired(Gone):
+    code, title = "invitation_expired", "Invitation expired"
+
+
+class ContractorProfileMissing(Conflict):
+    code, title = "contractor_profile_missing", "The contractor profile is missing"
+
+
+_GONE: dict[InvitationStatus, tuple[type[Gone], str]] = {
+    InvitationStatus.ACCEPTED: (
+        InvitationAlreadyAccepted, "This invitation has already been used."
+    ),
+    InvitationStatus.REVOKED: (InvitationRevoked, "This invitation was withdrawn."),
+    InvitationStatus.EXPIRED: (InvitationExpired, "This invitation has expired."),
 }
 
 # What each action may start from (on the effective status, expiry included).
@@ -254,8 +273,8 @@ async def _open_invitation(
         raise InvitationNotFound("This invitation link is not valid")
     status = effective_status(invitation)
     if status in _GONE:
-        code, detail = _GONE[InvitationStatus(status)]
-        raise Gone(detail, code=code)
+        gone, detail = _GONE[InvitationStatus(status)]
+        raise gone(detail)
     company = await repo.company_by_id(session, invitation.client_id)
     assert company is not None
     return invitation, company
@@ -287,8 +306,7 @@ async def accept(
         raise service.CompanyNotVerified("The inviting company is not verified")
     if actor is not None:
         if actor.role != Role.CONTRACTOR:
-            raise PermissionDenied("Only a contractor account can accept an invitation",
-                                   code="forbidden_role")
+            raise ForbiddenRole("Only a contractor account can accept an invitation")
         if actor.email.lower() != invitation.email:
             raise InvitationEmailMismatch(
                 "Sign in with the invited email address to accept this invitation"
@@ -303,7 +321,7 @@ async def accept(
     if not await repo.claim_invitation(
         session, invitation.id, actor.user_id if actor else None, utcnow()
     ):
-        raise Gone(_GONE[InvitationStatus.ACCEPTED][1], code="invitation_accepted")
+        raise InvitationAlreadyAccepted(_GONE[InvitationStatus.ACCEPTED][1])
     pair = None
     if actor is not None:
         user_id = actor.user_id
@@ -317,7 +335,7 @@ async def accept(
         await repo.set_accepted_by(session, invitation.id, user_id)
     profile = await contractors.profile_by_user(session, user_id)
     if profile is None:
-        raise Conflict("The contractor profile is missing", code="contractor_profile_missing")
+        raise ContractorProfileMissing("The contractor profile is missing")
     await service.link_contractor(session, company, contractor_id=profile.id,
                                   contractor_user_id=user_id, invitation_id=invitation.id)
     await audit.record(session, user_id, "client.invitation.accepted", "client_invitation",

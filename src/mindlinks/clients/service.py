@@ -45,6 +45,7 @@ from mindlinks.platform import audit, crypto
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import (
     Conflict,
+    ForbiddenRole,
     InvalidTransition,
     NotFound,
     PermissionDenied,
@@ -73,7 +74,7 @@ class ContractorNotLinked(NotFound):
 
 
 class ReasonRequired(ValidationFailed):
-    code = "reason_required"
+    code, title = "reason_required", "A reason is required"
 
 
 # Review transitions (DESIGN §4: explicit tables, anything else is 409 invalid_transition).
@@ -87,7 +88,7 @@ _IDENTITY_FIELDS = ("legal_name", "country", "tax_id", "company_number")
 
 def _require_client(actor: Actor) -> None:
     if actor.role != Role.CLIENT:
-        raise PermissionDenied("This action needs another role", code="forbidden_role")
+        raise ForbiddenRole("This action needs another role")
 
 
 # --- companies ------------------------------------------------------------------------------
@@ -207,7 +208,7 @@ async def update_company(
     changes = data.model_dump(exclude_unset=True)
     for key in ("legal_name", "country", "business_type", "invoice_net_terms_days"):
         if key in changes and changes[key] is None:
-            raise ValidationFailed(f"{key} cannot be empty", code="validation_error")
+            raise ValidationFailed(f"{key} cannot be empty")
     if changes.get("country"):
         await countries.require_active(session, changes["country"])
     identity_changed = False
@@ -222,7 +223,7 @@ async def update_company(
         if key == "address":
             value = data.address.model_dump(by_alias=True) if data.address else None
             if value is None:
-                raise ValidationFailed("address cannot be empty", code="validation_error")
+                raise ValidationFailed("address cannot be empty")
         if key in _IDENTITY_FIELDS and getattr(company, key) != value:
             identity_changed = True
         setattr(company, key, value)
@@ -276,7 +277,7 @@ async def review_company(
     """An administrator verifies or rejects a pending company (a rejection needs a reason).
     A company that is not pending answers 409 `invalid_transition`."""
     if not actor.is_admin:
-        raise PermissionDenied("Administrators only", code="forbidden_role")
+        raise ForbiddenRole("Administrators only")
     company = await repo.company_by_id(session, company_id)
     if company is None:
         raise CompanyNotFound()
@@ -315,7 +316,7 @@ async def admin_companies(
     session: AsyncSession, actor: Actor, *, status: str | None, offset: int, limit: int
 ) -> tuple[list[ClientCompany], int]:
     if not actor.is_admin:
-        raise PermissionDenied("Administrators only", code="forbidden_role")
+        raise ForbiddenRole("Administrators only")
     return await repo.company_page(session, actor, status=status, offset=offset, limit=limit)
 
 

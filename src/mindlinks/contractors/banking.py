@@ -20,6 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.contractors import repository as repo
 from mindlinks.contractors.identifiers import (
+    AccountHolderRequired,
+    AccountNumberRequired,
+    CountryRequired,
+    InvalidRoutingNumber,
+    RoutingNumberRequired,
     check_aba,
     invalid,
     last4,
@@ -61,6 +66,10 @@ class BankAccountNotUsable(Conflict):
     code, title = "bank_account_not_verified", "Bank account not verified"
 
 
+class BankAccountNameMismatch(BankAccountNotUsable):
+    code, title = "bank_account_name_mismatch", "The account holder's name does not match"
+
+
 @dataclass(frozen=True)
 class _Numbers:
     country: str
@@ -77,31 +86,31 @@ def _check_numbers(
 ) -> _Numbers:
     country = (country or profile.country or "").upper()
     if not country:
-        raise invalid("country", "country_required",
+        raise invalid("country", CountryRequired,
                       "Give the bank account's country (or set your profile country)")
     if not countries.is_iso_country(country):
-        raise invalid("country", "unknown_country", "Not an ISO 3166-1 alpha-2 country code")
+        raise invalid("country", countries.UnknownCountry, "Not an ISO 3166-1 alpha-2 country code")
     currency = currency.upper()
     if not countries.is_iso_currency(currency):
-        raise invalid("currency", "unknown_currency", "Not an ISO 4217 currency code")
+        raise invalid("currency", countries.UnknownCurrency, "Not an ISO 4217 currency code")
     iban_n = normalize_iban(iban) if iban else None
     number = normalize_account_number(account_number) if account_number else None
     if not iban_n and not number:
-        raise invalid("accountNumber", "account_number_required",
+        raise invalid("accountNumber", AccountNumberRequired,
                       "Give an IBAN or an account number")
     routing = None
     if country == "US":
         if not routing_number:
-            raise invalid("routingNumber", "routing_number_required",
+            raise invalid("routingNumber", RoutingNumberRequired,
                           "US accounts need an ABA routing number")
         if not number:
-            raise invalid("accountNumber", "account_number_required",
+            raise invalid("accountNumber", AccountNumberRequired,
                           "US accounts need an account number")
         routing = check_aba(routing_number)
     elif routing_number:
         routing = re.sub(r"[\s-]", "", routing_number)
         if not re.fullmatch(r"[0-9A-Za-z]{3,20}", routing):
-            raise invalid("routingNumber", "invalid_routing_number",
+            raise invalid("routingNumber", InvalidRoutingNumber,
                           "A routing / sort code is 3 to 20 letters or digits")
     bic = normalize_bic(swift_code) if swift_code else None
     return _Numbers(country, currency, bic, iban_n, number, routing)
@@ -218,7 +227,7 @@ async def put_primary(
     profile = await own_profile(session, actor, for_update=True)
     holder = (data.account_holder_name or legal_name_of(profile) or "").strip()
     if not holder:
-        raise invalid("accountHolderName", "account_holder_required",
+        raise invalid("accountHolderName", AccountHolderRequired,
                       "Give the account holder's name")
     numbers = _check_numbers(profile, country=data.country, currency=data.currency,
                              swift_code=data.swift_code, iban=data.iban,
@@ -368,8 +377,7 @@ async def payout_account(
     if account.status != BankVerificationStatus.VERIFIED:
         raise BankAccountNotUsable("Withdrawals need a verified bank account")
     if account.name_mismatch:
-        raise BankAccountNotUsable("The account holder name is under review",
-                                   code="bank_account_name_mismatch")
+        raise BankAccountNameMismatch("The account holder name is under review")
     return PayoutAccount(
         id=account.id, contractor_id=contractor_id,
         account_holder_name=account.account_holder_name, bank_name=account.bank_name,

@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.contractors import repository as repo
-from mindlinks.contractors.identifiers import invalid
+from mindlinks.contractors.identifiers import AlreadyExpired, DuplicateCoverage, invalid
 from mindlinks.contractors.models import (
     CredentialStatus,
     InsurancePolicy,
@@ -41,7 +41,7 @@ class LicenseExists(Conflict):
 
 def _not_past(value: date | None, field: str) -> None:
     if value is not None and value < utcnow().date():
-        raise invalid(field, "already_expired", "The expiration date is in the past")
+        raise invalid(field, AlreadyExpired, "The expiration date is in the past")
 
 
 # --- licences ---------------------------------------------------------------------------
@@ -161,7 +161,7 @@ async def update_policy(
         _not_past(changes["expiration_date"], "expirationDate")
     if "coverage_types" in changes and len(set(changes["coverage_types"])) != len(
             changes["coverage_types"]):
-        raise invalid("coverageTypes", "duplicate_coverage", "Each coverage type at most once")
+        raise invalid("coverageTypes", DuplicateCoverage, "Each coverage type at most once")
     for key, value in changes.items():
         setattr(row, key, value.strip() if isinstance(value, str) else value)
     if changes:

@@ -11,7 +11,7 @@ from mindlinks.platform.security import Actor
 
 
 class ContractorNotFound(NotFound):
-    code = "contractor_not_found"
+    code, title = "contractor_not_found", "Contractor not found"
 
 
 async def own_profile(

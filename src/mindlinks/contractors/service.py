@@ -20,7 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mindlinks.auth.models import User
 from mindlinks.contractors import banking, documents, onboarding
 from mindlinks.contractors import repository as repo
-from mindlinks.contractors.identifiers import check_timezone, invalid, normalize_phone
+from mindlinks.contractors.identifiers import (
+    NameRequired,
+    check_timezone,
+    invalid,
+    normalize_phone,
+)
 from mindlinks.contractors.models import ContractorDocument, ContractorProfile, KycStatus
 from mindlinks.contractors.profiles import ContractorNotFound, own_profile
 from mindlinks.contractors.schemas import (
@@ -147,7 +152,7 @@ async def update_profile(
             put(key, value or None, _camel(key))
     if "name" in changes:
         if changes["name"] is None or not changes["name"].strip():
-            raise invalid("name", "name_required", "A name cannot be empty")
+            raise invalid("name", NameRequired, "A name cannot be empty")
         put("name", changes["name"].strip(), "name")
     elif ("first_name" in changes or "last_name" in changes) and (profile.first_name
                                                                  or profile.last_name):
@@ -170,7 +175,7 @@ async def update_profile(
             value = address.get(key)
             if key == "country" and value:
                 if not countries.is_iso_country(value):
-                    raise invalid("address.country", "unknown_country",
+                    raise invalid("address.country", countries.UnknownCountry,
                                   "Not an ISO 3166-1 alpha-2 country code")
                 value = value.upper()
             put(attr, value.strip() if isinstance(value, str) and value.strip() else None,

@@ -17,10 +17,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.contractors import documents
 from mindlinks.contractors import repository as repo
-from mindlinks.contractors.identifiers import invalid, last4, masked
+from mindlinks.contractors.identifiers import (
+    InvalidTaxId,
+    ReasonRequired,
+    TaxFormMismatch,
+    invalid,
+    last4,
+    masked,
+)
 from mindlinks.contractors.models import TaxInfo, TaxInfoStatus
 from mindlinks.contractors.profiles import own_profile
 from mindlinks.contractors.schemas import TaxInfo as TaxInfoOut
+from mindlinks.countries import service as countries
 from mindlinks.platform import audit
 from mindlinks.platform.crypto import seal
 from mindlinks.platform.db import utcnow
@@ -52,7 +60,7 @@ def resolve_country(value: str, field: str = "taxCountry") -> str:
     try:
         country = pycountry.countries.lookup(text)
     except LookupError as exc:
-        raise invalid(field, "unknown_country", "Unknown country") from exc
+        raise invalid(field, countries.UnknownCountry, "Unknown country") from exc
     return str(country.alpha_2)
 
 
@@ -63,10 +71,10 @@ def check_tax_id(tax_id: str, tax_country: str) -> str:
         # SSN / ITIN / EIN: nine digits, never all zeros or a 000/666/9xx-style area for SSNs
         # is left to the IRS matching; we check the shape.
         if not re.fullmatch(r"\d{9}", digits) or digits == "000000000":
-            raise invalid("taxId", "invalid_tax_id", "A US tax id (SSN, ITIN or EIN) has 9 digits")
+            raise invalid("taxId", InvalidTaxId, "A US tax id (SSN, ITIN or EIN) has 9 digits")
         return digits
     if not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z ./-]{2,39}", value):
-        raise invalid("taxId", "invalid_tax_id", "A tax id is 3 to 40 letters, digits or - / .")
+        raise invalid("taxId", InvalidTaxId, "A tax id is 3 to 40 letters, digits or - / .")
     return value.upper()
 
 
@@ -105,7 +113,7 @@ async def submit(
     country = resolve_country(tax_country)
     form = required_form(country, entity_type)
     if tax_form_type and tax_form_type != form:
-        raise invalid("taxFormType", "tax_form_mismatch",
+        raise invalid("taxFormType", TaxFormMismatch,
                       f"A {'US person' if country == 'US' else entity_type} files {form}, "
                       f"not {tax_form_type}")
     clean_id = check_tax_id(tax_id, country)
@@ -146,7 +154,7 @@ async def review(
     if info.status != TaxInfoStatus.PENDING_REVIEW:
         raise InvalidTransition(f"This submission is {info.status}, not pending review")
     if decision == TaxInfoStatus.REJECTED and not (reason and reason.strip()):
-        raise invalid("reason", "reason_required", "A rejection needs a reason")
+        raise invalid("reason", ReasonRequired, "A rejection needs a reason")
     info.status = TaxInfoStatus(decision)
     info.reviewed_at = utcnow()
     info.reviewed_by = actor.user_id

@@ -51,9 +51,9 @@ from mindlinks.platform import audit
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import (
     Conflict,
+    ForbiddenRole,
     InvalidTransition,
     NotFound,
-    PermissionDenied,
     ValidationFailed,
 )
 from mindlinks.platform.events import emit
@@ -121,6 +121,14 @@ class DocumentNotReady(Conflict):
     code = "document_not_ready"
 
 
+class UnknownTemplate(ValidationFailed):
+    code, title = "unknown_template", "No such contract template"
+
+
+class MilestonesNotAllowed(ValidationFailed):
+    code, title = "milestones_not_allowed", "Milestones not allowed"
+
+
 def next_status(contract: Contract, action: str) -> str:
     """The status `action` leads to from the contract's current one, or 409."""
     target = TRANSITIONS[action].get(contract.status)
@@ -134,7 +142,7 @@ def next_status(contract: Contract, action: str) -> str:
 
 def require_role(actor: Actor, *roles: Role) -> None:
     if actor.role not in roles:
-        raise PermissionDenied("This action needs another role", code="forbidden_role")
+        raise ForbiddenRole("This action needs another role")
 
 
 async def get_for(
@@ -174,7 +182,7 @@ async def _check_template(
 ) -> ContractTemplate:
     template = await repo.template(session, template_id)
     if template is None:
-        raise TemplateMismatch("No such contract template", code="template_not_found")
+        raise UnknownTemplate("No such contract template")
     if template.type != type_:
         raise TemplateMismatch(f"The template is for {template.type} contracts, not {type_}")
     return template
@@ -190,8 +198,7 @@ def _check_terms(
         raise ContractTooLong(f"endDate must be within {MAX_CONTRACT_YEARS} years of startDate")
     if type_ != ContractType.MILESTONE:
         if milestones:
-            raise ValidationFailed("Only milestone contracts have milestones",
-                                   code="milestones_not_allowed")
+            raise MilestonesNotAllowed("Only milestone contracts have milestones")
         return []
     if not milestones:
         raise MilestonesRequired("A milestone contract needs at least one milestone")

@@ -60,7 +60,15 @@ SCHEDULE_HORIZON_DAYS = 366
 
 
 class InvalidSignature(ValidationFailed):
-    code = "invalid_signature"
+    code, title = "invalid_signature_image", "Invalid signature image"
+
+
+class SignatureTooLarge(InvalidSignature):
+    code, title = "signature_too_large", "Signature image too large"
+
+
+class DocumentMismatch(Conflict):
+    code, title = "document_mismatch", "The document changed"
 
 
 async def _once(data: bytes) -> AsyncIterator[bytes]:
@@ -75,8 +83,7 @@ async def signature_png(value: str, max_bytes: int) -> bytes:
         if header.lower() != "data:image/png;base64":
             raise InvalidSignature("The signature must be a base64 PNG image")
     if len(value) > (max_bytes * 4) // 3 + 4:
-        raise InvalidSignature(f"The signature image exceeds {max_bytes} bytes",
-                               code="signature_too_large")
+        raise SignatureTooLarge(f"The signature image exceeds {max_bytes} bytes")
     try:
         raw = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -205,8 +212,7 @@ async def _activate(
     sent_pdf = await storage.get(contract.document_key)
     if hashlib.sha256(sent_pdf).hexdigest() != contract.document_sha256:
         # The stored file no longer is what the parties signed: refuse to seal it.
-        raise Conflict("The stored contract document does not match the signed hash",
-                       code="document_mismatch")
+        raise DocumentMismatch("The stored contract document does not match the signed hash")
     signed_by = [
         documents.SignedBy(
             role=s.role,

@@ -21,7 +21,12 @@ from mindlinks.contracts import repository as repo
 from mindlinks.contracts.models import ContractTemplate
 from mindlinks.contracts.schemas import TemplateCreate, TemplateUpdate
 from mindlinks.platform import audit
-from mindlinks.platform.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from mindlinks.platform.errors import (
+    Conflict,
+    ForbiddenRole,
+    NotFound,
+    ValidationFailed,
+)
 from mindlinks.platform.security import Actor
 
 KNOWN_VARIABLES = frozenset({
@@ -91,7 +96,7 @@ def render(content: str, values: Mapping[str, Any]) -> str:
 
 def _require_admin(actor: Actor) -> None:
     if not (actor.is_admin and actor.mfa_verified):
-        raise PermissionDenied("Administrators only", code="forbidden_role")
+        raise ForbiddenRole("Administrators only")
 
 
 async def _clear_other_defaults(session: AsyncSession, template: ContractTemplate) -> None:

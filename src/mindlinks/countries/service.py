@@ -43,6 +43,10 @@ class CountryRuleExists(Conflict):
     code = "country_rule_exists"
 
 
+class CountryRuleNotFound(NotFound):
+    code, title = "country_rule_not_found", "No rule for this country"
+
+
 @dataclass(frozen=True)
 class RuleView:
     """A rule as other domains see it (money in minor units)."""
@@ -141,7 +145,7 @@ async def list_rules(session: AsyncSession, *, offset: int, limit: int
 async def get_rule_row(session: AsyncSession, code: str) -> CountryRule:
     row = await repo.get(session, code)
     if row is None:
-        raise NotFound("No rule for this country", code="country_rule_not_found")
+        raise CountryRuleNotFound("No rule for this country")
     return row
 
 

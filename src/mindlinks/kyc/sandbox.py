@@ -32,6 +32,10 @@ class SandboxNotActive(NotFound):
     code = "kyc_sandbox_not_active"
 
 
+class InvalidDate(ValidationFailed):
+    code, title = "invalid_date", "Invalid date"
+
+
 def active_sandbox(provider: KycProvider) -> SandboxProvider:
     if not isinstance(provider, SandboxProvider):
         raise SandboxNotActive("The sandbox verification provider is not active")
@@ -97,7 +101,7 @@ async def submit_page(
         raw_expiry = str(form.get("expiryDate") or "")
         expiry = date.fromisoformat(raw_expiry) if raw_expiry else None
     except ValueError as exc:
-        raise ValidationFailed("expiryDate must be YYYY-MM-DD", code="invalid_date") from exc
+        raise InvalidDate("expiryDate must be YYYY-MM-DD") from exc
     id_file = await _store_image(session, storage, form.get("idDocument"), kyc, doc_type)
     selfie = await _store_image(session, storage, form.get("selfie"), kyc, "selfie")
     if id_file is not None:

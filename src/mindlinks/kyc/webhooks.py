@@ -46,15 +46,11 @@ from mindlinks.platform.json_input import parse_json
 
 
 class InvalidSignature(Unauthorized):
-    code, title = "invalid_signature", "Invalid webhook signature"
+    code, title = "invalid_webhook_signature", "Invalid webhook signature"
 
 
 class UnknownProvider(NotFound):
     code = "kyc_provider_not_found"
-
-
-class UnknownSession(NotFound):
-    code = "kyc_session_not_found"
 
 
 class MalformedWebhook(BadRequest):
@@ -99,7 +95,9 @@ async def receive(session: AsyncSession, provider: KycProvider, provider_name: s
         return Outcome(None, "duplicate")
     outcome = await handle(session, row)
     if outcome.outcome == "parked":
-        raise UnknownSession("No verification session matches this webhook", persist=True)
+        raise service.KycSessionNotFound(
+            "No verification session matches this webhook", persist=True
+        )
     return outcome
 
 

@@ -58,6 +58,26 @@ __all__ = [
 ]
 
 
+class InvalidJournalPayload(ValidationFailed):
+    code, title = "ledger_payload", "Invalid journal payload"
+
+
+class JournalPayloadHasPersonalData(ValidationFailed):
+    code, title = "ledger_pii", "Journal payload would hold personal data"
+
+
+class InvalidJournalRange(ValidationFailed):
+    code, title = "ledger_range", "Invalid journal range"
+
+
+class JournalEntryNotFound(NotFound):
+    code, title = "ledger_entry_not_found", "Journal entry not found"
+
+
+class JournalEntityNotFound(NotFound):
+    code, title = "ledger_entity_not_found", "No such journal history"
+
+
 class EntryType(StrEnum):
     """Well-known entry types; any lowercase dotted/underscored name is accepted."""
 
@@ -127,12 +147,11 @@ class ConsistencyProof:
 def _key_problem(key: object) -> ValidationFailed | None:
     """Why a payload key is refused (cached: payloads reuse a few key names)."""
     if not isinstance(key, str):
-        return ValidationFailed("Payload keys must be strings", code="ledger_payload")
+        return InvalidJournalPayload("Payload keys must be strings")
     if key.lower().replace("-", "_") in _PII_KEYS:
-        return ValidationFailed(
+        return JournalPayloadHasPersonalData(
             f"Journal payload key {key!r} would hold personal data; record its keyed "
             f"hash (e.g. {key}_hash) or the id of the row that holds it",
-            code="ledger_pii",
         )
     return None
 
@@ -143,7 +162,7 @@ def _check_payload(payload: Any) -> None:
     while stack:
         value, depth = stack.pop()
         if depth > 16:
-            raise ValidationFailed("Journal payload is nested too deeply", code="ledger_payload")
+            raise InvalidJournalPayload("Journal payload is nested too deeply")
         if isinstance(value, Mapping):
             for key, item in value.items():
                 if (problem := _key_problem(key)) is not None:
@@ -154,9 +173,8 @@ def _check_payload(payload: Any) -> None:
         elif isinstance(value, list | tuple):
             stack.extend((item, depth + 1) for item in value)
         elif isinstance(value, float):
-            raise ValidationFailed(
+            raise InvalidJournalPayload(
                 "Journal payloads take integer amounts (minor units), not floats",
-                code="ledger_payload",
             )
 
 
@@ -166,14 +184,14 @@ _SCALARS = frozenset({str, int, bool, type(None), uuid.UUID})
 def canonical_json(payload: Mapping[str, Any]) -> bytes:
     """Sorted keys, no whitespace, UTF-8 (orjson). UUIDs and datetimes become RFC strings."""
     if not isinstance(payload, Mapping):
-        raise ValidationFailed("Journal payload must be an object", code="ledger_payload")
+        raise InvalidJournalPayload("Journal payload must be an object")
     _check_payload(payload)
     try:
         data = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
     except TypeError as exc:
-        raise ValidationFailed(f"Payload is not JSON: {exc}", code="ledger_payload") from exc
+        raise InvalidJournalPayload(f"Payload is not JSON: {exc}") from exc
     if len(data) > MAX_PAYLOAD_BYTES:
-        raise ValidationFailed("Journal payload is too large", code="ledger_payload")
+        raise InvalidJournalPayload("Journal payload is too large")
     return data
 
 
@@ -185,7 +203,7 @@ def _valid_name(value: str) -> bool:
 def _name(value: str, what: str) -> str:
     value = str(value)
     if not _valid_name(value):
-        raise ValidationFailed(f"Invalid journal {what}: {value!r}", code="ledger_payload")
+        raise InvalidJournalPayload(f"Invalid journal {what}: {value!r}")
     return value
 
 
@@ -241,7 +259,7 @@ async def append_many(session: AsyncSession, entries: Sequence[NewEntry]) -> lis
         prepared = _prepare(entries)
     for _, _, entity_id, _ in prepared:
         if not entity_id or len(entity_id) > 128:
-            raise ValidationFailed("Invalid journal entity id", code="ledger_payload")
+            raise InvalidJournalPayload("Invalid journal entity id")
     if not prepared:
         return []
     await repository.lock_chain(session)
@@ -303,7 +321,7 @@ async def get_entry(session: AsyncSession, actor: Actor, seq: int) -> LedgerEntr
     """One entry, if the actor may read its entity (admins, or the entity's policy)."""
     entry = await repository.get(session, seq)
     if entry is None or not await _may_read(session, actor, entry.entity_type, entry.entity_id):
-        raise NotFound(f"No journal entry {seq}", code="ledger_entry_not_found")
+        raise JournalEntryNotFound(f"No journal entry {seq}")
     return entry
 
 
@@ -318,7 +336,7 @@ async def entity_history(
 ) -> tuple[list[LedgerEntry], int]:
     """The entries of one entity in journal order, and their total (404 when not readable)."""
     if not await _may_read(session, actor, entity_type, entity_id):
-        raise NotFound("No such journal history", code="ledger_entity_not_found")
+        raise JournalEntityNotFound("No such journal history")
     return await repository.entity_history(
         session, entity_type, entity_id, offset=offset, limit=limit
     )
@@ -335,7 +353,7 @@ async def digest(session: AsyncSession, seq: int | None = None) -> Digest:
     if seq is None:
         seq = head
     if not 0 <= seq <= head:
-        raise NotFound(f"The journal has no entry {seq}", code="ledger_entry_not_found")
+        raise JournalEntryNotFound(f"The journal has no entry {seq}")
     if seq == 0:
         return Digest(0, GENESIS_PREV_HASH, EMPTY_ROOT, None)
     tip = await repository.entry_at(session, seq)
@@ -350,7 +368,7 @@ async def inclusion_proof(
     """RFC 6962 audit path of entry `seq` in the tree of the digest at `digest_seq`."""
     at = await digest(session, digest_seq)
     if not 1 <= seq <= at.seq:
-        raise NotFound(f"Entry {seq} is not in digest {at.seq}", code="ledger_entry_not_found")
+        raise JournalEntryNotFound(f"Entry {seq} is not in digest {at.seq}")
     entry = await repository.entry_at(session, seq)
     if entry is None:
         raise repository.JournalGap()
@@ -364,9 +382,7 @@ async def consistency_proof(
     """RFC 6962 proof that the digest at `to_seq` extends the one at `from_seq`."""
     new = await digest(session, to_seq)
     if not 1 <= from_seq <= new.seq:
-        raise ValidationFailed(
-            "Consistency needs 1 <= from <= to <= the journal's head", code="ledger_range"
-        )
+        raise InvalidJournalRange("Consistency needs 1 <= from <= to <= the journal's head")
     old = await digest(session, from_seq)
     path = [
         await tiles.range_root(session, lo, hi) for lo, hi in consistency_ranges(from_seq, new.seq)

@@ -7,7 +7,9 @@ A 500 never carries a traceback or an exception message.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any, ClassVar
 
 import structlog
 from fastapi import FastAPI, Request
@@ -22,18 +24,52 @@ PROBLEM_BASE = "https://mindlinks.dev/problems/"
 log = structlog.get_logger("mindlinks.errors")
 
 
-class DomainError(Exception):
-    """A failure the caller can act on. Subclasses fix `status` and a default `code`."""
+@dataclass(frozen=True)
+class ErrorCode:
+    code: str
+    status: int
+    title: str
+    module: str = field(default="", compare=False)  # where it was first declared
 
-    status: int = 400
-    code: str = "bad_request"
-    title: str = "Bad request"
+
+class DuplicateErrorCode(TypeError):
+    """A code declared again with another status or title: raised at import time."""
+
+
+# Every machine code an answer can carry -> its one status and title. Filled by
+# `register_code` and, for each `DomainError` subclass, at class creation.
+ERROR_CODES: dict[str, ErrorCode] = {}
+
+
+def register_code(code: str, status: int, title: str, module: str = __name__) -> ErrorCode:
+    """Declare `code`. Declaring it again is allowed only with the same status and title, so
+    a client can rely on one code meaning one thing wherever it is raised."""
+    entry = ErrorCode(code, status, title, module)
+    known = ERROR_CODES.setdefault(code, entry)
+    if known != entry:
+        raise DuplicateErrorCode(
+            f"error code {code!r} is already {known.status} {known.title!r}; "
+            f"cannot also be {status} {title!r} - choose another code"
+        )
+    return known
+
+
+class DomainError(Exception):
+    """A failure the caller can act on. Each subclass that sets `code` (and `status`/`title`,
+    or inherits them) registers that code; the code is fixed by the class, never per raise."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        register_code(cls.code, cls.status, cls.title, cls.__module__)
 
     def __init__(
         self,
         detail: str | None = None,
         *,
-        code: str | None = None,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
         persist: bool = False,
@@ -43,10 +79,11 @@ class DomainError(Exception):
         # (a revoked token family, an audit line of a failed login): commit, don't roll back.
         self.persist = persist
         self.detail = detail or self.title
-        if code:
-            self.code = code
         self.errors = errors
         self.headers = headers or {}
+
+
+register_code(DomainError.code, DomainError.status, DomainError.title)
 
 
 class BadRequest(DomainError):
@@ -102,6 +139,27 @@ class ServiceUnavailable(DomainError):
     status, code, title = 503, "service_unavailable", "Service unavailable"
 
 
+# Codes every domain raises: declared here once so each means one thing everywhere.
+class NotAuthenticated(Unauthorized):
+    code, title = "not_authenticated", "Not authenticated"
+
+
+class InvalidToken(Unauthorized):
+    code, title = "invalid_token", "Invalid token"
+
+
+class TokenExpired(Unauthorized):
+    code, title = "token_expired", "Token expired"
+
+
+class ForbiddenRole(PermissionDenied):
+    code, title = "forbidden_role", "This action needs another role"
+
+
+class MfaRequired(PermissionDenied):
+    code, title = "mfa_required", "Admin actions need MFA"
+
+
 def problem(
     status: int,
     code: str,
@@ -137,6 +195,19 @@ _HTTP_CODES = {
     415: ("unsupported_media_type", "Unsupported media type"),
     429: ("too_many_requests", "Too many requests"),
 }
+for _status, (_code, _title) in _HTTP_CODES.items():
+    register_code(_code, _status, _title)
+INVALID_JSON = register_code("invalid_json", 400, "Malformed JSON")
+REQUEST_INVALID = register_code("validation_error", 422, "Validation failed")
+INVALID_CHARACTERS = register_code("invalid_characters", 422, "Invalid characters")
+INTERNAL_ERROR = register_code("internal_error", 500, "Internal server error")
+
+
+def _status_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "HTTP error"
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -177,17 +248,21 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _field_errors(exc)
         if any(e["code"] == "json_invalid" for e in errors):
-            return problem(400, "invalid_json", "Malformed JSON", "The body is not valid JSON.")
-        if any(e["code"] == "invalid_characters" for e in errors):
-            return problem(422, "invalid_characters", "Invalid characters",
+            return problem(INVALID_JSON.status, INVALID_JSON.code, INVALID_JSON.title,
+                           "The body is not valid JSON.")
+        if any(e["code"] == INVALID_CHARACTERS.code for e in errors):
+            return problem(INVALID_CHARACTERS.status, INVALID_CHARACTERS.code,
+                           INVALID_CHARACTERS.title,
                            "Text must not contain NUL (U+0000) characters.", errors=errors)
-        return problem(
-            422, "validation_error", "Validation failed", "The request is invalid.", errors=errors
-        )
+        return problem(REQUEST_INVALID.status, REQUEST_INVALID.code, REQUEST_INVALID.title,
+                       "The request is invalid.", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "HTTP error"))
+        if exc.status_code in _HTTP_CODES:
+            code, title = _HTTP_CODES[exc.status_code]
+        else:  # a status no route of ours raises: still one code per status
+            code, title = f"http_{exc.status_code}", _status_phrase(exc.status_code)
         detail = exc.detail if isinstance(exc.detail, str) else title
         headers = getattr(exc, "headers", None)
         if exc.status_code == 405:
@@ -197,6 +272,5 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error", path=request.url.path)
-        return problem(
-            500, "internal_error", "Internal server error", "An unexpected error occurred."
-        )
+        return problem(INTERNAL_ERROR.status, INTERNAL_ERROR.code, INTERNAL_ERROR.title,
+                       "An unexpected error occurred.")

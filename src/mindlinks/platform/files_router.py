@@ -31,6 +31,10 @@ router = domain_router(tags=["files"])
 _DENIED = "The link is invalid or has expired."
 
 
+class InvalidUrlSignature(PermissionDenied):
+    code, title = "invalid_url_signature", "Invalid or expired link"
+
+
 @router.api_route(
     "/files/{key:path}",
     methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
@@ -49,10 +53,10 @@ async def download_file(
     try:
         validate_key(key)
     except InvalidKey as exc:
-        raise PermissionDenied(_DENIED, code="invalid_signature") from exc
+        raise InvalidUrlSignature(_DENIED) from exc
     # Only GET URLs are ever issued, so any other method fails here (signed with its own name).
     if not storage.signer.verify(request.method, key, exp, name or "", sig):
-        raise PermissionDenied(_DENIED, code="invalid_signature")
+        raise InvalidUrlSignature(_DENIED)
     path = storage.path_of(key)
     if not path.is_file():
         raise NotFound("The file no longer exists.")

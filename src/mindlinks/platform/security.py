@@ -34,7 +34,13 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mindlinks.platform.errors import PermissionDenied, Unauthorized
+from mindlinks.platform.errors import (
+    ForbiddenRole,
+    InvalidToken,
+    MfaRequired,
+    NotAuthenticated,
+    TokenExpired,
+)
 from mindlinks.platform.json_input import parse_json
 from mindlinks.settings import Settings
 
@@ -258,7 +264,7 @@ class TokenService:
             header = _unverified_header(token)
             key = self.keys.by_kid.get(str(header.get("kid")))
             if key is None or header.get("alg") != "RS256":
-                raise Unauthorized("Invalid token", code="invalid_token")
+                raise InvalidToken("Invalid token")
             claims: dict[str, Any] = jwt.decode(
                 token,
                 key.public_key,
@@ -268,11 +274,11 @@ class TokenService:
                 options={"require": ["exp", "iat", "nbf", "iss", "aud", "sub", "jti", "typ"]},
             )
         except jwt.ExpiredSignatureError as exc:
-            raise Unauthorized("Token expired", code="token_expired") from exc
+            raise TokenExpired("Token expired") from exc
         except jwt.PyJWTError as exc:
-            raise Unauthorized("Invalid token", code="invalid_token") from exc
+            raise InvalidToken("Invalid token") from exc
         if claims.get("typ") != token_type:
-            raise Unauthorized("Invalid token", code="invalid_token")
+            raise InvalidToken("Invalid token")
         return key.kid, claims
 
 
@@ -334,7 +340,7 @@ async def current_actor(
     from mindlinks.platform.api import request_session
 
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("Missing bearer token", code="not_authenticated")
+        raise NotAuthenticated("Missing bearer token")
     claims = request.app.state.tokens.verify(credentials.credentials)
     loader: ActorLoader = request.app.state.actor_loader
     # A loader that checks a revocation set instead of the database takes no session, so a
@@ -357,9 +363,9 @@ def require_role(*roles: Role | str) -> Any:
 
     async def _check(actor: CurrentUser) -> Actor:
         if actor.role not in allowed:
-            raise PermissionDenied("This action needs another role", code="forbidden_role")
+            raise ForbiddenRole("This action needs another role")
         if actor.role == Role.ADMIN and not actor.mfa_verified:
-            raise PermissionDenied("Admin actions need MFA", code="mfa_required")
+            raise MfaRequired("Admin actions need MFA")
         return actor
 
     return Depends(_check)
@@ -367,9 +373,9 @@ def require_role(*roles: Role | str) -> Any:
 
 async def _admin(actor: CurrentUser) -> Actor:
     if actor.role != Role.ADMIN:
-        raise PermissionDenied("Administrators only", code="forbidden_role")
+        raise ForbiddenRole("Administrators only")
     if not actor.mfa_verified:
-        raise PermissionDenied("Admin actions need MFA", code="mfa_required")
+        raise MfaRequired("Admin actions need MFA")
     return actor
 
 

@@ -85,8 +85,32 @@ class ValidatedUpload:
         self.extension = EXTENSIONS[self.mime]
 
 
-def _reject(code: str, detail: str) -> ValidationFailed:
-    return ValidationFailed(detail, code=code)
+class FileTooLarge(PayloadTooLarge):
+    code, title = "file_too_large", "File too large"
+
+
+class CorruptFile(ValidationFailed):
+    code, title = "corrupt_file", "Corrupt file"
+
+
+class EmptyFile(ValidationFailed):
+    code, title = "empty_file", "Empty file"
+
+
+class ImageTooLarge(ValidationFailed):
+    code, title = "image_too_large", "Image too large"
+
+
+class PolyglotFile(ValidationFailed):
+    code, title = "polyglot_file", "The file hides other content"
+
+
+class UnsafePdf(ValidationFailed):
+    code, title = "unsafe_pdf", "Unsafe PDF"
+
+
+class UnsupportedFileType(ValidationFailed):
+    code, title = "unsupported_file_type", "Unsupported file type"
 
 
 # --- file names -------------------------------------------------------------------------
@@ -232,11 +256,9 @@ async def _receive(
         async for chunk in _chunks(source):
             size += len(chunk)
             if size > purpose.max_bytes:
-                raise PayloadTooLarge(
+                raise FileTooLarge(
                     f"The file is larger than {purpose.max_bytes} bytes allowed for a "
-                    f"{purpose.name}.",
-                    code="file_too_large",
-                )
+                    f"{purpose.name}.")
             if len(head) < 1024:
                 head += chunk[: 1024 - len(head)]
             scanner.feed(chunk)
@@ -279,7 +301,7 @@ def _pdf_dangers(data: bytes) -> set[str]:
                 break
             budget -= len(chunk)
             if budget <= 0:
-                raise _reject("unsafe_pdf", "The PDF's compressed content is too large to check.")
+                raise UnsafePdf("The PDF's compressed content is too large to check.")
             window = tail + chunk
             found |= _dangerous(_pdf_names(window))
             tail = window[-_PDF_NAME_OVERLAP:]
@@ -292,13 +314,12 @@ def _check_pdf(spool: IO[bytes], size: int) -> None:
     """Runs in a worker thread: inflating and scanning may take a moment on a large file."""
     spool.seek(max(0, size - 1024))
     if b"%%EOF" not in spool.read():
-        raise _reject("corrupt_file", "The PDF is truncated or malformed (no %%EOF trailer).")
+        raise CorruptFile("The PDF is truncated or malformed (no %%EOF trailer).")
     spool.seek(0)
     data = spool.read()  # at most the purpose's size limit (10 MiB for documents)
     spool.seek(0)
     if found := _pdf_dangers(data):
-        raise _reject(
-            "unsafe_pdf",
+        raise UnsafePdf(
             f"The PDF launches programs or embeds files ({', '.join(sorted(found))}).",
         )
 
@@ -311,16 +332,15 @@ def _reencode_image(spool: IO[bytes], mime: str, purpose: UploadPurpose) -> tupl
             image: Image.Image = Image.open(spool, formats=[_PIL_FORMATS[mime]])
             width, height = image.size
             if width * height > purpose.max_pixels:
-                raise _reject(
-                    "image_too_large",
+                raise ImageTooLarge(
                     f"The image is {width}x{height} pixels; at most {purpose.max_pixels} "
                     "allowed.",
                 )
             image.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise _reject("image_too_large", "The image has too many pixels.") from exc
+            raise ImageTooLarge("The image has too many pixels.") from exc
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-            raise _reject("corrupt_file", "The image could not be decoded.") from exc
+            raise CorruptFile("The image could not be decoded.") from exc
     image = ImageOps.exif_transpose(image) or image
     out = io.BytesIO()
     if purpose.square_px:
@@ -358,19 +378,18 @@ async def validate_upload(
     spool, size, head = await _receive(source, purpose, scanner)
     try:
         if size == 0:
-            raise _reject("empty_file", "The file is empty.")
+            raise EmptyFile("The file is empty.")
         mime = sniff(head)
         if mime not in purpose.allowed:
             allowed = ", ".join(sorted(purpose.allowed))
-            raise _reject(
-                "unsupported_file_type",
+            raise UnsupportedFileType(
                 f"The file's content is {mime}; a {purpose.name} must be one of {allowed}.",
             )
         if scanner.found & set(_MARKUP):
-            raise _reject("polyglot_file", "The file contains HTML or script markup.")
+            raise PolyglotFile("The file contains HTML or script markup.")
         spool.seek(max(0, size - 65_557))
         if _ZIP_END_OF_DIRECTORY in spool.read():
-            raise _reject("polyglot_file", "The file carries an archive inside it.")
+            raise PolyglotFile("The file carries an archive inside it.")
         spool.seek(0)
         if mime == PDF:
             await run_cpu(_check_pdf, spool, size)

@@ -52,10 +52,32 @@ class InvalidEntry(ValidationFailed):
     code, title = "invalid_entry", "Invalid timesheet entry"
 
 
-def _fail(cls: type[ValidationFailed], detail: str, field: str, code: str | None = None
-          ) -> ValidationFailed:
-    code = code or cls.code
-    return cls(detail, code=code, errors=[{"field": field, "message": detail, "code": code}])
+class InvalidHours(InvalidEntry):
+    code, title = "invalid_hours", "Invalid hours"
+
+
+class EntryOutsideWeek(InvalidEntry):
+    code, title = "entry_outside_week", "The entry is outside the week"
+
+
+class EntryOutsideContract(InvalidEntry):
+    code, title = "entry_outside_contract", "The entry is outside the contract's dates"
+
+
+class FutureEntry(InvalidEntry):
+    code, title = "future_entry", "The entry is in the future"
+
+
+class DuplicateEntryDate(InvalidEntry):
+    code, title = "duplicate_entry_date", "A day appears twice"
+
+
+class TooManyHours(InvalidEntry):
+    code, title = "too_many_hours", "More than 24 hours in a day"
+
+
+def _fail(cls: type[ValidationFailed], detail: str, field: str) -> ValidationFailed:
+    return cls(detail, errors=[{"field": field, "message": detail, "code": cls.code}])
 
 
 def week_start(week_ending: date) -> date:
@@ -87,8 +109,7 @@ def hundredths(hours: Decimal, field: str) -> int:
     """Hours as integer hundredths; 422 `invalid_hours` outside (0, 24], `too_many_decimals`
     beyond two decimals."""
     if not hours > 0 or hours > 24:
-        raise _fail(InvalidEntry, "hours must be more than 0 and at most 24", field,
-                    "invalid_hours")
+        raise _fail(InvalidHours, "hours must be more than 0 and at most 24", field)
     scaled = hours * 100
     if scaled != scaled.to_integral_value():
         raise _fail(TooManyDecimals, "hours have at most two decimals", field)
@@ -109,18 +130,16 @@ def check_entries(
     for i, entry in enumerate(entries):
         field = f"entries[{i}]"
         if not first <= entry.date <= week_ending:
-            raise _fail(InvalidEntry, f"{entry.date} is not in the week ending {week_ending}",
-                        f"{field}.date", "entry_outside_week")
+            raise _fail(EntryOutsideWeek, f"{entry.date} is not in the week ending {week_ending}",
+                        f"{field}.date")
         if entry.date < terms.start_date or (terms.last_day is not None
                                              and entry.date > terms.last_day):
-            raise _fail(InvalidEntry, f"{entry.date} is outside the contract's dates",
-                        f"{field}.date", "entry_outside_contract")
+            raise _fail(EntryOutsideContract, f"{entry.date} is outside the contract's dates",
+                        f"{field}.date")
         if entry.date > today + timedelta(days=1):
-            raise _fail(InvalidEntry, f"{entry.date} is in the future", f"{field}.date",
-                        "future_entry")
+            raise _fail(FutureEntry, f"{entry.date} is in the future", f"{field}.date")
         if entry.date in seen:
-            raise _fail(InvalidEntry, f"{entry.date} appears twice", f"{field}.date",
-                        "duplicate_entry_date")
+            raise _fail(DuplicateEntryDate, f"{entry.date} appears twice", f"{field}.date")
         seen.add(entry.date)
         rows.append({"date": entry.date.isoformat(),
                      "hundredths": hundredths(entry.hours, f"{field}.hours"),
@@ -137,8 +156,8 @@ def check_day_totals(week: Week, others: Sequence[Sequence[dict[str, Any]]]) -> 
             per_day[e["date"]] = per_day.get(e["date"], 0) + int(e["hundredths"])
     for day, total in sorted(per_day.items()):
         if total > MAX_DAY_HUNDREDTHS:
-            raise _fail(InvalidEntry, f"{day} would have more than 24 hours with this week's "
-                        "other timesheets", "entries", "too_many_hours")
+            raise _fail(TooManyHours, f"{day} would have more than 24 hours with this week's "
+                        "other timesheets", "entries")
 
 
 def hours_of(hundredths_: int) -> Decimal:

@@ -36,7 +36,7 @@ ENTRY_TYPE = "timesheet_approval"
 
 
 class ReasonRequired(ValidationFailed):
-    code, title = "reason_required", "A rejection needs a reason"
+    code, title = "reason_required", "A reason is required"
 
 
 class DuplicateReviewItem(ValidationFailed):

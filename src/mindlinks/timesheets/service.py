@@ -29,9 +29,9 @@ from mindlinks.platform import audit
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import (
     Conflict,
+    ForbiddenRole,
     InvalidTransition,
     NotFound,
-    PermissionDenied,
     ValidationFailed,
 )
 from mindlinks.platform.events import emit
@@ -83,7 +83,7 @@ def next_status(row: Timesheet, action: str) -> str:
 
 def require_role(actor: Actor, role: Role) -> None:
     if actor.role != role:
-        raise PermissionDenied("This action needs another role", code="forbidden_role")
+        raise ForbiddenRole("This action needs another role")
 
 
 async def get_for(session: AsyncSession, actor: Actor, timesheet_id: uuid.UUID) -> Timesheet:
