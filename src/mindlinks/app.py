@@ -18,6 +18,8 @@ from mindlinks import __version__
 from mindlinks.auth import sessions as auth_sessions
 from mindlinks.auth.revocations import Revocations
 from mindlinks.auth.revocations import install as install_revocations
+from mindlinks.clients import service as clients_service
+from mindlinks.contractors import service as contractors_service
 from mindlinks.models import load_all
 from mindlinks.platform import crypto_keys, storage
 from mindlinks.platform.db import Database
@@ -101,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(json=log_json, level=settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     load_all()
+    # Same-layer needs (docs/architecture.md): neither domain may import the other.
+    clients_service.register_contractor_directory(contractors_service)
     runtime = Runtime.build(settings)
     crypto_keys.configure(settings)  # master keys for field encryption, loaded once
     db = Database(settings.resolved_database_url, echo=settings.database_echo)

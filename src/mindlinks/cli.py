@@ -11,9 +11,9 @@ from typing import Annotated, Any
 import typer
 
 from mindlinks import __version__
+from mindlinks.keys_cli import keys_app
 from mindlinks.kyc.cli import kyc_app
 from mindlinks.ledger.cli import ledger_app
-from mindlinks.platform.crypto_cli import keys_app
 from mindlinks.settings import get_settings
 
 

@@ -330,7 +330,7 @@ def test_keys_rotate_command(
     """`mindlinks keys rotate` after a new development key: all rows move to it and still read."""
     from typer.testing import CliRunner
 
-    from mindlinks.platform.crypto_cli import keys_app
+    from mindlinks.keys_cli import keys_app
 
     monkeypatch.setattr(crypto, "_registry", dict(crypto._registry))
     crypto.register_encrypted(BankRow, "iban_enc", "account_number_enc", "note_enc")
@@ -376,7 +376,7 @@ def test_keys_rotate_command(
 def test_keys_generate_command() -> None:
     from typer.testing import CliRunner
 
-    from mindlinks.platform.crypto_cli import keys_app
+    from mindlinks.keys_cli import keys_app
 
     result = CliRunner().invoke(keys_app, ["generate"])
     assert result.exit_code == 0

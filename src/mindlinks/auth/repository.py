@@ -226,3 +226,13 @@ async def replace_recovery_codes(
     await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
     session.add_all(RecoveryCode(user_id=user_id, code_hash=h) for h in code_hashes)
     await session.flush()
+
+
+async def live_family_ids(session: AsyncSession, user_id: uuid.UUID) -> set[uuid.UUID]:
+    """The user's logins (refresh-token families) that are not revoked."""
+    rows = await session.scalars(
+        select(AuthSession.family_id).where(
+            AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None)
+        )
+    )
+    return set(rows)

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.auth import mfa, revocations, throttle
 from mindlinks.auth import repository as repo
-from mindlinks.auth.models import EmailVerification, PasswordReset, User, UserStatus
+from mindlinks.auth.models import EmailVerification, PasswordReset, UserStatus
+from mindlinks.auth.models import User as User
 from mindlinks.auth.passwords import (
     burn_password_check,
     check_password_policy,
@@ -34,6 +35,10 @@ from mindlinks.auth.schemas import (
 )
 from mindlinks.auth.schemas import User as UserOut
 from mindlinks.auth.sessions import AccountSuspended, start_login
+
+# Public API for higher domains (they may import only `service`/`schemas`): the claims
+# registration and the user row type that registration hooks and claims providers receive.
+from mindlinks.auth.sessions import register_claims_provider as register_claims_provider
 from mindlinks.platform import audit
 from mindlinks.platform.api import RowSerializer
 from mindlinks.platform.db import Database, after_commit, utcnow
@@ -298,24 +303,9 @@ async def change_password(
     user.password_hash = await hash_password(new_password)
     user.password_changed_at = utcnow()
     now = utcnow()
-    for family in await _other_families(session, user.id, actor.session_id):
+    for family in await repo.live_family_ids(session, user.id) - {actor.session_id}:
         await repo.revoke_family(session, family, now, "password_changed")
     await audit.record(session, actor, "auth.password.changed", "auth_user", user.id)
-
-
-async def _other_families(
-    session: AsyncSession, user_id: uuid.UUID, keep: uuid.UUID | None
-) -> set[uuid.UUID]:
-    from sqlalchemy import select
-
-    from mindlinks.auth.models import AuthSession
-
-    rows = await session.scalars(
-        select(AuthSession.family_id).where(
-            AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None)
-        )
-    )
-    return {f for f in rows if f != keep}
 
 
 async def forgot_password(session: AsyncSession, rt: Runtime, email: str) -> None:

@@ -15,9 +15,10 @@ from mindlinks.clients.schemas import Document, ReviewRequest
 from mindlinks.clients.service import ReasonRequired, admin_company, own_company
 from mindlinks.platform import audit
 from mindlinks.platform.db import utcnow
-from mindlinks.platform.errors import ForbiddenRole, InvalidTransition, NotFound
+from mindlinks.platform.errors import ForbiddenRole, NotFound
 from mindlinks.platform.events import emit
 from mindlinks.platform.security import Actor
+from mindlinks.platform.states import StateMachine
 from mindlinks.platform.storage import StorageBackend, download_url, store_upload
 from mindlinks.platform.uploads import DOCUMENT, AsyncReadable
 
@@ -26,9 +27,9 @@ class DocumentNotFound(NotFound):
     code, title = "document_not_found", "Document not found"
 
 
-_DOCUMENT_REVIEW = {
+DOCUMENT_STATES = StateMachine({
     DocumentStatus.PENDING: {DocumentStatus.APPROVED, DocumentStatus.REJECTED},
-}
+})
 
 
 async def document_out(storage: StorageBackend, document: ClientDocument) -> Document:
@@ -99,8 +100,8 @@ async def review_document(
     if document is None:
         raise DocumentNotFound()
     target = DocumentStatus.APPROVED if data.decision == "approve" else DocumentStatus.REJECTED
-    if target not in _DOCUMENT_REVIEW.get(DocumentStatus(document.status), set()):
-        raise InvalidTransition(f"A {document.status} document cannot be {target}")
+    DOCUMENT_STATES.check(document.status, target,
+                          f"A {document.status} document cannot be {target}")
     if target == DocumentStatus.REJECTED and not (data.reason or "").strip():
         raise ReasonRequired("A rejection needs a reason")
     document.status = target

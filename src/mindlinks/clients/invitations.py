@@ -35,14 +35,12 @@ from mindlinks.clients.schemas import (
     InvitationCreate,
     PublicInvitation,
 )
-from mindlinks.contractors import service as contractors
 from mindlinks.platform import audit
 from mindlinks.platform.db import after_commit, utcnow
 from mindlinks.platform.errors import (
     Conflict,
     DomainError,
     ForbiddenRole,
-    InvalidTransition,
     NotFound,
     PermissionDenied,
     ValidationFailed,
@@ -52,6 +50,7 @@ from mindlinks.platform.middleware import request_context
 from mindlinks.platform.ratelimit import enforce
 from mindlinks.platform.runtime import Runtime
 from mindlinks.platform.security import Actor, Role, token_digest
+from mindlinks.platform.states import StateMachine
 from mindlinks.platform.storage import StorageBackend
 
 
@@ -101,9 +100,14 @@ _GONE: dict[InvitationStatus, tuple[type[Gone], str]] = {
     InvitationStatus.EXPIRED: (InvitationExpired, "This invitation has expired."),
 }
 
-# What each action may start from (on the effective status, expiry included).
-_RESENDABLE = {InvitationStatus.PENDING, InvitationStatus.EXPIRED}
-_REVOCABLE = {InvitationStatus.PENDING, InvitationStatus.EXPIRED}
+# What each action may start from (on the effective status, expiry included). Acceptance is a
+# conditional UPDATE in the repository (pending and not expired), so two cannot both win.
+INVITATION_STATES = StateMachine.from_actions({
+    "resend": {InvitationStatus.PENDING: InvitationStatus.PENDING,
+               InvitationStatus.EXPIRED: InvitationStatus.PENDING},
+    "revoke": {InvitationStatus.PENDING: InvitationStatus.REVOKED,
+               InvitationStatus.EXPIRED: InvitationStatus.REVOKED},
+})
 
 
 def effective_status(invitation: ClientInvitation, now: datetime | None = None) -> str:
@@ -219,14 +223,13 @@ async def resend(
     company = await _verified_company(session, actor)
     invitation = await _own_invitation(session, actor, invitation_id)
     status = effective_status(invitation)
-    if status not in _RESENDABLE:
-        raise InvalidTransition(f"A {status} invitation cannot be resent")
+    target = INVITATION_STATES.after(status, "resend", f"A {status} invitation cannot be resent")
     await _throttle_mail(rt, company)
     now = utcnow()
     token, digest, expires_at = _new_token(rt, now)
     invitation.token_hash = digest
     invitation.expires_at = expires_at
-    invitation.status = InvitationStatus.PENDING
+    invitation.status = target
     invitation.sent_at = now
     invitation.send_count += 1
     await session.flush()
@@ -244,9 +247,8 @@ async def revoke(
     """Withdraw an invitation that was not accepted; its link answers 410 afterwards."""
     invitation = await _own_invitation(session, actor, invitation_id)
     status = effective_status(invitation)
-    if status not in _REVOCABLE:
-        raise InvalidTransition(f"A {status} invitation cannot be revoked")
-    invitation.status = InvitationStatus.REVOKED
+    invitation.status = INVITATION_STATES.after(status, "revoke",
+                                                f"A {status} invitation cannot be revoked")
     invitation.revoked_at = utcnow()
     await session.flush()
     await audit.record(session, actor, "client.invitation.revoked", "client_invitation",
@@ -333,7 +335,7 @@ async def accept(
         ))
         user_id = user.id
         await repo.set_accepted_by(session, invitation.id, user_id)
-    profile = await contractors.profile_by_user(session, user_id)
+    profile = await service.contractor_directory().profile_by_user(session, user_id)
     if profile is None:
         raise ContractorProfileMissing("The contractor profile is missing")
     await service.link_contractor(session, company, contractor_id=profile.id,

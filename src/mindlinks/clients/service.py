@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,22 +39,67 @@ from mindlinks.clients.schemas import (
     LogoUploaded,
     ReviewRequest,
 )
-from mindlinks.contractors import service as contractors
 from mindlinks.countries import service as countries
 from mindlinks.platform import audit, crypto
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import (
     Conflict,
     ForbiddenRole,
-    InvalidTransition,
     NotFound,
     PermissionDenied,
     ValidationFailed,
 )
 from mindlinks.platform.events import emit
 from mindlinks.platform.security import Actor, Role
+from mindlinks.platform.states import StateMachine
 from mindlinks.platform.storage import StorageBackend, download_url, store_upload
 from mindlinks.platform.uploads import AVATAR, AsyncReadable
+
+
+class ContractorView(Protocol):
+    """What a client may see of a contractor (`contractors.schemas.ContractorSummary`)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def country(self) -> str | None: ...
+    @property
+    def kyc_status(self) -> str: ...
+    @property
+    def onboarding_status(self) -> str: ...
+
+
+class HasId(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+
+
+class ContractorDirectory(Protocol):
+    """What clients needs from the contractors domain. Both sit in one layer and may not import
+    each other, so `app.create_app` registers `contractors.service` here at start-up."""
+
+    async def profile_by_user(self, session: AsyncSession, user_id: uuid.UUID) -> HasId | None:
+        ...
+
+    async def contractor_summaries(
+        self, session: AsyncSession, contractor_ids: Sequence[uuid.UUID]
+    ) -> Sequence[ContractorView]: ...
+
+
+_directory: ContractorDirectory | None = None
+
+
+def register_contractor_directory(directory: ContractorDirectory) -> None:
+    global _directory
+    _directory = directory
+
+
+def contractor_directory() -> ContractorDirectory:
+    if _directory is None:
+        raise RuntimeError("no contractor directory registered (app.create_app does it)")
+    return _directory
 
 
 class CompanyNotFound(NotFound):
@@ -78,9 +123,14 @@ class ReasonRequired(ValidationFailed):
 
 
 # Review transitions (DESIGN §4: explicit tables, anything else is 409 invalid_transition).
-_COMPANY_REVIEW = {
-    VerificationStatus.PENDING: {VerificationStatus.VERIFIED, VerificationStatus.REJECTED},
-}
+# An administrator (or a registry match) decides a pending company; changing what identifies
+# it sends it back to pending.
+COMPANY_STATES = StateMachine({
+    VerificationStatus.PENDING: {VerificationStatus.PENDING, VerificationStatus.VERIFIED,
+                                 VerificationStatus.REJECTED},
+    VerificationStatus.VERIFIED: {VerificationStatus.PENDING},
+    VerificationStatus.REJECTED: {VerificationStatus.PENDING},
+})
 
 # Fields that identify the company: changing one sends it back to verification.
 _IDENTITY_FIELDS = ("legal_name", "country", "tax_id", "company_number")
@@ -229,7 +279,8 @@ async def update_company(
         setattr(company, key, value)
     fields = sorted(changes)
     if identity_changed:
-        company.verification_status = VerificationStatus.PENDING
+        company.verification_status = COMPANY_STATES.check(
+            company.verification_status, VerificationStatus.PENDING)
         company.verification_reason = None
         company.verified_at = None
         company.registry_status = None
@@ -283,10 +334,8 @@ async def review_company(
         raise CompanyNotFound()
     target = (VerificationStatus.VERIFIED if data.decision == "approve"
               else VerificationStatus.REJECTED)
-    if target not in _COMPANY_REVIEW.get(VerificationStatus(company.verification_status), set()):
-        raise InvalidTransition(
-            f"A {company.verification_status} company cannot be {target}"
-        )
+    COMPANY_STATES.check(company.verification_status, target,
+                         f"A {company.verification_status} company cannot be {target}")
     if target == VerificationStatus.REJECTED and not (data.reason or "").strip():
         raise ReasonRequired("A rejection needs a reason")
     now = utcnow()
@@ -353,7 +402,9 @@ async def link_contractor(
     return link
 
 
-def _contractor_view(link: ClientContractor, summary: Any) -> ClientContractorOut:
+def _contractor_view(
+    link: ClientContractor, summary: ContractorView | None
+) -> ClientContractorOut:
     return ClientContractorOut(
         id=link.contractor_id, name=summary.name if summary else None,
         country=summary.country if summary else None,
@@ -367,11 +418,11 @@ async def own_contractors(
     session: AsyncSession, actor: Actor, *, offset: int, limit: int
 ) -> tuple[list[ClientContractorOut], int]:
     """The actor's contractors with only the client-visible fields (read through
-    `contractors.service`: name, country, kycStatus, onboardingStatus)."""
+    the contractor directory: name, country, kycStatus, onboardingStatus)."""
     await own_company(session, actor)
     links, total = await repo.link_page(session, actor, offset=offset, limit=limit)
     summaries = {
-        s.id: s for s in await contractors.contractor_summaries(
+        s.id: s for s in await contractor_directory().contractor_summaries(
             session, [link.contractor_id for link in links]
         )
     }
@@ -386,7 +437,7 @@ async def own_contractor(
     link = await repo.readable_link(session, actor, contractor_id)
     if link is None:
         raise ContractorNotLinked()
-    summaries = await contractors.contractor_summaries(session, [contractor_id])
+    summaries = await contractor_directory().contractor_summaries(session, [contractor_id])
     return _contractor_view(link, summaries[0] if summaries else None)
 
 

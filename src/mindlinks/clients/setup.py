@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from mindlinks.auth.sessions import register_claims_provider
+from mindlinks.auth.service import register_claims_provider
 from mindlinks.clients import providers, service
 
 # create_app refuses to start in production while this lists anything.

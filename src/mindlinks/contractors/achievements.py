@@ -6,16 +6,12 @@ redelivered or repeated event never counts twice."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.contractors import onboarding
 from mindlinks.contractors import repository as repo
-from mindlinks.contractors.models import AchievementCredit, ContractorAchievement
+from mindlinks.contractors.models import ContractorAchievement
 from mindlinks.contractors.schemas import AchievementOut
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.events import emit
@@ -39,30 +35,6 @@ _STEP_ACHIEVEMENTS = {
 }
 
 
-def _insert(session: AsyncSession) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
-async def _row(
-    session: AsyncSession, contractor_id: uuid.UUID, achievement_id: uuid.UUID, max_progress: int
-) -> ContractorAchievement:
-    now = utcnow()
-    await session.execute(
-        _insert(session)(ContractorAchievement)
-        .values(contractor_id=contractor_id, achievement_id=achievement_id, progress=0,
-                max_progress=max_progress, created_at=now, updated_at=now)
-        .on_conflict_do_nothing(index_elements=["contractor_id", "achievement_id"])
-    )
-    row = await session.scalar(
-        select(ContractorAchievement).where(
-            ContractorAchievement.contractor_id == contractor_id,
-            ContractorAchievement.achievement_id == achievement_id,
-        ).with_for_update().execution_options(populate_existing=True)
-    )
-    assert row is not None
-    return row
-
-
 async def advance(
     session: AsyncSession, contractor_id: uuid.UUID, key: str, *, to: int | None = None,
     by: int = 0,
@@ -72,7 +44,8 @@ async def advance(
     achievement = await repo.achievement_by_key(session, key)
     if achievement is None:
         return None
-    row = await _row(session, contractor_id, achievement.id, achievement.max_progress)
+    row = await repo.locked_progress(session, contractor_id, achievement.id,
+                                     achievement.max_progress, utcnow())
     target = row.progress + by if to is None else max(row.progress, to)
     row.progress = min(target, achievement.max_progress)
     row.max_progress = achievement.max_progress
@@ -88,14 +61,7 @@ async def credit(
     session: AsyncSession, contractor_id: uuid.UUID, key: str, source_id: str
 ) -> bool:
     """One unit of progress for `key` from `source_id`, once ever; True if it counted."""
-    now = utcnow()
-    result = await session.execute(
-        _insert(session)(AchievementCredit)
-        .values(id=uuid.uuid4(), contractor_id=contractor_id, achievement_key=key,
-                source_id=source_id, created_at=now, updated_at=now)
-        .on_conflict_do_nothing(index_elements=["contractor_id", "achievement_key", "source_id"])
-    )
-    if not getattr(result, "rowcount", 0):
+    if not await repo.add_credit(session, contractor_id, key, source_id, utcnow()):
         return False
     await advance(session, contractor_id, key, by=1)
     return True

@@ -46,6 +46,7 @@ from mindlinks.platform.db import after_commit, utcnow
 from mindlinks.platform.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from mindlinks.platform.events import emit
 from mindlinks.platform.security import Actor
+from mindlinks.platform.states import StateMachine
 
 MAX_ATTEMPTS = 3
 
@@ -56,6 +57,15 @@ class BankAccountNotFound(NotFound):
 
 class IncorrectAmounts(ValidationFailed):
     code, title = "incorrect_amounts", "The amounts do not match the deposits"
+
+
+B = BankVerificationStatus
+# New details restart verification (new micro-deposits) from whatever state the account was in.
+BANK_ACCOUNT_STATES = StateMachine({
+    B.PENDING: {B.PENDING, B.VERIFIED, B.FAILED},
+    B.VERIFIED: {B.PENDING},
+    B.FAILED: {B.PENDING},
+})
 
 
 class VerificationFailed(ValidationFailed):
@@ -276,8 +286,8 @@ async def verify(
     attempts left, and at the third wrong try the account is `failed` (422
     `verification_failed`). Only a `pending_verification` account can be verified (409)."""
     account = await _own_account(session, actor, account_id, for_update=True)
-    if account.status != BankVerificationStatus.PENDING:
-        raise InvalidTransition(f"The account is {account.status}, not pending verification")
+    BANK_ACCOUNT_STATES.check(account.status, B.VERIFIED,
+                              f"The account is {account.status}, not pending verification")
     expected = await unseal(session, account, "micro_deposits_enc")
     assert expected is not None
     if sorted(int(x) for x in expected.split(",")) == sorted(amounts):

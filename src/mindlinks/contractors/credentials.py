@@ -22,9 +22,26 @@ from mindlinks.contractors.profiles import own_profile
 from mindlinks.contractors.schemas import InsuranceIn, InsuranceUpdate, LicenseIn, LicenseUpdate
 from mindlinks.platform import audit
 from mindlinks.platform.db import utcnow
-from mindlinks.platform.errors import Conflict, InvalidTransition, NotFound
+from mindlinks.platform.errors import Conflict, NotFound
 from mindlinks.platform.events import emit
 from mindlinks.platform.security import Actor
+from mindlinks.platform.states import StateMachine
+
+C, P = CredentialStatus, InsuranceStatus
+# An admin's review sets the status; editing what was reviewed starts over; the daily job
+# (jobs.py) expires what passed its date, and only an edit brings it back.
+LICENSE_STATES = StateMachine.from_actions({
+    "verify": {C.UNVERIFIED: C.VERIFIED, C.VERIFIED: C.VERIFIED},
+    "unverify": {C.UNVERIFIED: C.UNVERIFIED, C.VERIFIED: C.UNVERIFIED},
+    "edit": {C.UNVERIFIED: C.UNVERIFIED, C.VERIFIED: C.UNVERIFIED, C.EXPIRED: C.UNVERIFIED},
+    "expire": {C.UNVERIFIED: C.EXPIRED, C.VERIFIED: C.EXPIRED},
+})
+POLICY_STATES = StateMachine.from_actions({
+    "verify": {P.PENDING: P.VERIFIED, P.VERIFIED: P.VERIFIED, P.FAILED: P.VERIFIED},
+    "fail": {P.PENDING: P.FAILED, P.VERIFIED: P.FAILED, P.FAILED: P.FAILED},
+    "edit": {s: P.PENDING for s in P},
+    "expire": {P.PENDING: P.EXPIRED, P.VERIFIED: P.EXPIRED, P.FAILED: P.EXPIRED},
+})
 
 
 class LicenseNotFound(NotFound):
@@ -99,7 +116,7 @@ async def update_license(
     if "expiration_date" in changes:
         row.expiration_date = changes["expiration_date"]
     if before != (row.state, row.license_number, row.license_type, row.expiration_date):
-        row.status, row.verified_at = CredentialStatus.UNVERIFIED, None
+        row.status, row.verified_at = LICENSE_STATES.after(row.status, "edit"), None
     await session.flush()
     await audit.record(session, actor, "contractor.license.updated", "contractor_license",
                        row.id, {"fields": sorted(changes)})
@@ -165,7 +182,7 @@ async def update_policy(
     for key, value in changes.items():
         setattr(row, key, value.strip() if isinstance(value, str) else value)
     if changes:
-        row.verification_status = InsuranceStatus.PENDING
+        row.verification_status = POLICY_STATES.after(row.verification_status, "edit")
         row.last_checked_at = None
     await session.flush()
     await audit.record(session, actor, "contractor.insurance.updated",
@@ -189,12 +206,12 @@ async def review_license(
 ) -> License:
     """Admin check of a licence against the issuing state's register: `verified` or back to
     `unverified`. An expired licence cannot be verified (409)."""
-    row = await session.get(License, license_id, with_for_update=True)
+    row = await repo.license_by_id(session, license_id)
     if row is None:
         raise LicenseNotFound("No such licence")
-    if row.status == CredentialStatus.EXPIRED:
-        raise InvalidTransition("An expired licence cannot be verified")
-    row.status = CredentialStatus(decision)
+    row.status = LICENSE_STATES.after(
+        row.status, "verify" if decision == C.VERIFIED else "unverify",
+        "An expired licence cannot be verified")
     row.verified_at = utcnow() if decision == CredentialStatus.VERIFIED else None
     await session.flush()
     await audit.record(session, actor, "contractor.license.reviewed", "contractor_license",
@@ -209,12 +226,12 @@ async def review_policy(
 ) -> InsurancePolicy:
     """Admin check of a certificate of insurance: `verified` or `failed`. An expired policy
     cannot be reviewed (409)."""
-    row = await session.get(InsurancePolicy, policy_id, with_for_update=True)
+    row = await repo.policy_by_id(session, policy_id)
     if row is None:
         raise PolicyNotFound("No such insurance policy")
-    if row.verification_status == InsuranceStatus.EXPIRED:
-        raise InvalidTransition("An expired policy cannot be reviewed")
-    row.verification_status = InsuranceStatus(decision)
+    row.verification_status = POLICY_STATES.after(
+        row.verification_status, "verify" if decision == P.VERIFIED else "fail",
+        "An expired policy cannot be reviewed")
     row.last_checked_at = utcnow()
     await session.flush()
     await audit.record(session, actor, "contractor.insurance.reviewed",

@@ -13,17 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mindlinks.contractors.models import (
-    CredentialStatus,
-    InsurancePolicy,
-    InsuranceStatus,
-    License,
-    TaxInfo,
-    TaxInfoStatus,
-)
+from mindlinks.contractors import repository as repo
+from mindlinks.contractors.credentials import LICENSE_STATES, POLICY_STATES
+from mindlinks.contractors.models import CredentialStatus, InsuranceStatus, TaxInfoStatus
+from mindlinks.contractors.tax import TAX_INFO_STATES
 from mindlinks.platform import audit
 from mindlinks.platform.db import Database, utcnow
 from mindlinks.platform.events import emit
@@ -40,13 +35,10 @@ async def expire_credentials_in(session: AsyncSession, today: date | None = None
     """Expire what has expired as of `today` (UTC) in the caller's transaction."""
     today = today or utcnow().date()
     report = ExpiryReport()
-    licenses = await session.scalars(
-        select(License).where(License.expiration_date < today,
-                              License.status != CredentialStatus.EXPIRED)
-        .order_by(License.id).with_for_update(skip_locked=True)
-    )
+    licenses = await repo.licenses_to_expire(
+        session, today, LICENSE_STATES.sources(CredentialStatus.EXPIRED))
     for lic in licenses:
-        lic.status = CredentialStatus.EXPIRED
+        lic.status = LICENSE_STATES.after(lic.status, "expire")
         await audit.record(session, None, "contractor.license.expired", "contractor_license",
                            lic.id, {"expirationDate": lic.expiration_date.isoformat()
                                     if lic.expiration_date else None})
@@ -54,14 +46,10 @@ async def expire_credentials_in(session: AsyncSession, today: date | None = None
                    {"contractorId": lic.contractor_id, "licenseId": lic.id,
                     "expirationDate": lic.expiration_date})
         report.licenses += 1
-    policies = await session.scalars(
-        select(InsurancePolicy).where(InsurancePolicy.expiration_date < today,
-                                      InsurancePolicy.verification_status
-                                      != InsuranceStatus.EXPIRED)
-        .order_by(InsurancePolicy.id).with_for_update(skip_locked=True)
-    )
+    policies = await repo.policies_to_expire(
+        session, today, POLICY_STATES.sources(InsuranceStatus.EXPIRED))
     for pol in policies:
-        pol.verification_status = InsuranceStatus.EXPIRED
+        pol.verification_status = POLICY_STATES.after(pol.verification_status, "expire")
         pol.last_checked_at = utcnow()
         await audit.record(session, None, "contractor.insurance.expired",
                            "contractor_insurance_policy", pol.id,
@@ -71,14 +59,10 @@ async def expire_credentials_in(session: AsyncSession, today: date | None = None
                     "expirationDate": pol.expiration_date})
         report.policies += 1
     cutoff = datetime.combine(today, time.min, tzinfo=UTC) - timedelta(microseconds=1)
-    forms = await session.scalars(
-        select(TaxInfo).where(TaxInfo.expires_at.is_not(None), TaxInfo.expires_at < cutoff,
-                              TaxInfo.status.in_([TaxInfoStatus.APPROVED,
-                                                  TaxInfoStatus.PENDING_REVIEW]))
-        .order_by(TaxInfo.id).with_for_update(skip_locked=True)
-    )
+    forms = await repo.tax_forms_to_expire(
+        session, cutoff, TAX_INFO_STATES.sources(TaxInfoStatus.EXPIRED))
     for form in forms:
-        form.status = TaxInfoStatus.EXPIRED
+        form.status = TAX_INFO_STATES.check(form.status, TaxInfoStatus.EXPIRED)
         await audit.record(session, None, "contractor.tax_info.expired", "contractor_tax_info",
                            form.id, {"taxFormType": form.tax_form_type})
         await emit(session, "contractor.tax_info.expired",

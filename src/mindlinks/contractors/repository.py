@@ -5,14 +5,18 @@ nothing (404), never a 403 that would confirm it exists."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.contractors.models import (
     Achievement,
+    AchievementCredit,
     BankAccount,
     ContractorAchievement,
     ContractorDocument,
@@ -145,6 +149,48 @@ async def policy(session: AsyncSession, contractor_id: uuid.UUID, policy_id: uui
     ))
 
 
+async def license_by_id(session: AsyncSession, license_id: uuid.UUID) -> License | None:
+    """Admin access, locked for the review: any contractor's licence."""
+    return await session.get(License, license_id, with_for_update=True)
+
+
+async def policy_by_id(session: AsyncSession, policy_id: uuid.UUID) -> InsurancePolicy | None:
+    """Admin access, locked for the review: any contractor's policy."""
+    return await session.get(InsurancePolicy, policy_id, with_for_update=True)
+
+
+# --- expiry (jobs.py): due rows, locked, skipping those another worker holds ------------------
+
+
+async def licenses_to_expire(
+    session: AsyncSession, today: date, statuses: Iterable[str]
+) -> Sequence[License]:
+    return (await session.scalars(
+        select(License).where(License.expiration_date < today, License.status.in_(statuses))
+        .order_by(License.id).with_for_update(skip_locked=True)
+    )).all()
+
+
+async def policies_to_expire(
+    session: AsyncSession, today: date, statuses: Iterable[str]
+) -> Sequence[InsurancePolicy]:
+    return (await session.scalars(
+        select(InsurancePolicy).where(InsurancePolicy.expiration_date < today,
+                                      InsurancePolicy.verification_status.in_(statuses))
+        .order_by(InsurancePolicy.id).with_for_update(skip_locked=True)
+    )).all()
+
+
+async def tax_forms_to_expire(
+    session: AsyncSession, before: datetime, statuses: Iterable[str]
+) -> Sequence[TaxInfo]:
+    return (await session.scalars(
+        select(TaxInfo).where(TaxInfo.expires_at.is_not(None), TaxInfo.expires_at < before,
+                              TaxInfo.status.in_(statuses))
+        .order_by(TaxInfo.id).with_for_update(skip_locked=True)
+    )).all()
+
+
 # --- documents --------------------------------------------------------------------------
 
 
@@ -183,6 +229,45 @@ async def catalogue(session: AsyncSession) -> list[Achievement]:
 
 async def achievement_by_key(session: AsyncSession, key: str) -> Achievement | None:
     return await session.scalar(select(Achievement).where(Achievement.key == key))
+
+
+def _insert(session: AsyncSession) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+async def locked_progress(
+    session: AsyncSession, contractor_id: uuid.UUID, achievement_id: uuid.UUID,
+    max_progress: int, now: datetime,
+) -> ContractorAchievement:
+    """The contractor's progress row for the achievement, created at 0 if missing, locked (two
+    events crediting at once add up instead of overwriting each other)."""
+    await session.execute(
+        _insert(session)(ContractorAchievement)
+        .values(contractor_id=contractor_id, achievement_id=achievement_id, progress=0,
+                max_progress=max_progress, created_at=now, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["contractor_id", "achievement_id"])
+    )
+    row = await session.scalar(
+        select(ContractorAchievement).where(
+            ContractorAchievement.contractor_id == contractor_id,
+            ContractorAchievement.achievement_id == achievement_id,
+        ).with_for_update().execution_options(populate_existing=True)
+    )
+    assert row is not None
+    return row
+
+
+async def add_credit(
+    session: AsyncSession, contractor_id: uuid.UUID, key: str, source_id: str, now: datetime
+) -> bool:
+    """Record that `source_id` counted towards `key`; False if it already had."""
+    result = await session.execute(
+        _insert(session)(AchievementCredit)
+        .values(id=uuid.uuid4(), contractor_id=contractor_id, achievement_key=key,
+                source_id=source_id, created_at=now, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["contractor_id", "achievement_key", "source_id"])
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def progress_of(

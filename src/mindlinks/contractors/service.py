@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mindlinks.auth.models import User
+from mindlinks.auth.service import User
 from mindlinks.contractors import banking, documents, onboarding
 from mindlinks.contractors import repository as repo
 from mindlinks.contractors.identifiers import (

@@ -7,15 +7,14 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.auth import service as auth_service
-from mindlinks.auth import sessions as auth_sessions
-from mindlinks.auth.models import User
+from mindlinks.auth.service import User
 from mindlinks.contractors import service
 from mindlinks.contractors.providers import SandboxMicroDepositSender
 
 
 def install(app: FastAPI) -> None:
     auth_service.register_registration_hook(_create_profile)
-    auth_sessions.register_claims_provider(service.claims)
+    auth_service.register_claims_provider(service.claims)
     # The sandbox moves no money: production gets no sender until the payments domain
     # registers a real one, and adding a bank account answers 503 meanwhile.
     if getattr(app.state, "micro_deposit_sender", None) is None:

@@ -32,11 +32,18 @@ from mindlinks.countries import service as countries
 from mindlinks.platform import audit
 from mindlinks.platform.crypto import seal
 from mindlinks.platform.db import utcnow
-from mindlinks.platform.errors import InvalidTransition, NotFound
+from mindlinks.platform.errors import NotFound
 from mindlinks.platform.events import emit
 from mindlinks.platform.security import Actor
+from mindlinks.platform.states import StateMachine
 from mindlinks.platform.storage import StorageBackend, download_url, store_upload
 from mindlinks.platform.uploads import DOCUMENT, AsyncReadable
+
+T = TaxInfoStatus
+TAX_INFO_STATES = StateMachine({
+    T.PENDING_REVIEW: {T.APPROVED, T.REJECTED, T.EXPIRED},
+    T.APPROVED: {T.EXPIRED},  # a W-8 lapses three years after signing (jobs.py)
+})
 
 
 class TaxInfoNotFound(NotFound):
@@ -151,8 +158,8 @@ async def review(
     info = await repo.tax_info_by_id(session, tax_info_id, for_update=True)
     if info is None:
         raise TaxInfoNotFound("No such tax information")
-    if info.status != TaxInfoStatus.PENDING_REVIEW:
-        raise InvalidTransition(f"This submission is {info.status}, not pending review")
+    TAX_INFO_STATES.check(info.status, decision,
+                          f"This submission is {info.status}, not pending review")
     if decision == TaxInfoStatus.REJECTED and not (reason and reason.strip()):
         raise invalid("reason", ReasonRequired, "A rejection needs a reason")
     info.status = TaxInfoStatus(decision)

@@ -21,6 +21,7 @@ from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import InvalidTransition, NotFound
 from mindlinks.platform.events import emit
 from mindlinks.platform.security import Actor, Role
+from mindlinks.platform.states import StateMachine
 
 M = MilestoneStatus
 
@@ -29,6 +30,7 @@ MILESTONE_TRANSITIONS: dict[str, dict[str, str]] = {
     "approve": {M.SUBMITTED: M.APPROVED},
     "reject": {M.SUBMITTED: M.REJECTED},
 }
+MILESTONE_STATES = StateMachine.from_actions(MILESTONE_TRANSITIONS)
 
 
 class MilestoneNotFound(NotFound):
@@ -45,9 +47,8 @@ async def _load(
         raise MilestoneNotFound("No such milestone")
     if contract.status != ContractStatus.ACTIVE:
         raise InvalidTransition(f"Milestones of a {contract.status} contract cannot change")
-    target = MILESTONE_TRANSITIONS[action].get(milestone.status)
-    if target is None:
-        raise InvalidTransition(f"A {milestone.status} milestone cannot be {action}ed")
+    target = MILESTONE_STATES.after(milestone.status, action,
+                                    f"A {milestone.status} milestone cannot be {action}ed")
     return milestone, target, contract.currency
 
 

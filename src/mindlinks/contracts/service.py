@@ -52,13 +52,13 @@ from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import (
     Conflict,
     ForbiddenRole,
-    InvalidTransition,
     NotFound,
     ValidationFailed,
 )
 from mindlinks.platform.events import emit
 from mindlinks.platform.offload import run_cpu
 from mindlinks.platform.security import Actor, Role
+from mindlinks.platform.states import StateMachine
 from mindlinks.platform.storage import StorageBackend, new_key, put_in_transaction
 from mindlinks.platform.uploads import PDF
 
@@ -75,6 +75,7 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "terminate": {S.ACTIVE: S.TERMINATED},
     "complete": {S.ACTIVE: S.COMPLETED},
 }
+CONTRACT_STATES = StateMachine.from_actions(TRANSITIONS)
 
 # The seed's currency list (contract-contracts), plus the currencies of the countries served.
 SEED_CURRENCIES = frozenset({"USD", "EUR", "AED", "EGP"})
@@ -131,13 +132,13 @@ class MilestonesNotAllowed(ValidationFailed):
 
 def next_status(contract: Contract, action: str) -> str:
     """The status `action` leads to from the contract's current one, or 409."""
-    target = TRANSITIONS[action].get(contract.status)
-    if target is None:
-        raise InvalidTransition(f"A contract that is {contract.status} cannot be {action}ed"
-                                if not action.startswith("sign") else
-                                f"A contract that is {contract.status} cannot be signed by "
-                                f"the {action.removeprefix('sign_')}")
-    return target
+    return CONTRACT_STATES.after(
+        contract.status, action,
+        f"A contract that is {contract.status} cannot be {action}ed"
+        if not action.startswith("sign") else
+        f"A contract that is {contract.status} cannot be signed by "
+        f"the {action.removeprefix('sign_')}",
+    )
 
 
 def require_role(actor: Actor, *roles: Role) -> None:

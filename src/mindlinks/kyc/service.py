@@ -53,6 +53,7 @@ from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import Conflict, InvalidTransition, NotFound, PermissionDenied
 from mindlinks.platform.events import emit
 from mindlinks.platform.security import Actor
+from mindlinks.platform.states import StateMachine
 from mindlinks.platform.storage import StorageBackend, StoredFile, download_url, store_upload
 from mindlinks.platform.uploads import DOCUMENT, JPEG, PNG, AsyncReadable, MiB, UploadPurpose
 
@@ -104,6 +105,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.REJECTED: frozenset(),
     S.EXPIRED: frozenset(),
 }
+SESSION_STATES = StateMachine(TRANSITIONS)
 
 # Provider (Veriff) decision statuses -> session status. `review`: a human at the provider
 # looks at it; the session waits in `processing`.
@@ -124,8 +126,7 @@ async def transition(
     """Move `kyc` to `to` or raise `InvalidTransition` (409). Audits, updates the documents'
     results, the contractor's profile status, and emits `contractor.kyc.completed` on a
     final decision."""
-    if to not in TRANSITIONS[kyc.status]:
-        raise InvalidTransition(f"A {kyc.status} verification cannot become {to}")
+    SESSION_STATES.check(kyc.status, to, f"A {kyc.status} verification cannot become {to}")
     previous, now = kyc.status, utcnow()
     kyc.status = to
     if to == S.PROCESSING and kyc.submitted_at is None:

@@ -18,16 +18,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import and_, event, or_, select, update
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mindlinks.notifications import repository as repo
 from mindlinks.notifications.channels import (
     ChannelError,
     Channels,
     OutgoingEmail,
 )
 from mindlinks.notifications.live import LiveHub
-from mindlinks.notifications.models import Channel, DeliveryStatus, NotificationDelivery
+from mindlinks.notifications.models import Channel, DeliveryStatus
 from mindlinks.platform.db import Database, utcnow
 from mindlinks.settings import Settings
 
@@ -155,20 +156,9 @@ class Notifier:
 
     # --- sending -----------------------------------------------------------------------
 
-    def _due(self, now: datetime) -> Any:
-        return or_(
-            and_(NotificationDelivery.status == DeliveryStatus.PENDING,
-                 NotificationDelivery.next_attempt_at <= now),
-            and_(NotificationDelivery.status == DeliveryStatus.SENDING,
-                 NotificationDelivery.lease_until < now),
-        )
-
     async def due_ids(self, now: datetime, limit: int = 100) -> list[uuid.UUID]:
         async with self.db.sessionmaker() as session:
-            return list((await session.scalars(
-                select(NotificationDelivery.id).where(self._due(now))
-                .order_by(NotificationDelivery.next_attempt_at).limit(limit)
-            )).all())
+            return await repo.due_delivery_ids(session, now, limit)
 
     async def send(self, delivery_id: uuid.UUID, now: datetime | None = None) -> bool:
         """Claim the delivery if it is due, send it, record the outcome. True when sent."""
@@ -176,17 +166,9 @@ class Notifier:
         now = now or utcnow()
         token = uuid.uuid4()
         async with self.db.session() as session:
-            claimed = await session.execute(
-                update(NotificationDelivery)
-                .where(NotificationDelivery.id == delivery_id, self._due(now))
-                .values(status=DeliveryStatus.SENDING, lease_until=now + LEASE,
-                        attempts=NotificationDelivery.attempts + 1, claim_token=token)
-                .execution_options(synchronize_session=False)
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            row = await repo.claim_delivery(session, delivery_id, now, now + LEASE, token)
+            if row is None:
                 return False  # sent, failed, not due yet, or another worker has it
-            row = await session.get(NotificationDelivery, delivery_id)
-            assert row is not None
             channel, recipient, attempts = row.channel, row.recipient, row.attempts
             email = OutgoingEmail(to=recipient, subject=row.subject or "", text=row.body_text,
                                   html=row.body_html, headers=dict(row.headers or {}))
@@ -219,13 +201,5 @@ class Notifier:
             if now_is_real:
                 self._retry_later(delivery_id, delay)
         async with self.db.session() as session:
-            # Only if we still own the claim (the token we wrote).
-            await session.execute(
-                update(NotificationDelivery)
-                .where(NotificationDelivery.id == delivery_id,
-                       NotificationDelivery.status == DeliveryStatus.SENDING,
-                       NotificationDelivery.claim_token == token)
-                .values(**values, claim_token=None)
-                .execution_options(synchronize_session=False)
-            )
+            await repo.finish_delivery(session, delivery_id, token, values)
         return error is None

@@ -3,7 +3,6 @@ public services: auth (email, name) and the contractor profile (phone, timezone)
 
 from __future__ import annotations
 
-import importlib
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.auth import service as auth_service
+from mindlinks.contractors import service as contractors
 
 
 @dataclass(frozen=True)
@@ -34,20 +34,12 @@ def as_uuid(value: Any) -> uuid.UUID | None:
 
 
 async def _profile_details(session: AsyncSession, user_id: uuid.UUID) -> dict[str, Any]:
-    """Phone and timezone of the user's contractor profile (through
-    `contractors.service.profile_by_user`); empty for other users, or when the contractors
-    domain is not installed."""
-    try:
-        contractors = importlib.import_module("mindlinks.contractors.service")
-    except ImportError:
-        return {}
-    lookup = getattr(contractors, "profile_by_user", None)
-    if lookup is None:
-        return {}
-    profile = await lookup(session, user_id)
+    """Phone and timezone of the user's contractor profile; empty for other users. Profiles
+    hold no locale: the configured default applies (`notifications_default_locale`)."""
+    profile = await contractors.profile_by_user(session, user_id)
     if profile is None:
         return {}
-    return {k: getattr(profile, k, None) for k in ("phone", "timezone", "locale")}
+    return {"phone": profile.phone, "timezone": profile.timezone}
 
 
 async def resolve(session: AsyncSession, user_id: uuid.UUID | None) -> Recipient | None:

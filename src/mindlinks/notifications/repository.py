@@ -7,10 +7,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.notifications.models import (
+    DeliveryStatus,
     Notification,
     NotificationDelivery,
     NotificationPreference,
@@ -123,3 +124,53 @@ async def deliveries(
         .offset(offset).limit(limit)
     )).all()
     return list(rows), total
+
+
+# --- deliveries (delivery.py): claimed with a token and a lease, so two workers never both send
+
+
+def _due(now: datetime) -> Any:
+    return or_(
+        and_(NotificationDelivery.status == DeliveryStatus.PENDING,
+             NotificationDelivery.next_attempt_at <= now),
+        and_(NotificationDelivery.status == DeliveryStatus.SENDING,
+             NotificationDelivery.lease_until < now),
+    )
+
+
+async def due_delivery_ids(session: AsyncSession, now: datetime, limit: int) -> list[uuid.UUID]:
+    return list((await session.scalars(
+        select(NotificationDelivery.id).where(_due(now))
+        .order_by(NotificationDelivery.next_attempt_at).limit(limit)
+    )).all())
+
+
+async def claim_delivery(
+    session: AsyncSession, delivery_id: uuid.UUID, now: datetime, lease_until: datetime,
+    token: uuid.UUID,
+) -> NotificationDelivery | None:
+    """The delivery, now `sending` under `token`, if it was due; None otherwise."""
+    claimed = await session.execute(
+        update(NotificationDelivery)
+        .where(NotificationDelivery.id == delivery_id, _due(now))
+        .values(status=DeliveryStatus.SENDING, lease_until=lease_until,
+                attempts=NotificationDelivery.attempts + 1, claim_token=token)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return await session.get(NotificationDelivery, delivery_id)
+
+
+async def finish_delivery(
+    session: AsyncSession, delivery_id: uuid.UUID, token: uuid.UUID, values: dict[str, Any]
+) -> None:
+    """Record the outcome, only if we still own the claim (the token we wrote)."""
+    await session.execute(
+        update(NotificationDelivery)
+        .where(NotificationDelivery.id == delivery_id,
+               NotificationDelivery.status == DeliveryStatus.SENDING,
+               NotificationDelivery.claim_token == token)
+        .values(**values, claim_token=None)
+        .execution_options(synchronize_session=False)
+    )

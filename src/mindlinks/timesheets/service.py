@@ -30,13 +30,13 @@ from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import (
     Conflict,
     ForbiddenRole,
-    InvalidTransition,
     NotFound,
     ValidationFailed,
 )
 from mindlinks.platform.events import emit
 from mindlinks.platform.money import from_minor
 from mindlinks.platform.security import Actor, Role
+from mindlinks.platform.states import StateMachine
 from mindlinks.timesheets import entries as rules
 from mindlinks.timesheets import repository as repo
 from mindlinks.timesheets.models import Timesheet, TimesheetStatus
@@ -57,6 +57,7 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "reject": {T.PENDING: T.REJECTED},
     "pay": {T.APPROVED: T.PAID},
 }
+TIMESHEET_STATES = StateMachine.from_actions(TRANSITIONS)
 LOCKED = frozenset({T.APPROVED, T.PAID})
 
 
@@ -73,12 +74,10 @@ class InvalidAmendment(ValidationFailed):
 
 
 def next_status(row: Timesheet, action: str) -> str:
-    target = TRANSITIONS[action].get(row.status)
-    if target is None:
-        raise InvalidTransition(f"A {row.status} timesheet cannot be {action}ed"
-                                if action != "submit" else
-                                f"A {row.status} timesheet cannot be submitted")
-    return target
+    return TIMESHEET_STATES.after(row.status, action,
+                                  f"A {row.status} timesheet cannot be {action}ed"
+                                  if action != "submit" else
+                                  f"A {row.status} timesheet cannot be submitted")
 
 
 def require_role(actor: Actor, role: Role) -> None:

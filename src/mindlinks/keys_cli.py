@@ -1,4 +1,5 @@
-"""`mindlinks keys rotate | generate`: master-key rotation for field encryption.
+"""`mindlinks keys rotate | generate`: master-key rotation for field encryption. It lives at
+the top, beside `cli.py`, because rotating loads every domain's models (`platform` knows none).
 
 Rotating in production: put a new key (`mindlinks keys generate`) first in
 MINDLINKS_ENCRYPTION_KEYS, keep the old ones after it, deploy, run `mindlinks keys rotate`;
