@@ -231,7 +231,7 @@ async def create_contract(session: AsyncSession, actor: Actor, data: ContractCre
     """A client's draft contract with one of its contractors.
 
     422 when: the contractor is not one of the company's (`contractor_not_linked`), the
-    template is unknown or of another type (`template_not_found`/`template_mismatch`), the
+    template is unknown or of another type (`unknown_template`/`template_mismatch`), the
     currency is not supported (`unsupported_currency`) or has fewer decimals than the amount
     (`too_many_decimals`), the dates are reversed (`invalid_dates`), the end is more than
     10 years after the start (`contract_too_long`), a milestone contract has no

@@ -140,7 +140,7 @@ async def sign(
     404 for a contract the actor is not a party to; 409 `invalid_transition` when it is not
     awaiting this party's signature (draft, already signed by them, active, cancelled...);
     403 `kyc_required` for a contractor whose identity is not verified; 422
-    `invalid_signature`/`signature_too_large`/`unsupported_file_type`/`corrupt_file` for a bad
+    `invalid_signature_image`/`signature_too_large`/`unsupported_file_type`/`corrupt_file` for a bad
     image. Emits `contract.signed` (and `contract.activated` on activation)."""
     require_role(actor, Role.CLIENT, Role.CONTRACTOR)
     contract = await get_for(session, actor, contract_id, for_update=True)
