@@ -14,6 +14,7 @@ from mindlinks.clients.models import ClientDocument, DocumentStatus
 from mindlinks.clients.schemas import Document, ReviewRequest
 from mindlinks.clients.service import ReasonRequired, admin_company, own_company
 from mindlinks.platform import audit
+from mindlinks.platform.api import RowWith
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import ForbiddenRole, NotFound
 from mindlinks.platform.events import emit
@@ -34,13 +35,12 @@ DOCUMENT_STATES = StateMachine({
 
 async def document_out(storage: StorageBackend, document: ClientDocument) -> Document:
     url, expires_at = await download_url(storage, document.s3_key, filename=document.name)
-    return Document(
-        id=document.id, client_id=document.client_id, type=document.type, name=document.name,
-        mime_type=document.mime, size=document.size, status=document.status,
-        review_reason=document.review_reason, reviewed_by=document.reviewed_by,
-        reviewed_at=document.reviewed_at, download_url=url, expires_at=expires_at,
-        created_at=document.created_at, updated_at=document.updated_at,
-    )
+    return Document.model_validate(RowWith(
+        document,
+        mime_type=document.mime,
+        download_url=url,
+        expires_at=expires_at,
+    ))
 
 
 async def upload_document(

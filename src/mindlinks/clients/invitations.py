@@ -36,6 +36,7 @@ from mindlinks.clients.schemas import (
     PublicInvitation,
 )
 from mindlinks.platform import audit
+from mindlinks.platform.api import RowWith
 from mindlinks.platform.db import after_commit, utcnow
 from mindlinks.platform.errors import (
     Conflict,
@@ -119,14 +120,10 @@ def effective_status(invitation: ClientInvitation, now: datetime | None = None) 
 
 
 def invitation_out(invitation: ClientInvitation) -> Invitation:
-    return Invitation(
-        id=invitation.id, client_id=invitation.client_id, email=invitation.email,
-        name=invitation.name, message=invitation.message,
-        status=effective_status(invitation), expires_at=invitation.expires_at,
-        sent_at=invitation.sent_at, send_count=invitation.send_count,
-        accepted_at=invitation.accepted_at, revoked_at=invitation.revoked_at,
-        created_at=invitation.created_at, updated_at=invitation.updated_at,
-    )
+    return Invitation.model_validate(RowWith(
+        invitation,
+        status=effective_status(invitation),
+    ))
 
 
 async def _verified_company(session: AsyncSession, actor: Actor) -> ClientCompany:

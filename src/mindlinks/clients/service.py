@@ -41,6 +41,7 @@ from mindlinks.clients.schemas import (
 )
 from mindlinks.countries import service as countries
 from mindlinks.platform import audit, crypto
+from mindlinks.platform.api import RowWith
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import (
     Conflict,
@@ -160,19 +161,11 @@ async def company_out(
     logo_url = None
     if company.logo_key:
         logo_url, _ = await download_url(storage, company.logo_key)
-    return Company(
-        id=company.id, user_id=company.user_id, legal_name=company.legal_name,
-        trading_name=company.trading_name, country=company.country, tax_id=company.tax_id_hint,
-        business_type=company.business_type, company_number=company.company_number,
-        address=company.address, website=company.website, logo_url=logo_url,
-        verification_status=company.verification_status,
-        verification_reason=company.verification_reason, verified_at=company.verified_at,
-        registry_status=company.registry_status,
-        registry_checked_at=company.registry_checked_at,
-        business_registry_data=company.business_registry_data,
-        invoice_net_terms_days=company.invoice_net_terms_days,
-        created_at=company.created_at, updated_at=company.updated_at,
-    )
+    return Company.model_validate(RowWith(
+        company,
+        tax_id=company.tax_id_hint,
+        logo_url=logo_url,
+    ))
 
 
 async def _set_tax_id(session: AsyncSession, company: ClientCompany, tax_id: str) -> None:

@@ -41,6 +41,7 @@ from mindlinks.contractors.schemas import BankAccount as BankAccountOut
 from mindlinks.contractors.schemas import BankAccountCreate, BankDetails, BankDetailsPut
 from mindlinks.countries import service as countries
 from mindlinks.platform import audit
+from mindlinks.platform.api import RowWith
 from mindlinks.platform.crypto import seal, unseal
 from mindlinks.platform.db import after_commit, utcnow
 from mindlinks.platform.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
@@ -163,18 +164,14 @@ async def _start_verification(
 
 
 def account_out(account: BankAccount) -> BankAccountOut:
-    return BankAccountOut(
-        id=account.id, account_holder_name=account.account_holder_name,
-        bank_name=account.bank_name, currency=account.currency, country=account.country,
-        account_type=account.account_type, swift_code=account.swift_code,
-        iban=masked(account.iban_last4), account_number=masked(account.account_number_last4),
-        routing_number=masked(account.routing_number_last4), is_primary=account.is_primary,
-        status=account.status, verification_method=account.verification_method,
-        verification_attempts_left=max(0, MAX_ATTEMPTS - account.verification_attempts)
-        if account.status == BankVerificationStatus.PENDING else 0,
-        name_mismatch=account.name_mismatch, verified_at=account.verified_at,
-        created_at=account.created_at,
-    )
+    return BankAccountOut.model_validate(RowWith(
+        account,
+        iban=masked(account.iban_last4),
+        account_number=masked(account.account_number_last4),
+        routing_number=masked(account.routing_number_last4),
+        verification_attempts_left=(max(0, MAX_ATTEMPTS - account.verification_attempts)
+                                    if account.status == BankVerificationStatus.PENDING else 0),
+    ))
 
 
 def details_out(account: BankAccount) -> BankDetails:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mindlinks.contractors import repository as repo
 from mindlinks.contractors.models import ContractorDocument
 from mindlinks.contractors.schemas import Document
+from mindlinks.platform.api import RowWith
 from mindlinks.platform.storage import StorageBackend, StoredFile, download_url
 from mindlinks.platform.uploads import EXTENSIONS
 
@@ -42,11 +43,12 @@ async def record(
 
 async def document_out(storage: StorageBackend, doc: ContractorDocument) -> Document:
     url, expires = await download_url(storage, doc.storage_key, filename=doc.original_name)
-    return Document(
-        id=doc.id, type=doc.type, name=doc.original_name, mime_type=doc.mime_type,
-        size=doc.size, sha256=doc.sha256, download_url=url, expires_at=expires,
-        created_at=doc.created_at,
-    )
+    return Document.model_validate(RowWith(
+        doc,
+        name=doc.original_name,
+        download_url=url,
+        expires_at=expires,
+    ))
 
 
 async def page(

@@ -36,6 +36,7 @@ from mindlinks.contractors.schemas import (
 from mindlinks.contractors.schemas import ContractorProfile as ProfileOut
 from mindlinks.countries import service as countries
 from mindlinks.platform import audit
+from mindlinks.platform.api import RowWith
 from mindlinks.platform.events import emit
 from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.storage import (
@@ -110,21 +111,17 @@ async def profile_out(
     avatar_url = None
     if profile.avatar_key:
         avatar_url, _ = await download_url(storage, profile.avatar_key)
-    return ProfileOut(
-        id=profile.id, user_id=profile.user_id, name=profile.name, email=profile.email,
-        phone=profile.phone, country=profile.country, timezone=profile.timezone,
-        avatar_url=avatar_url, kyc_status=profile.kyc_status,
-        onboarding_completed=state.completed, created_at=profile.created_at,
-        updated_at=profile.updated_at, first_name=profile.first_name,
-        last_name=profile.last_name, status=profile.status,
+    return ProfileOut.model_validate(RowWith(
+        profile,
+        avatar_url=avatar_url,
+        onboarding_completed=state.completed,
         onboarding_status=onboarding.status_of(state),
-        legal_name=profile.legal_name, dba_name=profile.dba_name, website=profile.website,
         address=AddressOut(
             line1=profile.address_line1, line2=profile.address_line2,
             city=profile.address_city, state=profile.address_state,
             postal_code=profile.address_postal_code, country=profile.address_country,
         ),
-    )
+    ))
 
 
 _ADDRESS_ATTRS = {"line1": "address_line1", "line2": "address_line2", "city": "address_city",

@@ -30,6 +30,7 @@ from mindlinks.contractors.profiles import own_profile
 from mindlinks.contractors.schemas import TaxInfo as TaxInfoOut
 from mindlinks.countries import service as countries
 from mindlinks.platform import audit
+from mindlinks.platform.api import RowWith
 from mindlinks.platform.crypto import seal
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import NotFound
@@ -92,13 +93,12 @@ async def tax_out(storage: StorageBackend, session: AsyncSession, info: TaxInfo)
     url = expires = None
     if doc is not None:
         url, expires = await download_url(storage, doc.storage_key, filename=doc.original_name)
-    return TaxInfoOut(
-        id=info.id, tax_id=masked(info.tax_id_last4) or "****", tax_country=info.tax_country,
-        tax_form_type=info.tax_form_type, entity_type=info.entity_type, tax_form_url=url,
-        tax_form_url_expires_at=expires, status=info.status, submitted_at=info.submitted_at,
-        expires_at=info.expires_at, reviewed_at=info.reviewed_at,
-        review_reason=info.review_reason,
-    )
+    return TaxInfoOut.model_validate(RowWith(
+        info,
+        tax_id=masked(info.tax_id_last4) or "****",
+        tax_form_url=url,
+        tax_form_url_expires_at=expires,
+    ))
 
 
 async def latest(session: AsyncSession, actor: Actor) -> TaxInfo:

@@ -21,6 +21,7 @@ from mindlinks.contracts.schemas import ContractListItem
 from mindlinks.contracts.schemas import Milestone as MilestoneOut
 from mindlinks.contracts.service import DocumentNotReady, get_for
 from mindlinks.countries import service as countries
+from mindlinks.platform.api import RowWith
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.security import Actor
 from mindlinks.platform.storage import StorageBackend, download_url
@@ -29,12 +30,8 @@ S = ContractStatus
 
 
 def milestone_out(m: ContractMilestone, currency: str) -> MilestoneOut:
-    return MilestoneOut(
-        id=m.id, contract_id=m.contract_id, title=m.title, description=m.description,
-        amount=countries.from_minor(m.amount_minor, currency), due_date=m.due_date,
-        status=m.status, submission_note=m.submission_note, attachments=list(m.attachments),
-        submitted_at=m.submitted_at, approved_by=m.approved_by, approved_at=m.approved_at,
-        rejection_reason=m.rejection_reason, rejected_at=m.rejected_at,
+    return MilestoneOut.model_validate(
+        RowWith(m, amount=countries.from_minor(m.amount_minor, currency))
     )
 
 
@@ -62,17 +59,14 @@ async def contract_page(
     companies, contractor_names = await _names(session, storage, rows)
     upcoming = await repo.next_payment_dates(session, [r.id for r in rows], utcnow().date())
     items = [
-        ContractListItem(
-            id=r.id, client_id=r.client_id, client_name=companies[r.client_id][0],
-            client_logo=companies[r.client_id][1], contractor_id=r.contractor_id,
-            contractor_name=contractor_names.get(r.contractor_id), type=r.type, title=r.title,
-            rate=countries.from_minor(r.rate_minor, r.currency), currency=r.currency,
-            frequency=r.frequency, start_date=r.start_date, end_date=r.end_date,
-            status=r.status, signed_by_contractor=r.contractor_signed_at is not None,
+        ContractListItem.model_validate(RowWith(
+            r, client_name=companies[r.client_id][0], client_logo=companies[r.client_id][1],
+            contractor_name=contractor_names.get(r.contractor_id),
+            rate=countries.from_minor(r.rate_minor, r.currency),
+            signed_by_contractor=r.contractor_signed_at is not None,
             signed_by_client=r.client_signed_at is not None,
             next_payment_date=upcoming.get(r.id) if r.status == S.ACTIVE else None,
-            created_at=r.created_at,
-        )
+        ))
         for r in rows
     ]
     return items, total
@@ -87,27 +81,20 @@ async def contract_out(
     key = contract.signed_document_key or contract.document_key
     pdf_url = (await download_url(storage, key, filename=f"contract-{contract.id}.pdf"))[0] \
         if key else None
-    return ContractOut(
-        id=contract.id, client_id=contract.client_id,
-        client_name=companies[contract.client_id][0], contractor_id=contract.contractor_id,
+    # The row's own columns map by name; what follows is computed or named differently.
+    return ContractOut.model_validate(RowWith(
+        contract,
+        client_name=companies[contract.client_id][0],
         contractor_name=contractor_names.get(contract.contractor_id),
-        template_id=contract.template_id, type=contract.type, model=contract.model,
-        title=contract.title, description=contract.description,
         rate=countries.from_minor(contract.rate_minor, contract.currency),
-        currency=contract.currency, frequency=contract.frequency,
-        start_date=contract.start_date, end_date=contract.end_date, status=contract.status,
         signed_by_contractor=contract.contractor_signed_at is not None,
         signed_by_client=contract.client_signed_at is not None,
         signed_by_contractor_at=contract.contractor_signed_at,
-        signed_by_client_at=contract.client_signed_at, pdf_url=pdf_url,
-        document_hash=contract.document_sha256, terms=list(contract.terms),
+        signed_by_client_at=contract.client_signed_at,
+        pdf_url=pdf_url, document_hash=contract.document_sha256,
         milestones=[milestone_out(m, contract.currency) for m in milestones],
         next_payment_date=upcoming.get(contract.id) if contract.status == S.ACTIVE else None,
-        cancel_reason=contract.cancel_reason,
-        termination_effective_date=contract.termination_effective_date,
-        termination_reason=contract.termination_reason,
-        created_at=contract.created_at, updated_at=contract.updated_at,
-    )
+    ))
 
 
 async def download(

@@ -48,7 +48,7 @@ from mindlinks.kyc.schemas import (
     VerificationResult,
 )
 from mindlinks.platform import audit
-from mindlinks.platform.api import Page, PageParams
+from mindlinks.platform.api import Page, PageParams, RowWith
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import Conflict, InvalidTransition, NotFound, PermissionDenied
 from mindlinks.platform.events import emit
@@ -314,13 +314,10 @@ async def list_documents(session: AsyncSession, actor: Actor) -> list[Document]:
 
 
 def session_out(kyc: KycSession) -> AdminSession:
-    return AdminSession(
-        id=kyc.id, contractor_id=kyc.contractor_id, provider=kyc.provider,
-        veriff_session_id=kyc.provider_session_id, status=kyc.status,
-        verification_level=kyc.verification_level, submitted_at=kyc.submitted_at,
-        completed_at=kyc.completed_at, expires_at=kyc.expires_at,
-        verification_result=kyc.verification_result, rejection_reason=kyc.rejection_reason,
-        decided_by=kyc.decided_by, created_at=kyc.created_at, updated_at=kyc.updated_at)
+    return AdminSession.model_validate(RowWith(
+        kyc,
+        veriff_session_id=kyc.provider_session_id,
+    ))
 
 
 async def admin_document_out(storage: StorageBackend, doc: KycDocument) -> AdminDocument:

@@ -117,7 +117,9 @@ def seed_example(example: dict[str, Any]) -> ConfigDict:
 
 
 class ResponseModel(CamelModel):
-    """Responses may be built from ORM rows with more attributes than they show."""
+    """Responses may be built from ORM rows with more attributes than they show:
+    `Contract.model_validate(row)`, or `Contract.model_validate(RowWith(row, rate=...))` when
+    some fields are computed (another domain's name, a signed URL, an amount in major units)."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -125,6 +127,21 @@ class ResponseModel(CamelModel):
     @classmethod
     def _refuse_nul(cls, value: Any, info: ValidationInfo) -> Any:
         return value
+
+
+class RowWith:
+    """`row` as `model_validate(..., from_attributes=True)` reads it, with the attributes in
+    `extra` added or replaced: the response names only what differs from the row."""
+
+    __slots__ = ("_extra", "_row")
+
+    def __init__(self, row: object, **extra: Any) -> None:
+        self._row, self._extra = row, extra
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._extra:
+            return self._extra[name]
+        return getattr(self._row, name)
 
 
 class PageMeta(ResponseModel):
