@@ -36,10 +36,11 @@ from mindlinks.ledger import service as ledger
 from mindlinks.platform import audit
 from mindlinks.platform.api import Page, PageParams
 from mindlinks.platform.db import Database, utcnow
-from mindlinks.platform.errors import InvalidTransition, NotFound
+from mindlinks.platform.errors import NotFound
 from mindlinks.platform.events import emit
 from mindlinks.platform.money import from_minor
 from mindlinks.platform.security import Actor
+from mindlinks.platform.states import StateMachine
 from mindlinks.platform.storage import (
     DownloadLinkOut,
     StorageBackend,
@@ -60,6 +61,7 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "pay": {S.SENT: S.PAID, S.OVERDUE: S.PAID},
     "cancel": {S.DRAFT: S.CANCELLED, S.SENT: S.CANCELLED, S.OVERDUE: S.CANCELLED},
 }
+INVOICE_STATES = StateMachine.from_actions(TRANSITIONS)
 
 SESSION_KEY = "invoices.context"
 
@@ -106,12 +108,10 @@ class InvoiceContext:
 
 
 def next_status(invoice: Invoice, action: str) -> str:
-    target = TRANSITIONS[action].get(invoice.status)
-    if target is None:
-        verb = {"issue": "issued", "mark_overdue": "marked overdue", "pay": "paid",
-                "cancel": "cancelled"}[action]
-        raise InvalidTransition(f"An invoice that is {invoice.status} cannot be {verb}")
-    return target
+    verb = {"issue": "issued", "mark_overdue": "marked overdue", "pay": "paid",
+            "cancel": "cancelled"}[action]
+    return INVOICE_STATES.after(invoice.status, action,
+                                f"An invoice that is {invoice.status} cannot be {verb}")
 
 
 def format_number(year: int, number: int) -> str:
