@@ -13,8 +13,8 @@ from sqlalchemy import select
 from mindlinks.notifications import jobs
 from mindlinks.notifications.models import NotificationDelivery
 from mindlinks.platform.db import utcnow
-from tests.factories import admin_tokens, bearer, register
-from tests.notifications.conftest import emit_and_deliver, free_port, mails, running_app
+from tests.factories import admin_tokens, bearer, free_port, mails, register
+from tests.notifications.conftest import emit_and_deliver, running_app
 
 
 async def test_smtp_server_receives_the_rendered_multipart_mail(settings, smtp_server):

@@ -125,6 +125,7 @@ async def test_delivery_is_parked_after_max_attempts(database, registry):
     assert await dispatcher.run_once() == 0
 
 
+@pytest.mark.race
 async def test_concurrent_workers_never_deliver_twice(database, registry, db_backend):
     async def slowish(session, event):
         await asyncio.sleep(0.001)
