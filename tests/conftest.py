@@ -195,7 +195,6 @@ def redis_url() -> str:
     return url or "redis://127.0.0.1:6379/0"
 
 
-
 @pytest.fixture
 async def admin(app: Any, client: httpx.AsyncClient) -> Account:
     """An administrator signed in with password and TOTP (`.secret` is the TOTP secret)."""

@@ -305,7 +305,7 @@ async def test_the_pdfs_show_parties_terms_schedule_and_signatures(
     pages = _page_texts((await client.get(link["downloadUrl"])).content)
     last = pages[-1]
     assert "Signatures" in last and contract["documentHash"] in last
-    assert "Client: Acme Widgets Ltd" in last and "Account: Ada Lovelace" in last
+    assert "Client: Acme Widgets Ltd" in last and "Contractor: Ada Lovelace" in last
     assert last.count("Entry hash") == 2
 
 
