@@ -230,9 +230,10 @@ def test_signature_never_reaches_the_logs(tmp_path: Path) -> None:
 async def test_links_use_the_configured_ttl(app: Any) -> None:
     storage = _local(app)
     storage.default_ttl = 120
+    storage.signer.clock = lambda: 1_900_000_000
     stored = await _stored_pdf(app)
     _, expires_at = await download_url(storage, stored.key)
-    assert 115 < (expires_at - datetime.now(UTC)).total_seconds() <= 120
+    assert expires_at == datetime.fromtimestamp(1_900_000_000 + 120, UTC)
 
 
 async def test_files_route_serves_nothing_when_storage_is_s3(
