@@ -15,8 +15,8 @@ from mindlinks.kyc import webhooks
 from mindlinks.kyc.models import KycSession, VerificationPayload
 from mindlinks.kyc.providers import event_body
 from mindlinks.platform.audit import AuditLog
+from tests.factories import Account
 from tests.kyc.conftest import (
-    Account,
     count,
     decision,
     deliver,
@@ -254,7 +254,7 @@ async def test_event_for_an_unknown_session_is_parked(
 
 
 async def test_deeply_nested_signed_webhook_is_refused_without_a_500(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor
+    app: Any, client: httpx.AsyncClient, contractor: Account
 ) -> None:
     """A validly signed body nested 100,000 deep used to end in RecursionError (a 500)."""
     started = await start(client, contractor)
