@@ -65,7 +65,7 @@ async def test_onboarding_follows_the_data_to_completion(client, app, contractor
            ).json()
     pending = (await client.get(ONB, headers=contractor.headers)).json()
     assert pending["steps"][3]["validationErrors"] == ["tax form is awaiting review"]
-    await client.post(f"/api/admin/tax-info/{tax['id']}/review", headers=admin,
+    await client.post(f"/api/admin/tax-info/{tax['id']}/review", headers=admin.headers,
                       json={"decision": "approved"})
     before = (await client.get(ONB, headers=contractor.headers)).json()
     assert before["completedSteps"] == ["profile", "identity", "bank_account", "tax_form"]

@@ -16,8 +16,8 @@ from PIL import Image, ImageDraw
 
 from mindlinks.clients import service as clients
 from mindlinks.contractors import service as contractors
-from tests.clients.conftest import VERIFIED_COMPANY, Account
-from tests.factories import admin_tokens, bearer, register
+from tests.clients.conftest import VERIFIED_COMPANY
+from tests.factories import Account, register
 
 
 def signature_png(text: str = "sig") -> str:
@@ -67,12 +67,6 @@ def make_party(app: Any, client: httpx.AsyncClient) -> Any:
 @pytest.fixture
 async def party(make_party: Any) -> Party:
     return await make_party()  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-async def admin(app: Any, client: httpx.AsyncClient) -> dict[str, Any]:
-    tokens = await admin_tokens(app, client)
-    return {**tokens, "headers": bearer(tokens["accessToken"])}
 
 
 @pytest.fixture

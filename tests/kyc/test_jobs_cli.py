@@ -23,7 +23,7 @@ from mindlinks.scheduler import collect_jobs
 from mindlinks.settings import Settings
 from tests.factories import run_with_database
 from tests.kyc.conftest import (
-    Contractor,
+    Account,
     profile_kyc,
     sandbox_decide,
     session_row,
@@ -38,7 +38,7 @@ def test_jobs_are_registered() -> None:
 
 
 async def test_sessions_expire_after_seven_days_without_a_decision(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor, other: Contractor
+    app: Any, client: httpx.AsyncClient, contractor: Account, other: Account
 ) -> None:
     open_one = await start(client, contractor)
     decided = await start(client, other)
@@ -62,8 +62,8 @@ async def test_sessions_expire_after_seven_days_without_a_decision(
 
 
 async def test_retention_deletes_files_and_keeps_hashes(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor, other: Contractor,
-    admin: dict[str, str],
+    app: Any, client: httpx.AsyncClient, contractor: Account, other: Account,
+    admin: Account,
 ) -> None:
     done = await start(client, contractor)
     still_open = await start(client, other)
@@ -98,7 +98,7 @@ async def test_retention_deletes_files_and_keeps_hashes(
         assert kept.file_deleted_at is not None
         assert kept.sha256 == decided_doc.sha256 and kept.size == len(MINIMAL_PDF)
     detail = (await client.get(f"/api/admin/kyc/sessions/{done['sessionId']}",
-                               headers=admin)).json()
+                               headers=admin.headers)).json()
     assert detail["documents"][0]["downloadUrl"] is None
     assert detail["documents"][0]["fileDeletedAt"] is not None
     assert detail["documents"][0]["sha256"] == decided_doc.sha256

@@ -190,3 +190,71 @@ async def test_responses_and_logs_never_show_secrets(capsys, app, client, make_p
             assert secret not in body, f"{name} in a response: {body[:200]}"
     for body in bodies:
         assert "passwordHash" not in body and "mfaSecret" not in body
+
+
+def list_routes(app: Any) -> list[str]:
+    """Every GET path of the OpenAPI document without path parameters: the lists and `me`
+    documents whose scoping is a query filter rather than an id lookup."""
+    routes = []
+    for path, operations in app.openapi()["paths"].items():
+        get = operations.get("get")
+        # A live stream never ends; it carries only the caller's own notifications (tests/
+        # notifications/test_stream.py checks that).
+        if get and not ID_PARAM.search(path) and "text/event-stream" not in str(
+                get.get("responses", {}).get("200", {})):
+            routes.append(path)
+    return routes
+
+
+async def test_no_list_shows_another_tenants_rows(app, client, make_party, flow):
+    """Another client's `/api/contracts/client/me`, another contractor's bank accounts, ...:
+    every list an attacker can read holds none of the victim's ids."""
+    victim = await make_party()
+    ids, _ = await build_victim(app, client, victim, flow)
+    assert len(ids) >= 15, ids
+
+    other = await make_party(legal_name="Rival Corp", contractor_name="Alan Turing")
+    await flow.active(other, (await client.get("/api/contract-templates", headers=(
+        other.client.headers))).json()["data"][0]["id"])  # the attackers' lists are not empty
+    attackers = {"client": other.client.headers, "contractor": other.contractor.headers}
+    routes = list_routes(app)
+    assert {"/api/contracts/client/me", "/api/contracts/contractor/me",
+            "/api/contractors/me/bank-accounts", "/api/notifications/me"} <= set(routes)
+
+    leaks, read = [], 0
+    for path in routes:
+        for who, headers in attackers.items():
+            response = await client.get(path, headers=headers, params={"limit": 100})
+            if response.status_code != 200 or "json" not in response.headers.get(
+                    "content-type", ""):
+                continue
+            read += 1
+            seen: set[str] = set()
+            harvest(response.json(), seen)
+            if seen & ids:
+                leaks.append((who, path, sorted(seen & ids)))
+    assert read >= 15, read  # the attackers really read their own lists
+    assert leaks == [], leaks
+
+
+async def test_an_admin_without_mfa_sees_no_contract(app, client, make_party, flow):
+    """Administrators see every contract only once signed in with MFA: a user made admin whose
+    session has no second factor (amr = pwd) is refused like any stranger (404)."""
+    from sqlalchemy import update
+
+    from mindlinks.auth.models import User
+
+    party = await make_party()
+    templates = (await client.get("/api/contract-templates", headers=party.client.headers)
+                 ).json()["data"]
+    contract = await flow.active(party, templates[0]["id"])
+    promoted = await register(client, "client", name="Eve Admin")
+    async with app.state.db.session() as session:
+        await session.execute(update(User).where(User.id == uuid.UUID(promoted["user"]["id"]))
+                              .values(role="admin"))
+    headers = {"Authorization": f"Bearer {promoted['accessToken']}"}
+    for path in (f"/api/contracts/{contract['id']}", f"/api/contracts/{contract['id']}/verify"):
+        response = await client.get(path, headers=headers)
+        assert response.status_code in (403, 404), (path, response.status_code, response.text)
+    detail = await client.get(f"/api/contracts/{contract['id']}", headers=headers)
+    assert detail.status_code == 404

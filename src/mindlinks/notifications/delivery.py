@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -55,7 +56,12 @@ class Notifier:
         self.hub = hub
         self.secret = secret
         self._tasks: set[asyncio.Task[None]] = set()
-        self._timers: set[asyncio.TimerHandle] = set()
+        self._timers: set[Any] = set()
+        # Time and the retry timer are attributes so tests can move time and fire retries
+        # instead of sleeping: `call_later(delay, fn)` returns a handle with `cancel()`.
+        self.clock: Callable[[], datetime] = utcnow
+        self.call_later: Callable[[float, Callable[[], None]], Any] = (
+            lambda delay, fn: asyncio.get_running_loop().call_later(delay, fn))
 
     @staticmethod
     def of(session: AsyncSession) -> Notifier:
@@ -144,13 +150,11 @@ class Notifier:
     def _retry_later(self, delivery_id: uuid.UUID, delay: float) -> None:
         # In-process retry at the due time, so retries happen while this process lives; if
         # it dies first, `jobs.deliver_due` sends it (the row is the truth, not the timer).
-        loop = asyncio.get_running_loop()
-
         def fire() -> None:
             self._timers.discard(handle)
             self._spawn(self.send(delivery_id))
 
-        handle = loop.call_later(delay + 0.5, fire)
+        handle = self.call_later(delay + 0.5, fire)
         self._timers.add(handle)
 
     # --- sending -----------------------------------------------------------------------
@@ -173,7 +177,7 @@ class Notifier:
     async def send(self, delivery_id: uuid.UUID, now: datetime | None = None) -> bool:
         """Claim the delivery if it is due, send it, record the outcome. True when sent."""
         now_is_real = now is None
-        now = now or utcnow()
+        now = now or self.clock()
         token = uuid.uuid4()
         async with self.db.session() as session:
             claimed = await session.execute(
@@ -204,7 +208,7 @@ class Notifier:
             error = f"{type(exc).__name__}: {exc}"[:2000]
         values: dict[str, Any]
         if error is None:
-            values = {"status": DeliveryStatus.SENT, "sent_at": utcnow(), "lease_until": None,
+            values = {"status": DeliveryStatus.SENT, "sent_at": self.clock(), "lease_until": None,
                       "provider_message_id": provider_id, "last_error": None}
         elif attempts >= self.settings.notifications_max_attempts:
             values = {"status": DeliveryStatus.FAILED, "lease_until": None, "last_error": error}
