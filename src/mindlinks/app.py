@@ -46,6 +46,7 @@ DOMAINS = [
     "mindlinks.contracts",
     "mindlinks.timesheets",
     "mindlinks.invoices",
+    "mindlinks.payments",
     "mindlinks.notifications",
 ]
 

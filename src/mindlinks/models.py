@@ -21,6 +21,7 @@ MODEL_MODULES = [
     "mindlinks.contracts.models",
     "mindlinks.timesheets.models",
     "mindlinks.invoices.models",
+    "mindlinks.payments.models",
     "mindlinks.kyc.models",
     "mindlinks.notifications.models",
 ]
