@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from mindlinks.payments import book
 from mindlinks.payments.models import PendingStatus, Transfer, TransferKind
+from mindlinks.platform import idempotency
 from mindlinks.platform.db import Database, utcnow
 
 BATCH = 500
@@ -31,4 +32,11 @@ async def expire_holds(db: Database) -> int:
     return expired
 
 
-JOBS = {"payments.expire_holds": expire_holds}
+async def purge_idempotency_keys(db: Database) -> int:
+    """Delete Idempotency-Key records older than 24 hours (money POSTs are this domain's)."""
+    async with db.session() as s:
+        return await idempotency.purge(s)
+
+
+JOBS = {"payments.expire_holds": expire_holds,
+        "payments.purge_idempotency_keys": purge_idempotency_keys}

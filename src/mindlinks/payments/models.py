@@ -17,7 +17,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from mindlinks.platform.db import Base, IdMixin, TimestampMixin, utcnow
+from mindlinks.platform.db import Base, IdMixin, TimestampMixin
 
 # Platform-owned accounts (fee revenue, FX liquidity, the processor's clearing account) have no
 # owner; they are stored under the nil UUID so the unique key also holds for them (NULLs would
@@ -75,7 +75,7 @@ class Account(IdMixin, TimestampMixin, Base):
     credits_posted: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class Transfer(IdMixin, Base):
+class Transfer(IdMixin, TimestampMixin, Base):
     """Immutable, except `status` of a pending transfer (pending -> posted | voided | expired),
     which only records which resolving transfer exists."""
 
@@ -100,4 +100,41 @@ class Transfer(IdMixin, Base):
         ForeignKey("payment_transfers.id"), unique=True)
     status: Mapped[str] = mapped_column(String(10))
     expires_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DepositStatus(StrEnum):
+    REQUIRES_PAYMENT = "requires_payment"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+# How far a deposit has got; a webhook never moves a deposit to a lower rank (late or
+# out-of-order events), and final states (rank 2) never change. `failed` -> `succeeded` is
+# allowed because Stripe lets a client retry a failed PaymentIntent with another card.
+DEPOSIT_RANK = {DepositStatus.REQUIRES_PAYMENT: 0, DepositStatus.PROCESSING: 1,
+                DepositStatus.FAILED: 1, DepositStatus.SUCCEEDED: 2, DepositStatus.CANCELED: 2}
+
+
+class Deposit(IdMixin, TimestampMixin, Base):
+    """A client's funding of its escrow through the payments provider (one PaymentIntent)."""
+
+    __tablename__ = "payment_deposits"
+    __table_args__ = (
+        UniqueConstraint("provider", "provider_ref"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index("ix_payment_deposits_client_created", "client_id", "created_at"),
+    )
+
+    client_id: Mapped[uuid.UUID]  # the client company whose escrow it funds
+    requested_by: Mapped[uuid.UUID]  # the user
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    method: Mapped[str] = mapped_column(String(20))
+    provider: Mapped[str] = mapped_column(String(20))
+    provider_ref: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default=DepositStatus.REQUIRES_PAYMENT)
+    bank_reference: Mapped[str | None] = mapped_column(String(100))
+    transfer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("payment_transfers.id"))
+    failure_reason: Mapped[str | None] = mapped_column(String(500))
