@@ -42,7 +42,7 @@ from mindlinks.payments.models import (
     Transfer,
     TransferKind,
 )
-from mindlinks.platform.db import utcnow
+from mindlinks.platform.db import discard, utcnow
 from mindlinks.platform.errors import (
     Conflict,
     InsufficientFunds,
@@ -121,7 +121,7 @@ async def account(session: AsyncSession, owner_type: str, owner_id: uuid.UUID | 
             session.add(row)
             await session.flush()
     except IntegrityError:  # created meanwhile by a concurrent transaction
-        session.expunge(row)
+        discard(session, row)
         found = await session.scalar(query)
         assert found is not None
         return found
@@ -190,7 +190,7 @@ async def _insert(session: AsyncSession, row: Transfer) -> Transfer | None:
             session.add(row)
             await session.flush()
     except IntegrityError:
-        session.expunge(row)
+        discard(session, row)
         return None
     return row
 

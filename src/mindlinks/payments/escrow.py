@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 
+from babel.numbers import is_currency
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.clients import service as clients
@@ -27,8 +28,8 @@ from mindlinks.payments.schemas import (
 )
 from mindlinks.platform import audit
 from mindlinks.platform.api import Page, PageParams
-from mindlinks.platform.errors import NotFound, ValidationFailed
-from mindlinks.platform.money import currency_exponent, from_minor, to_minor
+from mindlinks.platform.errors import Conflict, NotFound, ValidationFailed
+from mindlinks.platform.money import from_minor, to_minor
 from mindlinks.platform.security import Actor
 from mindlinks.settings import get_settings
 
@@ -105,10 +106,8 @@ async def create_deposit(session: AsyncSession, actor: Actor, provider: Payments
     the payment succeeded. The provider call carries the request's Idempotency-Key (scoped by
     the user), so a retried request gets the same intent."""
     client_id = await _company_id(session, actor)
-    try:
-        currency_exponent(body.currency)
-    except Exception as exc:  # Babel: unknown currency code
-        raise UnsupportedCurrency(f"{body.currency} is not a currency") from exc
+    if not is_currency(body.currency):  # CLDR's list of ISO 4217 codes
+        raise UnsupportedCurrency(f"{body.currency} is not a currency")
     amount = to_minor(body.amount, body.currency)
     limit = get_settings().payments_deposit_max_minor
     if not 0 < amount <= limit:
@@ -119,6 +118,15 @@ async def create_deposit(session: AsyncSession, actor: Actor, provider: Payments
         amount=amount, currency=body.currency, method=body.method,
         idempotency_key=f"deposit:{actor.user_id}:{idempotency_key}",
         metadata={"clientId": str(client_id)})
+    known = await repo.deposit_by_ref(session, provider.name, intent.provider_ref)
+    if known is not None:  # a retry the provider answered with the intent we already hold
+        if (known.client_id, known.amount, known.currency) != (client_id, amount,
+                                                                body.currency):
+            raise Conflict("The provider returned a payment intent of another deposit",
+                           code="deposit_conflict")
+        return deposit_out(known, client_secret=intent.client_secret,
+                           hosted_url=intent.hosted_url,
+                           instructions=intent.bank_instructions or None)
     row = Deposit(id=uuid.uuid4(), client_id=client_id, requested_by=actor.user_id,
                   amount=amount, currency=body.currency, method=body.method,
                   provider=provider.name, provider_ref=intent.provider_ref,

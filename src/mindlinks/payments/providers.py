@@ -75,6 +75,10 @@ def verify(secret: str, body: bytes, header: str | None, tolerance: int) -> dict
     try:
         stripe.WebhookSignature.verify_header(body.decode("utf-8"), header, secret,
                                               tolerance=tolerance)
+        # The package checks only the past side; a timestamp far in the future is refused too.
+        stamps = [int(p[2:]) for p in (header or "").split(",") if p.strip().startswith("t=")]
+        if not stamps or stamps[0] > time.time() + tolerance:
+            raise ValueError("timestamp outside the tolerance")
         event = json.loads(body)
     except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as exc:
         raise InvalidSignature("The webhook signature does not verify") from exc
@@ -121,9 +125,10 @@ class SandboxProvider:
 
     async def create_deposit(self, *, amount: int, currency: str, method: str,
                              idempotency_key: str, metadata: dict[str, str]) -> DepositIntent:
-        # The intent id is derived from the idempotency key, as Stripe returns the same intent
-        # for a retried create.
-        digest = hmac.new(self._secret.encode(), f"intent:{idempotency_key}".encode(),
+        # The intent id is derived from the idempotency key and the parameters, as Stripe
+        # returns the same intent for a retried create.
+        digest = hmac.new(self._secret.encode(),
+                          f"intent:{idempotency_key}:{amount}:{currency}:{method}".encode(),
                           hashlib.sha256).hexdigest()
         intent_id = f"pi_sandbox_{digest[:24]}"
         if method == "card":

@@ -33,7 +33,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from mindlinks.platform.db import Base, IdMixin, TimestampMixin, utcnow
+from mindlinks.platform.db import Base, IdMixin, TimestampMixin, discard, utcnow
 from mindlinks.platform.errors import BadRequest, Conflict, ValidationFailed
 from mindlinks.platform.security import CurrentUser
 
@@ -82,7 +82,11 @@ class Replay(Exception):
 
     def __init__(self, row: IdempotencyKey) -> None:
         super().__init__("idempotent replay")
-        self.row = row
+        # Plain values: the request's rollback expires the row before the handler runs.
+        self.status_code = row.status_code or 200
+        self.content_type = row.content_type
+        self.location = row.location
+        self.body = row.body or b""
 
 
 def _check_key(key: str | None) -> str:
@@ -118,11 +122,11 @@ async def _claim(session: AsyncSession, row: IdempotencyKey) -> bool:
             session.add(row)
             await session.flush()
     except IntegrityError:
-        session.expunge(row)
+        discard(session, row)
         return False
     except DBAPIError as exc:
         if _lock_not_available(exc):
-            session.expunge(row)
+            discard(session, row)
             raise KeyInFlight("Another request with this key is still running") from exc
         raise
     if postgres:
@@ -173,14 +177,12 @@ IdempotencyKeyDep = Annotated[str, Depends(idempotency_key)]
 
 def _replay_response(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Replay)
-    row = exc.row
     headers = {REPLAYED: "true"}
-    if row.location:
-        headers["Location"] = row.location
-    response = Response(content=row.body or b"", status_code=row.status_code or 200,
-                        headers=headers)
-    if row.content_type:
-        response.headers["content-type"] = row.content_type
+    if exc.location:
+        headers["Location"] = exc.location
+    response = Response(content=exc.body, status_code=exc.status_code, headers=headers)
+    if exc.content_type:
+        response.headers["content-type"] = exc.content_type
     return response
 
 

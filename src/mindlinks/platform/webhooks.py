@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mindlinks.platform import audit
-from mindlinks.platform.db import Base, IdMixin, TimestampMixin, utcnow
+from mindlinks.platform.db import Base, IdMixin, TimestampMixin, discard, utcnow
 from mindlinks.platform.errors import NotFound
 
 MAX_BODY_CHARS = 256 * 1024
@@ -87,7 +87,7 @@ async def store_once(session: AsyncSession, *, domain: str, provider: str, event
             session.add(row)
             await session.flush()
     except IntegrityError:
-        session.expunge(row)
+        discard(session, row)
         stored = await by_event(session, provider, event_id[:200], for_update=True)
         assert stored is not None
         return stored, False
