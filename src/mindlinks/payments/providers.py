@@ -170,7 +170,7 @@ class StripeProvider:
 
     async def create_deposit(self, *, amount: int, currency: str, method: str,
                              idempotency_key: str, metadata: dict[str, str]) -> DepositIntent:
-        params: dict[str, Any] = {"amount": amount, "currency": currency.lower(),
+        params: Any = {"amount": amount, "currency": currency.lower(),
                                   "metadata": metadata}
         try:
             if method == "card":
@@ -193,10 +193,11 @@ class StripeProvider:
                 from exc
         if method == "card":
             return DepositIntent(intent.id, intent.status, client_secret=intent.client_secret)
-        shown: Any = (intent.next_action or {}).get("display_bank_transfer_instructions") or {}
-        reference = str(shown.get("reference") or "")
-        instructions = {"reference": reference,
-                        "hostedInstructionsUrl": str(shown.get("hosted_instructions_url") or "")}
+        action: Any = intent.next_action
+        shown: Any = getattr(action, "display_bank_transfer_instructions", None)
+        reference = str(getattr(shown, "reference", "") or "")
+        instructions = {"reference": reference, "hostedInstructionsUrl": str(
+            getattr(shown, "hosted_instructions_url", "") or "")}
         return DepositIntent(intent.id, intent.status, bank_reference=reference,
                              bank_instructions=instructions)
 

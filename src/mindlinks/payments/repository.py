@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.payments.models import Account, Deposit, Purpose, Transfer
@@ -18,7 +18,7 @@ async def escrow_accounts(session: AsyncSession, client_id: uuid.UUID) -> Sequen
         Account.purpose == Purpose.CLIENT_ESCROW).order_by(Account.currency))).all()
 
 
-def _touching(account_ids: Sequence[uuid.UUID]):  # type: ignore[no-untyped-def]
+def _touching(account_ids: Sequence[uuid.UUID]) -> ColumnElement[bool]:
     return or_(Transfer.debit_account_id.in_(account_ids),
                Transfer.credit_account_id.in_(account_ids))
 
