@@ -126,7 +126,7 @@ async def test_a_parked_event_is_applied_when_redelivered_or_replayed(
     async with app.state.db.session() as s:
         row = await s.get(Deposit, uuid.UUID(second["id"]))
         row.provider_ref = "pi_sandbox_later"
-        stored = await inbox.by_event(s, "sandbox", "evt_l")
+        stored = await inbox.by_event(s, "payments", "sandbox", "evt_l")
         assert stored is not None
         stored_id = stored.id
     from typer.testing import CliRunner

@@ -2,11 +2,12 @@
 `platform_webhook_events`).
 
 A domain's webhook route verifies the signature itself (each provider signs differently),
-then calls `store_once`, which inserts the delivery under the unique `(provider, event_id)` in
-a savepoint: a duplicate - even a concurrent one - hits the constraint and is reported as such,
-so the caller acknowledges it (2xx) and changes nothing. A stored event is applied by its
-domain's handler, found by convention: `mindlinks.<domain>.webhooks.handle_stored(session, row)`
-returning the outcome (`handled | ignored | parked`).
+then calls `store_once`, which inserts the delivery under the unique `(domain, provider,
+event_id)` in a savepoint: a duplicate - even a concurrent one - hits the constraint and is
+reported as such, so the caller acknowledges it (2xx) and changes nothing. A stored event is
+applied by its domain's handler, found by convention:
+`mindlinks.<domain>.webhooks.handle_stored(session, row)`, returning the outcome
+(`handled | ignored | parked`).
 
 Out of order: a `parked` event (nothing it applies to yet, e.g. the webhook outran the commit of
 the row it names) is handled again when the provider redelivers it, and `replay` runs any stored
@@ -45,7 +46,7 @@ class Status(StrEnum):
 class WebhookEvent(IdMixin, TimestampMixin, Base):
     __tablename__ = "platform_webhook_events"
     __table_args__ = (
-        UniqueConstraint("provider", "event_id"),
+        UniqueConstraint("domain", "provider", "event_id"),
         Index("ix_platform_webhook_events_owner", "domain", "owner_id", "created_at"),
         Index("ix_platform_webhook_events_object", "domain", "object_ref"),
     )
@@ -53,7 +54,7 @@ class WebhookEvent(IdMixin, TimestampMixin, Base):
     domain: Mapped[str] = mapped_column(String(30))
     provider: Mapped[str] = mapped_column(String(20))
     event_id: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(100))  # event type: "payment_intent.succeeded"
+    kind: Mapped[str] = mapped_column(String(100), default="event")  # "payment_intent.succeeded"
     object_ref: Mapped[str | None] = mapped_column(String(200))  # the provider's object id
     subject_id: Mapped[uuid.UUID | None]  # our row it applied to (deposit, kyc session)
     owner_id: Mapped[uuid.UUID | None]  # whose it is (client company, contractor)
@@ -88,15 +89,16 @@ async def store_once(session: AsyncSession, *, domain: str, provider: str, event
             await session.flush()
     except IntegrityError:
         discard(session, row)
-        stored = await by_event(session, provider, event_id[:200], for_update=True)
+        stored = await by_event(session, domain, provider, event_id[:200], for_update=True)
         assert stored is not None
         return stored, False
     return row, True
 
 
-async def by_event(session: AsyncSession, provider: str, event_id: str, *,
+async def by_event(session: AsyncSession, domain: str, provider: str, event_id: str, *,
                    for_update: bool = False) -> WebhookEvent | None:
-    query = select(WebhookEvent).where(WebhookEvent.provider == provider,
+    query = select(WebhookEvent).where(WebhookEvent.domain == domain,
+                                       WebhookEvent.provider == provider,
                                        WebhookEvent.event_id == event_id)
     if for_update:
         query = query.with_for_update().execution_options(populate_existing=True)
@@ -112,9 +114,18 @@ async def handle(session: AsyncSession, row: WebhookEvent) -> str:
     return outcome
 
 
+async def by_id(session: AsyncSession, row_id: uuid.UUID, *, domain: str | None = None,
+                for_update: bool = False) -> WebhookEvent | None:
+    query = select(WebhookEvent).where(WebhookEvent.id == row_id)
+    if domain is not None:
+        query = query.where(WebhookEvent.domain == domain)
+    if for_update:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
 async def replay(session: AsyncSession, row_id: uuid.UUID) -> WebhookEvent:
-    row = await session.scalar(select(WebhookEvent).where(WebhookEvent.id == row_id)
-                               .with_for_update())
+    row = await by_id(session, row_id, for_update=True)
     if row is None:
         raise NotFound("No such stored webhook", code="webhook_not_found")
     await audit.record(session, None, "webhook.replayed", "webhook_event", row.id,

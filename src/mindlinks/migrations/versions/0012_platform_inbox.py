@@ -54,7 +54,7 @@ def upgrade() -> None:
     sa.Column('created_at', mindlinks.platform.db.UTCDateTime(), nullable=False),
     sa.Column('updated_at', mindlinks.platform.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_platform_webhook_events')),
-    sa.UniqueConstraint('provider', 'event_id', name=op.f('uq_platform_webhook_events_provider'))
+    sa.UniqueConstraint('domain', 'provider', 'event_id', name=op.f('uq_platform_webhook_events_domain'))
     )
     with op.batch_alter_table('platform_webhook_events', schema=None) as batch_op:
         batch_op.create_index('ix_platform_webhook_events_object', ['domain', 'object_ref'], unique=False)
