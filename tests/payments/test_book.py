@@ -138,3 +138,25 @@ async def test_malformed_transfers_are_refused(database: Database) -> None:
                                 reference="r" * 256)
         with pytest.raises(book.TransferNotFound):
             await book.post_pending(s, "nothing")
+
+
+async def test_the_expiry_job_leaves_a_hold_voided_by_hand_as_voided(
+        database: Database) -> None:
+    from mindlinks.payments import jobs
+    from mindlinks.payments.book import expire_pending
+    from mindlinks.payments.models import Transfer
+
+    async with database.session() as s:
+        world, escrow = await _pair(s)
+        await book.transfer(s, debit=world, credit=escrow, amount=100, code="deposit",
+                            reference="d")
+        await book.transfer(s, debit=escrow, credit=world, amount=100, code="hold",
+                            reference="h", pending=True, expires_at=utcnow() - timedelta(1))
+        pending = await s.scalar(select(Transfer).where(Transfer.reference == "h"))
+        assert pending is not None
+        await book.void_pending(s, "h")
+        # The job picked the hold before the void committed: it must not relabel it.
+        assert await expire_pending(s, pending) is None
+        assert (await s.scalar(select(Transfer.status).where(Transfer.reference == "h"))) \
+            == "voided"
+    assert await jobs.expire_holds(database) == 0

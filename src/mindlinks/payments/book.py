@@ -241,7 +241,7 @@ async def transfer(session: AsyncSession, *, debit: Account, credit: Account, am
 
 
 async def _resolve(session: AsyncSession, reference: str, resolution_reference: str,
-                   kind: TransferKind, amount: int | None) -> Transfer:
+                   kind: TransferKind, amount: int | None, *, replay: bool = True) -> Transfer:
     _check_reference(resolution_reference)
     pending = await _by_reference(session, reference)
     if pending is None or pending.kind != TransferKind.PENDING:
@@ -250,7 +250,7 @@ async def _resolve(session: AsyncSession, reference: str, resolution_reference: 
     pending = await _by_reference(session, reference)  # fresh status, under the locks
     assert pending is not None
     post_amount = pending.amount if amount is None else amount
-    if (first := await _by_reference(session, resolution_reference)) is not None:
+    if replay and (first := await _by_reference(session, resolution_reference)) is not None:
         if (first.pending_id, first.kind) != (pending.id, kind) or (
                 kind == TransferKind.POST and first.amount != post_amount):
             raise ReferenceConflict(
@@ -302,8 +302,9 @@ async def void_pending(session: AsyncSession, reference: str) -> Transfer:
 async def expire_pending(session: AsyncSession, pending: Transfer) -> Transfer | None:
     """Void one expired hold (the expiry job); None when it was resolved meanwhile."""
     try:
+        # No replay: a hold voided by hand meanwhile is not "expired".
         row = await _resolve(session, pending.reference, f"{pending.reference}:void",
-                             TransferKind.VOID, None)
+                             TransferKind.VOID, None, replay=False)
     except PendingResolved:
         return None
     fresh = await _by_reference(session, pending.reference)
