@@ -24,6 +24,7 @@ import stripe
 import structlog
 
 from mindlinks.platform.errors import BadRequest, ServiceUnavailable
+from mindlinks.platform.json_input import parse_json
 from mindlinks.settings import Settings
 
 log = structlog.get_logger("mindlinks.payments.providers")
@@ -79,7 +80,7 @@ def verify(secret: str, body: bytes, header: str | None, tolerance: int) -> dict
         stamps = [int(p[2:]) for p in (header or "").split(",") if p.strip().startswith("t=")]
         if not stamps or stamps[0] > time.time() + tolerance:
             raise ValueError("timestamp outside the tolerance")
-        event = json.loads(body)
+        event = parse_json(body)  # bounded nesting: the body is untrusted until parsed
     except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as exc:
         raise InvalidSignature("The webhook signature does not verify") from exc
     if not isinstance(event, dict):

@@ -16,7 +16,6 @@ webhook inbox (`platform/webhooks.py`):
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +29,7 @@ from mindlinks.payments.providers import SIGNATURE_HEADER, PaymentsProvider, ver
 from mindlinks.platform import audit
 from mindlinks.platform import webhooks as inbox
 from mindlinks.platform.errors import BadRequest, NotFound
+from mindlinks.platform.json_input import parse_json
 from mindlinks.settings import get_settings
 
 DOMAIN = "payments"
@@ -82,7 +82,7 @@ async def handle_stored(session: AsyncSession, row: inbox.WebhookEvent) -> str:
     if target is None:
         row.note = "event type not used"
         return inbox.Status.IGNORED
-    intent: dict[str, Any] = json.loads(row.raw_body)["data"]["object"]
+    intent: dict[str, Any] = parse_json(row.raw_body)["data"]["object"]
     deposit = await repo.deposit_by_ref(session, row.provider, str(intent.get("id")),
                                         for_update=True)
     if deposit is None:
