@@ -128,9 +128,11 @@ def test_cli_replay(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None
                              status="pending", expires_at=utcnow() + timedelta(days=7))
             session.add(kyc)
             # Parked earlier (say the session row was restored from a backup since).
-            parked = VerificationPayload(id=uuid.uuid4(), provider="sandbox", event_id="e1",
+            parked = VerificationPayload(id=uuid.uuid4(), domain="kyc", kind="decision",
+                                         provider="sandbox", event_id="e1",
                                          raw_body=body("ref-1", "approved"), status="parked")
-            orphan = VerificationPayload(id=uuid.uuid4(), provider="sandbox", event_id="e2",
+            orphan = VerificationPayload(id=uuid.uuid4(), domain="kyc", kind="decision",
+                                         provider="sandbox", event_id="e2",
                                          raw_body=body("ref-unknown", "approved"),
                                          status="parked")
             session.add_all([parked, orphan])

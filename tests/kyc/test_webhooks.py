@@ -68,7 +68,7 @@ async def test_signed_delivery_is_stored_and_applied(
                                     uuid.UUID(response.json()["payloadId"]))
         assert payload is not None
         assert payload.raw_body == body.decode() and payload.status == "handled"
-        assert str(payload.session_id) == started["sessionId"]
+        assert str(payload.subject_id) == started["sessionId"] and payload.domain == "kyc"
     await app.state.dispatcher.drain()
     assert await profile_kyc(client, contractor) == "verified"
 

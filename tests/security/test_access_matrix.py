@@ -112,6 +112,14 @@ async def build_victim(app: Any, client: httpx.AsyncClient, party: Party,
     await ok(await client.post("/api/kyc/contractor/me/start", headers=k))
     await ok(await client.post("/api/kyc/contractor/me/documents", headers=k, data={
         "documentType": "passport"}, files={"file": ("id.png", _png(), "image/png")}))
+    # The company's escrow, funded by a card deposit through the sandbox provider.
+    deposit = await ok(await client.post(
+        "/api/payments/client/me/deposits", json={"amount": "100.00", "currency": "USD",
+                                                  "method": "card"},
+        headers={**a, "Idempotency-Key": str(uuid.uuid4())}))
+    await ok(await client.post(
+        f"/api/payments/sandbox/intents/{deposit['paymentIntentId']}/succeed",
+        params={"token": deposit["hostedUrl"].split("token=")[1]}))
     await app.state.dispatcher.drain()  # notifications of all the above
 
     ids: set[str] = set()
@@ -125,13 +133,14 @@ async def build_victim(app: Any, client: httpx.AsyncClient, party: Party,
         (a, ["/api/clients/me", "/api/clients/me/documents", "/api/clients/me/invitations",
              "/api/clients/me/contractors", "/api/contracts/client/me",
              "/api/timesheets/client/me", "/api/notifications/me",
-             "/api/payments/client/me/invoices"]),
+             "/api/payments/client/me/invoices", "/api/payments/client/me/escrow"]),
         (k, ["/api/kyc/contractor/me/status", "/api/kyc/contractor/me/documents"]),
     ):
         for path in paths:
             response = await client.get(path, headers=headers)
             bodies.append(response.text)
             harvest(await ok(response), ids)
+    harvest(deposit, ids)
     contracts = (await ok(await client.get("/api/contracts/client/me", headers=a)))["data"]
     for contract in contracts:  # details carry milestone ids
         harvest(await ok(await client.get(f"/api/contracts/{contract['id']}", headers=a)), ids)

@@ -353,3 +353,10 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def discard(session: AsyncSession, obj: object) -> None:
+    """Forget an object whose INSERT failed in a savepoint (rolling the savepoint back already
+    expunges a pending object; a flushed-then-failed one may still be there)."""
+    if obj in session:
+        session.expunge(obj)
