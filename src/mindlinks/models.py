@@ -24,6 +24,7 @@ MODEL_MODULES = [
     "mindlinks.timesheets.models",
     "mindlinks.invoices.models",
     "mindlinks.payments.models",
+    "mindlinks.payments.payroll_models",
     "mindlinks.kyc.models",
     "mindlinks.notifications.models",
 ]

@@ -126,6 +126,14 @@ KINDS: dict[str, Kind] = {
             action_path="/invoices/{{ invoice_id }}",
         ),
         Kind(
+            "invoice_awaiting_funding", "Funds Needed",
+            "Invoice {{ invoice_number }} for {{ amount | money(currency) }} is waiting for "
+            "funds: your escrow does not cover it. Add funds to pay it on time.",
+            "Invoice {{ invoice_number }} needs funds",
+            ("invoice_id", "invoice_number", "contract_id", "amount", "currency"),
+            action_path="/payments/escrow",
+        ),
+        Kind(
             "withdrawal_requested", "Withdrawal Requested",
             "Your withdrawal of {{ amount | money(currency) }} was requested.",
             "Withdrawal of {{ amount | money(currency) }} requested",

@@ -101,6 +101,12 @@ async def on_payment_received(session: AsyncSession, event: Event) -> None:
     await _send(session, event, "payment_received", _user(event))
 
 
+@subscriber("payment.funding_required", name="notifications.invoice_awaiting_funding")
+async def on_funding_required(session: AsyncSession, event: Event) -> None:
+    # The client's escrow does not cover an issued invoice (payments/holds.py).
+    await _send(session, event, "invoice_awaiting_funding", _client(event))
+
+
 @subscriber("withdrawal.requested", name="notifications.withdrawal_requested")
 async def on_withdrawal_requested(session: AsyncSession, event: Event) -> None:
     # A payout to an account never paid before is a security notice (cannot be switched off).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from mindlinks.payments import book
+from mindlinks.payments import book, payroll
 from mindlinks.payments.models import PendingStatus, Transfer, TransferKind
 from mindlinks.platform import idempotency
 from mindlinks.platform.db import Database, utcnow
@@ -38,5 +38,10 @@ async def purge_idempotency_keys(db: Database) -> int:
         return await idempotency.purge(s)
 
 
-JOBS = {"payments.expire_holds": expire_holds,
+async def run_payroll(db: Database) -> dict[str, int]:
+    """The daily payroll run (payments/payroll.py)."""
+    return await payroll.run(db)
+
+
+JOBS = {"payments.expire_holds": expire_holds, "payments.run_payroll": run_payroll,
         "payments.purge_idempotency_keys": purge_idempotency_keys}

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mindlinks.payments import book
+from mindlinks.payments import book, holds
 from mindlinks.payments import repository as repo
 from mindlinks.payments.models import DEPOSIT_RANK, DepositStatus, Purpose
 from mindlinks.payments.providers import SIGNATURE_HEADER, PaymentsProvider, verify
@@ -109,6 +109,8 @@ async def handle_stored(session: AsyncSession, row: inbox.WebhookEvent) -> str:
                                     code="deposit",
                                     reference=f"deposit:{row.provider}:{deposit.provider_ref}")
         deposit.transfer_id = moved.id
+        # Invoices waiting for funds are held now, oldest first (payments/holds.py).
+        await holds.place_awaiting(session, deposit.client_id, deposit.currency)
     if target == DepositStatus.FAILED:
         error = intent.get("last_payment_error") or {}
         deposit.failure_reason = str(error.get("message") or "payment failed")[:500]
