@@ -36,7 +36,7 @@ async def _escrow(pay: Any, who: Any) -> dict[str, Any]:
 
 
 async def test_money_path_from_deposit_to_wallet_and_notification(
-    app: Any, client: httpx.AsyncClient, party: Any, pay: Any,
+    app: Any, client: httpx.AsyncClient, party: Any, pay: Any,  # noqa: F811
     hourly: dict[str, Any], sheets: Any,  # noqa: F811
 ):
     await fund(pay, party.client, "3000.00")
@@ -109,7 +109,7 @@ async def test_money_path_from_deposit_to_wallet_and_notification(
 
 
 async def test_short_escrow_waits_for_funding_fails_alone_and_is_paid_after_a_deposit(
-    app: Any, client: httpx.AsyncClient, party: Any, pay: Any,
+    app: Any, client: httpx.AsyncClient, party: Any, pay: Any,  # noqa: F811
     active_fixed: Any,  # noqa: F811
 ):
     await active_fixed(party)  # 5000.00 USD due 02-01 and 03-01 (and later)
@@ -153,7 +153,8 @@ async def test_short_escrow_waits_for_funding_fails_alone_and_is_paid_after_a_de
 
 
 async def test_cancelling_an_invoice_voids_its_hold(
-    app: Any, client: httpx.AsyncClient, party: Any, pay: Any, admin: dict[str, Any],
+    app: Any, client: httpx.AsyncClient, party: Any, pay: Any,  # noqa: F811
+    admin: dict[str, Any],
     active_fixed: Any,  # noqa: F811
 ):
     await active_fixed(party)

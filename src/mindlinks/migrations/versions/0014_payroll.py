@@ -7,8 +7,8 @@ Create Date: 2026-11-29 03:24:12.047743
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy import Text  # noqa: F401 - autogenerate renders JSONB(astext_type=Text())
 from alembic import op
+from sqlalchemy import Text  # noqa: F401 - autogenerate renders JSONB(astext_type=Text())
 
 import mindlinks.platform.db
 
