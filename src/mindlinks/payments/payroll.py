@@ -103,8 +103,9 @@ async def prepare(session: AsyncSession, client_id: uuid.UUID, currency: str,
             async with session.begin_nested():
                 session.add(payroll)
                 await session.flush()
-        except IntegrityError:  # created by a concurrent run
-            session.expunge(payroll)
+        except IntegrityError:  # created by a concurrent run: read below
+            if payroll in session:
+                session.expunge(payroll)
     locked = await session.scalar(select(Payroll).where(
         Payroll.client_id == client_id, Payroll.pay_date == pay_date,
         Payroll.currency == currency).with_for_update().execution_options(populate_existing=True))
