@@ -97,6 +97,10 @@ async def build_victim(app: Any, client: httpx.AsyncClient, party: Party,
     from mindlinks.invoices import jobs as invoice_jobs
 
     await invoice_jobs.issue_due(app.state.db, date(2026, 2, 1))  # its first invoice
+    await app.state.dispatcher.drain()  # its hold (awaiting funding)
+    from mindlinks.payments import payroll
+
+    await payroll.run(app.state.db, date(2026, 2, 15))  # a payroll run (its item fails)
     await flow.sent(party, by_type["milestone"], type="milestone", rate=3000, milestones=[
         {"title": "Design", "amount": 1000, "dueDate": "2026-02-01"},
         {"title": "Build", "amount": 2000}])
@@ -133,7 +137,8 @@ async def build_victim(app: Any, client: httpx.AsyncClient, party: Party,
         (a, ["/api/clients/me", "/api/clients/me/documents", "/api/clients/me/invitations",
              "/api/clients/me/contractors", "/api/contracts/client/me",
              "/api/timesheets/client/me", "/api/notifications/me",
-             "/api/payments/client/me/invoices", "/api/payments/client/me/escrow"]),
+             "/api/payments/client/me/invoices", "/api/payments/client/me/escrow",
+             "/api/payments/client/me/payrolls"]),
         (k, ["/api/kyc/contractor/me/status", "/api/kyc/contractor/me/documents"]),
     ):
         for path in paths:

@@ -51,7 +51,7 @@ async def _company(session: AsyncSession, actor: Actor) -> uuid.UUID:
     return (await clients.own_company(session, actor)).id
 
 
-async def _own(session: AsyncSession, actor: Actor, payroll_id: uuid.UUID) -> Payroll:
+async def own(session: AsyncSession, actor: Actor, payroll_id: uuid.UUID) -> Payroll:
     row = await session.scalar(select(Payroll).where(
         Payroll.id == payroll_id, Payroll.client_id == await _company(session, actor))
         .execution_options(populate_existing=True))
@@ -81,13 +81,13 @@ async def _items(session: AsyncSession, payroll_id: uuid.UUID,
 
 async def detail(session: AsyncSession, actor: Actor, payroll_id: uuid.UUID,
                  item_limit: int = 1000) -> PayrollDetail:
-    row = await _own(session, actor, payroll_id)
+    row = await own(session, actor, payroll_id)
     items = await _items(session, row.id, item_limit)
     return PayrollDetail(**payroll_out(row).model_dump(), items=[item_out(i) for i in items])
 
 
 async def export_csv(session: AsyncSession, actor: Actor, payroll_id: uuid.UUID) -> str:
-    row = await _own(session, actor, payroll_id)
+    row = await own(session, actor, payroll_id)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["itemId", "contractorId", "contractId", "invoiceId", "amount", "currency",
@@ -100,7 +100,7 @@ async def export_csv(session: AsyncSession, actor: Actor, payroll_id: uuid.UUID)
 
 
 async def approve(session: AsyncSession, actor: Actor, payroll_id: uuid.UUID) -> PayrollDetail:
-    row = await _own(session, actor, payroll_id)
+    row = await own(session, actor, payroll_id)
     await runs.approve(session, row, actor.user_id)
     await audit.record(session, actor, "payments.payroll.approved", "payment_payroll", row.id,
                        {"totalAmountMinor": row.total_amount, "currency": row.currency})

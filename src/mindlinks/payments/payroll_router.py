@@ -7,7 +7,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Depends, Query
 from fastapi.responses import Response
 
 from mindlinks.payments import earnings as earnings_reads
@@ -53,10 +53,19 @@ async def export_payroll(session: SessionDep, actor: CurrentClient,
         "Content-Disposition": f'attachment; filename="payroll-{payroll_id}.csv"'})
 
 
+async def _own_payroll(session: SessionDep, actor: CurrentClient,
+                      payroll_id: uuid.UUID) -> uuid.UUID:
+    """Resolved before the Idempotency-Key: another company's run is 404 whatever the key."""
+    return (await reads.own(session, actor, payroll_id)).id
+
+
+OwnPayroll = Annotated[uuid.UUID, Depends(_own_payroll)]
+
+
 @client.post("/payrolls/{payroll_id}/approve", response_model=PayrollDetail)
-async def approve_payroll(session: SessionDep, actor: CurrentClient, key: IdempotencyKeyDep,
-                          payroll_id: uuid.UUID) -> PayrollDetail:
-    return await reads.approve(session, actor, payroll_id)
+async def approve_payroll(session: SessionDep, actor: CurrentClient, payroll: OwnPayroll,
+                          key: IdempotencyKeyDep) -> PayrollDetail:
+    return await reads.approve(session, actor, payroll)
 
 
 @client.get("/payroll-settings", response_model=PayrollSettings)
