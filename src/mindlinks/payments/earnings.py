@@ -33,7 +33,7 @@ MAX_CONTRACTS = 100  # the by-contract list is capped (largest first)
 
 
 def _month(session: AsyncSession, column: Any) -> Any:
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         return func.to_char(column, "YYYY-MM")
     return func.strftime("%Y-%m", column)
 

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import ColumnElement, and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,7 +73,7 @@ async def _locked(session: AsyncSession, payroll_id: uuid.UUID) -> Payroll | Non
                                 .with_for_update().execution_options(populate_existing=True))
 
 
-def _due_holds(pay_date: date):  # type: ignore[no-untyped-def]
+def _due_holds(pay_date: date) -> ColumnElement[bool]:
     """Open holds due by `pay_date` whose invoice has no pending or paid item anywhere."""
     busy = select(PayrollItem.id).where(
         PayrollItem.invoice_id == InvoiceHold.invoice_id,
