@@ -11,8 +11,8 @@
   transfers in the same run. Issue goal: 1,000,000 transfers, ratio bare/ours >= 0.5.
 
 Environment:
-  MINDLINKS_BENCH_PAYROLL_N       contractors (default 500)
-  MINDLINKS_BENCH_EARNINGS_M      transfers (default 200,000)
+  MINDLINKS_BENCH_PAYROLL_N       contractors (default 200)
+  MINDLINKS_BENCH_EARNINGS_M      transfers (default 100,000)
   MINDLINKS_BENCH_DATABASE_URL    a PostgreSQL URL (its `public` schema is DROPPED and
                                   recreated); default: a temporary SQLite file
 """
@@ -27,8 +27,8 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-PAYROLL_N = int(os.environ.get("MINDLINKS_BENCH_PAYROLL_N", "500"))
-EARNINGS_M = int(os.environ.get("MINDLINKS_BENCH_EARNINGS_M", "200000"))
+PAYROLL_N = int(os.environ.get("MINDLINKS_BENCH_PAYROLL_N", "200"))
+EARNINGS_M = int(os.environ.get("MINDLINKS_BENCH_EARNINGS_M", "100000"))
 CHUNK = 5000
 AMOUNT = 500_000
 

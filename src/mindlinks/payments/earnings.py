@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.payments import holds
@@ -49,15 +49,18 @@ def _work_credits(wallet_id: Any) -> list[Any]:
             Transfer.code == holds.HOLD_CODE]
 
 
-async def _sum(session: AsyncSession, wallet_id: Any, start: datetime | None,
-               end: datetime | None = None) -> int:
-    where = _work_credits(wallet_id)
-    if start is not None:
-        where.append(Transfer.created_at >= start)
-    if end is not None:
-        where.append(Transfer.created_at < end)
-    return int(await session.scalar(select(func.coalesce(func.sum(Transfer.amount), 0))
-                                    .where(*where)) or 0)
+async def _totals(session: AsyncSession, wallet_id: Any, start: datetime | None,
+                  this_month: datetime, last_month: datetime) -> tuple[int, int, int]:
+    """(period total, this month, last month) in one scan: conditional sums."""
+    amount = Transfer.amount
+    in_period = amount if start is None else case((Transfer.created_at >= start, amount))
+    row = (await session.execute(select(
+        func.coalesce(func.sum(in_period), 0),
+        func.coalesce(func.sum(case((Transfer.created_at >= this_month, amount))), 0),
+        func.coalesce(func.sum(case((and_(Transfer.created_at >= last_month,
+                                          Transfer.created_at < this_month), amount))), 0),
+    ).where(*_work_credits(wallet_id)))).one()
+    return int(row[0]), int(row[1]), int(row[2])
 
 
 async def earnings(session: AsyncSession, actor: Actor, period: str) -> Earnings:
@@ -86,10 +89,11 @@ async def earnings(session: AsyncSession, actor: Actor, period: str) -> Earnings
         .order_by(amount.desc(), PayrollItem.contract_id).limit(MAX_CONTRACTS))).all()
     available = await available_by_currency(session, contractor_id)
     pending = await pending_by_currency(session, contractor_id)
+    total, this, last = await _totals(session, wallet.id, start, this_month, last_month)
     return Earnings(
-        total_earned=from_minor(await _sum(session, wallet.id, start), currency),
-        this_month=from_minor(await _sum(session, wallet.id, this_month), currency),
-        last_month=from_minor(await _sum(session, wallet.id, last_month, this_month), currency),
+        total_earned=from_minor(total, currency),
+        this_month=from_minor(this, currency),
+        last_month=from_minor(last, currency),
         pending_payments=from_minor(pending.get(currency, 0), currency),
         available_balance=from_minor(available.get(currency, 0), currency),
         currency=currency,
