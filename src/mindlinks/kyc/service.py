@@ -147,8 +147,8 @@ async def transition(
     await session.flush()
     await audit.record(session, actor, f"kyc.session.{to}", "kyc_session", kyc.id,
                        {"from": previous, "to": to, "source": source, "reason": reason})
-    if to in PROFILE_STATUS:
-        await record_profile_status(session, kyc, PROFILE_STATUS[to])
+    if (profile_status := PROFILE_STATUS.get(str(to))) is not None:
+        await record_profile_status(session, kyc, profile_status)
     if to in (S.VERIFIED, S.REJECTED):
         await emit(session, "contractor.kyc.completed", {
             "contractorId": kyc.contractor_id, "userId": kyc.user_id, "sessionId": kyc.id,
@@ -158,8 +158,8 @@ async def transition(
 
 # What a session's status means for the contractor profile's `kycStatus`; processing and
 # resubmission leave it `pending`.
-PROFILE_STATUS = {S.PENDING: "pending", S.VERIFIED: "verified", S.REJECTED: "rejected",
-                  S.EXPIRED: "not_started"}
+PROFILE_STATUS: dict[str, str] = {S.PENDING: "pending", S.VERIFIED: "verified",
+                                  S.REJECTED: "rejected", S.EXPIRED: "not_started"}
 
 
 async def record_profile_status(session: AsyncSession, kyc: KycSession, status: str) -> None:
