@@ -85,9 +85,7 @@ async def _check_tile(session: AsyncSession, position: int) -> None:
     if stored is None:  # the tile is not complete yet: the links above are the check
         return
     first = position * TILE_LEAVES + 1
-    hashes: list[bytes] = []
-    async for chunk in repository.stream_entry_hashes(session, first, first + TILE_LEAVES - 1):
-        hashes.extend(bytes(h) for (h,) in chunk)
+    hashes = await repository.entry_hashes(session, first, first + TILE_LEAVES - 1)
     if len(hashes) != TILE_LEAVES or perfect_root(hashes) != stored:
         raise JournalBroken(
             f"Journal entries {first}..{first + TILE_LEAVES - 1} do not match their stored "

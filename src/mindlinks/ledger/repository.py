@@ -164,6 +164,15 @@ async def entity_history(
     return list(rows), int(total)
 
 
+async def entry_hashes(session: AsyncSession, first_seq: int, last_seq: int) -> list[bytes]:
+    """Entry hashes for seq in [first_seq, last_seq], in order, in one plain read (a short
+    range such as one tile: no server-side cursor, so no transaction is needed)."""
+    rows = await session.execute(
+        select(_t.entry_hash).where(_t.seq >= first_seq, _t.seq <= last_seq).order_by(_t.seq)
+    )
+    return [bytes(h) for (h,) in rows.all()]
+
+
 async def stream_entry_hashes(
     session: AsyncSession, first_seq: int, last_seq: int
 ) -> AsyncIterator[Sequence[Any]]:
