@@ -3,6 +3,7 @@ invitation links read from the mail the app really wrote, and the launch countri
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -22,6 +23,16 @@ VERIFIED_COMPANY = {
     "address": {"line1": "1 Example Street", "city": "London", "postalCode": "EC1A 1AA",
                 "country": "GB"},
 }
+
+_numbers = itertools.count(1)
+
+
+def verified_company(**over: Any) -> dict[str, Any]:
+    """VERIFIED_COMPANY under a registry number of its own: the sandbox's SBX<n> companies are
+    all "Acme Widgets Ltd" with officer "Grace Hopper" (the test client's name), and a
+    registry number is verified for one account only - a second claim waits for review."""
+    return {**VERIFIED_COMPANY, "companyNumber": f"SBX{next(_numbers)}", **over}
+
 
 # A company no registry knows: it waits for an administrator.
 UNKNOWN_COMPANY = {
@@ -53,7 +64,7 @@ def make_client(client: httpx.AsyncClient) -> Any:
 
 @pytest.fixture
 async def verified_client(make_client: Any) -> tuple[Account, dict[str, Any]]:
-    account, company = await make_client(VERIFIED_COMPANY)
+    account, company = await make_client(verified_company())
     assert company["verificationStatus"] == "verified"
     return account, company  # type: ignore[no-any-return]
 

@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 
 from mindlinks.clients import service as clients
 from mindlinks.contractors import service as contractors
-from tests.clients.conftest import VERIFIED_COMPANY
+from tests.clients.conftest import verified_company
 from tests.factories import Account, register
 
 
@@ -43,7 +43,7 @@ def make_party(app: Any, client: httpx.AsyncClient) -> Any:
     async def _make(*, kyc: str | None = "verified", legal_name: str = "Acme Widgets Ltd",
                     contractor_name: str = "Ada Lovelace") -> Party:
         owner = Account(await register(client, "client", name="Grace Hopper"))
-        company_body = {**VERIFIED_COMPANY, "legalName": legal_name}
+        company_body = verified_company(legalName=legal_name)
         response = await client.post("/api/clients/companies", json=company_body,
                                       headers=owner.headers)
         assert response.status_code == 201, response.text

@@ -62,12 +62,26 @@ async def deliver(client: httpx.AsyncClient, app: Any, body: bytes, *,
                              headers=signed(app, body) if headers is None else headers)
 
 
-async def sandbox_decide(client: httpx.AsyncClient, session_id: str, decision: str,
-                         reason: str | None = None) -> httpx.Response:
+def page_token(started: dict[str, Any]) -> str:
+    """The page token of a started session: the one in the link the contractor was given."""
+    match = re.search(r"\?token=([0-9a-f]+)$", started["veriffSessionUrl"])
+    assert match, started
+    return match.group(1)
+
+
+async def sandbox_decide(client: httpx.AsyncClient, started: dict[str, Any] | str,
+                         decision: str, reason: str | None = None, *,
+                         headers: dict[str, str] | None = None) -> httpx.Response:
+    """Post a scripted decision; for a started session (dict) with its page token."""
     body: dict[str, Any] = {"decision": decision}
     if reason:
         body["reason"] = reason
-    return await client.post(f"/api/kyc/sandbox/sessions/{session_id}/decision", json=body)
+    if isinstance(started, dict):
+        session_id, body["token"] = started["sessionId"], page_token(started)
+    else:
+        session_id = started
+    return await client.post(f"/api/kyc/sandbox/sessions/{session_id}/decision", json=body,
+                             headers=headers)
 
 
 def page_link(started: dict[str, Any]) -> str:

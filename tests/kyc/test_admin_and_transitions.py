@@ -165,7 +165,7 @@ async def test_enhanced_needs_proof_of_address(
     assert refused.status_code == 409
     assert refused.json()["code"] == "proof_of_address_required"
     # A provider approval leaves it waiting in processing.
-    await sandbox_decide(client, started["sessionId"], "approved")
+    await sandbox_decide(client, started, "approved")
     detail = await client.get(f"/api/admin/kyc/sessions/{started['sessionId']}", headers=admin.headers)
     assert detail.json()["status"] == "processing"
     await client.post("/api/kyc/contractor/me/documents", headers=contractor.headers,
@@ -178,11 +178,12 @@ async def test_enhanced_needs_proof_of_address(
 async def test_review_queue_paging_and_filter(
     client: httpx.AsyncClient, make_contractor: Any, admin: Account
 ) -> None:
-    ids = []
+    started = []
     for i in range(5):
         who = await make_contractor(f"Person {i}")
-        ids.append((await start(client, who))["sessionId"])
-    await sandbox_decide(client, ids[0], "approved")
+        started.append(await start(client, who))
+    await sandbox_decide(client, started[0], "approved")
+    ids = [s["sessionId"] for s in started]
     page1 = await client.get("/api/admin/kyc/sessions?status=pending&limit=2&page=1",
                              headers=admin.headers)
     assert page1.status_code == 200, page1.text

@@ -42,7 +42,7 @@ async def test_sessions_expire_after_seven_days_without_a_decision(
 ) -> None:
     open_one = await start(client, contractor)
     decided = await start(client, other)
-    await sandbox_decide(client, decided["sessionId"], "approved")
+    await sandbox_decide(client, decided, "approved")
     async with app.state.db.session() as session:
         assert await jobs.expire_sessions_in(session, utcnow() + timedelta(days=6)) == 0
     async with app.state.db.session() as session:
@@ -54,7 +54,7 @@ async def test_sessions_expire_after_seven_days_without_a_decision(
     assert (await status_of(client, contractor))["status"] == "not_started"
     assert await profile_kyc(client, contractor) == "not_started"
     # A late decision on the expired session changes nothing.
-    late = await sandbox_decide(client, open_one["sessionId"], "approved")
+    late = await sandbox_decide(client, open_one, "approved")
     assert late.status_code == 200 and late.json()["status"] == "expired"
     # The contractor can start again.
     again = await start(client, contractor)
@@ -73,7 +73,7 @@ async def test_retention_deletes_files_and_keeps_hashes(
                                      files={"file": ("bill.pdf", MINIMAL_PDF,
                                                      "application/pdf")})
         assert response.status_code == 201
-    await sandbox_decide(client, done["sessionId"], "approved")
+    await sandbox_decide(client, done, "approved")
     storage = get_storage(app.state)
     async with app.state.db.session() as session:
         docs = {d.session_id: d for d in await session.scalars(select(KycDocument))}

@@ -24,16 +24,14 @@ import httpx
 from mindlinks.platform.db import utcnow
 from tests.contracts.conftest import Party
 from tests.factories import register
+from tests.platform.samples import MINIMAL_PDF
 
 ID_PARAM = re.compile(r"\{([a-z_]+)\}")
 # Ids of shared catalogue rows any client may read, not tenant data.
 SHARED_KEYS = {"templateId"}
 # Answers that reveal nothing about another tenant's resource.
 REFUSALS = {401, 403, 404, 405, 422}
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-       b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-       b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
-       b"trailer<</Root 1 0 R>>\n%%EOF\n")
+PDF = MINIMAL_PDF  # a well-formed PDF: uploads are parsed, not scanned
 
 
 def _png() -> bytes:

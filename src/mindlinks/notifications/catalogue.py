@@ -172,6 +172,14 @@ KINDS: dict[str, Kind] = {
             "Security alert: two-factor authentication changed", ("mfa_enabled",), security=True,
         ),
         Kind(
+            "company_claim_contested", "Your Company Was Claimed by Another Account",
+            "Another account registered a company with your company's registry number. It was "
+            "not verified and waits for an administrator's review; if you do not know about "
+            "it, contact support.",
+            "Security alert: another account claimed your company", security=True,
+            action_path="/company",
+        ),
+        Kind(
             "digest", "Your notifications",
             "{{ count }} notifications {{ period_label }}",
             "Your Mind-Links summary: {{ count }} notifications {{ period_label }}",

@@ -30,6 +30,7 @@ from mindlinks.notifications.channels import (
 from mindlinks.notifications.live import LiveHub
 from mindlinks.notifications.models import Channel, DeliveryStatus, NotificationDelivery
 from mindlinks.platform.db import Database, utcnow
+from mindlinks.platform.logging import describe_error
 from mindlinks.settings import Settings
 
 log = structlog.get_logger("mindlinks.notifications")
@@ -196,16 +197,17 @@ class Notifier:
                                   html=row.body_html, headers=dict(row.headers or {}))
             sms_body = row.body_text
         error: str | None = None
-        provider_id: str | None = None
+        error_type: str | None = None  # what the log says: a provider's message may quote
+        provider_id: str | None = None  # the recipient's address; the row keeps it in full
         try:
             if channel == Channel.EMAIL:
                 provider_id = await self.channels.email.send(email)
             else:
                 provider_id = await self.channels.sms.send(recipient, sms_body)
         except ChannelError as exc:
-            error = str(exc)[:2000]
+            error, error_type = str(exc)[:2000], describe_error(exc)
         except Exception as exc:  # a transport bug must not lose the delivery
-            error = f"{type(exc).__name__}: {exc}"[:2000]
+            error, error_type = f"{type(exc).__name__}: {exc}"[:2000], describe_error(exc)
         values: dict[str, Any]
         if error is None:
             values = {"status": DeliveryStatus.SENT, "sent_at": self.clock(), "lease_until": None,
@@ -213,13 +215,13 @@ class Notifier:
         elif attempts >= self.settings.notifications_max_attempts:
             values = {"status": DeliveryStatus.FAILED, "lease_until": None, "last_error": error}
             log.error("delivery_failed", delivery_id=str(delivery_id), channel=channel,
-                      attempts=attempts, error=error)
+                      attempts=attempts, error=error_type)
         else:
             delay = self.settings.notifications_retry_base_seconds * 2 ** (attempts - 1)
             values = {"status": DeliveryStatus.PENDING, "lease_until": None, "last_error": error,
                       "next_attempt_at": now + timedelta(seconds=delay)}
             log.warning("delivery_retry", delivery_id=str(delivery_id), channel=channel,
-                        attempts=attempts, error=error)
+                        attempts=attempts, error=error_type)
             if now_is_real:
                 self._retry_later(delivery_id, delay)
         async with self.db.session() as session:

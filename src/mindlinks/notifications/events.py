@@ -61,6 +61,12 @@ async def on_kyc_completed(session: AsyncSession, event: Event) -> None:
     await _send(session, event, "kyc_completed", _user(event))
 
 
+@subscriber("client.company.claim_contested", name="notifications.company_claim_contested")
+async def on_company_claim_contested(session: AsyncSession, event: Event) -> None:
+    # The earlier claimant of a registry number hears that another account claimed it.
+    await _send(session, event, "company_claim_contested", _client(event))
+
+
 @subscriber("contract.ready_for_signature", name="notifications.contract_ready_for_signature")
 async def on_contract_ready(session: AsyncSession, event: Event) -> None:
     await _send(session, event, "contract_ready_to_sign", _user(event))

@@ -204,7 +204,9 @@ def _listen(engine: AsyncEngine) -> None:
 
 def create_engine(url: str, *, echo: bool = False, pool: bool = True) -> AsyncEngine:
     """Create the async engine for `url`, with each database's connection settings."""
-    kwargs: dict[str, Any] = {"echo": echo}
+    # hide_parameters: bound values (an e-mail, a password hash) never appear in an error's
+    # text or in echo logs - only the parameterised statement.
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30}
         # SQLite has a single writer and every transaction here takes the write lock up front.
