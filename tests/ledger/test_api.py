@@ -201,15 +201,15 @@ async def test_integers_past_64_bits_and_loose_types_are_422(
                 "/api/ledger/entries/1/proof?digestSeq=9223372036854775808",
                 "/api/ledger/digest?seq=9223372036854775808",
                 "/api/ledger/consistency?from=1&to=9223372036854775808"):
-        response = await client.get(url, headers=admin)
+        response = await client.get(url, headers=admin.headers)
         assert response.status_code == 422, (url, response.text)
-    largest = await client.get("/api/ledger/entries/9223372036854775807", headers=admin)
+    largest = await client.get("/api/ledger/entries/9223372036854775807", headers=admin.headers)
     assert largest.status_code == 404
-    digest = (await client.get("/api/ledger/digest", headers=admin)).json()
+    digest = (await client.get("/api/ledger/digest", headers=admin.headers)).json()
     for seq in (False, "3", 3.0, 9223372036854775808):
-        response = await client.post("/api/admin/ledger/verify", headers=admin,
+        response = await client.post("/api/admin/ledger/verify", headers=admin.headers,
                                      json={"against": {**digest, "seq": seq}})
         assert response.status_code == 422, (seq, response.text)
-    ok = await client.post("/api/admin/ledger/verify", headers=admin, json={"against": digest})
+    ok = await client.post("/api/admin/ledger/verify", headers=admin.headers, json={"against": digest})
     assert ok.status_code == 200
     assert ok.json()["firstBrokenSeq"] is None

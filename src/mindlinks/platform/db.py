@@ -166,8 +166,14 @@ def _begin(conn: Any) -> None:
         _sqlite_begin_immediate(conn.connection.dbapi_connection)
 
 
-def _before_execute(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-    if not conn.info.get(_PENDING) or _is_plain_read(statement):
+def _before_execute(conn: Any, _cursor: Any, statement: str, _parameters: Any, context: Any,
+                    _executemany: bool) -> None:
+    if not conn.info.get(_PENDING):
+        return
+    # A streamed read runs on a server-side cursor, which PostgreSQL only keeps inside a
+    # transaction: it begins one like a write does.
+    streamed = context is not None and context.execution_options.get("stream_results")
+    if _is_plain_read(statement) and not streamed:
         return
     # The first write (or locking read) of a read-only request: the transaction starts here,
     # so everything from now on commits or rolls back together.
