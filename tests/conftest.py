@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from mindlinks.migrations import runner
 from mindlinks.models import load_all
 from mindlinks.platform.db import Database, create_engine
 from mindlinks.settings import Settings
+from tests.factories import Account, admin_tokens, free_port, register
 
 PG_BASE_URL = os.environ.get("MINDLINKS_TEST_DATABASE_URL")
 
@@ -45,6 +46,12 @@ _sqlite_template: Path | None = None
 _pg_migrated = False
 
 
+# SQLite has one writer and one pooled connection: concurrent requests take turns, so a race
+# test passes there whether or not the code locks. Such tests run on PostgreSQL only.
+_NO_RACE_ON_SQLITE = pytest.mark.skip(
+    reason="race: SQLite serialises writers, so this cannot fail there; runs on PostgreSQL")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if "db_backend" in getattr(item, "fixturenames", ()):
@@ -52,6 +59,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             backend = callspec.params.get("db_backend") if callspec else None
             if backend:
                 item.add_marker(getattr(pytest.mark, backend))
+            if backend == "sqlite" and item.get_closest_marker("race"):
+                item.add_marker(_NO_RACE_ON_SQLITE)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -185,3 +194,43 @@ def redis_url() -> str:
         pytest.skip("no Redis on 127.0.0.1:6379 (set MINDLINKS_TEST_REDIS_URL to require it)")
     return url or "redis://127.0.0.1:6379/0"
 
+
+@pytest.fixture
+async def admin(app: Any, client: httpx.AsyncClient) -> Account:
+    """An administrator signed in with password and TOTP (`.secret` is the TOTP secret)."""
+    return Account(await admin_tokens(app, client))
+
+
+@pytest.fixture
+async def contractor(client: httpx.AsyncClient) -> Account:
+    """A contractor registered through the API (with their profile), signed in."""
+    return Account(await register(client, "contractor", name="Ada Lovelace"))
+
+
+@pytest.fixture
+async def other(client: httpx.AsyncClient) -> Account:
+    """A second, unrelated contractor."""
+    return Account(await register(client, "contractor", name="Grace Hopper"))
+
+
+class SmtpInbox:
+    """What a real SMTP server on loopback (aiosmtpd) received: raw messages, in order."""
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Any, SmtpInbox]]:
+    """A real SMTP server on a free loopback port: (controller, inbox)."""
+    from aiosmtpd.controller import Controller
+
+    inbox = SmtpInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()

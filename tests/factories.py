@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import email
+import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +24,20 @@ PASSWORD = "correct horse battery staple"
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+class Account:
+    """A signed-in user (the JSON of register or login): every actor fixture has this shape."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        user = data.get("user") or {}
+        self.email: str = user.get("email") or data.get("email", "")
+        self.user_id: str = user.get("id", "")
+        self.id = uuid.UUID(self.user_id) if self.user_id else None
+        self.token: str = data["accessToken"]
+        self.headers = bearer(self.token)
+        self.secret: str | None = data.get("secret")  # an admin's TOTP secret
 
 
 def unique_email(prefix: str = "user") -> str:
@@ -64,6 +83,26 @@ async def admin_tokens(app: Any, client: httpx.AsyncClient) -> dict[str, Any]:
     )
     assert done.status_code == 200, done.text
     return {**done.json(), "email": email, "secret": secret}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def mails(mail_dir: Path, to: str | None = None) -> list[EmailMessage]:
+    """The `.eml` files written to the development mailbox so far, oldest first (optionally
+    only those to `to`)."""
+    if not mail_dir.exists():
+        return []
+    found = []
+    for path in sorted(mail_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
+        message = email.message_from_bytes(path.read_bytes(), policy=default_policy)
+        assert isinstance(message, EmailMessage)
+        if to is None or str(message["To"]).lower() == to.lower():
+            found.append(message)
+    return found
 
 
 def run_with_database(url: str, work: Callable[[Database], Awaitable[Any]]) -> Any:

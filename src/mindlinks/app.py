@@ -21,7 +21,7 @@ from mindlinks.auth.revocations import install as install_revocations
 from mindlinks.clients import service as clients_service
 from mindlinks.contractors import service as contractors_service
 from mindlinks.models import load_all
-from mindlinks.platform import crypto_keys, storage
+from mindlinks.platform import crypto_keys, idempotency, storage
 from mindlinks.platform.db import Database
 from mindlinks.platform.errors import install_error_handlers
 from mindlinks.platform.events import Dispatcher
@@ -48,6 +48,7 @@ DOMAINS = [
     "mindlinks.contracts",
     "mindlinks.timesheets",
     "mindlinks.invoices",
+    "mindlinks.payments",
     "mindlinks.notifications",
     "mindlinks.web",  # pages: on top of every domain's services
 ]
@@ -68,7 +69,8 @@ OPENAPI_TAGS = [
     {"name": "KYC Service", "description": "Identity verification sessions and documents."},
     {"name": "Contract Service",
      "description": "Templates, contracts, e-signature, milestones, timesheets."},
-    {"name": "Payment Service", "description": "Invoices (generated, read only)."},
+    {"name": "Payment Service",
+     "description": "Invoices, the book, client escrow and deposits, provider webhooks."},
     {"name": "Ledger Service",
      "description": "The verifiable journal: digests, inclusion and consistency proofs."},
     {"name": "Notification Service",
@@ -161,6 +163,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     install_error_handlers(app)
+    idempotency.install(app)
     for router in PLATFORM_ROUTERS:
         app.include_router(router)
     for package in DOMAINS:

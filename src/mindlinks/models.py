@@ -12,6 +12,8 @@ from mindlinks.platform.db import Base
 MODEL_MODULES = [
     "mindlinks.platform.events",
     "mindlinks.platform.audit",
+    "mindlinks.platform.idempotency",
+    "mindlinks.platform.webhooks",
     "mindlinks.auth.models",
     "mindlinks.ledger.models",
     "mindlinks.platform.crypto",
@@ -21,6 +23,8 @@ MODEL_MODULES = [
     "mindlinks.contracts.models",
     "mindlinks.timesheets.models",
     "mindlinks.invoices.models",
+    "mindlinks.payments.models",
+    "mindlinks.payments.payroll_models",
     "mindlinks.kyc.models",
     "mindlinks.notifications.models",
 ]

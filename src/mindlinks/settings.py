@@ -112,6 +112,15 @@ class Settings(BaseSettings):
     kyc_starts_per_hour: int = 10
     kyc_uploads_per_hour: int = 30
 
+    # Payments (payments/): the sandbox provider (a page served by this app, webhooks signed as
+    # Stripe signs them) or Stripe (secret API key, webhook endpoint secret `whsec_...`).
+    payments_provider: Literal["sandbox", "stripe"] = "sandbox"
+    payments_sandbox_secret: str | None = None  # empty: derived from the secret key
+    stripe_api_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    payments_webhook_tolerance_seconds: int = 300
+    payments_deposit_max_minor: int = 100_000_000  # 1,000,000.00 in a 2-decimal currency
+
     # Notifications (notifications/): email via the platform backends (files, SMTP) or
     # SendGrid's v3 HTTP API; SMS to a dev file or Twilio; live updates fanned out through
     # Redis pub/sub when `redis_url` is set.

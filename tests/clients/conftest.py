@@ -3,15 +3,14 @@ invitation links read from the mail the app really wrote, and the launch countri
 
 from __future__ import annotations
 
+import itertools
 import re
-from email import policy
-from email.parser import BytesParser
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.factories import admin_tokens, bearer, register
+from tests.factories import Account, mails, register
 
 # A company the sandbox registry knows (gb / 00000001): registering it verifies it at once.
 VERIFIED_COMPANY = {
@@ -25,6 +24,16 @@ VERIFIED_COMPANY = {
                 "country": "GB"},
 }
 
+_numbers = itertools.count(1)
+
+
+def verified_company(**over: Any) -> dict[str, Any]:
+    """VERIFIED_COMPANY under a registry number of its own: the sandbox's SBX<n> companies are
+    all "Acme Widgets Ltd" with officer "Grace Hopper" (the test client's name), and a
+    registry number is verified for one account only - a second claim waits for review."""
+    return {**VERIFIED_COMPANY, "companyNumber": f"SBX{next(_numbers)}", **over}
+
+
 # A company no registry knows: it waits for an administrator.
 UNKNOWN_COMPANY = {
     "legalName": "Nobody Knows Us Ltd",
@@ -35,17 +44,6 @@ UNKNOWN_COMPANY = {
                 "country": "GB"},
 }
 
-
-
-class Account:
-    """A signed-in user made through the API."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
-        self.email: str = data["user"]["email"] if "user" in data else data.get("email", "")
-        self.user_id: str = data["user"]["id"] if "user" in data else ""
-        self.token: str = data["accessToken"]
-        self.headers = bearer(self.token)
 
 
 @pytest.fixture
@@ -66,7 +64,7 @@ def make_client(client: httpx.AsyncClient) -> Any:
 
 @pytest.fixture
 async def verified_client(make_client: Any) -> tuple[Account, dict[str, Any]]:
-    account, company = await make_client(VERIFIED_COMPANY)
+    account, company = await make_client(verified_company())
     assert company["verificationStatus"] == "verified"
     return account, company  # type: ignore[no-any-return]
 
@@ -79,26 +77,6 @@ async def pending_client(make_client: Any) -> tuple[Account, dict[str, Any]]:
 
 
 @pytest.fixture
-async def admin(app: Any, client: httpx.AsyncClient) -> dict[str, Any]:
-    tokens = await admin_tokens(app, client)
-    return {**tokens, "headers": bearer(tokens["accessToken"])}
-
-
-@pytest.fixture
-async def contractor(client: httpx.AsyncClient) -> Account:
-    return Account(await register(client, "contractor", name="Ada Lovelace"))
-
-
-def _messages(app: Any) -> list[Any]:
-    directory = app.state.settings.mail_dir
-    if not directory.exists():
-        return []
-    parser = BytesParser(policy=policy.default)
-    files = sorted(directory.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
-    return [parser.parsebytes(p.read_bytes()) for p in files]
-
-
-@pytest.fixture
 def invitation_links(app: Any) -> Any:
     """`await invitation_links(email)`: the invitation tokens mailed to `email`, oldest first."""
 
@@ -106,9 +84,7 @@ def invitation_links(app: Any) -> Any:
         await app.state.runtime.mailer.drain()
         base = re.escape(app.state.settings.resolved_public_url)
         tokens = []
-        for message in _messages(app):
-            if str(message["To"]).lower() != email.lower():
-                continue
+        for message in mails(app.state.settings.mail_dir, to=email):
             body = message.get_body(preferencelist=("plain",)).get_content()
             tokens += re.findall(base + r"/invitations/([A-Za-z0-9_-]+)", body)
         return tokens

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import jwt
+import pytest
 from sqlalchemy import text
 
 from mindlinks.clients.providers import RegistryUnavailable
@@ -213,6 +214,7 @@ async def test_access_token_carries_client_id(client: Any, make_client: Any) -> 
     assert me.json()["id"] == created.json()["id"]
 
 
+@pytest.mark.race
 async def test_concurrent_registrations_make_one_company(client: Any, make_client: Any) -> None:
     account, _ = await make_client()
     responses = await asyncio.gather(*[

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from PIL import Image
 
 from tests.clients.conftest import VERIFIED_COMPANY
+from tests.factories import Account
 from tests.platform.samples import MINIMAL_PDF
 
 DOCUMENT_FIELDS = {
@@ -150,19 +151,19 @@ async def test_logo_shows_on_the_invitation(
 
 
 async def test_admin_verifies_a_pending_company(
-    client: Any, pending_client: Any, admin: dict[str, Any]
+    client: Any, pending_client: Any, admin: Account
 ) -> None:
     account, company = pending_client
     queue = await client.get("/api/admin/companies?verificationStatus=pending",
-                             headers=admin["headers"])
+                             headers=admin.headers)
     assert queue.status_code == 200
     assert [c["id"] for c in queue.json()["data"]] == [company["id"]]
-    one = await client.get(f"/api/admin/companies/{company['id']}", headers=admin["headers"])
+    one = await client.get(f"/api/admin/companies/{company['id']}", headers=admin.headers)
     assert one.status_code == 200
     assert one.json()["taxId"] == "****4321"
 
     reviewed = await client.post(f"/api/admin/companies/{company['id']}/review",
-                                 headers=admin["headers"], json={"decision": "approve"})
+                                 headers=admin.headers, json={"decision": "approve"})
     assert reviewed.status_code == 200, reviewed.text
     assert reviewed.json()["verificationStatus"] == "verified"
     assert reviewed.json()["verifiedAt"] is not None
@@ -171,56 +172,56 @@ async def test_admin_verifies_a_pending_company(
                                json={"email": "after-review@example.com"})
     assert invite.status_code == 201
     again = await client.post(f"/api/admin/companies/{company['id']}/review",
-                              headers=admin["headers"],
+                              headers=admin.headers,
                               json={"decision": "reject", "reason": "changed my mind"})
     assert again.status_code == 409
     assert again.json()["code"] == "invalid_transition"
     queue = await client.get("/api/admin/companies?verificationStatus=pending",
-                             headers=admin["headers"])
+                             headers=admin.headers)
     assert queue.json()["meta"]["total"] == 0
 
 
 async def test_rejection_needs_a_reason(client: Any, pending_client: Any,
-                                        admin: dict[str, Any]) -> None:
+                                        admin: Account) -> None:
     account, company = pending_client
     url = f"/api/admin/companies/{company['id']}/review"
-    bare = await client.post(url, headers=admin["headers"], json={"decision": "reject"})
+    bare = await client.post(url, headers=admin.headers, json={"decision": "reject"})
     assert bare.status_code == 422
     assert bare.json()["code"] == "reason_required"
-    rejected = await client.post(url, headers=admin["headers"],
+    rejected = await client.post(url, headers=admin.headers,
                                  json={"decision": "reject", "reason": "Registry mismatch"})
     assert rejected.status_code == 200
     assert rejected.json()["verificationStatus"] == "rejected"
     me = await client.get("/api/clients/me", headers=account.headers)
     assert me.json()["verificationReason"] == "Registry mismatch"
-    bad = await client.post(url, headers=admin["headers"], json={"decision": "maybe"})
+    bad = await client.post(url, headers=admin.headers, json={"decision": "maybe"})
     assert bad.status_code == 422
 
 
-async def test_review_of_unknown_company_is_404(client: Any, admin: dict[str, Any]) -> None:
+async def test_review_of_unknown_company_is_404(client: Any, admin: Account) -> None:
     response = await client.post(
         "/api/admin/companies/00000000-0000-4000-8000-000000000000/review",
-        headers=admin["headers"], json={"decision": "approve"},
+        headers=admin.headers, json={"decision": "approve"},
     )
     assert response.status_code == 404
 
 
 async def test_admin_reviews_a_document(client: Any, pending_client: Any,
-                                        admin: dict[str, Any]) -> None:
+                                        admin: Account) -> None:
     account, company = pending_client
     document = (await _upload(client, account, MINIMAL_PDF, "c.pdf")).json()
     listed = await client.get(f"/api/admin/companies/{company['id']}/documents",
-                              headers=admin["headers"])
+                              headers=admin.headers)
     assert [d["id"] for d in listed.json()["data"]] == [document["id"]]
     url = f"/api/admin/client-documents/{document['id']}/review"
-    approved = await client.post(url, headers=admin["headers"], json={"decision": "approve"})
+    approved = await client.post(url, headers=admin.headers, json={"decision": "approve"})
     assert approved.status_code == 200, approved.text
     body = approved.json()
     assert body["status"] == "approved"
-    me = await client.get("/api/auth/me", headers=admin["headers"])
+    me = await client.get("/api/auth/me", headers=admin.headers)
     assert body["reviewedBy"] == me.json()["id"]
     assert body["reviewedAt"] is not None
-    again = await client.post(url, headers=admin["headers"], json={"decision": "approve"})
+    again = await client.post(url, headers=admin.headers, json={"decision": "approve"})
     assert again.status_code == 409
     assert again.json()["code"] == "invalid_transition"
     seen = await client.get(f"/api/clients/me/documents/{document['id']}",

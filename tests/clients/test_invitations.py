@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import jwt
+import pytest
 from sqlalchemy import text, update
 
 from mindlinks.clients.models import ClientInvitation
@@ -327,6 +328,7 @@ async def test_invitation_mail_is_throttled(app: Any, client: Any,
     assert listed.json()["meta"]["total"] == 3
 
 
+@pytest.mark.race
 async def test_concurrent_acceptances_one_wins(client: Any, verified_client: Any,
                                                invite: Any) -> None:
     account, _ = verified_client

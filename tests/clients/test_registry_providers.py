@@ -6,6 +6,7 @@ The recordings in `recordings/` follow the OpenCorporates v0.4 response format
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,19 @@ BASE = "https://api.opencorporates.test/v0.4"
 
 def recording(name: str) -> Any:
     return json.loads((RECORDINGS / name).read_text())
+
+
+def barclays_with_officers() -> dict[str, Any]:
+    """The recorded company answer, with the `officers` list OpenCorporates adds when it has
+    them (the recording has none): one current director, one who resigned."""
+    answer = copy.deepcopy(recording("opencorporates_company_gb_00102498.json"))
+    answer["results"]["company"]["officers"] = [
+        {"officer": {"id": 1, "name": "HOPPER, Grace", "position": "director",
+                     "end_date": None}},
+        {"officer": {"id": 2, "name": "Alan TURING", "position": "director",
+                     "end_date": "2019-01-31"}},
+    ]
+    return answer
 
 
 def registry() -> OpenCorporatesRegistry:
@@ -179,13 +193,11 @@ async def test_company_verified_through_opencorporates(app: Any, make_client: An
     app.state.business_registry = registry()
     with respx.mock(assert_all_called=True) as mock:
         mock.get(f"{BASE}/companies/gb/00102498").mock(
-            return_value=httpx.Response(
-                200, json=recording("opencorporates_company_gb_00102498.json")
-            )
+            return_value=httpx.Response(200, json=barclays_with_officers())
         )
         _, company = await make_client({**VERIFIED_COMPANY, "legalName": "Barclays Bank PLC",
                                         "companyNumber": "00102498"})
-    assert company["verificationStatus"] == "verified"
+    assert company["verificationStatus"] == "verified"  # the account is a current officer
     assert company["businessRegistryData"]["source"] == "opencorporates"
     assert company["businessRegistryData"]["registeredAddress"].startswith("1 Churchill Place")
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import text
 
-from tests.factories import admin_tokens, bearer, register
+from tests.factories import Account, bearer, register
 
 SVG_WITH_SCRIPT = (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg">'
                    b'<script>alert(document.cookie)</script></svg>')
@@ -28,40 +28,17 @@ def png(width: int = 64, height: int = 48) -> bytes:
     return out.getvalue()
 
 
-class Contractor:
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
-        self.token = data["accessToken"]
-        self.headers = bearer(self.token)
-        self.user_id = data["user"]["id"]
-
-
 @pytest.fixture
 def make_contractor(client: httpx.AsyncClient):  # type: ignore[no-untyped-def]
-    async def _make(name: str = "Ada Lovelace") -> Contractor:
-        return Contractor(await register(client, "contractor", name=name))
+    async def _make(name: str = "Ada Lovelace") -> Account:
+        return Account(await register(client, "contractor", name=name))
 
     return _make
 
 
 @pytest.fixture
-async def contractor(make_contractor: Any) -> Contractor:
-    return await make_contractor()  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-async def other(make_contractor: Any) -> Contractor:
-    return await make_contractor("Grace Hopper")  # type: ignore[no-any-return]
-
-
-@pytest.fixture
 async def client_user(client: httpx.AsyncClient) -> dict[str, str]:
     return bearer((await register(client, "client", name="Acme Buyer"))["accessToken"])
-
-
-@pytest.fixture
-async def admin(app: Any, client: httpx.AsyncClient) -> dict[str, str]:
-    return bearer((await admin_tokens(app, client))["accessToken"])
 
 
 async def events_named(app: Any, name: str) -> list[dict[str, Any]]:
@@ -83,7 +60,7 @@ async def emit_event(app: Any, name: str, payload: dict[str, Any]) -> None:
     await app.state.dispatcher.drain()
 
 
-async def complete_profile(client: httpx.AsyncClient, who: Contractor, **extra: Any) -> None:
+async def complete_profile(client: httpx.AsyncClient, who: Account, **extra: Any) -> None:
     body = {
         "phone": "+14155552671", "country": "US", "timezone": "America/New_York",
         "legalName": "Ada Lovelace",
@@ -95,7 +72,7 @@ async def complete_profile(client: httpx.AsyncClient, who: Contractor, **extra: 
     assert response.status_code == 200, response.text
 
 
-async def add_us_account(client: httpx.AsyncClient, who: Contractor, **extra: Any
+async def add_us_account(client: httpx.AsyncClient, who: Account, **extra: Any
                          ) -> dict[str, Any]:
     body = {"accountHolderName": "Ada Lovelace", "bankName": "First Bank", "currency": "USD",
             "country": "US", "accountNumber": ACCOUNT, "routingNumber": ABA, **extra}

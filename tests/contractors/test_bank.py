@@ -3,6 +3,7 @@ verification, name matching, primary account, and isolation between contractors.
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -21,6 +22,7 @@ from tests.contractors.conftest import (
     events_named,
     statement_amounts,
 )
+from tests.factories import mails
 
 BASE = "/api/contractors/me/bank-accounts"
 
@@ -104,6 +106,44 @@ async def test_three_wrong_attempts_fail_the_account(client, app, contractor):
         with pytest.raises(DomainError) as refused:
             await service.payout_account(session, cid)
     assert refused.value.code == "bank_account_not_verified"
+
+
+async def test_a_failed_account_cannot_become_primary(client, app, contractor):
+    primary = await add_us_account(client, contractor)
+    failed = await add_us_account(client, contractor, accountNumber="555566667777")
+    a, b = statement_amounts(app, failed["id"])
+    for _ in range(3):
+        await client.post(f"{BASE}/{failed['id']}/verify", headers=contractor.headers,
+                          json={"amounts": [a % 99 + 1, b % 99 + 1]})
+    r = await client.post(f"{BASE}/{failed['id']}/primary", headers=contractor.headers)
+    assert r.status_code == 409 and r.json()["code"] == "invalid_transition"
+    listed = {x["id"]: (x["status"], x["isPrimary"]) for x in
+              (await client.get(BASE, headers=contractor.headers)).json()}
+    assert listed == {primary["id"]: ("pending_verification", True),
+                      failed["id"]: ("failed", False)}
+
+
+async def test_a_developer_verifies_an_account_from_the_sandbox_statement_mail(
+        client, app, contractor):
+    """Onboarding completes locally with only what the sandbox shows: the statement mailed to
+    the development mailbox (var/mail), not the test's view of the sandbox's memory."""
+    account = await add_us_account(client, contractor, currency="EUR")
+    await app.state.runtime.mailer.drain()
+    statements = [m for m in mails(app.state.settings.mail_dir)
+                  if account["id"] in str(m["Subject"])]
+    assert len(statements) == 1
+    body = statements[0].get_body(preferencelist=("plain",)).get_content()
+    shown = re.findall(r"^  (0\.\d\d) EUR$", body, re.MULTILINE)
+    requested = re.search(r'\{"amounts": \[(\d+), (\d+)\]\}', body)
+    assert requested and len(shown) == 2
+    amounts = [int(requested.group(1)), int(requested.group(2))]
+    assert [f"0.{n:02d}" for n in amounts] == shown  # the request matches the statement
+    assert ACCOUNT not in body  # the statement names the account by id only
+
+    r = await client.post(f"{BASE}/{account['id']}/verify", headers=contractor.headers,
+                          json={"amounts": amounts})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "verified"
 
 
 async def test_invalid_numbers_are_refused(client, contractor):
@@ -271,6 +311,7 @@ async def test_without_a_micro_deposit_sender_accounts_cannot_be_added(client, a
     assert (await client.get(BASE, headers=contractor.headers)).json() == []
 
 
+@pytest.mark.race
 async def test_concurrent_first_accounts_make_exactly_one_primary(client, contractor):
     import asyncio
 

@@ -131,11 +131,11 @@ async def test_admin_reviews_licences_and_policies(client, app, contractor, admi
                                   json={"decision": "verified"})).status_code == 403
         assert (await client.post(pol_path, headers=headers,
                                   json={"decision": "verified"})).status_code == 403
-    ok = await client.post(lic_path, headers=admin, json={"decision": "verified"})
+    ok = await client.post(lic_path, headers=admin.headers, json={"decision": "verified"})
     assert ok.status_code == 200 and ok.json()["status"] == "verified" and ok.json()["verifiedAt"]
-    bad = await client.post(pol_path, headers=admin, json={"decision": "expired"})
+    bad = await client.post(pol_path, headers=admin.headers, json={"decision": "expired"})
     assert bad.status_code == 422
-    failed = await client.post(pol_path, headers=admin, json={"decision": "failed"})
+    failed = await client.post(pol_path, headers=admin.headers, json={"decision": "failed"})
     assert failed.json()["verificationStatus"] == "failed" and failed.json()["lastCheckedAt"]
     # Editing a verified licence puts it back to unverified.
     edited = await client.put(f"{LIC}/{lic['id']}", headers=contractor.headers,
@@ -146,8 +146,8 @@ async def test_admin_reviews_licences_and_policies(client, app, contractor, admi
         await session.execute(update(License).where(License.id == _uuid(lic["id"]))
                               .values(expiration_date=date.today() - timedelta(days=3)))
     await jobs.expire_credentials(app.state.db)
-    late = await client.post(lic_path, headers=admin, json={"decision": "verified"})
+    late = await client.post(lic_path, headers=admin.headers, json={"decision": "verified"})
     assert late.status_code == 409 and late.json()["code"] == "invalid_transition"
     missing = await client.post("/api/admin/licenses/00000000-0000-0000-0000-000000000000/review",
-                                headers=admin, json={"decision": "verified"})
+                                headers=admin.headers, json={"decision": "verified"})
     assert missing.status_code == 404

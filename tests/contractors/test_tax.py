@@ -107,16 +107,16 @@ async def test_admin_review(client, app, contractor, admin, client_user):
     for headers in (contractor.headers, client_user):
         r = await client.post(path, headers=headers, json={"decision": "approved"})
         assert r.status_code == 403
-    no_reason = await client.post(path, headers=admin, json={"decision": "rejected"})
+    no_reason = await client.post(path, headers=admin.headers, json={"decision": "rejected"})
     assert no_reason.status_code == 422 and no_reason.json()["code"] == "reason_required"
-    ok = await client.post(path, headers=admin, json={"decision": "approved"})
+    ok = await client.post(path, headers=admin.headers, json={"decision": "approved"})
     assert ok.status_code == 200 and ok.json()["status"] == "approved"
     assert ok.json()["reviewedAt"] and ok.json()["taxId"] == "****4567"
-    again = await client.post(path, headers=admin, json={"decision": "rejected",
+    again = await client.post(path, headers=admin.headers, json={"decision": "rejected",
                                                          "reason": "blurry"})
     assert again.status_code == 409 and again.json()["code"] == "invalid_transition"
     missing = await client.post("/api/admin/tax-info/00000000-0000-0000-0000-000000000000/review",
-                                headers=admin, json={"decision": "approved"})
+                                headers=admin.headers, json={"decision": "approved"})
     assert missing.status_code == 404
     mine = (await client.get(URL, headers=contractor.headers)).json()
     assert mine["status"] == "approved"
@@ -125,7 +125,7 @@ async def test_admin_review(client, app, contractor, admin, client_user):
 
 async def test_rejection_shows_the_reason(client, contractor, admin):
     info = (await _submit(client, contractor)).json()
-    r = await client.post(f"/api/admin/tax-info/{info['id']}/review", headers=admin,
+    r = await client.post(f"/api/admin/tax-info/{info['id']}/review", headers=admin.headers,
                           json={"decision": "rejected", "reason": "Signature missing"})
     assert r.json()["status"] == "rejected" and r.json()["reviewReason"] == "Signature missing"
 

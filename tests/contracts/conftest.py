@@ -16,8 +16,8 @@ from PIL import Image, ImageDraw
 
 from mindlinks.clients import service as clients
 from mindlinks.contractors import service as contractors
-from tests.clients.conftest import VERIFIED_COMPANY, Account
-from tests.factories import admin_tokens, bearer, register
+from tests.clients.conftest import verified_company
+from tests.factories import Account, register
 
 
 def signature_png(text: str = "sig") -> str:
@@ -43,7 +43,7 @@ def make_party(app: Any, client: httpx.AsyncClient) -> Any:
     async def _make(*, kyc: str | None = "verified", legal_name: str = "Acme Widgets Ltd",
                     contractor_name: str = "Ada Lovelace") -> Party:
         owner = Account(await register(client, "client", name="Grace Hopper"))
-        company_body = {**VERIFIED_COMPANY, "legalName": legal_name}
+        company_body = verified_company(legalName=legal_name)
         response = await client.post("/api/clients/companies", json=company_body,
                                       headers=owner.headers)
         assert response.status_code == 201, response.text
@@ -67,12 +67,6 @@ def make_party(app: Any, client: httpx.AsyncClient) -> Any:
 @pytest.fixture
 async def party(make_party: Any) -> Party:
     return await make_party()  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-async def admin(app: Any, client: httpx.AsyncClient) -> dict[str, Any]:
-    tokens = await admin_tokens(app, client)
-    return {**tokens, "headers": bearer(tokens["accessToken"])}
 
 
 @pytest.fixture

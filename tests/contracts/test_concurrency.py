@@ -3,7 +3,7 @@
 The contract row is locked (`SELECT ... FOR UPDATE`) for the whole signing transaction on
 PostgreSQL, so the second signer waits, then sees the first signature and activates. Without
 the lock both would move `pending` to their own `x_signed` and nobody would activate. SQLite
-serialises writers anyway; the test runs there too but proves the locking on PostgreSQL.
+serialises writers, so the race cannot happen there: the test runs on PostgreSQL only.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from mindlinks.contracts.models import Contract, ContractSignature
 from mindlinks.ledger.models import LedgerEntry
 from mindlinks.platform.events import OutboxEvent
 
-pytestmark = pytest.mark.usefixtures("db_backend")
+pytestmark = [pytest.mark.usefixtures("db_backend"), pytest.mark.race]
 
 ROUNDS = 4
 

@@ -331,3 +331,25 @@ async def test_a_changed_sent_document_is_not_sealed(
     detail = (await client.get(f"/api/contracts/{sent['id']}",
                                headers=party.contractor.headers)).json()
     assert detail["status"] == "client_signed" and detail["signedByContractor"] is False
+
+
+async def test_verify_refuses_a_contract_whose_journal_entries_were_edited(
+    app: Any, client: httpx.AsyncClient, party: Any, fixed_template: dict[str, Any], flow: Any
+):
+    """With the triggers out of the way, an edited signature entry makes /verify a 409
+    `ledger_broken` instead of proofs that vouch for the edited row."""
+    from tests.ledger.helpers import tamper
+
+    contract = await flow.active(party, fixed_template["id"])
+    cid = contract["id"]
+    url = f"/api/contracts/{cid}/verify"
+    report = (await client.get(url, headers=party.client.headers)).json()
+    seq = report["signatures"][0]["journalSeq"]
+    await tamper(app.state.db,
+                 "UPDATE ledger_entries SET payload = replace(payload, :a, :b) WHERE seq = :s",
+                 a='"signerRole":"client"', b='"signerRole":"admin"', s=seq)
+    response = await client.get(url, headers=party.client.headers)
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "ledger_broken"
+    entry = await client.get(f"/api/ledger/entries/{seq}", headers=party.client.headers)
+    assert entry.status_code == 409 and entry.json()["code"] == "ledger_broken"

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from mindlinks.contracts import templates
+from tests.factories import Account
 
 pytestmark = pytest.mark.usefixtures("db_backend")
 
@@ -44,9 +45,9 @@ async def test_contractors_cannot_list_templates(client: httpx.AsyncClient, part
 
 
 async def test_admin_crud_and_default_replacement(
-    client: httpx.AsyncClient, admin: dict[str, Any], party: Any
+    client: httpx.AsyncClient, admin: Account, party: Any
 ):
-    h = admin["headers"]
+    h = admin.headers
     created = await client.post("/api/admin/contract-templates", headers=h, json={
         "name": "Short fixed", "type": "fixed", "model": "direct", "isDefault": True,
         "templateContent": "# {{ contract_title }}\n\n{{ client_name }} pays {{ rate }}.",
@@ -69,9 +70,9 @@ async def test_admin_crud_and_default_replacement(
 
 
 async def test_unknown_variables_and_bad_syntax_are_refused(
-    client: httpx.AsyncClient, admin: dict[str, Any]
+    client: httpx.AsyncClient, admin: Account
 ):
-    h = admin["headers"]
+    h = admin.headers
     base = {"name": "x", "type": "hourly", "model": "eor"}
     unknown = await client.post("/api/admin/contract-templates", headers=h, json={
         **base, "templateContent": "Pay {{ rate }} to {{ bank_account }}"})

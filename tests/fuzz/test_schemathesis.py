@@ -1,6 +1,7 @@
-"""RELIABILITY 40 (Schemathesis): generated requests for every operation of the OpenAPI
-document, sent to a real server process with a contractor's, a client's and an admin's token,
-never get a 5xx.
+"""RELIABILITY 40 (Schemathesis): generated requests - valid and invalid - for every operation
+of the OpenAPI document, sent to a real server process with a contractor's, a client's and an
+admin's token, are answered as documented: never a 5xx, invalid input refused, documented
+status codes and response schemas.
 
 The server runs on its own SQLite database (a separate process cannot share the suite's
 per-test PostgreSQL cleanup). The run is seeded, so a failure reproduces; schemathesis prints
@@ -83,18 +84,52 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         proc.wait(timeout=30)
 
 
+# Depth: examples per operation and the phases run. CI keeps it shallow so the suite stays
+# fast; the deep run adds schemathesis' boundary-value "coverage" phase (thousands of cases per
+# role), see DEVELOPERS.md:
+#   MINDLINKS_FUZZ_EXAMPLES=100 MINDLINKS_FUZZ_PHASES=examples,coverage,fuzzing \
+#     .venv/bin/python -m pytest -p no:xdist tests/fuzz
+EXAMPLES = int(os.environ.get("MINDLINKS_FUZZ_EXAMPLES", "3"))
+PHASES = os.environ.get("MINDLINKS_FUZZ_PHASES", "examples,fuzzing")
+
+# Every check schemathesis has, in positive and negative mode, except these - each excluded
+# for a stated reason, not because it found a bug:
+EXCLUDED_CHECKS = {
+    # Generated "valid" data is valid for the schema, not for the business: a random id is a
+    # 404, a second registration of a company a 409, a contract that starts after it ends a
+    # 422. Those 4xx are the API's rules working, not schema bugs.
+    "positive_data_acceptance",
+    # Needs a resource created then deleted by the same run's links; the API's DELETE routes
+    # are soft deletes of rows owned by the caller, which the cross-tenant matrix checks.
+    "use_after_free",
+    "ensure_resource_availability",
+    # Needs two users' credentials in one run; tests/security/test_access_matrix.py does this
+    # with real data for every id route and every list.
+    "object_level_authorization",
+    # Routes with an HTML page hidden from the schema (GET /api/notifications/unsubscribe, the
+    # confirmation a mail link opens) rightly list that GET in a 405's Allow header, which the
+    # schema's methods do not show. Every 405 carries Allow (tests/platform/test_http.py).
+    "allow_header_conformance",
+}
+
+
 @pytest.mark.parametrize("role", ["contractor", "client", "admin"])
-def test_no_generated_request_gets_a_server_error(server, role):
+def test_generated_requests_are_answered_as_documented(server, role):
+    """Positive and negative data for every operation: no 5xx, invalid input refused with a
+    4xx, documented status codes, content types, headers and response schemas."""
     base, tokens = server
     args = [str(BIN / "st"), "run", f"{base}/openapi.json",
             "-H", f"Authorization: Bearer {tokens[role]}",
-            "--checks", "not_a_server_error", "--phases", "fuzzing",
-            "--max-examples", "3", "--seed", "20261123", "--workers", "1",
+            "--checks", "all", "--exclude-checks", ",".join(sorted(EXCLUDED_CHECKS)),
+            "--mode", "all", "--phases", PHASES,
+            "--max-examples", str(EXAMPLES), "--seed", "20261123", "--workers", "1",
             "--request-timeout", "30"]
     for path in SELF_ENDING:
         args += ["--exclude-path", path]
-    result = subprocess.run(args, capture_output=True, text=True, timeout=900, check=False)
-    summary = result.stdout[-6000:]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=1800, check=False)
+    # The failures (each with its curl line) first, then the totals.
+    failures = result.stdout.find("=== FAILURES")
+    summary = result.stdout[max(failures, 0):][:6000] + "\n...\n" + result.stdout[-2500:]
     assert result.returncode == 0, summary
     generated = re.search(r"(\d+) generated", result.stdout)
     assert generated and int(generated.group(1)) > 250, summary  # it really ran

@@ -13,7 +13,6 @@ import pytest
 from mindlinks.invoices import jobs
 from tests.contracts.conftest import (  # noqa: F401 - fixtures reused by name
     Party,
-    admin,
     contract_body,
     fixed_template,
     flow,

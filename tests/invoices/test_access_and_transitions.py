@@ -112,7 +112,7 @@ async def test_mark_paid_once_and_the_paid_filter(
 
 
 async def test_paid_and_cancelled_invoices_never_change(
-    app: Any, client: httpx.AsyncClient, party: Any, admin: dict[str, Any],
+    app: Any, client: httpx.AsyncClient, party: Any, admin: Any,
     issued: list[dict[str, Any]],
 ):
     paid_id, open_id = issued[0]["id"], issued[1]["id"]
@@ -120,17 +120,17 @@ async def test_paid_and_cancelled_invoices_never_change(
         await service.mark_paid(session, uuid.UUID(paid_id), datetime(2026, 3, 2, tzinfo=UTC))
     cancel = "/api/payments/invoices/{}/cancel"
     refused = await client.post(cancel.format(paid_id), json={"reason": "wrong"},
-                                headers=admin["headers"])
+                                headers=admin.headers)
     assert refused.status_code == 409 and refused.json()["code"] == "invalid_transition"
 
     for body in ({}, {"reason": ""}, {"reason": "x" * 1001}, {"reason": "x", "reissue": "yes"}):
         assert (await client.post(cancel.format(open_id), json=body,
-                                  headers=admin["headers"])).status_code == 422, body
+                                  headers=admin.headers)).status_code == 422, body
     not_admin = await client.post(cancel.format(open_id), json={"reason": "wrong"},
                                   headers=party.client.headers)
     assert not_admin.status_code == 403
 
-    done = await client.post(cancel.format(open_id), headers=admin["headers"],
+    done = await client.post(cancel.format(open_id), headers=admin.headers,
                              json={"reason": "Wrong period", "reissue": True})
     assert done.status_code == 200, done.text
     cancelled = done.json()
@@ -144,7 +144,7 @@ async def test_paid_and_cancelled_invoices_never_change(
     assert replacement["lineItems"][0]["scheduleId"] == cancelled["lineItems"][0]["scheduleId"]
 
     again = await client.post(cancel.format(open_id), json={"reason": "again"},
-                              headers=admin["headers"])
+                              headers=admin.headers)
     assert again.status_code == 409 and again.json()["code"] == "invalid_transition"
     with pytest.raises(InvalidTransition):
         async with app.state.db.session() as session:

@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 
 from mindlinks.invoices.models import Invoice, InvoiceStepRecord
 from mindlinks.platform.events import OutboxEvent
+from tests.factories import mails
 from tests.invoices.conftest import CONTRACTOR, issue_due, mark_overdue
-from tests.notifications.conftest import mails
 
 pytestmark = pytest.mark.usefixtures("db_backend")
 

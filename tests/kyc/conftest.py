@@ -13,19 +13,13 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
-import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
 from mindlinks.kyc.models import KycDocument, KycSession, VerificationPayload
 from mindlinks.platform.audit import AuditLog
-from tests.contractors.conftest import (  # noqa: F401  (shared contractor fixtures)
-    Contractor,
-    contractor,
-    make_contractor,
-    other,
-)
-from tests.factories import admin_tokens, bearer
+from tests.contractors.conftest import make_contractor  # noqa: F401  (shared fixture)
+from tests.factories import Account
 
 
 def png(width: int = 64, height: int = 48) -> bytes:
@@ -34,12 +28,7 @@ def png(width: int = 64, height: int = 48) -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture
-async def admin(app: Any, client: httpx.AsyncClient) -> dict[str, str]:
-    return bearer((await admin_tokens(app, client))["accessToken"])
-
-
-async def start(client: httpx.AsyncClient, who: Contractor, **body: Any) -> dict[str, Any]:
+async def start(client: httpx.AsyncClient, who: Account, **body: Any) -> dict[str, Any]:
     response = await client.post("/api/kyc/contractor/me/start", headers=who.headers,
                                  json=body or None)
     assert response.status_code == 200, response.text
@@ -73,12 +62,26 @@ async def deliver(client: httpx.AsyncClient, app: Any, body: bytes, *,
                              headers=signed(app, body) if headers is None else headers)
 
 
-async def sandbox_decide(client: httpx.AsyncClient, session_id: str, decision: str,
-                         reason: str | None = None) -> httpx.Response:
+def page_token(started: dict[str, Any]) -> str:
+    """The page token of a started session: the one in the link the contractor was given."""
+    match = re.search(r"\?token=([0-9a-f]+)$", started["veriffSessionUrl"])
+    assert match, started
+    return match.group(1)
+
+
+async def sandbox_decide(client: httpx.AsyncClient, started: dict[str, Any] | str,
+                         decision: str, reason: str | None = None, *,
+                         headers: dict[str, str] | None = None) -> httpx.Response:
+    """Post a scripted decision; for a started session (dict) with its page token."""
     body: dict[str, Any] = {"decision": decision}
     if reason:
         body["reason"] = reason
-    return await client.post(f"/api/kyc/sandbox/sessions/{session_id}/decision", json=body)
+    if isinstance(started, dict):
+        session_id, body["token"] = started["sessionId"], page_token(started)
+    else:
+        session_id = started
+    return await client.post(f"/api/kyc/sandbox/sessions/{session_id}/decision", json=body,
+                             headers=headers)
 
 
 def page_link(started: dict[str, Any]) -> str:
@@ -111,14 +114,14 @@ def future() -> date:
     return date.today() + timedelta(days=365)
 
 
-async def status_of(client: httpx.AsyncClient, who: Contractor) -> dict[str, Any]:
+async def status_of(client: httpx.AsyncClient, who: Account) -> dict[str, Any]:
     response = await client.get("/api/kyc/contractor/me/status", headers=who.headers)
     assert response.status_code == 200, response.text
     data: dict[str, Any] = response.json()
     return data
 
 
-async def profile_kyc(client: httpx.AsyncClient, who: Contractor) -> str:
+async def profile_kyc(client: httpx.AsyncClient, who: Account) -> str:
     response = await client.get("/api/contractors/me", headers=who.headers)
     assert response.status_code == 200, response.text
     return str(response.json()["kycStatus"])

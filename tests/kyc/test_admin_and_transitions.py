@@ -11,7 +11,7 @@ import pytest
 from mindlinks.kyc.service import TRANSITIONS
 from mindlinks.platform.audit import AuditLog
 from tests.kyc.conftest import (
-    Contractor,
+    Account,
     count,
     future,
     png,
@@ -24,13 +24,13 @@ from tests.kyc.conftest import (
 from tests.platform.samples import MINIMAL_PDF
 
 
-async def decide(client: httpx.AsyncClient, admin: dict[str, str], sid: str, decision: str,
+async def decide(client: httpx.AsyncClient, admin: Account, sid: str, decision: str,
                  reason: str | None = None) -> httpx.Response:
     body: dict[str, Any] = {"decision": decision}
     if reason is not None:
         body["reason"] = reason
     return await client.post(f"/api/admin/kyc/sessions/{sid}/decision", json=body,
-                             headers=admin)
+                             headers=admin.headers)
 
 
 def test_the_transition_table() -> None:
@@ -44,7 +44,7 @@ def test_the_transition_table() -> None:
 
 
 async def test_admin_routes_need_an_admin(
-    client: httpx.AsyncClient, contractor: Contractor
+    client: httpx.AsyncClient, contractor: Account
 ) -> None:
     assert (await client.get("/api/admin/kyc/sessions")).status_code == 401
     response = await client.get("/api/admin/kyc/sessions", headers=contractor.headers)
@@ -52,7 +52,7 @@ async def test_admin_routes_need_an_admin(
 
 
 async def test_admin_approves_a_pending_session(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor, admin: dict[str, str]
+    app: Any, client: httpx.AsyncClient, contractor: Account, admin: Account
 ) -> None:
     started = await start(client, contractor)
     response = await decide(client, admin, started["sessionId"], "approved")
@@ -72,7 +72,7 @@ async def test_admin_approves_a_pending_session(
 
 
 async def test_resubmission_then_new_documents_then_decline(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor, admin: dict[str, str]
+    app: Any, client: httpx.AsyncClient, contractor: Account, admin: Account
 ) -> None:
     started = await start(client, contractor)
     sid = started["sessionId"]
@@ -84,7 +84,7 @@ async def test_resubmission_then_new_documents_then_decline(
                                data={"documentType": "passport"},
                                files={"file": ("p.png", png(), "image/png")})
     assert upload.status_code == 201
-    detail = await client.get(f"/api/admin/kyc/sessions/{sid}", headers=admin)
+    detail = await client.get(f"/api/admin/kyc/sessions/{sid}", headers=admin.headers)
     assert detail.json()["status"] == "pending"
     declined = await decide(client, admin, sid, "declined", "Document forged")
     assert declined.json()["status"] == "rejected"
@@ -100,7 +100,7 @@ async def test_resubmission_then_new_documents_then_decline(
 
 
 async def test_processing_after_the_page_then_admin_decides(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor, admin: dict[str, str]
+    app: Any, client: httpx.AsyncClient, contractor: Account, admin: Account
 ) -> None:
     started = await start(client, contractor)
     # The sandbox page moves the session through `processing` before its decision.
@@ -108,18 +108,18 @@ async def test_processing_after_the_page_then_admin_decides(
     assert await count(app, AuditLog, AuditLog.action == "kyc.session.processing",
                        AuditLog.entity_id == started["sessionId"]) == 1
     detail = (await client.get(f"/api/admin/kyc/sessions/{started['sessionId']}",
-                               headers=admin)).json()
+                               headers=admin.headers)).json()
     assert detail["status"] == "resubmission_requested" and detail["submittedAt"]
 
 
 async def test_session_detail_has_signed_document_urls(
-    client: httpx.AsyncClient, contractor: Contractor, admin: dict[str, str]
+    client: httpx.AsyncClient, contractor: Account, admin: Account
 ) -> None:
     started = await start(client, contractor)
     await client.post("/api/kyc/contractor/me/documents", headers=contractor.headers,
                       data={"documentType": "proof_of_address"},
                       files={"file": ("bill.pdf", MINIMAL_PDF, "application/pdf")})
-    detail = await client.get(f"/api/admin/kyc/sessions/{started['sessionId']}", headers=admin)
+    detail = await client.get(f"/api/admin/kyc/sessions/{started['sessionId']}", headers=admin.headers)
     assert detail.status_code == 200, detail.text
     docs = detail.json()["documents"]
     assert len(docs) == 1 and docs[0]["type"] == "proof_of_address"
@@ -131,7 +131,7 @@ async def test_session_detail_has_signed_document_urls(
 
 
 async def test_document_review(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor, admin: dict[str, str]
+    app: Any, client: httpx.AsyncClient, contractor: Account, admin: Account
 ) -> None:
     await start(client, contractor)
     upload = (await client.post("/api/kyc/contractor/me/documents", headers=contractor.headers,
@@ -140,33 +140,33 @@ async def test_document_review(
               ).json()
     url = f"/api/admin/kyc/documents/{upload['id']}/review"
     response = await client.post(url, json={"status": "rejected", "reason": "Older than 3 months"},
-                                 headers=admin)
+                                 headers=admin.headers)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "rejected" and body["reviewedBy"] and body["reviewedAt"]
     assert body["rejectionReason"] == "Older than 3 months"
-    again = await client.post(url, json={"status": "verified"}, headers=admin)
+    again = await client.post(url, json={"status": "verified"}, headers=admin.headers)
     assert again.status_code == 409 and again.json()["code"] == "invalid_transition"
     docs = (await client.get("/api/kyc/contractor/me/documents",
                              headers=contractor.headers)).json()["data"]
     assert docs[0]["status"] == "rejected"
     missing = await client.post("/api/admin/kyc/documents/00000000-0000-0000-0000-000000000000"
-                                "/review", json={"status": "verified"}, headers=admin)
+                                "/review", json={"status": "verified"}, headers=admin.headers)
     assert missing.status_code == 404
-    bad = await client.post(url, json={"status": "approved"}, headers=admin)
+    bad = await client.post(url, json={"status": "approved"}, headers=admin.headers)
     assert bad.status_code == 422
 
 
 async def test_enhanced_needs_proof_of_address(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor, admin: dict[str, str]
+    app: Any, client: httpx.AsyncClient, contractor: Account, admin: Account
 ) -> None:
     started = await start(client, contractor, verificationLevel="enhanced")
     refused = await decide(client, admin, started["sessionId"], "approved")
     assert refused.status_code == 409
     assert refused.json()["code"] == "proof_of_address_required"
     # A provider approval leaves it waiting in processing.
-    await sandbox_decide(client, started["sessionId"], "approved")
-    detail = await client.get(f"/api/admin/kyc/sessions/{started['sessionId']}", headers=admin)
+    await sandbox_decide(client, started, "approved")
+    detail = await client.get(f"/api/admin/kyc/sessions/{started['sessionId']}", headers=admin.headers)
     assert detail.json()["status"] == "processing"
     await client.post("/api/kyc/contractor/me/documents", headers=contractor.headers,
                       data={"documentType": "proof_of_address"},
@@ -176,41 +176,42 @@ async def test_enhanced_needs_proof_of_address(
 
 
 async def test_review_queue_paging_and_filter(
-    client: httpx.AsyncClient, make_contractor: Any, admin: dict[str, str]
+    client: httpx.AsyncClient, make_contractor: Any, admin: Account
 ) -> None:
-    ids = []
+    started = []
     for i in range(5):
         who = await make_contractor(f"Person {i}")
-        ids.append((await start(client, who))["sessionId"])
-    await sandbox_decide(client, ids[0], "approved")
+        started.append(await start(client, who))
+    await sandbox_decide(client, started[0], "approved")
+    ids = [s["sessionId"] for s in started]
     page1 = await client.get("/api/admin/kyc/sessions?status=pending&limit=2&page=1",
-                             headers=admin)
+                             headers=admin.headers)
     assert page1.status_code == 200, page1.text
     body = page1.json()
     assert body["meta"] == {"total": 4, "page": 1, "limit": 2, "totalPages": 2}
     page2 = (await client.get("/api/admin/kyc/sessions?status=pending&limit=2&page=2",
-                              headers=admin)).json()
+                              headers=admin.headers)).json()
     seen = [s["id"] for s in body["data"]] + [s["id"] for s in page2["data"]]
     assert seen == ids[1:]  # oldest first, each once
     verified = (await client.get("/api/admin/kyc/sessions?status=verified",
-                                 headers=admin)).json()
+                                 headers=admin.headers)).json()
     assert [s["id"] for s in verified["data"]] == [ids[0]]
-    everything = (await client.get("/api/admin/kyc/sessions", headers=admin)).json()
+    everything = (await client.get("/api/admin/kyc/sessions", headers=admin.headers)).json()
     assert everything["meta"]["total"] == 5
     unknown = "00000000-0000-0000-0000-000000000000"
-    assert (await client.get(f"/api/admin/kyc/sessions/{unknown}", headers=admin)
+    assert (await client.get(f"/api/admin/kyc/sessions/{unknown}", headers=admin.headers)
             ).status_code == 404
     missing = await decide(client, admin, unknown, "approved")
     assert missing.status_code == 404 and missing.json()["code"] == "kyc_session_not_found"
-    bad = await client.get("/api/admin/kyc/sessions?status=approved", headers=admin)
+    bad = await client.get("/api/admin/kyc/sessions?status=approved", headers=admin.headers)
     assert bad.status_code == 422
-    assert (await client.get("/api/admin/kyc/sessions?limit=101", headers=admin)
+    assert (await client.get("/api/admin/kyc/sessions?limit=101", headers=admin.headers)
             ).status_code == 422
 
 
 @pytest.mark.parametrize("reason", [None, "x" * 501])
 async def test_decision_body_validation(
-    client: httpx.AsyncClient, contractor: Contractor, admin: dict[str, str],
+    client: httpx.AsyncClient, contractor: Account, admin: Account,
     reason: str | None,
 ) -> None:
     started = await start(client, contractor)
@@ -218,5 +219,5 @@ async def test_decision_body_validation(
     if reason is not None:
         body["reason"] = reason
     response = await client.post(f"/api/admin/kyc/sessions/{started['sessionId']}/decision",
-                                 json=body, headers=admin)
+                                 json=body, headers=admin.headers)
     assert response.status_code == 422

@@ -11,7 +11,7 @@ import httpx
 
 from mindlinks.kyc.models import KycDocument
 from tests.kyc.conftest import (
-    Contractor,
+    Account,
     count,
     future,
     png,
@@ -24,14 +24,14 @@ from tests.kyc.conftest import (
 from tests.platform.samples import MINIMAL_PDF
 
 
-async def test_status_before_anything(client: httpx.AsyncClient, contractor: Contractor) -> None:
+async def test_status_before_anything(client: httpx.AsyncClient, contractor: Account) -> None:
     assert await status_of(client, contractor) == {
         "status": "not_started", "sessionId": None, "verificationResult": None,
         "rejectionReason": None}
 
 
 async def test_start_shape_and_idempotent_while_pending(
-    client: httpx.AsyncClient, contractor: Contractor
+    client: httpx.AsyncClient, contractor: Account
 ) -> None:
     started = await start(client, contractor)
     assert set(started) == {"sessionId", "veriffSessionUrl", "expiresAt"}
@@ -43,7 +43,7 @@ async def test_start_shape_and_idempotent_while_pending(
 
 
 async def test_happy_path_through_the_sandbox_page(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor
+    app: Any, client: httpx.AsyncClient, contractor: Account
 ) -> None:
     started = await start(client, contractor)
     response = await submit_page(client, started, id_image=png(), selfie=png(), expiry=future())
@@ -69,15 +69,15 @@ async def test_happy_path_through_the_sandbox_page(
 
 
 async def test_happy_path_through_the_decision_endpoint(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor
+    app: Any, client: httpx.AsyncClient, contractor: Account
 ) -> None:
     started = await start(client, contractor)
-    response = await sandbox_decide(client, started["sessionId"], "approved")
+    response = await sandbox_decide(client, started, "approved")
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "verified"
-    assert await profile_kyc(client, contractor) == "pending"  # the event is not delivered yet
-    await app.state.dispatcher.drain()
+    # The profile follows in the same transaction (not through event delivery).
     assert await profile_kyc(client, contractor) == "verified"
+    await app.state.dispatcher.drain()
     # The notifications domain queued the contractor's message.
     inbox = await client.get("/api/notifications/me", headers=contractor.headers)
     assert inbox.status_code == 200, inbox.text
@@ -92,7 +92,7 @@ async def test_happy_path_through_the_decision_endpoint(
 
 
 async def test_sandbox_page_missing_selfie_asks_for_resubmission_then_new_documents_reopen(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor
+    app: Any, client: httpx.AsyncClient, contractor: Account
 ) -> None:
     started = await start(client, contractor)
     response = await submit_page(client, started, id_image=png(), expiry=future())
@@ -116,7 +116,7 @@ async def test_sandbox_page_missing_selfie_asks_for_resubmission_then_new_docume
 
 
 async def test_sandbox_page_expired_document_is_declined(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor
+    app: Any, client: httpx.AsyncClient, contractor: Account
 ) -> None:
     started = await start(client, contractor)
     response = await submit_page(client, started, id_image=png(), selfie=png(),
@@ -134,7 +134,7 @@ async def test_sandbox_page_expired_document_is_declined(
 
 
 async def test_sandbox_page_unreadable_id_image_is_not_approved(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor
+    app: Any, client: httpx.AsyncClient, contractor: Account
 ) -> None:
     started = await start(client, contractor)
     response = await submit_page(client, started, id_image=b"not an image at all",
@@ -144,7 +144,7 @@ async def test_sandbox_page_unreadable_id_image_is_not_approved(
 
 
 async def test_sandbox_page_needs_its_token(
-    client: httpx.AsyncClient, contractor: Contractor
+    client: httpx.AsyncClient, contractor: Account
 ) -> None:
     started = await start(client, contractor)
     bare = f"/kyc/sandbox/{started['sessionId']}"
@@ -157,7 +157,7 @@ async def test_sandbox_page_needs_its_token(
 
 
 async def test_documents_upload_validation_and_ownership(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor, other: Contractor
+    app: Any, client: httpx.AsyncClient, contractor: Account, other: Account
 ) -> None:
     # No open session: nothing to attach to.
     early = await client.post("/api/kyc/contractor/me/documents", headers=contractor.headers,
@@ -196,10 +196,10 @@ async def test_documents_upload_validation_and_ownership(
 
 
 async def test_contractor_routes_need_a_contractor(
-    client: httpx.AsyncClient, admin: dict[str, str]
+    client: httpx.AsyncClient, admin: Account
 ) -> None:
     assert (await client.get("/api/kyc/contractor/me/status")).status_code == 401
-    response = await client.get("/api/kyc/contractor/me/status", headers=admin)
+    response = await client.get("/api/kyc/contractor/me/status", headers=admin.headers)
     assert response.status_code == 403
 
 
@@ -209,7 +209,7 @@ async def test_decision_endpoint_unknown_session(client: httpx.AsyncClient) -> N
 
 
 async def test_starts_and_uploads_are_rate_limited(
-    client: httpx.AsyncClient, contractor: Contractor, app: Any
+    client: httpx.AsyncClient, contractor: Account, app: Any
 ) -> None:
     """Each start may cost a provider fee: past the hourly limit, 429 with Retry-After."""
     limit = app.state.settings.kyc_starts_per_hour

@@ -23,7 +23,7 @@ from mindlinks.scheduler import collect_jobs
 from mindlinks.settings import Settings
 from tests.factories import run_with_database
 from tests.kyc.conftest import (
-    Contractor,
+    Account,
     profile_kyc,
     sandbox_decide,
     session_row,
@@ -38,11 +38,11 @@ def test_jobs_are_registered() -> None:
 
 
 async def test_sessions_expire_after_seven_days_without_a_decision(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor, other: Contractor
+    app: Any, client: httpx.AsyncClient, contractor: Account, other: Account
 ) -> None:
     open_one = await start(client, contractor)
     decided = await start(client, other)
-    await sandbox_decide(client, decided["sessionId"], "approved")
+    await sandbox_decide(client, decided, "approved")
     async with app.state.db.session() as session:
         assert await jobs.expire_sessions_in(session, utcnow() + timedelta(days=6)) == 0
     async with app.state.db.session() as session:
@@ -54,7 +54,7 @@ async def test_sessions_expire_after_seven_days_without_a_decision(
     assert (await status_of(client, contractor))["status"] == "not_started"
     assert await profile_kyc(client, contractor) == "not_started"
     # A late decision on the expired session changes nothing.
-    late = await sandbox_decide(client, open_one["sessionId"], "approved")
+    late = await sandbox_decide(client, open_one, "approved")
     assert late.status_code == 200 and late.json()["status"] == "expired"
     # The contractor can start again.
     again = await start(client, contractor)
@@ -62,8 +62,8 @@ async def test_sessions_expire_after_seven_days_without_a_decision(
 
 
 async def test_retention_deletes_files_and_keeps_hashes(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor, other: Contractor,
-    admin: dict[str, str],
+    app: Any, client: httpx.AsyncClient, contractor: Account, other: Account,
+    admin: Account,
 ) -> None:
     done = await start(client, contractor)
     still_open = await start(client, other)
@@ -73,7 +73,7 @@ async def test_retention_deletes_files_and_keeps_hashes(
                                      files={"file": ("bill.pdf", MINIMAL_PDF,
                                                      "application/pdf")})
         assert response.status_code == 201
-    await sandbox_decide(client, done["sessionId"], "approved")
+    await sandbox_decide(client, done, "approved")
     storage = get_storage(app.state)
     async with app.state.db.session() as session:
         docs = {d.session_id: d for d in await session.scalars(select(KycDocument))}
@@ -98,7 +98,7 @@ async def test_retention_deletes_files_and_keeps_hashes(
         assert kept.file_deleted_at is not None
         assert kept.sha256 == decided_doc.sha256 and kept.size == len(MINIMAL_PDF)
     detail = (await client.get(f"/api/admin/kyc/sessions/{done['sessionId']}",
-                               headers=admin)).json()
+                               headers=admin.headers)).json()
     assert detail["documents"][0]["downloadUrl"] is None
     assert detail["documents"][0]["fileDeletedAt"] is not None
     assert detail["documents"][0]["sha256"] == decided_doc.sha256
@@ -128,9 +128,11 @@ def test_cli_replay(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None
                              status="pending", expires_at=utcnow() + timedelta(days=7))
             session.add(kyc)
             # Parked earlier (say the session row was restored from a backup since).
-            parked = VerificationPayload(id=uuid.uuid4(), provider="sandbox", event_id="e1",
+            parked = VerificationPayload(id=uuid.uuid4(), domain="kyc", kind="decision",
+                                         provider="sandbox", event_id="e1",
                                          raw_body=body("ref-1", "approved"), status="parked")
-            orphan = VerificationPayload(id=uuid.uuid4(), provider="sandbox", event_id="e2",
+            orphan = VerificationPayload(id=uuid.uuid4(), domain="kyc", kind="decision",
+                                         provider="sandbox", event_id="e2",
                                          raw_body=body("ref-unknown", "approved"),
                                          status="parked")
             session.add_all([parked, orphan])

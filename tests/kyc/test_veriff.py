@@ -28,7 +28,8 @@ from mindlinks.kyc.providers import (
     signature_valid,
 )
 from mindlinks.settings import Settings
-from tests.kyc.conftest import Contractor, decision, deliver, profile_kyc
+from tests.factories import Account
+from tests.kyc.conftest import decision, deliver, profile_kyc
 
 RECORDINGS = Path(__file__).parent / "recordings"
 BASE = "https://stationapi.veriff.test"
@@ -125,7 +126,7 @@ def settings(settings: Settings) -> Settings:  # the app below runs with Veriff 
 async def test_veriff_flow_start_and_signed_webhook(
     app: Any, client: httpx.AsyncClient, make_contractor: Any
 ) -> None:
-    who: Contractor = await make_contractor()
+    who: Account = await make_contractor()
     created = json.loads((RECORDINGS / "veriff_create_session_201.json").read_text())
     with respx.mock(assert_all_called=True) as mock:
         mock.post(f"{BASE}/v1/sessions").mock(return_value=httpx.Response(201, json=created))

@@ -15,8 +15,8 @@ from mindlinks.kyc import webhooks
 from mindlinks.kyc.models import KycSession, VerificationPayload
 from mindlinks.kyc.providers import event_body
 from mindlinks.platform.audit import AuditLog
+from tests.factories import Account
 from tests.kyc.conftest import (
-    Contractor,
     count,
     decision,
     deliver,
@@ -29,7 +29,7 @@ from tests.kyc.conftest import (
 
 
 async def test_bad_or_missing_signature_is_401_and_changes_nothing(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor
+    app: Any, client: httpx.AsyncClient, contractor: Account
 ) -> None:
     started = await start(client, contractor)
     body = decision(started["sessionId"], "approved")
@@ -56,7 +56,7 @@ async def test_bad_or_missing_signature_is_401_and_changes_nothing(
 
 
 async def test_signed_delivery_is_stored_and_applied(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor
+    app: Any, client: httpx.AsyncClient, contractor: Account
 ) -> None:
     started = await start(client, contractor)
     body = decision(started["sessionId"], "approved")
@@ -68,13 +68,13 @@ async def test_signed_delivery_is_stored_and_applied(
                                     uuid.UUID(response.json()["payloadId"]))
         assert payload is not None
         assert payload.raw_body == body.decode() and payload.status == "handled"
-        assert str(payload.session_id) == started["sessionId"]
+        assert str(payload.subject_id) == started["sessionId"] and payload.domain == "kyc"
     await app.state.dispatcher.drain()
     assert await profile_kyc(client, contractor) == "verified"
 
 
 async def test_replayed_delivery_is_acknowledged_and_changes_nothing(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor
+    app: Any, client: httpx.AsyncClient, contractor: Account
 ) -> None:
     started = await start(client, contractor)
     body = decision(started["sessionId"], "resubmission_requested", reason="Blurry photo")
@@ -93,8 +93,9 @@ async def test_replayed_delivery_is_acknowledged_and_changes_nothing(
                        AuditLog.action == "kyc.session.resubmission_requested") == 1
 
 
+@pytest.mark.race
 async def test_concurrent_duplicate_deliveries_are_processed_once(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor, db_backend: str
+    app: Any, client: httpx.AsyncClient, contractor: Account, db_backend: str
 ) -> None:
     started = await start(client, contractor)
     body = decision(started["sessionId"], "approved")
@@ -124,7 +125,7 @@ async def test_unknown_session_is_404_and_parked_then_replayable(
 
 
 async def test_out_of_order_decisions_never_downgrade_a_final_one(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor
+    app: Any, client: httpx.AsyncClient, contractor: Account
 ) -> None:
     started = await start(client, contractor)
     sid = started["sessionId"]
@@ -145,7 +146,7 @@ async def test_out_of_order_decisions_never_downgrade_a_final_one(
 
 
 async def test_inactive_or_unknown_provider_is_404(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor
+    app: Any, client: httpx.AsyncClient, contractor: Account
 ) -> None:
     started = await start(client, contractor)
     body = decision(started["sessionId"], "approved")
@@ -165,7 +166,7 @@ async def test_signed_but_malformed_body_is_400(app: Any, client: httpx.AsyncCli
 
 @pytest.mark.parametrize("decision_name", ["approved", "declined"])
 async def test_final_decision_emits_the_completed_event(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor, decision_name: str
+    app: Any, client: httpx.AsyncClient, contractor: Account, decision_name: str
 ) -> None:
     from mindlinks.platform.events import OutboxEvent
 
@@ -195,7 +196,7 @@ async def test_final_decision_emits_the_completed_event(
     (["review", "expired"], ["processing", "expired"]),
 ])
 async def test_provider_decision_sequences(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor, decisions: list[str],
+    app: Any, client: httpx.AsyncClient, contractor: Account, decisions: list[str],
     statuses: list[str],
 ) -> None:
     started = await start(client, contractor)
@@ -212,7 +213,7 @@ async def test_provider_decision_sequences(
 
 
 async def test_submitted_event_moves_the_session_to_processing(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor
+    app: Any, client: httpx.AsyncClient, contractor: Account
 ) -> None:
     """Veriff's event webhook (same endpoint, same signature): `started` is kept for the
     record, `submitted` means the person finished and the session waits in `processing`."""
@@ -253,7 +254,7 @@ async def test_event_for_an_unknown_session_is_parked(
 
 
 async def test_deeply_nested_signed_webhook_is_refused_without_a_500(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor
+    app: Any, client: httpx.AsyncClient, contractor: Account
 ) -> None:
     """A validly signed body nested 100,000 deep used to end in RecursionError (a 500)."""
     started = await start(client, contractor)

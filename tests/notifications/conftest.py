@@ -1,33 +1,23 @@
-"""Fixtures of the notifications tests: users, events delivered through the real outbox and
-dispatcher, mail read back from the `.eml` files, a loopback SMTP server, uvicorn servers."""
+"""Fixtures of the notifications tests: events delivered through the real outbox and
+dispatcher, SMS lines, uvicorn servers and live streams (users, mail and the SMTP server come
+from tests/conftest.py and tests/factories.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import email
-import socket
 import uuid
 from collections.abc import AsyncIterator
-from email.message import Message
-from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
-from aiosmtpd.controller import Controller
 
 from mindlinks.notifications.delivery import Notifier
 from mindlinks.platform.events import emit
-from tests.factories import bearer, register
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.factories import free_port
 
 
 async def emit_and_deliver(app: Any, name: str, payload: dict[str, Any]) -> uuid.UUID:
@@ -39,38 +29,10 @@ async def emit_and_deliver(app: Any, name: str, payload: dict[str, Any]) -> uuid
     return event_id
 
 
-class User:
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
-        self.id = uuid.UUID(data["user"]["id"])
-        self.email = data["user"]["email"]
-        self.headers = bearer(data["accessToken"])
-
-
-@pytest.fixture
-async def contractor(client: httpx.AsyncClient) -> User:
-    return User(await register(client, "contractor"))
-
-
-@pytest.fixture
-async def other(client: httpx.AsyncClient) -> User:
-    return User(await register(client, "contractor"))
-
-
 @pytest.fixture
 def notifier(app: Any) -> Notifier:
     notifier: Notifier = app.state.notifier
     return notifier
-
-
-def mails(mail_dir: Path, to: str | None = None) -> list[Message]:
-    """The `.eml` files written so far (optionally only those to `to`)."""
-    found = []
-    for path in sorted(mail_dir.glob("*.eml")):
-        msg = email.message_from_bytes(path.read_bytes(), policy=default_policy)
-        if to is None or msg["To"] == to:
-            found.append(msg)
-    return found
 
 
 def sms_lines(data_dir: Path) -> list[dict[str, Any]]:
@@ -80,24 +42,6 @@ def sms_lines(data_dir: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines()]
-
-
-class SmtpInbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server() -> Any:
-    inbox = SmtpInbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, inbox
-    controller.stop()
 
 
 @contextlib.asynccontextmanager

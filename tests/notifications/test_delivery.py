@@ -3,18 +3,20 @@ failure record and the admin delivery log."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import uuid
 from datetime import timedelta
 from email.policy import default as default_policy
+from typing import Any
 
 from sqlalchemy import select
 
 from mindlinks.notifications import jobs
 from mindlinks.notifications.models import NotificationDelivery
 from mindlinks.platform.db import utcnow
-from tests.factories import admin_tokens, bearer, register
-from tests.notifications.conftest import emit_and_deliver, free_port, mails, running_app
+from tests.factories import admin_tokens, bearer, free_port, mails, register
+from tests.notifications.conftest import emit_and_deliver, running_app
 
 
 async def test_smtp_server_receives_the_rendered_multipart_mail(settings, smtp_server):
@@ -126,14 +128,13 @@ async def test_delivery_log_is_admin_only(app, client, contractor):
     assert (await client.get("/api/admin/notification-deliveries")).status_code == 401
 
 
-async def test_delivery_log_filters(app, client, contractor, other):
+async def test_delivery_log_filters(app, client, contractor, other, admin):
     for user in (contractor, other):
         await emit_and_deliver(app, "payment.received", {
             "paymentId": str(uuid.uuid4()), "userId": str(user.id), "amount": 1,
             "currency": "USD"})
-    admin = await admin_tokens(app, client)
     response = await client.get(f"/api/admin/notification-deliveries?userId={contractor.id}",
-                                headers=bearer(admin["accessToken"]))
+                                headers=admin.headers)
     body = response.json()
     assert body["meta"]["total"] == 1
     assert body["data"][0]["userId"] == str(contractor.id)
@@ -142,22 +143,40 @@ async def test_delivery_log_filters(app, client, contractor, other):
 
 
 async def test_the_process_retries_on_its_own_until_failed(settings):
-    import asyncio
-
+    """A failed send schedules its own retry in the process (backoff doubling), until the last
+    attempt marks it failed - driven by a clock the test moves and timers it fires."""
     async with running_app(settings, smtp_host="127.0.0.1", smtp_port=free_port(),
                            notifications_max_attempts=3,
-                           notifications_retry_base_seconds=0.01) as (app, client):
+                           notifications_retry_base_seconds=60) as (app, client):
+        notifier = app.state.notifier
+        ahead = [timedelta(0)]  # how far the test has moved the clock past real time
+        timers: list[tuple[float, Any]] = []
+        notifier.clock = lambda: utcnow() + ahead[0]
+
+        def call_later(delay: float, fire: Any) -> Any:
+            timers.append((delay, fire))
+            return asyncio.get_running_loop().call_later(3600, lambda: None)  # never due here
+
+        notifier.call_later = call_later
+
         user = await register(client, "contractor")
         await emit_and_deliver(app, "withdrawal.completed", {
             "withdrawalId": str(uuid.uuid4()), "userId": user["user"]["id"], "amount": 10,
             "currency": "USD"})
-        row = None
-        async with asyncio.timeout(15):
-            while row is None or row.status != "failed":
-                await asyncio.sleep(0.1)
-                async with app.state.db.session() as session:
-                    row = await session.scalar(select(NotificationDelivery))
-    assert row.attempts == 3 and row.last_error
+        for attempt, backoff in ((1, 60), (2, 120)):
+            async with app.state.db.session() as session:
+                row = await session.scalar(select(NotificationDelivery))
+            assert (row.status, row.attempts) == ("pending", attempt)
+            [(delay, fire)] = timers
+            timers.clear()
+            assert delay >= backoff
+            ahead[0] += timedelta(seconds=delay)
+            fire()
+            await notifier.drain()
+        async with app.state.db.session() as session:
+            row = await session.scalar(select(NotificationDelivery))
+        assert (row.status, row.attempts) == ("failed", 3) and row.last_error
+        assert timers == []  # nothing scheduled after the last attempt
 
 
 async def test_scheduled_jobs_are_registered_and_run(app, contractor):

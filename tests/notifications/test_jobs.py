@@ -9,7 +9,8 @@ from sqlalchemy import select, update
 
 from mindlinks.notifications import jobs
 from mindlinks.notifications.models import Notification, NotificationDelivery
-from tests.notifications.conftest import emit_and_deliver, mails
+from tests.factories import mails
+from tests.notifications.conftest import emit_and_deliver
 
 NOW = datetime(2026, 11, 18, 7, 0, tzinfo=UTC)  # a Wednesday
 

@@ -7,7 +7,8 @@ import uuid
 from sqlalchemy import select
 
 from mindlinks.notifications.models import NotificationDelivery
-from tests.notifications.conftest import emit_and_deliver, mails
+from tests.factories import mails
+from tests.notifications.conftest import emit_and_deliver
 
 
 async def _deliveries(app, user_id):

@@ -121,9 +121,11 @@ async def test_a_process_without_streams_publishes_through_redis(redis_url):
     await server.start()
     try:
         async with server.listen(user_id) as queue:
-            await worker.publish(user_id, {"type": "unread", "unread": 7})
+            # Another user's message first: Redis delivers in order, so once ours is here,
+            # theirs would have been too had it leaked - no waiting for a non-event.
             await worker.publish(uuid.uuid4(), {"type": "unread", "unread": 1})
-            async with asyncio.timeout(10):
+            await worker.publish(user_id, {"type": "unread", "unread": 7})
+            async with asyncio.timeout(60):  # a hang guard, not a speed check
                 assert await queue.get() == {"type": "unread", "unread": 7}
             assert queue.empty()
     finally:

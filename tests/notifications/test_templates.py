@@ -5,26 +5,19 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
 from mindlinks.notifications.catalogue import KINDS
-from tests.factories import admin_tokens, bearer
-from tests.notifications.conftest import emit_and_deliver, mails
-
-
-@pytest.fixture
-async def admin(app, client):
-    return bearer((await admin_tokens(app, client))["accessToken"])
+from tests.factories import mails
+from tests.notifications.conftest import emit_and_deliver
 
 
 async def _template(client, admin, name, channel):
     listing = (await client.get(f"/api/admin/notification-templates?type={channel}",
-                                headers=admin)).json()
+                                headers=admin.headers)).json()
     return next(t for t in listing if t["name"] == name)
 
 
 async def test_every_notification_type_is_seeded(client, admin):
-    response = await client.get("/api/admin/notification-templates", headers=admin)
+    response = await client.get("/api/admin/notification-templates", headers=admin.headers)
     assert response.status_code == 200
     seeded = {(t["name"], t["type"]) for t in response.json()}
     expected = {(k.type, c) for k in KINDS.values() for c in k.channels}
@@ -36,14 +29,14 @@ async def test_every_notification_type_is_seeded(client, admin):
     assert "amount" in email["variables"] and "currency" in email["variables"]
     assert email["textBody"] and "<p>" in email["body"]
     sms = (await client.get("/api/admin/notification-templates?type=sms",
-                            headers=admin)).json()
+                            headers=admin.headers)).json()
     assert {t["type"] for t in sms} == {"sms"}
 
 
 async def test_edited_template_is_used(app, client, admin, contractor, settings):
     template = await _template(client, admin, "payment_received", "in_app")
     response = await client.put(
-        f"/api/admin/notification-templates/{template['id']}", headers=admin,
+        f"/api/admin/notification-templates/{template['id']}", headers=admin.headers,
         json={"subject": "Money in", "body": "{{ amount | money(currency) }} landed, "
                                              "{{ recipient_name }}!"})
     assert response.status_code == 200
@@ -63,24 +56,24 @@ async def test_unknown_variables_are_refused(client, admin):
                          ("textBody", "{% for x in secrets %}{{ x }}{% endfor %}")]:
         body = {"subject": "s", "body": "<p>b</p>", "textBody": "t", field: value}
         response = await client.put(f"/api/admin/notification-templates/{template['id']}",
-                                    headers=admin, json=body)
+                                    headers=admin.headers, json=body)
         assert response.status_code == 422, field
         assert response.json()["code"] == "unknown_template_variable"
     # A variable of another notification type is unknown here too.
     response = await client.put(f"/api/admin/notification-templates/{template['id']}",
-                                headers=admin, json={"body": "{{ kyc_status }}"})
+                                headers=admin.headers, json={"body": "{{ kyc_status }}"})
     assert response.json()["code"] == "unknown_template_variable"
     unchanged = await client.get(f"/api/admin/notification-templates/{template['id']}",
-                                 headers=admin)
+                                 headers=admin.headers)
     assert unchanged.json()["body"] == template["body"]
 
 
 async def test_broken_and_unsafe_templates_are_refused(client, admin):
     template = await _template(client, admin, "payment_received", "email")
     syntax = await client.put(f"/api/admin/notification-templates/{template['id']}",
-                              headers=admin, json={"body": "{% if amount %}open"})
+                              headers=admin.headers, json={"body": "{% if amount %}open"})
     unsafe = await client.put(
-        f"/api/admin/notification-templates/{template['id']}", headers=admin,
+        f"/api/admin/notification-templates/{template['id']}", headers=admin.headers,
         json={"body": "{{ currency.__class__.__mro__[1].__subclasses__() }}"})
     assert syntax.status_code == 422 and syntax.json()["code"] == "invalid_template"
     assert unsafe.status_code == 422 and unsafe.json()["code"] == "invalid_template"
@@ -89,20 +82,20 @@ async def test_broken_and_unsafe_templates_are_refused(client, admin):
 async def test_preview(client, admin):
     template = await _template(client, admin, "payment_received", "email")
     stored = await client.post(f"/api/admin/notification-templates/{template['id']}/preview",
-                               headers=admin, json={})
+                               headers=admin.headers, json={})
     assert stored.status_code == 200
     assert stored.json()["subject"] == "You received $5,000.00"
     assert "ABC Corp" in stored.json()["body"] and "ABC Corp" in stored.json()["textBody"]
 
     german = await client.post(
-        f"/api/admin/notification-templates/{template['id']}/preview", headers=admin,
+        f"/api/admin/notification-templates/{template['id']}/preview", headers=admin.headers,
         json={"subject": "{{ amount | money(currency) }} am {{ occurred_at | datetime }}",
               "variables": {"amount": 1234.5, "currency": "EUR"}, "locale": "de_DE",
               "timezone": "Europe/Berlin"})
     assert german.json()["subject"] == "1.234,50\xa0€ am 01.12.2024, 10:30:00"
 
     refused = await client.post(f"/api/admin/notification-templates/{template['id']}/preview",
-                                headers=admin, json={"body": "{{ nope }}"})
+                                headers=admin.headers, json={"body": "{{ nope }}"})
     assert refused.status_code == 422
     assert refused.json()["code"] == "unknown_template_variable"
 
@@ -118,7 +111,7 @@ async def test_templates_are_admin_only(client, contractor):
 
 async def test_unknown_template_id(client, admin):
     response = await client.get(f"/api/admin/notification-templates/{uuid.uuid4()}",
-                                headers=admin)
+                                headers=admin.headers)
     assert response.status_code == 404 and response.json()["code"] == "template_not_found"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import struct
 import tarfile
 import zipfile
@@ -10,18 +11,33 @@ import zlib
 
 from PIL import Image
 
-MINIMAL_PDF = (
-    b"%PDF-1.4\n"
+_PDF_OBJECTS = (
     b"1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
     b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
     b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n"
-    b"%%EOF\n"
 )
 
 
+def _assemble(objects: bytes) -> bytes:
+    """A well-formed PDF around `objects` (`N 0 obj ... endobj`, one per line start): the
+    cross-reference table is computed from where each object begins."""
+    body = b"%PDF-1.4\n" + objects
+    offsets = {int(m.group(1)): m.start() for m in re.finditer(rb"(?m)^(\d+) 0 obj", body)}
+    size = max(offsets) + 1
+    xref = b"xref\n0 %d\n" % size + b"".join(
+        b"%010d 00000 n \n" % offsets[i] if i in offsets else b"0000000000 65535 f \n"
+        for i in range(size)
+    )
+    trailer = b"trailer<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (size, len(body))
+    return body + xref + trailer
+
+
+MINIMAL_PDF = _assemble(_PDF_OBJECTS)
+
+
 def pdf(body: bytes = b"") -> bytes:
-    return MINIMAL_PDF.replace(b"trailer", body + b"\ntrailer")
+    """MINIMAL_PDF with more objects (`body`, starting at object 4)."""
+    return _assemble(_PDF_OBJECTS + body + b"\n")
 
 
 def png(width: int = 64, height: int = 48, color: tuple[int, int, int] = (200, 30, 30)) -> bytes:

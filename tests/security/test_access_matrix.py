@@ -24,16 +24,14 @@ import httpx
 from mindlinks.platform.db import utcnow
 from tests.contracts.conftest import Party
 from tests.factories import register
+from tests.platform.samples import MINIMAL_PDF
 
 ID_PARAM = re.compile(r"\{([a-z_]+)\}")
 # Ids of shared catalogue rows any client may read, not tenant data.
 SHARED_KEYS = {"templateId"}
 # Answers that reveal nothing about another tenant's resource.
 REFUSALS = {401, 403, 404, 405, 422}
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-       b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-       b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
-       b"trailer<</Root 1 0 R>>\n%%EOF\n")
+PDF = MINIMAL_PDF  # a well-formed PDF: uploads are parsed, not scanned
 
 
 def _png() -> bytes:
@@ -97,6 +95,10 @@ async def build_victim(app: Any, client: httpx.AsyncClient, party: Party,
     from mindlinks.invoices import jobs as invoice_jobs
 
     await invoice_jobs.issue_due(app.state.db, date(2026, 2, 1))  # its first invoice
+    await app.state.dispatcher.drain()  # its hold (awaiting funding)
+    from mindlinks.payments import payroll
+
+    await payroll.run(app.state.db, date(2026, 2, 15))  # a payroll run (its item fails)
     await flow.sent(party, by_type["milestone"], type="milestone", rate=3000, milestones=[
         {"title": "Design", "amount": 1000, "dueDate": "2026-02-01"},
         {"title": "Build", "amount": 2000}])
@@ -112,6 +114,14 @@ async def build_victim(app: Any, client: httpx.AsyncClient, party: Party,
     await ok(await client.post("/api/kyc/contractor/me/start", headers=k))
     await ok(await client.post("/api/kyc/contractor/me/documents", headers=k, data={
         "documentType": "passport"}, files={"file": ("id.png", _png(), "image/png")}))
+    # The company's escrow, funded by a card deposit through the sandbox provider.
+    deposit = await ok(await client.post(
+        "/api/payments/client/me/deposits", json={"amount": "100.00", "currency": "USD",
+                                                  "method": "card"},
+        headers={**a, "Idempotency-Key": str(uuid.uuid4())}))
+    await ok(await client.post(
+        f"/api/payments/sandbox/intents/{deposit['paymentIntentId']}/succeed",
+        params={"token": deposit["hostedUrl"].split("token=")[1]}))
     await app.state.dispatcher.drain()  # notifications of all the above
 
     ids: set[str] = set()
@@ -125,13 +135,15 @@ async def build_victim(app: Any, client: httpx.AsyncClient, party: Party,
         (a, ["/api/clients/me", "/api/clients/me/documents", "/api/clients/me/invitations",
              "/api/clients/me/contractors", "/api/contracts/client/me",
              "/api/timesheets/client/me", "/api/notifications/me",
-             "/api/payments/client/me/invoices"]),
+             "/api/payments/client/me/invoices", "/api/payments/client/me/escrow",
+             "/api/payments/client/me/payrolls"]),
         (k, ["/api/kyc/contractor/me/status", "/api/kyc/contractor/me/documents"]),
     ):
         for path in paths:
             response = await client.get(path, headers=headers)
             bodies.append(response.text)
             harvest(await ok(response), ids)
+    harvest(deposit, ids)
     contracts = (await ok(await client.get("/api/contracts/client/me", headers=a)))["data"]
     for contract in contracts:  # details carry milestone ids
         harvest(await ok(await client.get(f"/api/contracts/{contract['id']}", headers=a)), ids)
@@ -190,3 +202,71 @@ async def test_responses_and_logs_never_show_secrets(capsys, app, client, make_p
             assert secret not in body, f"{name} in a response: {body[:200]}"
     for body in bodies:
         assert "passwordHash" not in body and "mfaSecret" not in body
+
+
+def list_routes(app: Any) -> list[str]:
+    """Every GET path of the OpenAPI document without path parameters: the lists and `me`
+    documents whose scoping is a query filter rather than an id lookup."""
+    routes = []
+    for path, operations in app.openapi()["paths"].items():
+        get = operations.get("get")
+        # A live stream never ends; it carries only the caller's own notifications (tests/
+        # notifications/test_stream.py checks that).
+        if get and not ID_PARAM.search(path) and "text/event-stream" not in str(
+                get.get("responses", {}).get("200", {})):
+            routes.append(path)
+    return routes
+
+
+async def test_no_list_shows_another_tenants_rows(app, client, make_party, flow):
+    """Another client's `/api/contracts/client/me`, another contractor's bank accounts, ...:
+    every list an attacker can read holds none of the victim's ids."""
+    victim = await make_party()
+    ids, _ = await build_victim(app, client, victim, flow)
+    assert len(ids) >= 15, ids
+
+    other = await make_party(legal_name="Rival Corp", contractor_name="Alan Turing")
+    await flow.active(other, (await client.get("/api/contract-templates", headers=(
+        other.client.headers))).json()["data"][0]["id"])  # the attackers' lists are not empty
+    attackers = {"client": other.client.headers, "contractor": other.contractor.headers}
+    routes = list_routes(app)
+    assert {"/api/contracts/client/me", "/api/contracts/contractor/me",
+            "/api/contractors/me/bank-accounts", "/api/notifications/me"} <= set(routes)
+
+    leaks, read = [], 0
+    for path in routes:
+        for who, headers in attackers.items():
+            response = await client.get(path, headers=headers, params={"limit": 100})
+            if response.status_code != 200 or "json" not in response.headers.get(
+                    "content-type", ""):
+                continue
+            read += 1
+            seen: set[str] = set()
+            harvest(response.json(), seen)
+            if seen & ids:
+                leaks.append((who, path, sorted(seen & ids)))
+    assert read >= 15, read  # the attackers really read their own lists
+    assert leaks == [], leaks
+
+
+async def test_an_admin_without_mfa_sees_no_contract(app, client, make_party, flow):
+    """Administrators see every contract only once signed in with MFA: a user made admin whose
+    session has no second factor (amr = pwd) is refused like any stranger (404)."""
+    from sqlalchemy import update
+
+    from mindlinks.auth.models import User
+
+    party = await make_party()
+    templates = (await client.get("/api/contract-templates", headers=party.client.headers)
+                 ).json()["data"]
+    contract = await flow.active(party, templates[0]["id"])
+    promoted = await register(client, "client", name="Eve Admin")
+    async with app.state.db.session() as session:
+        await session.execute(update(User).where(User.id == uuid.UUID(promoted["user"]["id"]))
+                              .values(role="admin"))
+    headers = {"Authorization": f"Bearer {promoted['accessToken']}"}
+    for path in (f"/api/contracts/{contract['id']}", f"/api/contracts/{contract['id']}/verify"):
+        response = await client.get(path, headers=headers)
+        assert response.status_code in (403, 404), (path, response.status_code, response.text)
+    detail = await client.get(f"/api/contracts/{contract['id']}", headers=headers)
+    assert detail.status_code == 404

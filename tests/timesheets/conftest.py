@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from mindlinks.ledger.models import LedgerEntry
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.events import OutboxEvent
-from tests.contracts.conftest import Party, admin, flow, make_party, party  # noqa: F401
+from tests.contracts.conftest import Party, flow, make_party, party  # noqa: F401
 
 # The seed's example week (seed 000 "Submit timesheet"): 37.5 hours.
 SEED_WEEK = "2024-12-07"

@@ -19,13 +19,7 @@ from sqlalchemy import func, select
 from mindlinks.timesheets.models import Timesheet
 from tests.timesheets.conftest import events, journal
 
-pytestmark = pytest.mark.usefixtures("db_backend")
-
-
-@pytest.fixture(autouse=True)
-def _postgresql_only(db_backend: str) -> None:
-    if db_backend != "postgresql":
-        pytest.skip("SQLite serialises writers: a race cannot happen there")
+pytestmark = [pytest.mark.usefixtures("db_backend"), pytest.mark.race]
 
 
 async def test_fifty_concurrent_approvals_approve_once(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from mindlinks.timesheets import jobs
 from mindlinks.timesheets.models import TimesheetReminder
-from tests.notifications.conftest import mails
+from tests.factories import mails
 from tests.timesheets.conftest import events
 
 pytestmark = pytest.mark.usefixtures("db_backend")

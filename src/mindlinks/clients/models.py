@@ -78,6 +78,9 @@ class ClientCompany(IdMixin, TimestampMixin, Base):
     business_registry_data: Mapped[dict[str, Any] | None]
     # Days between an invoice's issue and due dates (the seed's example: 14).
     invoice_net_terms_days: Mapped[int] = mapped_column(default=14, server_default="14")
+    # The registry entry this company matched (`gb:00000001`): a second account claiming the
+    # same entry goes to manual review (clients.service, docs/clients.md).
+    registry_key: Mapped[str | None] = mapped_column(String(120), index=True)
 
 
 crypto.register_encrypted(ClientCompany, "tax_id_enc")

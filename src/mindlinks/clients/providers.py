@@ -42,6 +42,10 @@ class RegistryCompany:
     registered_address: str | None = None
     registry_url: str | None = None
     source: str = "sandbox"
+    # What the registry offers to tie an account to the company (not stored, not shown):
+    # current officers' names (OpenCorporates, sandbox) and registered e-mail domains (sandbox).
+    officers: tuple[str, ...] = ()
+    email_domains: tuple[str, ...] = ()
 
     def as_data(self) -> dict[str, Any]:
         """camelCase, JSON-able: what is stored and shown as `businessRegistryData`."""
@@ -135,18 +139,55 @@ async def check_company(
     return RegistryCheck("matched" if found.active else "inactive", found)
 
 
+def ownership_evidence(
+    company: RegistryCompany, *, email: str, email_verified: bool, name: str | None
+) -> str | None:
+    """What ties the claiming account to the registry's company, or None.
+
+    `email_domain`: the account's e-mail address - verified, so the claimant controls it - is
+    at one of the company's registered domains (or a subdomain). `officer`: the account's
+    name is one of the company's current officers (case, accents and spacing ignored).
+    """
+    domain = email.rpartition("@")[2].lower().rstrip(".")
+    if email_verified and domain and any(
+        domain == d.lower() or domain.endswith("." + d.lower()) for d in company.email_domains
+    ):
+        return "email_domain"
+    wanted = normalize_person(name or "")
+    if wanted and any(normalize_person(o) == wanted for o in company.officers):
+        return "officer"
+    return None
+
+
+def normalize_person(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    # Registries often list "SURNAME, Given": compare the set of name parts.
+    return " ".join(sorted(re.sub(r"[^\w\s]", " ", text).split()))
+
+
+def registry_key(company: RegistryCompany) -> str:
+    """One registry entry, however its number was typed: `gb:00000001`."""
+    return f"{company.jurisdiction.lower()}:{_number_key(company.company_number)}"[:120]
+
+
 # --- sandbox --------------------------------------------------------------------------------
 
 
 def _sandbox(number: str, name: str, jurisdiction: str, company_type: str, incorporated: str,
-             address: str, *, status: str = "Active", dissolved: str | None = None
-             ) -> RegistryCompany:
+             address: str, *, status: str = "Active", dissolved: str | None = None,
+             officers: tuple[str, ...] = ("Grace Hopper",),
+             domains: tuple[str, ...] | None = None) -> RegistryCompany:
+    # Every sandbox company lists "Grace Hopper" as an officer (the name the demo and test
+    # client accounts use) and `<name>.example` as its e-mail domain.
+    domain = re.sub(r"[^a-z0-9]+", "-", normalize_name(name)).strip("-") + ".example"
     return RegistryCompany(
         company_number=number, name=name, jurisdiction=jurisdiction, current_status=status,
         active=dissolved is None, company_type=company_type, incorporation_date=incorporated,
         dissolution_date=dissolved, registered_address=address,
         registry_url=f"https://registry.sandbox.mindlinks.dev/{jurisdiction}/{number}",
-        source="sandbox",
+        source="sandbox", officers=officers,
+        email_domains=domains if domains is not None else (domain,),
     )
 
 
@@ -186,8 +227,15 @@ SANDBOX_COMPANIES: tuple[RegistryCompany, ...] = (
 )
 
 
+# Test and demo companies: every `gb` number SBX<digits> is an active "Acme Widgets Ltd" of
+# its own, so any number of distinct verified clients can be made (a registry number may be
+# claimed by one account only; see docs/clients.md). Not returned by name searches.
+_TEST_COMPANY = re.compile(r"SBX[0-9]{1,12}")
+
+
 class SandboxRegistry:
-    """A complete in-memory registry: the built-in companies above; anything else is not found."""
+    """A complete in-memory registry: the built-in companies above (and the SBX test
+    companies); anything else is not found."""
 
     name = "sandbox"
 
@@ -196,6 +244,9 @@ class SandboxRegistry:
 
     async def get_company(self, jurisdiction: str, company_number: str) -> RegistryCompany | None:
         key = _number_key(company_number)
+        if jurisdiction.lower() == "gb" and _TEST_COMPANY.fullmatch(key):
+            return _sandbox(key, "Acme Widgets Ltd", "gb", "Private Limited Company",
+                            "2015-03-02", "1 Example Street, London, EC1A 1AA, United Kingdom")
         return next((c for c in self.companies if c.jurisdiction == jurisdiction.lower()
                      and _number_key(c.company_number) == key), None)
 
@@ -266,6 +317,13 @@ class OpenCorporatesRegistry:
             ) or None
         status = raw.get("current_status")
         inactive = bool(raw.get("inactive")) or bool(raw.get("dissolution_date"))
+        # `officers` (company endpoint): [{"officer": {"name", "position", "end_date"}}];
+        # only current officers (no end date) tie an account to the company.
+        officers = tuple(
+            str(item["officer"]["name"]) for item in raw.get("officers") or []
+            if isinstance(item, dict) and isinstance(item.get("officer"), dict)
+            and item["officer"].get("name") and not item["officer"].get("end_date")
+        )
         return RegistryCompany(
             company_number=str(raw.get("company_number") or ""),
             name=str(raw.get("name") or ""),
@@ -277,7 +335,7 @@ class OpenCorporatesRegistry:
             dissolution_date=raw.get("dissolution_date"),
             registered_address=address,
             registry_url=raw.get("opencorporates_url") or raw.get("registry_url"),
-            source=OpenCorporatesRegistry.name,
+            source=OpenCorporatesRegistry.name, officers=officers,
         )
 
     async def get_company(self, jurisdiction: str, company_number: str) -> RegistryCompany | None:

@@ -17,6 +17,7 @@ from mindlinks.clients.models import (
     ClientDocument,
     ClientInvitation,
     InvitationStatus,
+    VerificationStatus,
 )
 from mindlinks.platform.security import Actor, Role
 
@@ -74,6 +75,28 @@ async def company_of_user(session: AsyncSession, user_id: uuid.UUID) -> ClientCo
 
 async def company_by_id(session: AsyncSession, company_id: uuid.UUID) -> ClientCompany | None:
     return await session.get(ClientCompany, company_id)
+
+
+async def lock_registry_key(session: AsyncSession, key: str) -> None:
+    """Serialise claims of one registry entry until commit (PostgreSQL; SQLite's single
+    writer already does), so two simultaneous claims cannot both look like the first."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            select(func.pg_advisory_xact_lock(func.hashtextextended("clients.registry:" + key, 0)))
+        )
+
+
+async def other_claims(
+    session: AsyncSession, key: str, company_id: uuid.UUID
+) -> list[ClientCompany]:
+    """Other companies (not rejected) that matched the same registry entry, oldest first."""
+    stmt = (
+        select(ClientCompany)
+        .where(ClientCompany.registry_key == key, ClientCompany.id != company_id,
+               ClientCompany.verification_status != VerificationStatus.REJECTED)
+        .order_by(ClientCompany.created_at, ClientCompany.id)
+    )
+    return list((await session.execute(stmt)).scalars())
 
 
 async def readable_company(

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mindlinks.auth import service as auth
 from mindlinks.clients import repository as repo
 from mindlinks.clients.models import (
     ClientCompany,
@@ -28,6 +29,8 @@ from mindlinks.clients.providers import (
     RegistryUnavailable,
     check_company,
     jurisdiction_for,
+    ownership_evidence,
+    registry_key,
 )
 from mindlinks.clients.schemas import (
     ClientContractor as ClientContractorOut,
@@ -175,10 +178,19 @@ async def _set_tax_id(session: AsyncSession, company: ClientCompany, tax_id: str
     company.tax_id_hint = crypto.mask(value) or "****"
 
 
+CLAIMED_REASON = ("This registry number is already claimed by another account; an "
+                  "administrator will review the company.")
+UNPROVEN_REASON = ("The registry could not tie this account to the company (no registered "
+                   "e-mail domain or officer name matches); an administrator will review it.")
+
+
 async def _check_registry(
-    session: AsyncSession, registry: BusinessRegistry, company: ClientCompany
+    session: AsyncSession, actor: Actor, registry: BusinessRegistry, company: ClientCompany
 ) -> None:
-    """Look the company up and verify it on a match; otherwise it waits for an admin."""
+    """Look the company up; verify it only when the registry matches, no other account has
+    claimed that registry entry, and the registry ties the claimant to the company (a verified
+    e-mail at a registered domain, or the account name among the officers). Anything else
+    waits for an admin, with the reason; a contested claim also tells the first claimant."""
     now = utcnow()
     jurisdiction = jurisdiction_for(company.country, (company.address or {}).get("state"))
     try:
@@ -195,15 +207,39 @@ async def _check_registry(
     company.registry_status = result.status
     company.registry_checked_at = now
     company.business_registry_data = result.company.as_data() if result.company else None
+    company.registry_key = None
     await audit.record(session, None, "client.company.registry_checked", "client_company",
                        company.id, {"registry": registry.name, "result": result.status})
-    if result.status == RegistryStatus.MATCHED:
-        company.verification_status = VerificationStatus.VERIFIED
-        company.verification_reason = None
-        company.verified_at = now
-        await session.flush()
-        await emit(session, "client.company.verified",
-                   {"clientId": company.id, "userId": company.user_id, "by": "registry"})
+    if result.status != RegistryStatus.MATCHED or result.company is None:
+        return
+    key = registry_key(result.company)
+    await repo.lock_registry_key(session, key)
+    company.registry_key = key
+    await session.flush()
+    earlier = await repo.other_claims(session, key, company.id)
+    if earlier:
+        company.verification_reason = CLAIMED_REASON
+        await audit.record(session, None, "client.company.claim_contested", "client_company",
+                           company.id, {"registryKey": key,
+                                        "earlierClaims": [str(c.id) for c in earlier]})
+        first = earlier[0]  # the first claimant (usually the verified owner) is told
+        await emit(session, "client.company.claim_contested",
+                   {"clientId": first.id, "clientUserId": first.user_id,
+                    "claimantClientId": company.id})
+        return
+    user = await auth.get_user(session, actor)
+    evidence = ownership_evidence(result.company, email=user.email,
+                                  email_verified=user.email_verified, name=user.name)
+    if evidence is None:
+        company.verification_reason = UNPROVEN_REASON
+        return
+    company.verification_status = VerificationStatus.VERIFIED
+    company.verification_reason = None
+    company.verified_at = now
+    await session.flush()
+    await emit(session, "client.company.verified",
+               {"clientId": company.id, "userId": company.user_id, "by": "registry",
+                "evidence": evidence})
 
 
 async def register_company(
@@ -237,7 +273,7 @@ async def register_company(
                        company.id, {"country": company.country})
     await emit(session, "client.company.registered",
                {"clientId": company.id, "userId": actor.user_id, "country": company.country})
-    await _check_registry(session, registry, company)
+    await _check_registry(session, actor, registry, company)
     return company
 
 
@@ -277,6 +313,7 @@ async def update_company(
         company.verification_reason = None
         company.verified_at = None
         company.registry_status = None
+        company.registry_key = None
         company.business_registry_data = None
     await session.flush()
     await audit.record(session, actor, "client.company.updated", "client_company", company.id,
@@ -284,7 +321,7 @@ async def update_company(
     await emit(session, "client.company.updated",
                {"clientId": company.id, "fields": fields})
     if identity_changed:
-        await _check_registry(session, registry, company)
+        await _check_registry(session, actor, registry, company)
     return company
 
 

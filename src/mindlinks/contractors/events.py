@@ -8,8 +8,10 @@ Payloads this domain expects from later domains (ids as strings):
   `onTime`, `submittedAt` and `dueAt` ISO timestamps to compare) - counts towards
   "25 timesheets approved" and, when on time, "10 timesheets approved on time"; each timesheet
   counts once however often the event arrives.
-- `contractor.kyc.completed`: `{"contractorId", "kycStatus" (or "status"): "verified" |
-  "approved" | "rejected" | "declined" | "pending"}`.
+
+The profile's `kyc_status` is not written from `contractor.kyc.completed`: the KYC domain sets
+it through `service.set_kyc_status` in the transaction that decides the session, so a late or
+replayed event of an older session can never overwrite a newer one (docs/kyc.md).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mindlinks.contractors import achievements, service
+from mindlinks.contractors import achievements
 from mindlinks.contractors import repository as repo
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.events import Event, subscriber
@@ -76,17 +78,3 @@ async def on_timesheet_approved(session: AsyncSession, event: Event) -> None:
     await achievements.credit(session, cid, achievements.TIMESHEETS_APPROVED, source)
     if _on_time(event.payload):
         await achievements.credit(session, cid, achievements.TIMESHEETS_ON_TIME, source)
-
-
-_KYC_VERDICTS = {"verified": "verified", "approved": "verified", "rejected": "rejected",
-                 "declined": "rejected", "pending": "pending"}
-
-
-@subscriber("contractor.kyc.completed", name="contractors.on_kyc_completed")
-async def on_kyc_completed(session: AsyncSession, event: Event) -> None:
-    cid = _contractor_id(event.payload)
-    raw = event.payload.get("kycStatus") or event.payload.get("status") or ""
-    verdict = _KYC_VERDICTS.get(str(raw).lower())
-    if cid is None or verdict is None or await repo.profile_by_id(session, cid) is None:
-        return
-    await service.set_kyc_status(session, cid, verdict)

@@ -19,7 +19,8 @@ def install(app: FastAPI) -> None:
     # registers a real one, and adding a bank account answers 503 meanwhile.
     if getattr(app.state, "micro_deposit_sender", None) is None:
         production = app.state.settings.env == "production"
-        app.state.micro_deposit_sender = None if production else SandboxMicroDepositSender()
+        app.state.micro_deposit_sender = None if production else SandboxMicroDepositSender(
+            mailer=app.state.runtime.mailer)
 
 
 async def _create_profile(session: AsyncSession, user: User) -> None:

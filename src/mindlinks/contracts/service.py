@@ -90,7 +90,7 @@ class ContractorNotLinked(ValidationFailed):
 
 
 class UnsupportedCurrency(ValidationFailed):
-    code = "unsupported_currency"
+    code, title = "unsupported_currency", "Unsupported currency"
 
 
 class TemplateMismatch(ValidationFailed):

@@ -277,6 +277,14 @@ async def verify(
     signature its journal entry with an inclusion proof in the current digest."""
     contract = await get_for(session, actor, contract_id)
     signatures = await repo.signatures(session, contract.id)
+    # The contract's journal entries must match the chain, and each signature must point at
+    # the entry it was recorded as; otherwise the proofs below would vouch for edited rows.
+    recorded = await ledger.check_entity(session, "contract", contract.id)
+    for s in signatures:
+        if recorded.get(s.journal_seq) != bytes.fromhex(s.entry_hash):
+            raise ledger.JournalBroken(
+                f"Journal entry {s.journal_seq} is not the {s.role} signature it was recorded as"
+            )
     digest = await ledger.digest(session)
     proofs = []
     for s in signatures:

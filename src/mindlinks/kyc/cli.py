@@ -30,7 +30,7 @@ async def replay_payload(database_url: str, payload_id: uuid.UUID) -> webhooks.O
 
 
 @kyc_app.command("replay")
-def replay(payload_id: Annotated[uuid.UUID, typer.Argument(help="verification_payloads.id")]
+def replay(payload_id: Annotated[uuid.UUID, typer.Argument(help="platform_webhook_events.id")]
            ) -> None:
     """Handle a stored webhook payload again and print the outcome."""
     try:

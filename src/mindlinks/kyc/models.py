@@ -1,5 +1,6 @@
 """Tables of the KYC domain (seed 001/002 `kyc-sessions`, `kyc-documents`; seed 003
-`verification_payloads`). Contractor profiles and users are referenced by id only."""
+`verification_payloads` lives in the platform's webhook inbox). Contractor profiles and users
+are referenced by id only."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mindlinks.platform.db import Base, IdMixin, TimestampMixin
 from mindlinks.platform.orphans import register_file_columns
+from mindlinks.platform.webhooks import WebhookEvent
 
 
 class SessionStatus(StrEnum):
@@ -112,27 +114,11 @@ class KycDocument(IdMixin, TimestampMixin, Base):
     file_deleted_at: Mapped[datetime | None]
 
 
-class VerificationPayload(IdMixin, TimestampMixin, Base):
-    """The inbox of provider webhooks (seed 003 `verification_payloads`): each delivery whose
-    signature verified, stored once per `(provider, event_id)`, raw, for audit and replay."""
+# The inbox of provider webhooks (seed 003 `verification_payloads`) is the platform's shared
+# inbox (`platform_webhook_events`, rows with domain "kyc"): `object_ref` is the provider's
+# session id, `subject_id` our KYC session, `owner_id` the contractor profile.
+VerificationPayload = WebhookEvent
 
-    __tablename__ = "verification_payloads"
-    __table_args__ = (
-        UniqueConstraint("provider", "event_id", name="uq_verification_payloads_provider_event"),
-        Index("ix_verification_payloads_contractor_provider_created", "contractor_id",
-              "provider", "created_at"),
-    )
-
-    provider: Mapped[str] = mapped_column(String(20))
-    event_id: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(30), default="decision")
-    contractor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contractor_profiles.id"))
-    session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("kyc_sessions.id"))
-    provider_session_id: Mapped[str | None] = mapped_column(String(100))
-    raw_body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default=PayloadStatus.RECEIVED, index=True)
-    handled_at: Mapped[datetime | None]
-    note: Mapped[str | None] = mapped_column(String(500))
 
 # Keys under "kyc/" are referenced from these columns; the daily orphan-file
 # sweep deletes the others (platform/orphans.py).

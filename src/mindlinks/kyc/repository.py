@@ -18,6 +18,7 @@ from mindlinks.kyc.models import (
     KycSession,
     VerificationPayload,
 )
+from mindlinks.platform import webhooks as inbox
 
 
 async def session_by_id(session: AsyncSession, kyc_id: uuid.UUID, *, for_update: bool = False
@@ -105,7 +106,4 @@ async def documents_past_retention(session: AsyncSession, cutoff: datetime
 
 async def payload_by_id(session: AsyncSession, payload_id: uuid.UUID, *, for_update: bool = False
                         ) -> VerificationPayload | None:
-    stmt = select(VerificationPayload).where(VerificationPayload.id == payload_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    return await session.scalar(stmt)
+    return await inbox.by_id(session, payload_id, domain="kyc", for_update=for_update)

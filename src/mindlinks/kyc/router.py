@@ -22,6 +22,7 @@ from mindlinks.kyc.schemas import (
     DocumentReview,
     DocumentTypeName,
     KycStatus,
+    SandboxDecisionRequest,
     SandboxDecisionResult,
     StartedSession,
     StartRequest,
@@ -30,7 +31,7 @@ from mindlinks.kyc.schemas import (
 from mindlinks.platform.api import Page, PageDep, SessionDep, domain_router
 from mindlinks.platform.ratelimit import enforce
 from mindlinks.platform.runtime import RuntimeDep
-from mindlinks.platform.security import AdminUser, CurrentContractor
+from mindlinks.platform.security import AdminUser, CurrentContractor, OptionalUser
 from mindlinks.platform.storage import StorageBackend, get_storage
 
 SessionStatusName = Annotated[
@@ -117,10 +118,13 @@ async def webhook(request: Request, session: SessionDep, provider: ProviderDep,
 
 
 @public.post("/sandbox/sessions/{session_id}/decision", response_model=SandboxDecisionResult)
-async def sandbox_decision(session: SessionDep, provider: ProviderDep, session_id: uuid.UUID,
-                           body: DecisionRequest) -> SandboxDecisionResult:
+async def sandbox_decision(
+    session: SessionDep, provider: ProviderDep, session_id: uuid.UUID,
+    body: SandboxDecisionRequest,
+    actor: OptionalUser,
+) -> SandboxDecisionResult:
     kyc, outcome = await sandbox.scripted_decision(session, provider, session_id, body.decision,
-                                                   body.reason)
+                                                   body.reason, token=body.token, actor=actor)
     return SandboxDecisionResult(session_id=kyc.id, status=kyc.status, outcome=outcome.outcome)
 
 

@@ -25,6 +25,7 @@ from mindlinks.kyc.models import ID_DOCUMENT_TYPES, OPEN_STATUSES, KycSession, S
 from mindlinks.kyc.providers import KycProvider, SandboxProvider, decision_body
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import InvalidTransition, NotFound, PayloadTooLarge, ValidationFailed
+from mindlinks.platform.security import Actor
 from mindlinks.platform.storage import StorageBackend, store_upload
 
 
@@ -62,11 +63,18 @@ async def deliver(session: AsyncSession, provider: SandboxProvider, kyc: KycSess
                                   provider.signed_headers(body))
 
 
-async def scripted_decision(session: AsyncSession, provider: KycProvider, kyc_id: uuid.UUID,
-                            decision: str, reason: str | None) -> tuple[KycSession,
-                                                                        webhooks.Outcome]:
+async def scripted_decision(
+    session: AsyncSession, provider: KycProvider, kyc_id: uuid.UUID, decision: str,
+    reason: str | None, *, token: str | None, actor: Actor | None,
+) -> tuple[KycSession, webhooks.Outcome]:
+    """Decide a sandbox session as the provider would. Only whoever holds the session's page
+    link (its token) or the session's owner may: anyone else - anonymous, a forged token,
+    another user - gets 404 `kyc_session_not_found`, as for an unknown session."""
     sandbox = active_sandbox(provider)
     kyc = await _session(session, sandbox, kyc_id, check_token=False)
+    owner = actor is not None and actor.user_id == kyc.user_id
+    if not owner and not sandbox.page_token_valid(kyc_id, token):
+        raise service.KycSessionNotFound("No such verification session")
     outcome = await deliver(session, sandbox, kyc, decision, reason)
     return kyc, outcome
 

@@ -144,6 +144,13 @@ class DecisionRequest(CamelModel):
     reason: str | None = Field(default=None, max_length=500)
 
 
+class SandboxDecisionRequest(DecisionRequest):
+    """The scripted sandbox decision: allowed with the session's page token (the one in the
+    `veriffSessionUrl` link) or with the session owner's bearer token."""
+
+    token: str | None = Field(default=None, max_length=128)
+
+
 class DocumentReview(CamelModel):
     status: Literal["verified", "rejected"]
     reason: str | None = Field(default=None, max_length=500)

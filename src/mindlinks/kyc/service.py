@@ -2,8 +2,9 @@
 
 - `require_verified(session, contractor_id)`: the gate contract signing and withdrawals call;
   raises `KycRequired` (403, `kyc_required`) unless the contractor's KYC status is `verified`.
-  The source of truth is the contractor profile's `kyc_status` (kept by the contractors domain
-  from the `contractor.kyc.completed` event this domain emits).
+  The source of truth is the contractor profile's `kyc_status`, written only by this domain's
+  `record_profile_status`, from the contractor's latest session, in the transaction that
+  changes that session (docs/kyc.md, "One owner of kycStatus").
 - The session state machine (`TRANSITIONS`): `not_started -> pending -> processing ->
   verified | rejected | resubmission_requested | expired`, `resubmission_requested -> pending`
   on new documents. Every change goes through `transition` (audited); provider decisions,
@@ -147,13 +148,30 @@ async def transition(
     await session.flush()
     await audit.record(session, actor, f"kyc.session.{to}", "kyc_session", kyc.id,
                        {"from": previous, "to": to, "source": source, "reason": reason})
+    if (profile_status := PROFILE_STATUS.get(str(to))) is not None:
+        await record_profile_status(session, kyc, profile_status)
     if to in (S.VERIFIED, S.REJECTED):
         await emit(session, "contractor.kyc.completed", {
             "contractorId": kyc.contractor_id, "userId": kyc.user_id, "sessionId": kyc.id,
             "kycStatus": str(to), "status": "approved" if to == S.VERIFIED else "declined",
         })
-    elif to == S.EXPIRED:
-        await contractors.set_kyc_status(session, kyc.contractor_id, "not_started")
+
+
+# What a session's status means for the contractor profile's `kycStatus`; processing and
+# resubmission leave it `pending`.
+PROFILE_STATUS: dict[str, str] = {S.PENDING: "pending", S.VERIFIED: "verified",
+                                  S.REJECTED: "rejected", S.EXPIRED: "not_started"}
+
+
+async def record_profile_status(session: AsyncSession, kyc: KycSession, status: str) -> None:
+    """The one writer of the contractor profile's `kycStatus`, ordered by session: only the
+    contractor's latest session may set it, in the same transaction as the session's own
+    change (so it is never reordered by event delivery). A decision about an older session -
+    a late webhook, a replayed event - cannot overwrite what a newer session set."""
+    latest = await repo.latest_for_contractor(session, kyc.contractor_id)
+    if latest is not None and latest.id != kyc.id:
+        return
+    await contractors.set_kyc_status(session, kyc.contractor_id, status)
 
 
 async def _has_proof_of_address(session: AsyncSession, kyc: KycSession) -> bool:
@@ -219,7 +237,7 @@ async def start(
     await audit.record(session, actor, "kyc.session.pending", "kyc_session", kyc.id,
                        {"from": "not_started", "to": "pending", "provider": provider.name,
                         "level": level})
-    await contractors.set_kyc_status(session, profile.id, "pending")
+    await record_profile_status(session, kyc, "pending")
     return kyc
 
 

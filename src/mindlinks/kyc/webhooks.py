@@ -5,15 +5,16 @@ session to `processing`):
 1. the provider named in the path must be the active one (404 otherwise);
 2. the signature is checked before anything else (`X-AUTH-CLIENT` + `X-HMAC-SIGNATURE` over the
    raw body): bad or missing -> 401, nothing stored but an audit line;
-3. the delivery is inserted once into `verification_payloads` under the unique
-   `(provider, event_id)`, `event_id` = SHA-256 of the raw body (Veriff sends no event id and
-   signs no timestamp; a replay is byte-identical). The insert runs in a savepoint: a duplicate,
+3. the delivery is stored once in the platform's webhook inbox (`platform/webhooks.py`, domain
+   "kyc") under the unique `(domain, provider, event_id)`, `event_id` = SHA-256 of the raw body
+   (Veriff sends no event id and signs no timestamp; a replay is byte-identical). A duplicate,
    even a concurrent one, hits the unique constraint and is acknowledged (200) with no change;
 4. the decision is applied to the session with `service.apply_decision` (never downgrading a
    final session), an event with `service.transition`; no session matches -> the payload is
    kept as `parked` and the answer is 404.
 
-`replay(payload_id)` runs step 4 again for a stored payload (`mindlinks kyc replay`).
+`replay(payload_id)` runs step 4 again for a stored payload (`mindlinks kyc replay`, or the
+generic `mindlinks webhooks replay`, which calls `handle_stored`).
 """
 
 from __future__ import annotations
@@ -23,12 +24,11 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.kyc import repository as repo
 from mindlinks.kyc import service
-from mindlinks.kyc.models import KycSession, PayloadStatus, SessionStatus, VerificationPayload
+from mindlinks.kyc.models import KycSession, PayloadStatus, SessionStatus
 from mindlinks.kyc.providers import (
     Decision,
     Event,
@@ -40,9 +40,13 @@ from mindlinks.kyc.providers import (
     webhook_kind,
 )
 from mindlinks.platform import audit
+from mindlinks.platform import webhooks as inbox
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import BadRequest, NotFound, Unauthorized
 from mindlinks.platform.json_input import parse_json
+from mindlinks.platform.webhooks import WebhookEvent as VerificationPayload
+
+DOMAIN = "kyc"
 
 
 class InvalidSignature(Unauthorized):
@@ -83,15 +87,10 @@ async def receive(session: AsyncSession, provider: KycProvider, provider_name: s
                                else parse_event(parsed)).provider_session_id
     except (ValueError, MalformedPayload) as exc:
         raise MalformedWebhook("The webhook body is neither a decision nor an event") from exc
-    row = VerificationPayload(
-        id=uuid.uuid4(), provider=provider.name, event_id=hashlib.sha256(body).hexdigest(),
-        kind=kind, provider_session_id=provider_session_id,
-        raw_body=body.decode("utf-8", "replace"), status=PayloadStatus.RECEIVED)
-    try:
-        async with session.begin_nested():
-            session.add(row)
-            await session.flush()
-    except IntegrityError:
+    row, new = await inbox.store_once(
+        session, domain=DOMAIN, provider=provider.name, event_id=hashlib.sha256(body).hexdigest(),
+        kind=kind, body=body, object_ref=provider_session_id)
+    if not new:
         return Outcome(None, "duplicate")
     outcome = await handle(session, row)
     if outcome.outcome == "parked":
@@ -105,8 +104,8 @@ async def handle(session: AsyncSession, row: VerificationPayload) -> Outcome:
     """Apply a stored payload (decision or event); `parked` when no session matches."""
     body = parse_json(row.raw_body)
     message = parse_event(body) if row.kind == "event" else parse_decision(body)
-    kyc = await repo.session_by_provider_ref(session, row.provider, message.provider_session_id,
-                                             for_update=True)
+    kyc = await repo.session_by_provider_ref(session, row.provider,
+                                             message.provider_session_id, for_update=True)
     if kyc is None:
         row.status, row.note = PayloadStatus.PARKED, "no session matches"
         await session.flush()
@@ -114,7 +113,7 @@ async def handle(session: AsyncSession, row: VerificationPayload) -> Outcome:
                            {"provider": row.provider,
                             "providerSessionId": message.provider_session_id})
         return Outcome(row.id, "parked")
-    row.session_id, row.contractor_id = kyc.id, kyc.contractor_id
+    row.subject_id, row.owner_id = kyc.id, kyc.contractor_id
     if isinstance(message, Event):
         changed = await _apply_event(session, row, kyc, message)
     else:
@@ -150,6 +149,11 @@ async def _apply_decision(session: AsyncSession, row: VerificationPayload, kyc: 
         if not changed:
             row.note = f"no change: session {kyc.status}, decision {decision.status}"[:500]
     return changed
+
+
+async def handle_stored(session: AsyncSession, row: VerificationPayload) -> str:
+    """The platform inbox's entry point (`mindlinks webhooks replay`)."""
+    return (await handle(session, row)).outcome
 
 
 async def replay(session: AsyncSession, payload_id: uuid.UUID) -> Outcome:

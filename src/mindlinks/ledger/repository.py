@@ -28,10 +28,18 @@ _tiles = cast(Table, LedgerTile.__table__)
 _tt = _tiles.c
 
 
-class JournalGap(Conflict):
-    """An entry is missing where the journal must be complete: it was tampered with."""
+class JournalBroken(Conflict):
+    """The journal was tampered with (a missing, edited or re-chained entry): nothing read
+    from it is served. 409 `ledger_broken` (docs/ledger.md §4)."""
 
     code, title = "ledger_broken", "The journal is broken"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or "The journal is broken; run `mindlinks ledger verify`")
+
+
+class JournalGap(JournalBroken):
+    """An entry is missing where the journal must be complete."""
 
     def __init__(self) -> None:
         super().__init__("The journal has a gap; run `mindlinks ledger verify`")
@@ -118,6 +126,29 @@ async def entry_at(session: AsyncSession, seq: int) -> tuple[bytes, datetime] | 
     return (bytes(row[0]), row[1]) if row else None
 
 
+async def links(session: AsyncSession, seqs: Sequence[int]) -> dict[int, tuple[bytes, bytes]]:
+    """(prev_hash, entry_hash) of the entries among `seqs` that exist, by seq."""
+    if not seqs:
+        return {}
+    rows = await session.execute(
+        select(_t.seq, _t.prev_hash, _t.entry_hash).where(_t.seq.in_(sorted(set(seqs))))
+    )
+    return {int(s): (bytes(p), bytes(e)) for s, p, e in rows.all()}
+
+
+async def entity_entries(
+    session: AsyncSession, entity_type: str, entity_id: str, *, limit: int
+) -> list[LedgerEntry]:
+    """The first `limit` entries of one entity, in journal order."""
+    stmt = (
+        select(LedgerEntry)
+        .where(_t.entity_type == entity_type, _t.entity_id == entity_id)
+        .order_by(_t.seq)
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
 async def entity_history(
     session: AsyncSession, entity_type: str, entity_id: str, *, offset: int, limit: int
 ) -> tuple[list[LedgerEntry], int]:
@@ -131,6 +162,15 @@ async def entity_history(
         )
     ).scalars()
     return list(rows), int(total)
+
+
+async def entry_hashes(session: AsyncSession, first_seq: int, last_seq: int) -> list[bytes]:
+    """Entry hashes for seq in [first_seq, last_seq], in order, in one plain read (a short
+    range such as one tile: no server-side cursor, so no transaction is needed)."""
+    rows = await session.execute(
+        select(_t.entry_hash).where(_t.seq >= first_seq, _t.seq <= last_seq).order_by(_t.seq)
+    )
+    return [bytes(h) for (h,) in rows.all()]
 
 
 async def stream_entry_hashes(

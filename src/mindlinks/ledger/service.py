@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mindlinks.ledger import repository, tiles
+from mindlinks.ledger import integrity, repository, tiles
 from mindlinks.ledger.merkle import EMPTY_ROOT, consistency_ranges, inclusion_ranges
 from mindlinks.ledger.models import LedgerEntry
 from mindlinks.ledger.verification import ChainReport, Digest, verify_chain
@@ -36,6 +36,8 @@ from mindlinks.platform.errors import NotFound, ValidationFailed
 from mindlinks.platform.offload import run_cpu
 from mindlinks.platform.security import Actor
 
+JournalBroken = repository.JournalBroken
+
 __all__ = [
     "Appended",
     "ChainReport",
@@ -44,10 +46,12 @@ __all__ = [
     "EntityAccessPolicy",
     "EntryType",
     "InclusionProof",
+    "JournalBroken",
     "NewEntry",
     "append",
     "append_many",
     "canonical_json",
+    "check_entity",
     "consistency_proof",
     "digest",
     "entity_history",
@@ -318,10 +322,12 @@ async def _may_read(session: AsyncSession, actor: Actor, entity_type: str, entit
 
 
 async def get_entry(session: AsyncSession, actor: Actor, seq: int) -> LedgerEntry:
-    """One entry, if the actor may read its entity (admins, or the entity's policy)."""
+    """One entry, if the actor may read its entity (admins, or the entity's policy), and only
+    once it matches its hashes, its neighbours and its Merkle tile (409 `ledger_broken`)."""
     entry = await repository.get(session, seq)
     if entry is None or not await _may_read(session, actor, entry.entity_type, entry.entity_id):
         raise JournalEntryNotFound(f"No journal entry {seq}")
+    await integrity.check_entries(session, [entry], deep=True)
     return entry
 
 
@@ -337,9 +343,28 @@ async def entity_history(
     """The entries of one entity in journal order, and their total (404 when not readable)."""
     if not await _may_read(session, actor, entity_type, entity_id):
         raise JournalEntityNotFound("No such journal history")
-    return await repository.entity_history(
+    rows, total = await repository.entity_history(
         session, entity_type, entity_id, offset=offset, limit=limit
     )
+    await integrity.check_entries(session, rows)
+    return rows, total
+
+
+# An entity's own entries are few (a contract: two signatures, completion, activation); the
+# cap keeps a caller from turning one check into a scan of a busy entity.
+MAX_CHECKED_ENTITY_ENTRIES = 1000
+
+
+async def check_entity(
+    session: AsyncSession, entity_type: str, entity_id: str | uuid.UUID
+) -> dict[int, bytes]:
+    """Check every entry of one entity against the chain and its Merkle tiles; return their
+    entry hashes by seq. Raises 409 `ledger_broken` when any of them was tampered with."""
+    rows = await repository.entity_entries(
+        session, entity_type, str(entity_id), limit=MAX_CHECKED_ENTITY_ENTRIES
+    )
+    await integrity.check_entries(session, rows, deep=True)
+    return {r.seq: bytes(r.entry_hash) for r in rows}
 
 
 async def _head_seq(session: AsyncSession) -> int:

@@ -126,6 +126,14 @@ KINDS: dict[str, Kind] = {
             action_path="/invoices/{{ invoice_id }}",
         ),
         Kind(
+            "invoice_awaiting_funding", "Funds Needed",
+            "Invoice {{ invoice_number }} for {{ amount | money(currency) }} is waiting for "
+            "funds: your escrow does not cover it. Add funds to pay it on time.",
+            "Invoice {{ invoice_number }} needs funds",
+            ("invoice_id", "invoice_number", "contract_id", "amount", "currency"),
+            action_path="/payments/escrow",
+        ),
+        Kind(
             "withdrawal_requested", "Withdrawal Requested",
             "Your withdrawal of {{ amount | money(currency) }} was requested.",
             "Withdrawal of {{ amount | money(currency) }} requested",
@@ -162,6 +170,14 @@ KINDS: dict[str, Kind] = {
             "Two-factor authentication was {{ 'enabled' if mfa_enabled else 'disabled' }} on "
             "{{ occurred_at | datetime }}." + _SECURITY_FOOTER,
             "Security alert: two-factor authentication changed", ("mfa_enabled",), security=True,
+        ),
+        Kind(
+            "company_claim_contested", "Your Company Was Claimed by Another Account",
+            "Another account registered a company with your company's registry number. It was "
+            "not verified and waits for an administrator's review; if you do not know about "
+            "it, contact support.",
+            "Security alert: another account claimed your company", security=True,
+            action_path="/company",
         ),
         Kind(
             "digest", "Your notifications",

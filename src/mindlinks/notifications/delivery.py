@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +31,7 @@ from mindlinks.notifications.channels import (
 from mindlinks.notifications.live import LiveHub
 from mindlinks.notifications.models import Channel, DeliveryStatus
 from mindlinks.platform.db import Database, utcnow
+from mindlinks.platform.logging import describe_error
 from mindlinks.settings import Settings
 
 log = structlog.get_logger("mindlinks.notifications")
@@ -56,7 +58,12 @@ class Notifier:
         self.hub = hub
         self.secret = secret
         self._tasks: set[asyncio.Task[None]] = set()
-        self._timers: set[asyncio.TimerHandle] = set()
+        self._timers: set[Any] = set()
+        # Time and the retry timer are attributes so tests can move time and fire retries
+        # instead of sleeping: `call_later(delay, fn)` returns a handle with `cancel()`.
+        self.clock: Callable[[], datetime] = utcnow
+        self.call_later: Callable[[float, Callable[[], None]], Any] = (
+            lambda delay, fn: asyncio.get_running_loop().call_later(delay, fn))
 
     @staticmethod
     def of(session: AsyncSession) -> Notifier:
@@ -145,13 +152,11 @@ class Notifier:
     def _retry_later(self, delivery_id: uuid.UUID, delay: float) -> None:
         # In-process retry at the due time, so retries happen while this process lives; if
         # it dies first, `jobs.deliver_due` sends it (the row is the truth, not the timer).
-        loop = asyncio.get_running_loop()
-
         def fire() -> None:
             self._timers.discard(handle)
             self._spawn(self.send(delivery_id))
 
-        handle = loop.call_later(delay + 0.5, fire)
+        handle = self.call_later(delay + 0.5, fire)
         self._timers.add(handle)
 
     # --- sending -----------------------------------------------------------------------
@@ -163,7 +168,7 @@ class Notifier:
     async def send(self, delivery_id: uuid.UUID, now: datetime | None = None) -> bool:
         """Claim the delivery if it is due, send it, record the outcome. True when sent."""
         now_is_real = now is None
-        now = now or utcnow()
+        now = now or self.clock()
         token = uuid.uuid4()
         async with self.db.session() as session:
             row = await repo.claim_delivery(session, delivery_id, now, now + LEASE, token)
@@ -174,30 +179,31 @@ class Notifier:
                                   html=row.body_html, headers=dict(row.headers or {}))
             sms_body = row.body_text
         error: str | None = None
-        provider_id: str | None = None
+        error_type: str | None = None  # what the log says: a provider's message may quote
+        provider_id: str | None = None  # the recipient's address; the row keeps it in full
         try:
             if channel == Channel.EMAIL:
                 provider_id = await self.channels.email.send(email)
             else:
                 provider_id = await self.channels.sms.send(recipient, sms_body)
         except ChannelError as exc:
-            error = str(exc)[:2000]
+            error, error_type = str(exc)[:2000], describe_error(exc)
         except Exception as exc:  # a transport bug must not lose the delivery
-            error = f"{type(exc).__name__}: {exc}"[:2000]
+            error, error_type = f"{type(exc).__name__}: {exc}"[:2000], describe_error(exc)
         values: dict[str, Any]
         if error is None:
-            values = {"status": DeliveryStatus.SENT, "sent_at": utcnow(), "lease_until": None,
+            values = {"status": DeliveryStatus.SENT, "sent_at": self.clock(), "lease_until": None,
                       "provider_message_id": provider_id, "last_error": None}
         elif attempts >= self.settings.notifications_max_attempts:
             values = {"status": DeliveryStatus.FAILED, "lease_until": None, "last_error": error}
             log.error("delivery_failed", delivery_id=str(delivery_id), channel=channel,
-                      attempts=attempts, error=error)
+                      attempts=attempts, error=error_type)
         else:
             delay = self.settings.notifications_retry_base_seconds * 2 ** (attempts - 1)
             values = {"status": DeliveryStatus.PENDING, "lease_until": None, "last_error": error,
                       "next_attempt_at": now + timedelta(seconds=delay)}
             log.warning("delivery_retry", delivery_id=str(delivery_id), channel=channel,
-                        attempts=attempts, error=error)
+                        attempts=attempts, error=error_type)
             if now_is_real:
                 self._retry_later(delivery_id, delay)
         async with self.db.session() as session:

@@ -61,6 +61,12 @@ async def on_kyc_completed(session: AsyncSession, event: Event) -> None:
     await _send(session, event, "kyc_completed", _user(event))
 
 
+@subscriber("client.company.claim_contested", name="notifications.company_claim_contested")
+async def on_company_claim_contested(session: AsyncSession, event: Event) -> None:
+    # The earlier claimant of a registry number hears that another account claimed it.
+    await _send(session, event, "company_claim_contested", _client(event))
+
+
 @subscriber("contract.ready_for_signature", name="notifications.contract_ready_for_signature")
 async def on_contract_ready(session: AsyncSession, event: Event) -> None:
     await _send(session, event, "contract_ready_to_sign", _user(event))
@@ -99,6 +105,12 @@ async def on_timesheet_reminder(session: AsyncSession, event: Event) -> None:
 @subscriber("payment.received", name="notifications.payment_received")
 async def on_payment_received(session: AsyncSession, event: Event) -> None:
     await _send(session, event, "payment_received", _user(event))
+
+
+@subscriber("payment.funding_required", name="notifications.invoice_awaiting_funding")
+async def on_funding_required(session: AsyncSession, event: Event) -> None:
+    # The client's escrow does not cover an issued invoice (payments/holds.py).
+    await _send(session, event, "invoice_awaiting_funding", _client(event))
 
 
 @subscriber("withdrawal.requested", name="notifications.withdrawal_requested")

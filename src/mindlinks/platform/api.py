@@ -251,6 +251,9 @@ class TransactionalRoute(APIRoute):
                     response = await handler(request)
                 session: AsyncSession | None = getattr(request.state, "db_session", None)
                 if session is not None:
+                    # Work that must commit with the response (the idempotency record).
+                    for hook in getattr(request.state, "before_commit", ()):
+                        await hook(response)
                     await commit(session)
                 return response
             except BaseException as exc:

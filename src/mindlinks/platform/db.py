@@ -166,8 +166,14 @@ def _begin(conn: Any) -> None:
         _sqlite_begin_immediate(conn.connection.dbapi_connection)
 
 
-def _before_execute(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-    if not conn.info.get(_PENDING) or _is_plain_read(statement):
+def _before_execute(conn: Any, _cursor: Any, statement: str, _parameters: Any, context: Any,
+                    _executemany: bool) -> None:
+    if not conn.info.get(_PENDING):
+        return
+    # A streamed read runs on a server-side cursor, which PostgreSQL only keeps inside a
+    # transaction: it begins one like a write does.
+    streamed = context is not None and context.execution_options.get("stream_results")
+    if _is_plain_read(statement) and not streamed:
         return
     # The first write (or locking read) of a read-only request: the transaction starts here,
     # so everything from now on commits or rolls back together.
@@ -204,7 +210,9 @@ def _listen(engine: AsyncEngine) -> None:
 
 def create_engine(url: str, *, echo: bool = False, pool: bool = True) -> AsyncEngine:
     """Create the async engine for `url`, with each database's connection settings."""
-    kwargs: dict[str, Any] = {"echo": echo}
+    # hide_parameters: bound values (an e-mail, a password hash) never appear in an error's
+    # text or in echo logs - only the parameterised statement.
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30}
         # SQLite has a single writer and every transaction here takes the write lock up front.
@@ -353,3 +361,10 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def discard(session: AsyncSession, obj: object) -> None:
+    """Forget an object whose INSERT failed in a savepoint (rolling the savepoint back already
+    expunges a pending object; a flushed-then-failed one may still be there)."""
+    if obj in session:
+        session.expunge(obj)

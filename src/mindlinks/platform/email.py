@@ -53,8 +53,8 @@ class FileEmailBackend:
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"{uuid.uuid4().hex}.eml"
         path.write_bytes(message.as_bytes())
-        # The subject and the file name only: bodies may carry one-time links.
-        log.info("email_written", subject=message["Subject"], file=path.name)
+        # The file name only: bodies carry one-time links, subjects may carry names.
+        log.info("email_written", file=path.name)
 
 
 class SMTPEmailBackend:
@@ -73,7 +73,7 @@ class SMTPEmailBackend:
             use_tls=s.smtp_use_tls,
             timeout=30,
         )
-        log.info("email_sent", subject=message["Subject"])
+        log.info("email_sent")
 
 
 class Mailer:
@@ -108,4 +108,4 @@ class Mailer:
         except Exception:
             # Mail is sent after the transaction committed; a failure must not turn the
             # response into a 500 (and would reveal whether the address exists).
-            log.exception("email_failed", subject=subject)
+            log.exception("email_failed")

@@ -18,6 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 from starlette.routing import Match
 
+from mindlinks.platform.logging import route_template
+
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://mindlinks.dev/problems/"
 
@@ -239,7 +241,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         if exc.status in (401, 403):
             # Denials are security events: logged with their code, never with credentials.
-            log.info("access_denied", status=exc.status, code=exc.code, path=request.url.path)
+            log.info("access_denied", status=exc.status, code=exc.code,
+                     path=route_template(request.scope))
         return problem(
             exc.status, exc.code, exc.title, exc.detail, errors=exc.errors, headers=exc.headers
         )
@@ -271,6 +274,6 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled_error", path=request.url.path)
+        log.exception("unhandled_error", path=route_template(request.scope))
         return problem(INTERNAL_ERROR.status, INTERNAL_ERROR.code, INTERNAL_ERROR.title,
                        "An unexpected error occurred.")

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mindlinks.platform.db import Base, Database, IdMixin, TimestampMixin, after_commit, utcnow
+from mindlinks.platform.logging import describe_error
 
 log = structlog.get_logger("mindlinks.events")
 
@@ -254,7 +255,7 @@ class Dispatcher:
                 await session.rollback()
                 error = f"{type(exc).__name__}: {exc}"[:2000]
                 log.warning("subscriber_failed", event_name=event.name, subscriber=subscriber_name,
-                            attempts=attempts, error=error)
+                            attempts=attempts, error=describe_error(exc))
         parked = attempts >= self.max_attempts
         async with self.db.session() as session:
             await session.execute(

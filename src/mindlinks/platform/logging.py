@@ -1,7 +1,16 @@
 """Structured logs (structlog): JSON in production, readable in development.
 
-Every line carries the request id and, once known, the user id (contextvars). Secrets never
-reach a log: callers log codes and ids, and `_scrub` masks known-sensitive keys as a backstop.
+Every line carries the request id and, once known, the user id (contextvars). Secrets and
+personal data never reach a log:
+- callers log codes and ids; `_scrub` masks known-sensitive keys as a backstop;
+- the access log records the route template (`/api/invitations/{token}`), never the raw path;
+- the engine is created with `hide_parameters=True`, so SQL parameters are not part of any
+  SQLAlchemy error's text;
+- exceptions are rendered by `_exception_text`: the frames and the exception types of the
+  chain, plus the parameterised SQL of a database error, but never an exception's message -
+  a driver's message quotes the offending values (`Key (email)=(ada@example.com) already
+  exists`), an SMTP error the recipient's address. `describe_error` is the same rule for an
+  `error=` field.
 """
 
 from __future__ import annotations
@@ -10,6 +19,7 @@ import logging
 import random
 import sys
 import time
+import traceback
 import uuid
 from collections.abc import MutableMapping
 from typing import Any
@@ -31,6 +41,48 @@ def _scrub(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mutable
     return event
 
 
+def _statement(exc: BaseException) -> str | None:
+    statement = getattr(exc, "statement", None)  # sqlalchemy.exc.StatementError
+    return str(statement)[:1000] if statement else None
+
+
+def describe_error(exc: BaseException) -> str:
+    """What a log line may say about `exc`: its type (and SQL statement), not its message."""
+    name = f"{type(exc).__module__}.{type(exc).__qualname__}"
+    statement = _statement(exc)
+    return f"{name} [SQL: {statement}]" if statement else name
+
+
+def _exception_text(exc: BaseException) -> str:
+    """A traceback without messages (see the module docstring), causes first as Python does."""
+    chain: list[BaseException] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen and len(chain) < 10:
+        seen.add(id(current))
+        chain.append(current)
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
+    parts = []
+    for item in reversed(chain):
+        frames = "".join(traceback.format_list(traceback.extract_tb(item.__traceback__)))
+        parts.append(f"Traceback (most recent call last):\n{frames}{describe_error(item)}")
+    return "\n\nThe above led to:\n\n".join(parts)
+
+
+def _exceptions(_logger: Any, _name: str, event: MutableMapping[str, Any]
+                ) -> MutableMapping[str, Any]:
+    exc_info = event.pop("exc_info", None)
+    if exc_info is True:
+        exc_info = sys.exc_info()
+    if isinstance(exc_info, BaseException):
+        exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
+    if isinstance(exc_info, tuple) and exc_info[1] is not None:
+        event["exception"] = _exception_text(exc_info[1])
+    return event
+
+
 class _Stderr:
     """`sys.stderr` looked up at each write, so loggers cached on first use follow a later
     redirection (pytest's capture, a supervisor swapping streams) instead of writing to the
@@ -43,7 +95,14 @@ class _Stderr:
         sys.stderr.flush()
 
 
+# Third-party loggers that write bound SQL parameters at DEBUG (aiosqlite logs every
+# statement with its values): held at WARNING whatever the root level is.
+_PARAMETER_LOGGERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool")
+
+
 def configure_logging(*, json: bool, level: str = "INFO") -> None:
+    for name in _PARAMETER_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     renderer: Any = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )
@@ -53,7 +112,7 @@ def configure_logging(*, json: bool, level: str = "INFO") -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _scrub,
-            structlog.processors.format_exc_info,
+            _exceptions,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
@@ -65,8 +124,8 @@ def configure_logging(*, json: bool, level: str = "INFO") -> None:
 class AccessLog:
     """The one line per request, written without structlog's processor chain: measured, that
     chain costs 30 µs a line with the JSON renderer and 73 µs with the console one, a third of
-    a bare request. The fields are fixed and hold no secret (the path comes without its query
-    string), so the line is formatted directly, with the same keys structlog would write.
+    a bare request. The fields are fixed and hold no secret (the path is the route template,
+    `route_template`), so the line is formatted directly, with the keys structlog would write.
 
     `sample_rate` < 1 keeps only that fraction of the lines of fast successful requests;
     errors (status >= 400) and requests slower than `slow_seconds` are always written.
@@ -123,3 +182,17 @@ def bind_request(request_id: str) -> None:
 
 def bind_user(user_id: uuid.UUID) -> None:
     structlog.contextvars.bind_contextvars(user_id=str(user_id))
+
+
+UNMATCHED = "<unmatched>"
+
+
+def route_template(scope: MutableMapping[str, Any]) -> str:
+    """The matched route's path template (`/api/invitations/{token}`) - what logs record
+    instead of the raw path, whose segments may be tokens, e-mails or other personal data.
+    A path no route matched is logged as `<unmatched>`."""
+    route = scope.get("route")
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    if not isinstance(template, str):
+        return UNMATCHED
+    return (scope.get("root_path") or "") + template if template.startswith("/") else UNMATCHED

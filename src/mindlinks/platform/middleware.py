@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mindlinks.platform.errors import PROBLEM_BASE, PROBLEM_JSON
-from mindlinks.platform.logging import AccessLog, bind_request
+from mindlinks.platform.logging import AccessLog, bind_request, route_template
 from mindlinks.platform.security import keyed_hash
 
 log = structlog.get_logger("mindlinks.http")
@@ -208,7 +208,7 @@ class PlatformMiddleware:
                     await send(message)
             status = 413
         except Exception:
-            log.exception("unhandled_error", path=path)
+            log.exception("unhandled_error", path=route_template(scope))
             if not response_started:
                 for message in _problem(
                     500, "internal_error", "Internal server error",
@@ -228,6 +228,6 @@ class PlatformMiddleware:
                     state["db_session"] = None
                     await leftover.close()
             if self.access_log is not None:
-                self.access_log.write(scope.get("method", ""), path, status,
+                self.access_log.write(scope.get("method", ""), route_template(scope), status,
                                       time.perf_counter() - started, request_id,
                                       actor.user_id if actor is not None else None)

@@ -357,6 +357,18 @@ async def current_actor(
 CurrentUser = Annotated[Actor, Depends(current_actor)]
 
 
+async def optional_actor(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor | None:
+    """The signed-in user when a bearer token is sent (then it must be valid), else None:
+    for routes that also accept another proof (a link's token)."""
+    return None if credentials is None else await current_actor(request, credentials)
+
+
+OptionalUser = Annotated[Actor | None, Depends(optional_actor)]
+
+
 def require_role(*roles: Role | str) -> Any:
     """A dependency that lets only `roles` through (403 `forbidden_role` otherwise)."""
     allowed = {Role(r) for r in roles}

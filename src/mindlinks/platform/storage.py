@@ -20,6 +20,7 @@ import secrets
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,6 +116,9 @@ class UrlSigner:
 
     def __init__(self, secret: bytes) -> None:
         self._secret = secret
+        # The clock URLs are issued and checked by (seconds since the epoch); settable so
+        # tests move time instead of sleeping.
+        self.clock: Callable[[], float] = time.time
 
     def signature(self, method: str, key: str, exp: int, name: str) -> str:
         message = "\n".join([method.upper(), key, str(exp), name]).encode()
@@ -131,7 +135,7 @@ class UrlSigner:
         expected = self.signature(method, key, int(exp), name)
         if not hmac.compare_digest(expected.encode(), sig.encode()):
             return False
-        return int(exp) > (time.time() if now is None else now)
+        return int(exp) > (self.clock() if now is None else now)
 
 
 def files_signing_key(settings: Settings) -> bytes:
@@ -219,7 +223,7 @@ class LocalStorage:
     async def download_link(
         self, key: str, *, filename: str | None = None, ttl_seconds: int | None = None
     ) -> DownloadLink:
-        exp = int(time.time()) + (ttl_seconds or self.default_ttl)
+        exp = int(self.signer.clock()) + (ttl_seconds or self.default_ttl)
         url = self.sign_url(key, filename=filename, exp=exp)
         return DownloadLink(url, datetime.fromtimestamp(exp, UTC))
 

@@ -7,8 +7,9 @@ Every upload goes through `validate_upload`, which
 - accepts only the purpose's types (documents: PDF/JPEG/PNG; avatars: JPEG/PNG/WebP), so SVG,
   HTML, archives (zip bombs, 10^5 entries, symlinks, `../` members) and executables are refused
   by their first bytes, without ever being unpacked;
-- refuses polyglots: HTML markup anywhere in the file, a ZIP directory at its end, a PDF that
-  launches programs or embeds files;
+- refuses polyglots: HTML markup anywhere in the file, a ZIP directory at its end;
+- parses every PDF and refuses active content, embedded files and encryption
+  (`platform/pdf_safety.py`);
 - refuses decompression bombs from the image header alone (pixel limit), before decoding;
 - re-encodes every image with Pillow (avatars: 512 px square WebP), so no original image bytes
   are ever served and EXIF metadata (GPS position) is dropped;
@@ -23,7 +24,6 @@ import re
 import tempfile
 import unicodedata
 import warnings
-import zlib
 from collections.abc import AsyncIterable
 from dataclasses import dataclass, field
 from typing import IO, Protocol
@@ -32,6 +32,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from mindlinks.platform.errors import PayloadTooLarge, ValidationFailed
 from mindlinks.platform.offload import run_cpu
+from mindlinks.platform.pdf_safety import inspect_pdf
 
 MiB = 1024 * 1024
 CHUNK = 64 * 1024
@@ -204,20 +205,6 @@ _MARKUP = (b"<script", b"<html", b"<!doctype html", b"<body", b"<iframe", b"<svg
 _ZIP_END_OF_DIRECTORY = b"PK\x05\x06"
 _OVERLAP = max(len(m) for m in _MARKUP) - 1
 
-# PDF names of actions that start programs or of files carried inside the document. A name may
-# spell any byte as #xx (`/La#75nch` is `/Launch`), and dictionaries may sit in compressed
-# streams (PDF 1.5 object streams): `_pdf_dangers` decodes names and inflates every Flate stream
-# before it compares. Inflating is capped in total, so a compression bomb inside a PDF costs
-# little and is refused as too large to check.
-_PDF_DANGER = (b"/launch", b"/embeddedfile")  # /EmbeddedFile, /EmbeddedFiles
-# Only names that could be one of those: first letter L/E (or escaped), which keeps the scan of
-# inflated image data (random-looking bytes, many "/x" pairs) cheap.
-_PDF_NAME = re.compile(rb"/(?:[LlEe]|#[0-9A-Fa-f]{2})(?:[A-Za-z0-9_.+-]|#[0-9A-Fa-f]{2})*")
-_PDF_STREAM = re.compile(rb"stream\r?\n")
-_PDF_INFLATE_BUDGET = 256 * MiB
-_PDF_NAME_OVERLAP = 64  # longer than any escaped dangerous name
-
-
 class _Scanner:
     """Finds markers across chunk boundaries while the upload streams in."""
 
@@ -270,58 +257,15 @@ async def _receive(
     return spool, size, head
 
 
-def _pdf_names(data: bytes) -> set[bytes]:
-    """The names in `data` that may be dangerous, #xx escapes decoded, lowercased."""
-    return {
-        re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), raw).lower()
-        for raw in _PDF_NAME.findall(data)
-    }
-
-
-def _dangerous(names: set[bytes]) -> set[str]:
-    # `/EF` is the file specification's embedded-file entry (the stream's own
-    # `/Type /EmbeddedFile` is optional).
-    return {name.decode("latin-1") for name in names
-            if name == b"/ef" or any(name.startswith(danger) for danger in _PDF_DANGER)}
-
-
-def _pdf_dangers(data: bytes) -> set[str]:
-    """Dangerous names in the raw bytes and in every stream that inflates (Flate). A stream
-    that does not inflate is not Flate (or is broken, and then no reader sees inside it)."""
-    found = _dangerous(_pdf_names(data))
-    budget = _PDF_INFLATE_BUDGET
-    for match in _PDF_STREAM.finditer(data):
-        inflater = zlib.decompressobj()
-        tail = b""
-        position = match.end()
-        while position < len(data) and not inflater.eof:
-            try:
-                chunk = inflater.decompress(data[position:position + CHUNK], budget)
-            except zlib.error:
-                break
-            budget -= len(chunk)
-            if budget <= 0:
-                raise UnsafePdf("The PDF's compressed content is too large to check.")
-            window = tail + chunk
-            found |= _dangerous(_pdf_names(window))
-            tail = window[-_PDF_NAME_OVERLAP:]
-            # Output stops short of the input only at the budget, which raised above.
-            position += CHUNK
-    return found
-
-
 def _check_pdf(spool: IO[bytes], size: int) -> None:
-    """Runs in a worker thread: inflating and scanning may take a moment on a large file."""
+    """Runs in a worker thread: parsing and walking the objects takes a moment on a large file."""
     spool.seek(max(0, size - 1024))
     if b"%%EOF" not in spool.read():
         raise CorruptFile("The PDF is truncated or malformed (no %%EOF trailer).")
     spool.seek(0)
     data = spool.read()  # at most the purpose's size limit (10 MiB for documents)
     spool.seek(0)
-    if found := _pdf_dangers(data):
-        raise UnsafePdf(
-            f"The PDF launches programs or embeds files ({', '.join(sorted(found))}).",
-        )
+    inspect_pdf(data)
 
 
 def _reencode_image(spool: IO[bytes], mime: str, purpose: UploadPurpose) -> tuple[bytes, str]:
@@ -371,7 +315,7 @@ async def validate_upload(
 
     Raises `PayloadTooLarge` (413, code `file_too_large`) as soon as the stream passes the
     purpose's limit, and `ValidationFailed` (422) with code `empty_file`,
-    `unsupported_file_type`, `polyglot_file`, `unsafe_pdf`, `image_too_large` or
+    `unsupported_file_type`, `polyglot_file`, `unsafe_pdf`, `encrypted_pdf`, `image_too_large` or
     `corrupt_file`. The declared content type is never consulted.
     """
     scanner = _Scanner()

@@ -1,0 +1,270 @@
+"""Payroll and earnings benchmark (issue 13 §4).
+
+- Payroll: `payments.payroll.run` over N contractors, each with one issued invoice whose hold
+  is placed (rows inserted directly: users, profiles, invoices, holds, the book's accounts and
+  pending transfers). Each item: lock, checks, `invoices.mark_paid` (journal, event), the post
+  (journal), `payment.received`. Floor, in the same run: a bulk INSERT (executemany, 5,000 a
+  statement) of the same number of payroll items and transfers, rolled back.
+  Issue goal: 100,000 contractors in <= 10 s, ratio floor/ours >= 0.25.
+- Earnings: `payments.earnings.earnings(period="all")` over M posted transfers into one wallet
+  (spread over 24 months and 50 contracts) against a bare `GROUP BY month` over the same
+  transfers in the same run. Issue goal: 1,000,000 transfers, ratio bare/ours >= 0.5.
+
+Environment:
+  MINDLINKS_BENCH_PAYROLL_N       contractors (default 200)
+  MINDLINKS_BENCH_EARNINGS_M      transfers (default 100,000)
+  MINDLINKS_BENCH_DATABASE_URL    a PostgreSQL URL (its `public` schema is DROPPED and
+                                  recreated); default: a temporary SQLite file
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+PAYROLL_N = int(os.environ.get("MINDLINKS_BENCH_PAYROLL_N", "200"))
+EARNINGS_M = int(os.environ.get("MINDLINKS_BENCH_EARNINGS_M", "100000"))
+CHUNK = 5000
+AMOUNT = 500_000
+
+
+async def _chunks(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+    from sqlalchemy import insert
+
+    for i in range(0, len(rows), CHUNK):
+        await conn.execute(insert(table), rows[i:i + CHUNK])
+
+
+async def _fresh(url: str) -> Any:
+    from sqlalchemy import text
+
+    from mindlinks.migrations import runner
+    from mindlinks.models import load_all
+    from mindlinks.platform.db import create_engine
+
+    load_all()
+    engine = create_engine(url, pool=False)
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    await runner.upgrade(engine, "heads")
+    return engine
+
+
+def _account(owner_type: str, owner: uuid.UUID, purpose: str, now: datetime,
+             **sums: int) -> dict[str, Any]:
+    return {"id": uuid.uuid4(), "owner_type": owner_type, "owner_id": owner, "purpose": purpose,
+            "currency": "USD", "may_go_negative": purpose == "processor_clearing",
+            "debits_pending": 0, "debits_posted": 0, "credits_pending": 0, "credits_posted": 0,
+            "created_at": now, "updated_at": now, **sums}
+
+
+async def _seed_payroll(engine: Any, n: int, today: date) -> uuid.UUID:
+    from mindlinks.auth.models import User
+    from mindlinks.contractors.models import ContractorProfile
+    from mindlinks.invoices.models import Invoice
+    from mindlinks.payments.models import PLATFORM_OWNER, Account, Transfer
+    from mindlinks.payments.payroll_models import InvoiceHold
+
+    now = datetime.now(UTC)
+    client_id, client_user = uuid.uuid4(), uuid.uuid4()
+    total = n * AMOUNT
+    world = _account("platform", PLATFORM_OWNER, "processor_clearing", now, debits_posted=total)
+    escrow = _account("client", client_id, "client_escrow", now, credits_posted=total,
+                      debits_pending=total)
+    users, profiles, invoices, holds, wallets, transfers = [], [], [], [], [], []
+    for i in range(n):
+        user, contractor, invoice = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        users.append({"id": user, "email": f"c{i}@bench.example", "password_hash": "x",
+                      "role": "contractor", "status": "active", "email_verified": True,
+                      "mfa_enabled": False, "created_at": now, "updated_at": now})
+        profiles.append({"id": contractor, "user_id": user, "email": f"c{i}@bench.example",
+                         "kyc_status": "verified", "status": "active", "created_at": now,
+                         "updated_at": now})
+        invoices.append({
+            "id": invoice, "source_key": f"bench:{i}", "contract_id": contractor,
+            "contractor_id": contractor, "contractor_user_id": user, "client_id": client_id,
+            "client_user_id": client_user, "client_name": "Acme", "contractor_name": "Ada",
+            "contract_title": "Work", "invoice_number": f"INV-2026-{i:06d}",
+            "amount_minor": AMOUNT, "currency": "USD", "status": "sent", "net_terms_days": 14,
+            "issue_date": today - timedelta(days=14), "due_date": today, "issued_at": now,
+            "created_at": now, "updated_at": now})
+        wallet = _account("contractor", contractor, "contractor_wallet", now,
+                          credits_pending=AMOUNT)
+        wallets.append(wallet)
+        reference = f"hold:invoice:{invoice}"
+        transfers.append({
+            "id": uuid.uuid4(), "reference": reference, "code": "invoice_hold",
+            "kind": "pending", "debit_account_id": escrow["id"],
+            "credit_account_id": wallet["id"], "amount": AMOUNT, "currency": "USD",
+            "pending_id": None, "status": "pending", "expires_at": None, "created_at": now,
+            "updated_at": now})
+        holds.append({
+            "id": uuid.uuid4(), "invoice_id": invoice, "invoice_number": f"INV-2026-{i:06d}",
+            "client_id": client_id, "client_user_id": client_user, "client_name": "Acme",
+            "contract_id": contractor, "contractor_id": contractor, "contractor_user_id": user,
+            "amount": AMOUNT, "currency": "USD", "issue_date": today - timedelta(days=14),
+            "due_date": today, "period_end": None, "issued_at": now, "status": "held",
+            "reference": reference, "created_at": now, "updated_at": now})
+    users.append({"id": client_user, "email": "client@bench.example", "password_hash": "x",
+                  "role": "client", "status": "active", "email_verified": True,
+                  "mfa_enabled": False, "created_at": now, "updated_at": now})
+    async with engine.begin() as conn:
+        for table, rows in ((User, users), (ContractorProfile, profiles), (Invoice, invoices),
+                            (Account, [world, escrow, *wallets]), (Transfer, transfers),
+                            (InvoiceHold, holds)):
+            await _chunks(conn, table, rows)
+    return client_id
+
+
+async def _floor(engine: Any, n: int) -> float:
+    """The rows a payroll writes (an item and a transfer per contractor), bulk inserted."""
+    from sqlalchemy import select
+
+    from mindlinks.payments.models import Account, Transfer
+    from mindlinks.payments.payroll_models import PayrollItem
+
+    now = datetime.now(UTC)
+    async with engine.connect() as conn:
+        ids = (await conn.execute(select(Account.id).limit(2))).scalars().all()
+        await conn.rollback()
+        payroll = uuid.uuid4()
+        items = [{"id": uuid.uuid4(), "payroll_id": payroll, "contractor_id": uuid.uuid4(),
+                  "contract_id": uuid.uuid4(), "invoice_id": uuid.uuid4(), "amount": AMOUNT,
+                  "currency": "USD", "status": "paid", "created_at": now, "updated_at": now}
+                 for _ in range(n)]
+        transfers = [{"id": uuid.uuid4(), "reference": f"floor:{i}", "code": "invoice_hold",
+                      "kind": "single", "debit_account_id": ids[0], "credit_account_id": ids[1],
+                      "amount": AMOUNT, "currency": "USD", "pending_id": None,
+                      "status": "posted", "expires_at": None, "created_at": now,
+                      "updated_at": now} for i in range(n)]
+        started = time.perf_counter()
+        async with conn.begin() as tx:
+            await _chunks(conn, PayrollItem, items)
+            await _chunks(conn, Transfer, transfers)
+            elapsed = time.perf_counter() - started
+            await tx.rollback()
+    return elapsed
+
+
+async def _payroll(url: str) -> None:
+    from sqlalchemy import func, select
+
+    from mindlinks.payments import payroll
+    from mindlinks.payments.payroll_models import PayrollItem
+    from mindlinks.platform.db import Database
+
+    engine = await _fresh(url)
+    today = date(2026, 6, 1)
+    await _seed_payroll(engine, PAYROLL_N, today)
+    floor = await _floor(engine, PAYROLL_N)
+    db = Database(url)
+    started = time.perf_counter()
+    report = await payroll.run(db, today)
+    elapsed = time.perf_counter() - started
+    again = await payroll.run(db, today)
+    async with db.session() as s:
+        paid = await s.scalar(select(func.count()).select_from(PayrollItem)
+                              .where(PayrollItem.status == "paid"))
+    await db.dispose()
+    await engine.dispose()
+    assert report["paid"] == PAYROLL_N == paid and again["paid"] == 0, (report, again, paid)
+    print(f"payroll ({engine.dialect.name}): {PAYROLL_N} contractors paid in {elapsed:.2f} s "
+          f"= {PAYROLL_N / elapsed:,.0f} items/s; bulk INSERT floor {floor:.2f} s; "
+          f"ratio floor/ours {floor / elapsed:.3f} (goal: 100k in <= 10 s, ratio >= 0.25)")
+
+
+async def _earnings(url: str) -> None:
+    from sqlalchemy import func, select
+
+    from mindlinks.auth.models import User
+    from mindlinks.contractors.models import ContractorProfile
+    from mindlinks.payments import earnings
+    from mindlinks.payments.models import PLATFORM_OWNER, Account, Transfer
+    from mindlinks.payments.payroll_models import InvoiceHold, PayrollItem
+    from mindlinks.platform.db import Database
+    from mindlinks.platform.security import Actor, Role
+
+    engine = await _fresh(url)
+    now = datetime.now(UTC)
+    user, contractor = uuid.uuid4(), uuid.uuid4()
+    escrow = _account("client", PLATFORM_OWNER, "client_escrow", now)
+    wallet = _account("contractor", contractor, "contractor_wallet", now)
+    contracts = [(uuid.uuid4(), uuid.uuid4()) for _ in range(50)]  # (contract, invoice)
+    holds = [{"id": uuid.uuid4(), "invoice_id": inv, "invoice_number": None,
+              "client_id": PLATFORM_OWNER, "client_user_id": None, "client_name": f"C{k}",
+              "contract_id": c, "contractor_id": contractor, "contractor_user_id": user,
+              "amount": 1, "currency": "USD", "issue_date": now.date(), "due_date": now.date(),
+              "period_end": None, "issued_at": now, "status": "released", "reference": f"h{k}",
+              "created_at": now, "updated_at": now} for k, (c, inv) in enumerate(contracts)]
+    async with engine.begin() as conn:
+        await _chunks(conn, User, [{"id": user, "email": "e@bench.example", "password_hash": "x",
+                                    "role": "contractor", "status": "active",
+                                    "email_verified": True, "mfa_enabled": False,
+                                    "created_at": now, "updated_at": now}])
+        await _chunks(conn, ContractorProfile, [{"id": contractor, "user_id": user,
+                                                 "email": "e@bench.example",
+                                                 "kyc_status": "verified", "status": "active",
+                                                 "created_at": now, "updated_at": now}])
+        await _chunks(conn, Account, [escrow, wallet])
+        await _chunks(conn, InvoiceHold, holds)
+        for start in range(0, EARNINGS_M, CHUNK):
+            transfers, items = [], []
+            for i in range(start, min(start + CHUNK, EARNINGS_M)):
+                contract, invoice = contracts[i % 50]
+                at = now - timedelta(days=(i * 7) % 730)
+                tid = uuid.uuid4()
+                transfers.append({"id": tid, "reference": f"e{i}", "code": "invoice_hold",
+                                  "kind": "post", "debit_account_id": escrow["id"],
+                                  "credit_account_id": wallet["id"], "amount": 100 + i % 900,
+                                  "currency": "USD", "pending_id": None, "status": "posted",
+                                  "expires_at": None, "created_at": at, "updated_at": at})
+                items.append({"id": uuid.uuid4(), "payroll_id": uuid.uuid4(),
+                              "contractor_id": contractor, "contract_id": contract,
+                              "invoice_id": invoice, "amount": 1, "currency": "USD",
+                              "status": "paid", "transfer_id": tid, "paid_at": at,
+                              "created_at": at, "updated_at": at})
+            await _chunks(conn, Transfer, transfers)
+            await _chunks(conn, PayrollItem, items)
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as conn:
+            from sqlalchemy import text
+
+            await conn.execute(text("ANALYZE"))
+    db = Database(url)
+    actor = Actor(user_id=user, email="e@bench.example", role=Role.CONTRACTOR)
+    async with db.session() as s:
+        await earnings.earnings(s, actor, "all")  # warm
+        started = time.perf_counter()
+        result = await earnings.earnings(s, actor, "all")
+        ours = time.perf_counter() - started
+        month = earnings._month(s, Transfer.created_at)
+        started = time.perf_counter()
+        bare = (await s.execute(select(month, func.sum(Transfer.amount))
+                                .where(Transfer.credit_account_id == wallet["id"])
+                                .group_by(month))).all()
+        floor = time.perf_counter() - started
+    await db.dispose()
+    await engine.dispose()
+    assert len(result.earnings_by_month) == len(bare) and len(result.earnings_by_contract) == 50
+    print(f"earnings ({engine.dialect.name}): {EARNINGS_M} transfers in {ours:.3f} s; bare "
+          f"GROUP BY {floor:.3f} s; ratio bare/ours {floor / ours:.3f} "
+          f"(goal: 1M transfers, ratio >= 0.5)")
+
+
+def main() -> None:
+    url = os.environ.get("MINDLINKS_BENCH_DATABASE_URL")
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(_payroll(url or f"sqlite+aiosqlite:///{tmp}/payroll.db"))
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(_earnings(url or f"sqlite+aiosqlite:///{tmp}/earnings.db"))
+
+
+if __name__ == "__main__":
+    main()

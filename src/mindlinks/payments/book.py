@@ -1,0 +1,335 @@
+"""The book: double entry in integer minor units, after TigerBeetle (see docs/payments.md).
+
+Public interface (other domains call it through `payments.service`):
+
+- `account(session, owner_type, owner_id, purpose, currency)` - get or create; idempotent, also
+  when two transactions create the same account at once (unique key + savepoint).
+- `transfer(session, debit=, credit=, amount=, code=, reference=, pending=, expires_at=)` - one
+  balanced, immutable movement. `reference` is the business action's idempotency key: the same
+  reference with the same accounts, amount, code and phase returns the first transfer; anything
+  else under that reference is 409 `reference_conflict`.
+- `post_pending(session, reference, amount=None, post_reference=None)` - post all or part of a
+  pending transfer (the rest is released); `void_pending(session, reference)` - release it.
+- `balances(session, account)` -> `Balance`.
+
+Rules:
+- A guarded account (`may_go_negative` false) obeys `debits_pending + debits_posted + amount <=
+  credits_posted` when debited: a hold counts against the balance at once. Breaking it is 422
+  `insufficient_funds` (the request is well-formed, the account just cannot pay it; 409 is kept
+  for conflicts with another request or an earlier use of a reference).
+- The four sums on the account row change only here, inside the transfer's transaction, with
+  the rows locked by `SELECT ... FOR UPDATE` in id order on PostgreSQL (so two transfers over
+  the same two accounts cannot deadlock); SQLite serialises writers with BEGIN IMMEDIATE.
+- Every posted movement (a single transfer, a post) is also a `payment_event` journal entry.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mindlinks.ledger import service as ledger
+from mindlinks.payments.models import (
+    PLATFORM_OWNER,
+    UNGUARDED,
+    Account,
+    PendingStatus,
+    Transfer,
+    TransferKind,
+)
+from mindlinks.platform.db import discard, utcnow
+from mindlinks.platform.errors import (
+    Conflict,
+    InsufficientFunds,
+    NotFound,
+    ValidationFailed,
+)
+
+__all__ = [
+    "Account", "AmountExceedsPending", "Balance", "CurrencyMismatch", "InsufficientFunds",
+    "PendingExpired", "PendingResolved", "ReferenceConflict", "Transfer", "TransferNotFound",
+    "account", "balances", "post_pending", "transfer", "void_pending",
+]
+
+MAX_REFERENCE = 255
+MAX_CODE = 50
+# Far below 2**63 so that no sum of a realistic number of transfers overflows a BIGINT.
+MAX_AMOUNT = 10**15
+
+
+class ReferenceConflict(Conflict):
+    code, title = "reference_conflict", "Reference already used for another transfer"
+
+
+class PendingResolved(Conflict):
+    code, title = "pending_not_pending", "The pending transfer is already posted or voided"
+
+
+class PendingExpired(Conflict):
+    code, title = "pending_expired", "The pending transfer has expired"
+
+
+class TransferNotFound(NotFound):
+    code = "transfer_not_found"
+
+
+class CurrencyMismatch(ValidationFailed):
+    code, title = "currency_mismatch", "Accounts of different currencies"
+
+
+class AmountExceedsPending(ValidationFailed):
+    code, title = "amount_exceeds_pending", "Amount exceeds the pending amount"
+
+
+class AccountNotFound(NotFound):
+    code, title = "account_not_found", "Account not found"
+
+
+class InvalidReference(ValidationFailed):
+    code, title = "invalid_reference", "Invalid transfer reference"
+
+
+class InvalidTransferCode(ValidationFailed):
+    code, title = "invalid_code", "Invalid transfer code"
+
+
+class InvalidAmount(ValidationFailed):
+    code, title = "invalid_amount", "Invalid amount"
+
+
+class SameAccount(ValidationFailed):
+    code, title = "same_account", "Same account on both sides"
+
+
+class InvalidExpiry(ValidationFailed):
+    code, title = "invalid_expiry", "Invalid expiry"
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    debits_pending: int
+    debits_posted: int
+    credits_pending: int
+    credits_posted: int
+
+    @property
+    def available(self) -> int:
+        """What a credit-normal (guarded) account can still pay: posted credits minus posted
+        and pending debits."""
+        return self.credits_posted - self.debits_posted - self.debits_pending
+
+    @property
+    def posted(self) -> int:
+        return self.credits_posted - self.debits_posted
+
+
+async def account(session: AsyncSession, owner_type: str, owner_id: uuid.UUID | None,
+                  purpose: str, currency: str) -> Account:
+    owner = owner_id or PLATFORM_OWNER
+    currency = currency.upper()
+    query = select(Account).where(Account.owner_type == owner_type, Account.owner_id == owner,
+                                  Account.purpose == purpose, Account.currency == currency)
+    found = await session.scalar(query)
+    if found is not None:
+        return found
+    row = Account(id=uuid.uuid4(), owner_type=owner_type, owner_id=owner, purpose=purpose,
+                  currency=currency, may_go_negative=purpose in UNGUARDED, debits_pending=0,
+                  debits_posted=0, credits_pending=0, credits_posted=0)
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:  # created meanwhile by a concurrent transaction
+        discard(session, row)
+        found = await session.scalar(query)
+        assert found is not None
+        return found
+    return row
+
+
+async def balances(session: AsyncSession, account: Account) -> Balance:
+    row = await session.scalar(select(Account).where(Account.id == account.id)
+                               .execution_options(populate_existing=True))
+    if row is None:
+        raise AccountNotFound("No such account")
+    return Balance(row.debits_pending, row.debits_posted, row.credits_pending,
+                   row.credits_posted)
+
+
+async def _lock(session: AsyncSession, *ids: uuid.UUID) -> dict[uuid.UUID, Account]:
+    """Lock the accounts in id order (no deadlock between two transfers) and read their sums
+    fresh from the database (the identity map may hold stale ones)."""
+    rows = (await session.scalars(
+        select(Account).where(Account.id.in_(ids)).order_by(Account.id)
+        .with_for_update().execution_options(populate_existing=True))).all()
+    return {row.id: row for row in rows}
+
+
+async def _by_reference(session: AsyncSession, reference: str) -> Transfer | None:
+    return await session.scalar(select(Transfer).where(Transfer.reference == reference)
+                                .execution_options(populate_existing=True))
+
+
+def _check_reference(reference: str) -> None:
+    if not reference or len(reference) > MAX_REFERENCE:
+        raise InvalidReference(f"A reference has 1 to {MAX_REFERENCE} characters")
+
+
+def _same(first: Transfer, debit: Account, credit: Account, amount: int, code: str,
+          kind: str) -> Transfer:
+    if (first.debit_account_id, first.credit_account_id, first.amount, first.code,
+            first.kind) != (debit.id, credit.id, amount, code, kind):
+        raise ReferenceConflict(f"Reference {first.reference!r} was used for another transfer")
+    return first
+
+
+def _overdraft_check(account: Account, amount: int) -> None:
+    if account.may_go_negative:
+        return
+    if account.debits_pending + account.debits_posted + amount > account.credits_posted:
+        raise InsufficientFunds("The account cannot cover this amount")
+
+
+async def _journal(session: AsyncSession, row: Transfer) -> None:
+    await ledger.append(session, entry_type=ledger.EntryType.PAYMENT_EVENT,
+                        entity_type="payment_transfer", entity_id=row.id, payload={
+                            "transferId": str(row.id), "reference": row.reference,
+                            "code": row.code, "kind": row.kind, "amountMinor": row.amount,
+                            "currency": row.currency,
+                            "debitAccountId": str(row.debit_account_id),
+                            "creditAccountId": str(row.credit_account_id),
+                            "pendingId": str(row.pending_id) if row.pending_id else None})
+
+
+async def _insert(session: AsyncSession, row: Transfer) -> Transfer | None:
+    """Insert in a savepoint; None when the reference was taken meanwhile."""
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        discard(session, row)
+        return None
+    return row
+
+
+async def transfer(session: AsyncSession, *, debit: Account, credit: Account, amount: int,
+                   code: str, reference: str, pending: bool = False,
+                   expires_at: datetime | None = None) -> Transfer:
+    _check_reference(reference)
+    if not code or len(code) > MAX_CODE:
+        raise InvalidTransferCode(f"A code has 1 to {MAX_CODE} characters")
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
+        raise InvalidAmount("The amount must be a positive integer of minor units")
+    if debit.id == credit.id:
+        raise SameAccount("A transfer needs two different accounts")
+    if debit.currency != credit.currency:
+        raise CurrencyMismatch(f"{debit.currency} and {credit.currency} accounts")
+    if expires_at is not None and not pending:
+        raise InvalidExpiry("Only a pending transfer can expire")
+    kind = TransferKind.PENDING if pending else TransferKind.SINGLE
+    if (first := await _by_reference(session, reference)) is not None:
+        return _same(first, debit, credit, amount, code, kind)
+    locked = await _lock(session, debit.id, credit.id)
+    # Re-read under the locks: a concurrent transfer with this reference has committed by now.
+    if (first := await _by_reference(session, reference)) is not None:
+        return _same(first, debit, credit, amount, code, kind)
+    d, c = locked[debit.id], locked[credit.id]
+    _overdraft_check(d, amount)
+    row = Transfer(id=uuid.uuid4(), reference=reference, code=code, kind=kind,
+                   debit_account_id=d.id, credit_account_id=c.id, amount=amount,
+                   currency=d.currency, pending_id=None, expires_at=expires_at,
+                   status=PendingStatus.PENDING if pending else PendingStatus.POSTED,
+                   created_at=utcnow())
+    if await _insert(session, row) is None:
+        first = await _by_reference(session, reference)
+        assert first is not None
+        return _same(first, debit, credit, amount, code, kind)
+    if pending:
+        d.debits_pending += amount
+        c.credits_pending += amount
+    else:
+        d.debits_posted += amount
+        c.credits_posted += amount
+        await _journal(session, row)
+    await session.flush()
+    return row
+
+
+async def _resolve(session: AsyncSession, reference: str, resolution_reference: str,
+                   kind: TransferKind, amount: int | None, *, replay: bool = True) -> Transfer:
+    _check_reference(resolution_reference)
+    pending = await _by_reference(session, reference)
+    if pending is None or pending.kind != TransferKind.PENDING:
+        raise TransferNotFound(f"No pending transfer with reference {reference!r}")
+    locked = await _lock(session, pending.debit_account_id, pending.credit_account_id)
+    pending = await _by_reference(session, reference)  # fresh status, under the locks
+    assert pending is not None
+    post_amount = pending.amount if amount is None else amount
+    if replay and (first := await _by_reference(session, resolution_reference)) is not None:
+        if (first.pending_id, first.kind) != (pending.id, kind) or (
+                kind == TransferKind.POST and first.amount != post_amount):
+            raise ReferenceConflict(
+                f"Reference {resolution_reference!r} was used for another transfer")
+        return first
+    if pending.status != PendingStatus.PENDING:
+        raise PendingResolved(f"The pending transfer is {pending.status}")
+    if kind == TransferKind.POST:
+        if pending.expires_at is not None and pending.expires_at <= utcnow():
+            raise PendingExpired("The hold expired before it was posted")
+        if isinstance(amount, bool) or not 0 < post_amount <= pending.amount:
+            raise AmountExceedsPending(
+                f"Post between 1 and {pending.amount} minor units of this pending transfer")
+    d, c = locked[pending.debit_account_id], locked[pending.credit_account_id]
+    row = Transfer(id=uuid.uuid4(), reference=resolution_reference, code=pending.code,
+                   kind=kind, debit_account_id=d.id, credit_account_id=c.id,
+                   amount=post_amount if kind == TransferKind.POST else pending.amount,
+                   currency=pending.currency, pending_id=pending.id, expires_at=None,
+                   status=PendingStatus.POSTED if kind == TransferKind.POST
+                   else PendingStatus.VOIDED, created_at=utcnow())
+    if await _insert(session, row) is None:
+        raise PendingResolved("The pending transfer was resolved meanwhile")
+    d.debits_pending -= pending.amount
+    c.credits_pending -= pending.amount
+    if kind == TransferKind.POST:
+        d.debits_posted += post_amount
+        c.credits_posted += post_amount
+        pending.status = PendingStatus.POSTED
+        await _journal(session, row)
+    else:
+        pending.status = PendingStatus.VOIDED
+    await session.flush()
+    return row
+
+
+async def post_pending(session: AsyncSession, reference: str, *, amount: int | None = None,
+                       post_reference: str | None = None) -> Transfer:
+    """Post `amount` (default: all) of the pending transfer `reference`; the rest goes back
+    to the debit account. Replaying with the same post reference returns the first post."""
+    return await _resolve(session, reference, post_reference or f"{reference}:post",
+                          TransferKind.POST, amount)
+
+
+async def void_pending(session: AsyncSession, reference: str) -> Transfer:
+    """Release the pending transfer `reference`. Replaying returns the first void."""
+    return await _resolve(session, reference, f"{reference}:void", TransferKind.VOID, None)
+
+
+async def expire_pending(session: AsyncSession, pending: Transfer) -> Transfer | None:
+    """Void one expired hold (the expiry job); None when it was resolved meanwhile."""
+    try:
+        # No replay: a hold voided by hand meanwhile is not "expired".
+        row = await _resolve(session, pending.reference, f"{pending.reference}:void",
+                             TransferKind.VOID, None, replay=False)
+    except PendingResolved:
+        return None
+    fresh = await _by_reference(session, pending.reference)
+    if fresh is not None and fresh.status == PendingStatus.VOIDED:
+        fresh.status = PendingStatus.EXPIRED
+        await session.flush()
+    return row

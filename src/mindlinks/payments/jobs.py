@@ -1,0 +1,47 @@
+"""Scheduled work of the payments domain.
+
+- `payments.expire_holds`: every pending transfer whose `expires_at` has passed is voided (its
+  funds go back to the debit account) and marked `expired`. One short transaction per hold, so a
+  large backlog never holds many account locks at once; a hold posted or voided meanwhile is
+  skipped. Idempotent: two workers at once void each hold once (the void's unique reference).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from mindlinks.payments import book, payroll
+from mindlinks.payments.models import PendingStatus, Transfer, TransferKind
+from mindlinks.platform import idempotency
+from mindlinks.platform.db import Database, utcnow
+
+BATCH = 500
+
+
+async def expire_holds(db: Database) -> int:
+    now = utcnow()
+    async with db.session() as s:
+        due = (await s.scalars(select(Transfer).where(
+            Transfer.kind == TransferKind.PENDING, Transfer.status == PendingStatus.PENDING,
+            Transfer.expires_at <= now).order_by(Transfer.expires_at).limit(BATCH))).all()
+    expired = 0
+    for pending in due:
+        async with db.session() as s:
+            if await book.expire_pending(s, pending) is not None:
+                expired += 1
+    return expired
+
+
+async def purge_idempotency_keys(db: Database) -> int:
+    """Delete Idempotency-Key records older than 24 hours (money POSTs are this domain's)."""
+    async with db.session() as s:
+        return await idempotency.purge(s)
+
+
+async def run_payroll(db: Database) -> dict[str, int]:
+    """The daily payroll run (payments/payroll.py)."""
+    return await payroll.run(db)
+
+
+JOBS = {"payments.expire_holds": expire_holds, "payments.run_payroll": run_payroll,
+        "payments.purge_idempotency_keys": purge_idempotency_keys}

@@ -1,0 +1,15 @@
+"""Start-up wiring of the payments domain: the checks that the configured provider can work."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from mindlinks.payments import providers
+
+# create_app refuses to start in production while this lists anything (sandbox provider,
+# missing Stripe API key or webhook secret).
+production_problems = providers.production_problems
+
+
+def install(app: FastAPI) -> None:
+    """Nothing to register: the provider is built from the settings on first use."""

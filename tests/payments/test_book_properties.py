@@ -1,0 +1,169 @@
+"""Property test of the book (hypothesis state machine): random sequences of transfers, holds,
+posts, voids and replays, checking after every step that each currency's accounts sum to zero,
+that the sums cached on the account rows equal a replay of the immutable transfers, and that no
+guarded account is overdrawn (pending debits counted).
+
+Examples are kept few so the suite stays fast; `MINDLINKS_BOOK_EXAMPLES=500` goes deeper.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
+from sqlalchemy import or_, select
+
+from mindlinks.payments import service as book
+from mindlinks.payments.models import Account, Purpose, Transfer, TransferKind
+from mindlinks.platform.db import Database
+
+EXAMPLES = int(os.environ.get("MINDLINKS_BOOK_EXAMPLES", "5"))
+# (owner type, purpose, currency): two currencies, guarded and unguarded accounts.
+LAYOUT = [
+    ("platform", Purpose.PROCESSOR_CLEARING, "USD"),
+    ("client", Purpose.CLIENT_ESCROW, "USD"),
+    ("client", Purpose.CLIENT_ESCROW, "USD"),
+    ("contractor", Purpose.CONTRACTOR_WALLET, "USD"),
+    ("platform", Purpose.PROCESSOR_CLEARING, "EUR"),
+    ("client", Purpose.CLIENT_ESCROW, "EUR"),
+]
+
+
+def machine(url: str) -> type[RuleBasedStateMachine]:
+    class Book(RuleBasedStateMachine):
+        pendings = Bundle("pendings")
+        references = Bundle("references")
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.loop = asyncio.new_event_loop()
+            self.db = Database(url)
+            # Fresh owners per example: each example has its own accounts in a shared database.
+            owners = [uuid.uuid4() for _ in LAYOUT]
+            self.accounts: list[Account] = self.run(self._accounts(owners))
+            self.n = 0
+
+        async def _accounts(self, owners: list[uuid.UUID]) -> list[Account]:
+            async with self.db.session() as s:
+                return [await book.account(s, t, o, p, c)
+                        for (t, p, c), o in zip(LAYOUT, owners, strict=True)]
+
+        def run(self, coro: Any) -> Any:
+            return self.loop.run_until_complete(coro)
+
+        def teardown(self) -> None:
+            self.run(self.db.dispose())
+            self.loop.close()
+
+        async def _do(self, fn: Any, *args: Any, **kw: Any) -> Any:
+            async with self.db.session() as s:
+                try:
+                    return await fn(s, *args, **kw)
+                except (book.InsufficientFunds, book.PendingResolved):
+                    return None
+
+        @rule(target=references, data=st.data(), amount=st.integers(1, 5000),
+              pending=st.booleans())
+        def move(self, data: st.DataObject, amount: int, pending: bool) -> str:
+            debit = data.draw(st.sampled_from(self.accounts))
+            credit = data.draw(st.sampled_from(
+                [a for a in self.accounts if a.currency == debit.currency and a.id != debit.id]))
+            self.n += 1
+            ref = f"t:{uuid.uuid4()}"
+
+            async def go(s: Any) -> Any:
+                return await book.transfer(s, debit=await s.get(Account, debit.id),
+                                           credit=await s.get(Account, credit.id),
+                                           amount=amount, code="test", reference=ref,
+                                           pending=pending)
+            self.run(self._do(go))
+            return ref
+
+        @rule(target=pendings, ref=references)
+        def remember(self, ref: str) -> str:
+            return ref
+
+        @rule(ref=references)
+        def replay_returns_the_first(self, ref: str) -> None:
+            async def go(s: Any) -> None:
+                first = await s.scalar(select(Transfer).where(Transfer.reference == ref))
+                if first is None:  # refused for insufficient funds
+                    return
+                again = await book.transfer(
+                    s, debit=await s.get(Account, first.debit_account_id),
+                    credit=await s.get(Account, first.credit_account_id), amount=first.amount,
+                    code=first.code, reference=ref, pending=first.kind == TransferKind.PENDING)
+                assert again.id == first.id
+            self.run(self._do(go))
+
+        @rule(ref=pendings, part=st.none() | st.integers(1, 5000))
+        def post(self, ref: str, part: int | None) -> None:
+            async def go(s: Any) -> None:
+                first = await s.scalar(select(Transfer).where(Transfer.reference == ref))
+                if first is None or first.kind != TransferKind.PENDING:
+                    return
+                amount = None if part is None else min(part, first.amount)
+                await book.post_pending(s, ref, amount=amount, post_reference=f"{ref}:post:{amount}")
+            self.run(self._do(go))
+
+        @rule(ref=pendings)
+        def void(self, ref: str) -> None:
+            async def go(s: Any) -> None:
+                first = await s.scalar(select(Transfer).where(Transfer.reference == ref))
+                if first is not None and first.kind == TransferKind.PENDING:
+                    await book.void_pending(s, ref)
+            self.run(self._do(go))
+
+        @invariant()
+        def book_balances(self) -> None:
+            self.run(self._check())
+
+        async def _check(self) -> None:
+            ids = [a.id for a in self.accounts]
+            async with self.db.session() as s:
+                rows = {a.id: a for a in (await s.scalars(
+                    select(Account).where(Account.id.in_(ids))
+                    .execution_options(populate_existing=True))).all()}
+                transfers = (await s.scalars(select(Transfer).where(or_(
+                    Transfer.debit_account_id.in_(ids),
+                    Transfer.credit_account_id.in_(ids))))).all()
+            by_id = {t.id: t for t in transfers}
+            replay: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+            for t in transfers:
+                d, c = replay[t.debit_account_id], replay[t.credit_account_id]
+                if t.kind == TransferKind.PENDING:
+                    d[0] += t.amount
+                    c[2] += t.amount
+                    continue
+                if t.kind in (TransferKind.POST, TransferKind.VOID):
+                    held = by_id[t.pending_id].amount  # type: ignore[index]
+                    d[0] -= held
+                    c[2] -= held
+                if t.kind in (TransferKind.SINGLE, TransferKind.POST):
+                    d[1] += t.amount
+                    c[3] += t.amount
+            totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+            for a in rows.values():
+                cached = [a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted]
+                assert cached == replay[a.id], (a.purpose, cached, replay[a.id])
+                totals[a.currency][0] += a.credits_posted - a.debits_posted
+                totals[a.currency][1] += a.credits_pending - a.debits_pending
+                if not a.may_go_negative:
+                    assert a.debits_pending + a.debits_posted <= a.credits_posted
+            assert all(t == [0, 0] for t in totals.values()), totals
+
+    return Book
+
+
+def test_the_book_balances_after_every_step(database_url: str) -> None:
+    Book = machine(database_url)
+    Book.TestCase.settings = settings(
+        max_examples=EXAMPLES, stateful_step_count=20, deadline=None,
+        suppress_health_check=list(HealthCheck))
+    Book.TestCase().runTest()
