@@ -9,26 +9,27 @@ from typing import Any
 import httpx
 
 from tests.contracts.conftest import Party, contract_body
+from tests.factories import Account
 
 
 async def test_is_default_must_be_a_boolean(
-    client: httpx.AsyncClient, admin: dict[str, Any], party: Party
+    client: httpx.AsyncClient, admin: Account, party: Party
 ) -> None:
     base = {"name": "Loose", "type": "fixed", "model": "direct",
             "templateContent": "# {{ contract_title }}"}
     for loose in (0, 1, "no", "yes", "true", None):
-        response = await client.post("/api/admin/contract-templates", headers=admin["headers"],
+        response = await client.post("/api/admin/contract-templates", headers=admin.headers,
                                      json={**base, "isDefault": loose})
         assert response.status_code == 422, (loose, response.text)
         assert response.json()["errors"][0]["field"] == "isDefault"
     listed = await client.get("/api/admin/contract-templates", params={"limit": 100},
-                              headers=admin["headers"])
+                              headers=admin.headers)
     assert "Loose" not in {t["name"] for t in listed.json()["data"]}
-    ok = await client.post("/api/admin/contract-templates", headers=admin["headers"],
+    ok = await client.post("/api/admin/contract-templates", headers=admin.headers,
                            json={**base, "isDefault": False})
     assert ok.status_code == 201, ok.text
     update = await client.put(f"/api/admin/contract-templates/{ok.json()['id']}",
-                              headers=admin["headers"], json={"isDefault": 0})
+                              headers=admin.headers, json={"isDefault": 0})
     assert update.status_code == 422
 
 

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from tests.contractors.conftest import emit_event
+from tests.factories import Account
 from tests.kyc.conftest import (
-    Contractor,
     page_token,
     profile_kyc,
     sandbox_decide,
@@ -36,7 +36,7 @@ async def _decide(client: httpx.AsyncClient, session_id: str, **extra: Any) -> h
 
 
 async def test_sandbox_decision_needs_the_page_token_or_the_owner(
-    client: httpx.AsyncClient, contractor: Contractor, other: Contractor
+    client: httpx.AsyncClient, contractor: Account, other: Account
 ) -> None:
     started = await start(client, contractor)
     sid = started["sessionId"]
@@ -63,7 +63,7 @@ async def test_sandbox_decision_needs_the_page_token_or_the_owner(
 
 
 async def test_late_rejection_of_an_old_session_does_not_overwrite_a_new_pending(
-    app: Any, client: httpx.AsyncClient, contractor: Contractor
+    app: Any, client: httpx.AsyncClient, contractor: Account
 ) -> None:
     """Session 1 is declined; before its event is delivered, the contractor starts session 2.
     Delivering session 1's event (and replaying it) leaves the profile `pending`."""

@@ -29,7 +29,8 @@ async def test_defaults(client, contractor):
     assert response.json() == {
         "emailEnabled": True, "smsEnabled": False, "pushEnabled": True, "inAppEnabled": True,
         "digestFrequency": "immediate", "optOuts": {},
-        "securityTypes": ["mfa_changed", "new_login", "password_reset", "payout_new_account"],
+        "securityTypes": ["company_claim_contested", "mfa_changed", "new_login", "password_reset",
+                          "payout_new_account"],
     }
 
 
