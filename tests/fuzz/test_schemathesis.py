@@ -110,10 +110,6 @@ EXCLUDED_CHECKS = {
     # confirmation a mail link opens) rightly list that GET in a 405's Allow header, which the
     # schema's methods do not show. Every 405 carries Allow (tests/platform/test_http.py).
     "allow_header_conformance",
-    # The sandbox KYC decision takes either the owner's login or the session's page token, and
-    # answers 404 to everyone else (no enumeration); this check wants 401/403 there. Refusals
-    # without a token are tested in tests/kyc/test_ownership.py and tests/auth.
-    "ignored_auth",
 }
 
 

@@ -117,7 +117,10 @@ async def webhook(request: Request, session: SessionDep, provider: ProviderDep,
                       outcome=outcome.outcome)
 
 
-@public.post("/sandbox/sessions/{session_id}/decision", response_model=SandboxDecisionResult)
+# Login is optional here (the owner, or anyone holding the page token): `{}` in the security
+# list documents that, so clients and fuzzers do not expect a 401 without a bearer token.
+@public.post("/sandbox/sessions/{session_id}/decision", response_model=SandboxDecisionResult,
+             openapi_extra={"security": [{}]})
 async def sandbox_decision(
     session: SessionDep, provider: ProviderDep, session_id: uuid.UUID,
     body: SandboxDecisionRequest,
