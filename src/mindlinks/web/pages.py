@@ -21,6 +21,10 @@ HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 HTMX_FILE = "htmx-2.0.11.min.js"  # npm `htmx.org@2.0.11` dist/htmx.min.js, checked in
 templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.add_extension("jinja2.ext.i18n")
+# Every visible string goes through `_()` / `{% trans %}`; the catalogues are installed per
+# request once the Babel translations land (until then the English text is shown as written).
+templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 # Languages written right to left; the layout sets `dir` from the page language.
 RTL_LANGUAGES = {"ar", "fa", "he", "ur"}
 
