@@ -121,6 +121,19 @@ class Settings(BaseSettings):
     payments_webhook_tolerance_seconds: int = 300
     payments_deposit_max_minor: int = 100_000_000  # 1,000,000.00 in a 2-decimal currency
 
+    # FX (payments/fx.py, docs/payments.md "Fee and FX quotes"): the rates provider (`sandbox`:
+    # fixed rates an admin may set; `ecb`: the ECB's daily reference rates), the spread the
+    # platform keeps on a conversion (basis points of the converted amount, shown as fee.fx),
+    # how long a quote holds its rate, and when rates count as stale (503 `fx_rates_stale`).
+    fx_provider: Literal["sandbox", "ecb"] = "sandbox"
+    fx_spread_bps: int = Field(default=50, ge=0, le=1000)
+    fx_quote_ttl_seconds: int = Field(default=30 * 60, ge=60, le=24 * 3600)
+    fx_max_rate_age_hours: int = Field(default=100, ge=1, le=24 * 14)
+    fx_refresh_seconds: int = Field(default=3600, ge=60)
+    fx_max_open_quotes: int = Field(default=20, ge=1, le=1000)
+    ecb_rates_url: str = "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"
+    fx_http_timeout_seconds: float = 10.0
+
     # Notifications (notifications/): email via the platform backends (files, SMTP) or
     # SendGrid's v3 HTTP API; SMS to a dev file or Twilio; live updates fanned out through
     # Redis pub/sub when `redis_url` is set.

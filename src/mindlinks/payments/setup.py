@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from mindlinks.payments import providers
+from mindlinks.payments import fx, providers
+from mindlinks.settings import Settings
 
-# create_app refuses to start in production while this lists anything (sandbox provider,
-# missing Stripe API key or webhook secret).
-production_problems = providers.production_problems
+
+def production_problems(settings: Settings) -> list[str]:
+    """create_app refuses to start in production while this lists anything (sandbox payments
+    or FX rates provider, missing Stripe API key or webhook secret)."""
+    return providers.production_problems(settings) + fx.production_problems(settings)
 
 
 def install(app: FastAPI) -> None:
