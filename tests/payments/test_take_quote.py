@@ -77,7 +77,7 @@ async def test_another_contractor_cannot_take_a_quote(app, client, offer, other)
 
 @pytest.mark.race
 async def test_fifty_concurrent_takes_one_wins(app, offer):
-    cid, method, quote_id = offer
+    cid, _, quote_id = offer
     row = await quote_row(app, quote_id)
     start = asyncio.Event()
 

@@ -22,7 +22,14 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from decimal import (
+    ROUND_DOWN,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    Decimal,
+    InvalidOperation,
+    localcontext,
+)
 from typing import Any, Protocol
 from xml.etree.ElementTree import ParseError
 from zoneinfo import ZoneInfo
@@ -34,7 +41,7 @@ from defusedxml.ElementTree import fromstring
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mindlinks.payments.quotes_models import RATE_DECIMALS, RATE_SCALE, FxRate
+from mindlinks.payments.quotes_models import RATE_DECIMALS, FxRate
 from mindlinks.platform.errors import ServiceUnavailable, ValidationFailed
 from mindlinks.platform.money import currency_exponent
 from mindlinks.settings import Settings

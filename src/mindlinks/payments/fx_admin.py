@@ -87,10 +87,10 @@ async def set_rates(session: AsyncSession, admin: Actor, provider: fx.RatesProvi
             raise FxRateNotSettable(f"{currency} comes from the {current.source} rates")
         scaled[currency] = fx.to_scaled(Decimal(value))
     changes = {}
-    for currency, value in scaled.items():
-        before = await _upsert(session, currency, value, admin.user_id)
+    for currency, new in scaled.items():
+        before = await _upsert(session, currency, new, admin.user_id)
         changes[currency] = {"before": None if before is None else _text(before),
-                             "after": _text(value)}
+                             "after": _text(new)}
     await audit.record(session, admin, "payments.fx_rates_set", "payment_fx_rates", None,
                        {"provider": provider.name, "rates": changes})
     return _out(provider, settings, await provider.rates(session, now))

@@ -13,7 +13,8 @@ from pydantic import Field, StringConstraints
 from mindlinks.platform.api import CamelModel, ResponseModel
 from mindlinks.platform.money import JsonNumber
 
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$", to_upper=True)]
+Currency = Annotated[str, StringConstraints(min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$",
+                                             to_upper=True)]
 RateValue = Annotated[Decimal, Field(gt=0, le=10_000_000, max_digits=18, decimal_places=10)]
 
 
