@@ -237,9 +237,12 @@ async def take_quote(session: AsyncSession, *, contractor_id: uuid.UUID, quote_i
                WithdrawalQuote.used_at.is_(None), WithdrawalQuote.expires_at > now)
         .values(used_at=now, withdrawal_id=withdrawal_id, updated_at=now)
         .execution_options(synchronize_session=False))
+    row = await _own(session, contractor_id, quote_id)
     if taken.rowcount != 1:  # type: ignore[attr-defined]
+        if row.used_at is None:  # not used, so the condition failed on the expiry
+            raise QuoteExpired("The quote has expired; ask for a new one")
         raise QuoteUsed("The quote has already been used")
-    return await _own(session, contractor_id, quote_id)
+    return row
 
 
 def rate_of(row: WithdrawalQuote) -> Decimal:
