@@ -71,7 +71,7 @@ async def test_the_flat_fee_and_minimum_convert_from_the_rule_s_currency(client,
     assert body["fee"] == {"flat": 1.85, "percent": 0.5, "fx": 0.0}
     assert body["targetAmount"] == 97.65
     low = await quote(client, contractor, method, amount="18.51", currency="EUR")
-    assert low.status_code == 422 and low.json()["code"] == "withdrawal_below_minimum"
+    assert low.status_code == 422 and low.json()["code"] == "amount_below_minimum"
     assert (await quote(client, contractor, method, amount="18.52",
                         currency="EUR")).status_code == 201
 
@@ -79,7 +79,7 @@ async def test_the_flat_fee_and_minimum_convert_from_the_rule_s_currency(client,
 async def test_refusals_have_stable_codes_and_store_nothing(client, app, contractor, other):
     method = await payee(client, app, contractor)
     cases = [
-        ({"amount": "19.99"}, 422, "withdrawal_below_minimum"),
+        ({"amount": "19.99"}, 422, "amount_below_minimum"),
         ({"amount": "100.001"}, 422, "too_many_decimals"),
         ({"target": "XAU"}, 422, "fx_pair_unsupported"),
     ]
@@ -171,3 +171,35 @@ async def test_under_the_ecb_only_unpublished_currencies_can_be_set(client, app,
     rates: dict[str, Any] = {r["currency"]: r for r in egp.json()["rates"]}
     assert (rates["EGP"]["source"], rates["USD"]["source"], rates["AED"]["source"]) == (
         "manual", "ecb", "ecb_peg")
+
+
+async def test_stale_rates_refuse_a_conversion_quote_with_503(client, app, contractor):
+    import respx
+
+    from tests.payments.test_fx_rates import DOCUMENT, URL
+
+    method = await payee(client, app, contractor)
+    app.state.settings.fx_provider = "ecb"
+    app.state.settings.ecb_rates_url = URL
+    with respx.mock(assert_all_called=False) as mock:
+        mock.get(URL).mock(return_value=httpx.Response(200, content=DOCUMENT))
+        mock.route(host="test").pass_through()
+        # The recorded document is from 2024-06-28: far older than 100 hours today.
+        stale = await quote(client, contractor, method, target="GBP")
+        same = await quote(client, contractor, method)  # no conversion: no rate needed
+    assert stale.status_code == 503, stale.text
+    assert stale.headers["content-type"].startswith("application/problem+json")
+    assert stale.json()["code"] == "fx_rates_stale"
+    assert same.status_code == 201
+
+
+async def test_a_contractor_without_a_profile_country_is_told_to_set_it(client, app,
+                                                                         contractor):
+    from tests.contractors.conftest import add_us_account, statement_amounts
+
+    created = await add_us_account(client, contractor)
+    await client.post(f"/api/contractors/me/bank-accounts/{created['id']}/verify",
+                      headers=contractor.headers,
+                      json={"amounts": statement_amounts(app, created["id"])})
+    response = await quote(client, contractor, created["id"])
+    assert response.status_code == 422 and response.json()["code"] == "payout_country_required"

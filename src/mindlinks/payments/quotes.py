@@ -53,8 +53,13 @@ class QuoteMismatch(ValidationFailed):
     code, title = "quote_mismatch", "The request does not match the quote"
 
 
+# The same codes (and titles) as the withdrawal's own checks: one rule, one answer.
 class BelowMinimum(ValidationFailed):
-    code, title = "withdrawal_below_minimum", "Amount below the minimum withdrawal"
+    code, title = "amount_below_minimum", "Amount below the minimum withdrawal"
+
+
+class PayoutCountryRequired(ValidationFailed):
+    code, title = "payout_country_required", "Profile country required for withdrawals"
 
 
 class TooManyQuotes(TooManyRequests):
@@ -98,11 +103,13 @@ class Price:
         return self.net - self.fx_fee
 
 
-async def withdrawal_rule(session: AsyncSession, profile_country: str | None,
-                          method_country: str) -> RuleView:
-    """The rule that prices a contractor's withdrawal: their profile's country, else the
-    payout account's (422 `country_not_supported` when the platform does not serve it)."""
-    return await countries.require_active(session, profile_country or method_country)
+async def withdrawal_rule(session: AsyncSession, profile_country: str | None) -> RuleView:
+    """The rule that prices a contractor's withdrawal, as the withdrawal itself finds it: the
+    profile's country (422 `payout_country_required` without one, `country_not_supported` when
+    the platform does not serve it)."""
+    if not profile_country:
+        raise PayoutCountryRequired("Set your country in your profile before withdrawing")
+    return await countries.require_active(session, profile_country, field="country")
 
 
 async def price(session: AsyncSession, rates: fx.RatesProvider, policy: QuotePolicy,
@@ -171,7 +178,7 @@ async def create_quote(session: AsyncSession, actor: Actor, rates: fx.RatesProvi
     now = now or utcnow()
     contractor_id, country = await _profile(session, actor)
     method = await contractors.payout_account(session, contractor_id, body.withdrawal_method_id)
-    rule = await withdrawal_rule(session, country, method.country)
+    rule = await withdrawal_rule(session, country)
     currency = body.currency
     target = body.target_currency or currency
     amount = to_minor(body.amount, currency)
@@ -250,5 +257,5 @@ def rate_of(row: WithdrawalQuote) -> Decimal:
 
 
 __all__ = ["RATE_SCALE", "BelowMinimum", "Price", "QuoteExpired", "QuoteMismatch",
-           "QuoteNotFound", "QuotePolicy", "QuoteUsed", "create_quote", "get_quote", "price",
+           "PayoutCountryRequired", "QuoteNotFound", "QuotePolicy", "QuoteUsed", "create_quote", "get_quote", "price",
            "take_quote", "withdrawal_rule"]
