@@ -256,6 +256,19 @@ def rate_of(row: WithdrawalQuote) -> Decimal:
     return fx.from_scaled(row.rate_scaled)
 
 
-__all__ = ["RATE_SCALE", "BelowMinimum", "Price", "QuoteExpired", "QuoteMismatch",
-           "PayoutCountryRequired", "QuoteNotFound", "QuotePolicy", "QuoteUsed", "create_quote", "get_quote", "price",
-           "take_quote", "withdrawal_rule"]
+__all__ = [
+    "RATE_SCALE",
+    "BelowMinimum",
+    "PayoutCountryRequired",
+    "Price",
+    "QuoteExpired",
+    "QuoteMismatch",
+    "QuoteNotFound",
+    "QuotePolicy",
+    "QuoteUsed",
+    "create_quote",
+    "get_quote",
+    "price",
+    "take_quote",
+    "withdrawal_rule",
+]
