@@ -1,0 +1,408 @@
+"""Withdrawals: a contractor's money out of the wallet to their bank (issue 14 §1).
+
+Flow (docs/payments.md "Withdrawals"):
+1. `request_withdrawal` (the POST, under a required Idempotency-Key) checks, each a 4xx with
+   nothing changed: KYC verified; a method type with a payout provider; the contractor's own
+   verified bank account without a name mismatch; at most the currency's decimals; a currency
+   the contractor holds; at least the country rule's minimum and more than the fee. Then one
+   pending transfer `withdrawal:{id}` wallet -> the contractor's in-flight account (the hold:
+   the book refuses it, 422 `insufficient_funds`, unless the wallet's available balance - other
+   withdrawals in flight counted - covers it, under a row lock), the row (`pending`) and
+   `withdrawal.requested` in the outbox - all in the request's transaction.
+2. The worker (`send_payout`, subscriber of `withdrawal.requested`) marks it `processing` and
+   commits that before calling the payout provider, with `withdrawal:{id}` as idempotency key;
+   then it records the provider's references. A worker killed in between leaves `processing`
+   without references; the redelivered event calls again with the same key and gets the first
+   payout back: never lost, never sent twice. From `processing` on, cancel is refused.
+3. The provider's signed events (`apply_payout_event`): `payout.paid` posts the hold and moves
+   the net amount out to the processor's clearing account and the fee to fee revenue
+   (`completed`, `withdrawal.completed`); `payout.failed`/`payout.canceled` voids the hold at once
+   (`failed`); `payout.failed` after `paid` returns the money with visible correcting transfers
+   (`reversed`). Late, repeated or out-of-order events never move a withdrawal backwards.
+Nothing in the book is edited: every correction is a new transfer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import structlog
+from babel.numbers import is_currency
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mindlinks.contractors import service as contractors
+from mindlinks.countries import service as countries
+from mindlinks.kyc import service as kyc
+from mindlinks.payments import book, fees, payouts
+from mindlinks.payments import withdrawals_repository as repo
+from mindlinks.payments.models import Purpose
+from mindlinks.payments.wallet import contractor_id_of
+from mindlinks.payments.withdrawals_models import (
+    PayoutDestination,
+    Withdrawal,
+    WithdrawalStatus,
+)
+from mindlinks.payments.withdrawals_schemas import (
+    WithdrawalCreate,
+    WithdrawalMethodOut,
+    WithdrawalOut,
+)
+from mindlinks.platform import audit
+from mindlinks.platform import webhooks as inbox
+from mindlinks.platform.api import Page, PageParams
+from mindlinks.platform.db import discard, utcnow
+from mindlinks.platform.errors import Conflict, NotFound, ValidationFailed
+from mindlinks.platform.events import emit
+from mindlinks.platform.json_input import parse_json
+from mindlinks.platform.money import from_minor, to_minor
+from mindlinks.platform.security import Actor
+from mindlinks.platform.states import StateMachine
+from mindlinks.settings import get_settings
+
+log = structlog.get_logger("mindlinks.payments.withdrawals")
+
+S = WithdrawalStatus
+WITHDRAWAL = StateMachine({
+    S.PENDING: {S.PROCESSING, S.CANCELLED, S.FAILED},
+    S.PROCESSING: {S.COMPLETED, S.FAILED},
+    S.COMPLETED: {S.REVERSED},
+})
+HOLD_CODE = "withdrawal"
+
+
+class WithdrawalNotFound(NotFound):
+    code, title = "withdrawal_not_found", "Withdrawal not found"
+
+
+class MethodUnavailable(ValidationFailed):
+    code, title = "method_unavailable", "Withdrawal method not available"
+
+
+class CurrencyNotHeld(ValidationFailed):
+    code, title = "currency_not_held", "No balance in this currency"
+
+
+class UnsupportedWithdrawalCurrency(ValidationFailed):
+    code, title = "unsupported_currency", "Unsupported currency"
+
+
+class AmountBelowMinimum(ValidationFailed):
+    code, title = "amount_below_minimum", "Amount below the minimum withdrawal"
+
+
+class PayoutCountryRequired(ValidationFailed):
+    code, title = "payout_country_required", "Profile country required for withdrawals"
+
+
+class QuoteRequired(ValidationFailed):
+    code, title = "quote_required", "A quote is required for this currency"
+
+
+def _last4(number: str | None) -> str | None:
+    visible = "".join(ch for ch in number or "" if ch.isalnum())
+    return visible[-4:] or None
+
+
+def hold_reference(withdrawal_id: uuid.UUID) -> str:
+    return f"withdrawal:{withdrawal_id}"
+
+
+def out(row: Withdrawal) -> WithdrawalOut:
+    c = row.currency
+    return WithdrawalOut(
+        id=row.id, amount=from_minor(row.amount, c), currency=c,
+        fee=from_minor(row.fee, c), net_amount=from_minor(row.net_amount, c),
+        status=row.status, estimated_arrival=row.estimated_arrival,
+        withdrawal_method=WithdrawalMethodOut(
+            type=row.method_type, bank_name=row.bank_name,
+            account_number=f"****{row.account_last4}" if row.account_last4 else None),
+        created_at=row.created_at, requested_at=row.requested_at,
+        completed_at=row.completed_at, failure_reason=row.failure_reason,
+        quote_id=row.quote_id)
+
+
+def _payload(row: Withdrawal, **extra: Any) -> dict[str, Any]:
+    """Ids and amounts only (docs/events.md)."""
+    return {"withdrawalId": row.id, "userId": row.user_id, "contractorId": row.contractor_id,
+            "amount": str(from_minor(row.amount, row.currency)), "amountMinor": row.amount,
+            "netAmount": str(from_minor(row.net_amount, row.currency)),
+            "fee": str(from_minor(row.fee, row.currency)), "currency": row.currency, **extra}
+
+
+async def _rule(session: AsyncSession, country: str | None) -> countries.RuleView:
+    if not country:
+        raise PayoutCountryRequired("Set your country in your profile before withdrawing")
+    return await countries.require_active(session, country, field="country")
+
+
+def fee_and_minimum(rule: countries.RuleView, amount: int,
+                    currency: str) -> tuple[fees.WithdrawalFee, int]:
+    """The fee of `amount` and the minimum, both in `currency`'s minor units. The rule's flat
+    fee and minimum are in its fee currency: another currency needs a quote to convert them
+    (issue 14 §2 wires `quoteId` in here)."""
+    if currency != rule.fee_currency:
+        raise QuoteRequired(f"Withdrawals in {currency} need a quote: the fee and minimum are "
+                            f"set in {rule.fee_currency}")
+    return fees.withdrawal_fee(rule, amount), rule.min_withdrawal
+
+
+async def request_withdrawal(session: AsyncSession, actor: Actor,
+                             body: WithdrawalCreate) -> WithdrawalOut:
+    """Hold the amount and record a `pending` withdrawal, or raise a 4xx having changed
+    nothing. The amount leaves the available balance at once; the payout happens in the
+    worker after commit (`withdrawal.requested`)."""
+    contractor_id = await contractor_id_of(session, actor)
+    await kyc.require_verified(session, contractor_id)
+    provider = payouts.of(session)
+    if body.method_type not in provider.methods:
+        raise MethodUnavailable(f"Withdrawals by {body.method_type} are not available")
+    account = await contractors.payout_account(session, contractor_id,
+                                               body.withdrawal_method_id)
+    currency = body.currency
+    if not is_currency(currency):
+        raise UnsupportedWithdrawalCurrency(f"{currency} is not a currency")
+    amount = to_minor(body.amount, currency)  # 422 too_many_decimals
+    wallet = await repo.wallet_account(session, contractor_id, currency)
+    if wallet is None:
+        raise CurrencyNotHeld(f"You hold no {currency}")
+    profile = await contractors.profile_by_user(session, actor.user_id)
+    rule = await _rule(session, profile.country if profile else None)
+    fee, minimum = fee_and_minimum(rule, amount, currency)
+    if amount < minimum or fee.total >= amount:
+        raise AmountBelowMinimum(
+            f"The minimum withdrawal is {from_minor(max(minimum, fee.total + 1), currency)} "
+            f"{currency}")
+    if amount > book.MAX_AMOUNT:
+        raise book.InvalidAmount("Amount too large")
+    withdrawal_id = uuid.uuid4()
+    in_flight = await book.account(session, "contractor", contractor_id,
+                                   Purpose.WITHDRAWALS_IN_FLIGHT, currency)
+    # The overdraft rule is checked under the wallet's row lock before anything is written.
+    await book.transfer(session, debit=wallet, credit=in_flight, amount=amount, code=HOLD_CODE,
+                        reference=hold_reference(withdrawal_id), pending=True)
+    shown = _last4(account.iban or account.account_number)
+    first_to_account = not await repo.paid_to_before(session, contractor_id, account.id)
+    now = utcnow()
+    row = Withdrawal(
+        id=withdrawal_id, contractor_id=contractor_id, user_id=actor.user_id,
+        bank_account_id=account.id, method_type=body.method_type,
+        bank_name=account.bank_name[:200], account_last4=shown, amount=amount,
+        fee=fee.total, fee_flat=fee.flat, fee_percent=fee.percent,
+        net_amount=amount - fee.total, currency=currency, status=S.PENDING,
+        estimated_arrival=fees.estimated_arrival(now, rule),
+        hold_reference=hold_reference(withdrawal_id), quote_id=body.quote_id,
+        requested_at=now, created_at=now, updated_at=now)
+    session.add(row)
+    await session.flush()
+    await emit(session, "withdrawal.requested", _payload(
+        row, newPayoutAccount=first_to_account, accountLast4=shown))
+    await audit.record(session, actor, "payments.withdrawal.requested", "payment_withdrawal",
+                       row.id, {"amountMinor": amount, "currency": currency,
+                                "feeMinor": fee.total})
+    return out(row)
+
+
+async def list_withdrawals(session: AsyncSession, actor: Actor, params: PageParams,
+                           status: str) -> Page[WithdrawalOut]:
+    contractor_id = await contractor_id_of(session, actor)
+    rows, total = await repo.page(session, contractor_id, status, offset=params.offset,
+                                  limit=params.limit)
+    return Page[WithdrawalOut].build([out(r) for r in rows], total, params)
+
+
+async def get_withdrawal(session: AsyncSession, actor: Actor,
+                         withdrawal_id: uuid.UUID) -> WithdrawalOut:
+    row = await repo.own(session, await contractor_id_of(session, actor), withdrawal_id)
+    if row is None:
+        raise WithdrawalNotFound("No such withdrawal")
+    return out(row)
+
+
+async def cancel(session: AsyncSession, actor: Actor, withdrawal_id: uuid.UUID) -> WithdrawalOut:
+    """Cancel a `pending` withdrawal: the hold is voided, the money available again at once.
+    Cancelling a cancelled one answers it again; any other state is 409
+    `invalid_transition` (the payout was handed to the provider)."""
+    row = await repo.own(session, await contractor_id_of(session, actor), withdrawal_id,
+                         for_update=True)
+    if row is None:
+        raise WithdrawalNotFound("No such withdrawal")
+    if row.status == S.CANCELLED:
+        return out(row)
+    row.status = WITHDRAWAL.check(row.status, S.CANCELLED,
+                                  f"A {row.status} withdrawal cannot be cancelled")
+    await book.void_pending(session, row.hold_reference)
+    row.cancelled_at = utcnow()
+    await session.flush()
+    await audit.record(session, actor, "payments.withdrawal.cancelled", "payment_withdrawal",
+                       row.id, {"amountMinor": row.amount, "currency": row.currency})
+    return out(row)
+
+
+# --- settling: the worker and the provider's events -------------------------------------------
+
+
+async def _accounts(session: AsyncSession, row: Withdrawal) -> dict[str, book.Account]:
+    c = row.currency
+    return {
+        "wallet": await book.account(session, "contractor", row.contractor_id,
+                                     Purpose.CONTRACTOR_WALLET, c),
+        "in_flight": await book.account(session, "contractor", row.contractor_id,
+                                        Purpose.WITHDRAWALS_IN_FLIGHT, c),
+        "world": await book.account(session, "platform", None, Purpose.PROCESSOR_CLEARING, c),
+        "fees": await book.account(session, "platform", None, Purpose.PLATFORM_FEE_REVENUE, c),
+    }
+
+
+async def _complete(session: AsyncSession, row: Withdrawal) -> None:
+    row.status = WITHDRAWAL.check(row.status, S.COMPLETED)
+    a = await _accounts(session, row)
+    ref = row.hold_reference
+    await book.post_pending(session, ref, post_reference=f"{ref}:post")
+    await book.transfer(session, debit=a["in_flight"], credit=a["world"],
+                        amount=row.net_amount, code="withdrawal_payout", reference=f"{ref}:payout")
+    if row.fee:
+        await book.transfer(session, debit=a["in_flight"], credit=a["fees"], amount=row.fee,
+                            code="withdrawal_fee", reference=f"{ref}:fee")
+    row.completed_at = utcnow()
+    await session.flush()
+    await emit(session, "withdrawal.completed", _payload(row))
+
+
+async def _fail(session: AsyncSession, row: Withdrawal, reason: str) -> None:
+    row.status = WITHDRAWAL.check(row.status, S.FAILED)
+    await book.void_pending(session, row.hold_reference)
+    row.failed_at = utcnow()
+    row.failure_reason = reason[:500]
+    await session.flush()
+    await emit(session, "withdrawal.failed", _payload(row, reason=row.failure_reason))
+
+
+async def _reverse(session: AsyncSession, row: Withdrawal, reason: str) -> None:
+    """Paid, then failed: the money comes back in new, visible transfers (the paid ones stay)."""
+    row.status = WITHDRAWAL.check(row.status, S.REVERSED)
+    a = await _accounts(session, row)
+    ref = row.hold_reference
+    await book.transfer(session, debit=a["world"], credit=a["wallet"], amount=row.net_amount,
+                        code="withdrawal_reversal", reference=f"{ref}:reversal")
+    if row.fee:
+        await book.transfer(session, debit=a["fees"], credit=a["wallet"], amount=row.fee,
+                            code="withdrawal_fee_refund", reference=f"{ref}:fee_refund")
+    row.reversed_at = utcnow()
+    row.failure_reason = reason[:500]
+    await session.flush()
+    await emit(session, "withdrawal.reversed", _payload(row, reason=row.failure_reason))
+
+
+async def _save_destination(session: AsyncSession, provider: str, row: Withdrawal,
+                            external_ref: str) -> None:
+    dest = PayoutDestination(id=uuid.uuid4(), provider=provider,
+                             bank_account_id=row.bank_account_id,
+                             contractor_id=row.contractor_id, external_ref=external_ref[:200])
+    try:
+        async with session.begin_nested():
+            session.add(dest)
+            await session.flush()
+    except IntegrityError:  # another worker saved it first
+        discard(session, dest)
+
+
+async def send_payout(session: AsyncSession, withdrawal_id: uuid.UUID) -> str:
+    """The worker's step (idempotent, at-least-once): hand a pending withdrawal to the payout
+    provider. Returns what it did (for logs and tests).
+
+    This commits once, on purpose - the only place in the domain that does: `processing` is
+    recorded before the provider is called, so from then on the contractor cannot cancel a
+    withdrawal the provider may already be paying. Then no lock is held during the call."""
+    row = await repo.by_id_for_update(session, withdrawal_id)
+    if row is None:
+        return "missing"
+    provider = payouts.of(session)
+    if row.status == S.PENDING:
+        row.status = WITHDRAWAL.check(row.status, S.PROCESSING)
+        row.processing_at = utcnow()
+        row.provider = provider.name
+        await session.commit()
+        row = await repo.by_id_for_update(session, withdrawal_id)
+        assert row is not None
+    if row.status != S.PROCESSING or row.provider_payout_ref:
+        return f"skipped ({row.status})"
+    try:
+        account = await contractors.payout_account(session, row.contractor_id,
+                                                   row.bank_account_id)
+    except (NotFound, Conflict) as exc:  # deleted, unverified or under review meanwhile
+        await _fail(session, row, f"The bank account can no longer be paid: {exc}")
+        return "failed"
+    dest = await repo.destination(session, provider.name, row.bank_account_id)
+    request = payouts.PayoutRequest(
+        withdrawal_id=row.id, idempotency_key=hold_reference(row.id), amount=row.net_amount,
+        currency=row.currency, contractor_id=row.contractor_id, bank_account_id=account.id,
+        account_holder_name=account.account_holder_name, country=account.country,
+        bank_currency=account.currency, iban=account.iban,
+        account_number=account.account_number, routing_number=account.routing_number,
+        connected_account=dest.external_ref if dest else None)
+    try:
+        result = await provider.create_payout(request)
+    except payouts.PayoutRefused as exc:
+        await _fail(session, row, exc.reason)
+        return "failed"
+    if get_settings().env != "production":
+        payouts.pause_after_call_hook()
+    row.provider_payout_ref = result.payout_ref[:200]
+    row.provider_transfer_ref = result.transfer_ref[:200] if result.transfer_ref else None
+    if result.connected_account and dest is None:
+        await _save_destination(session, provider.name, row, result.connected_account)
+    await session.flush()
+    log.info("payout_sent", withdrawal_id=str(row.id), provider=provider.name)
+    return "sent"
+
+
+PAID, FAILED_EVENTS = "payout.paid", ("payout.failed", "payout.canceled")
+
+
+async def apply_payout_event(session: AsyncSession, event: inbox.WebhookEvent) -> str:
+    """Apply a stored `payout.*` event (payments/webhooks.py). Never moves a withdrawal
+    backwards: `failed` before `paid` stays failed; `paid` then `failed` is reversed."""
+    if event.kind != PAID and event.kind not in FAILED_EVENTS:
+        event.note = "event type not used"
+        return inbox.Status.IGNORED
+    payout: dict[str, Any] = parse_json(event.raw_body)["data"]["object"]
+    try:
+        withdrawal_id = uuid.UUID(str((payout.get("metadata") or {}).get("withdrawalId")))
+    except ValueError:
+        event.note = "payout without a withdrawalId"
+        return inbox.Status.IGNORED
+    row = await repo.by_id_for_update(session, withdrawal_id)
+    if row is None:
+        event.note = "no withdrawal has this id (yet)"
+        return inbox.Status.PARKED
+    event.subject_id, event.owner_id = row.id, row.contractor_id
+    payout_ref = str(payout.get("id") or "")
+    if (row.provider not in (None, event.provider)) or (
+            row.provider_payout_ref not in (None, payout_ref)):
+        event.note = "the payout is not this withdrawal's"
+        return inbox.Status.IGNORED
+    if (payout.get("amount"), str(payout.get("currency", "")).upper()) != (
+            row.net_amount, row.currency):
+        event.note = f"amount {payout.get('amount')} differs from {row.net_amount}"[:500]
+        return inbox.Status.PARKED
+    if row.status in (S.PENDING, S.PROCESSING) and row.provider_payout_ref is None:
+        # The worker's commit after the call was lost: the payout exists, record it.
+        if row.status == S.PENDING:
+            row.status = WITHDRAWAL.check(row.status, S.PROCESSING)
+            row.processing_at = utcnow()
+        row.provider = event.provider
+        row.provider_payout_ref = payout_ref[:200]
+    reason = str(payout.get("failure_message") or payout.get("failure_code")
+                 or "The bank returned the payout")
+    if event.kind == PAID and row.status == S.PROCESSING:
+        await _complete(session, row)
+    elif event.kind in FAILED_EVENTS and row.status == S.PROCESSING:
+        await _fail(session, row, reason)
+    elif event.kind == "payout.failed" and row.status == S.COMPLETED:
+        await _reverse(session, row, reason)
+    else:
+        event.note = f"no change: withdrawal {row.status}, event {event.kind}"[:500]
+        return inbox.Status.IGNORED
+    return inbox.Status.HANDLED
