@@ -1,7 +1,7 @@
 """payments: withdrawals and payout destinations; EG's default withdrawal fee
 
 Revision ID: 0015_withdrawals
-Revises: 0014_payroll
+Revises: 0014_payroll, 0005_countries
 Create Date: 2026-11-29 05:37:48.730903
 """
 from collections.abc import Sequence
@@ -13,10 +13,10 @@ from sqlalchemy import Text  # noqa: F401 - autogenerate renders JSONB(astext_ty
 import mindlinks.platform.db
 
 revision: str = '0015_withdrawals'
-down_revision: str | None = '0014_payroll'
+# Also after 0005_countries: the EG rule row this changes is inserted there.
+down_revision: str | tuple[str, ...] | None = ('0014_payroll', '0005_countries')
 branch_labels: str | Sequence[str] | None = None
-# The EG rule row comes from the countries branch.
-depends_on: str | Sequence[str] | None = '0005_countries'
+depends_on: str | Sequence[str] | None = None
 
 # Egypt's default withdrawal rule reproduces seed 000's example (5,000.00 -> fee 25.00, net
 # 4,975.00, 3 business days): no flat part, 0.5 %. Changed only while it still is the rule
