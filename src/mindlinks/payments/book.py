@@ -233,10 +233,9 @@ async def transfer(session: AsyncSession, *, debit: Account, credit: Account, am
     if expires_at is not None and not pending:
         raise InvalidExpiry("Only a pending transfer can expire")
     kind = TransferKind.PENDING if pending else TransferKind.SINGLE
-    if (first := await _by_reference(session, reference)) is not None:
-        return _same(first, debit, credit, amount, code, kind)
     locked = await _lock(session, debit.id, credit.id)
-    # Re-read under the locks: a concurrent transfer with this reference has committed by now.
+    # Looked up under the locks only (one round trip: a replay is rare, a new transfer is the
+    # common case): a concurrent transfer with this reference has committed by now.
     if (first := await _by_reference(session, reference)) is not None:
         return _same(first, debit, credit, amount, code, kind)
     d, c = locked[debit.id], locked[credit.id]

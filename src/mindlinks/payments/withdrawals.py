@@ -38,7 +38,7 @@ from mindlinks.kyc import service as kyc
 from mindlinks.payments import book, fees, payouts
 from mindlinks.payments import withdrawals_repository as repo
 from mindlinks.payments.models import Purpose
-from mindlinks.payments.wallet import contractor_id_of
+from mindlinks.payments.wallet import ContractorNotFound, contractor_id_of
 from mindlinks.payments.withdrawals_models import (
     PayoutDestination,
     Withdrawal,
@@ -100,11 +100,6 @@ class QuoteRequired(ValidationFailed):
     code, title = "quote_required", "A quote is required for this currency"
 
 
-def _last4(number: str | None) -> str | None:
-    visible = "".join(ch for ch in number or "" if ch.isalnum())
-    return visible[-4:] or None
-
-
 def hold_reference(withdrawal_id: uuid.UUID) -> str:
     return f"withdrawal:{withdrawal_id}"
 
@@ -153,13 +148,19 @@ async def request_withdrawal(session: AsyncSession, actor: Actor,
     """Hold the amount and record a `pending` withdrawal, or raise a 4xx having changed
     nothing. The amount leaves the available balance at once; the payout happens in the
     worker after commit (`withdrawal.requested`)."""
-    contractor_id = await contractor_id_of(session, actor)
-    await kyc.require_verified(session, contractor_id)
+    profile = await contractors.profile_by_user(session, actor.user_id)
+    if profile is None:
+        raise ContractorNotFound("No contractor profile")
+    contractor_id = profile.id
+    # kyc's gate reads this same column (the profile's kycStatus, written only by kyc);
+    # read here from the row already loaded rather than through a second lookup.
+    if profile.kyc_status != "verified":
+        raise kyc.KycRequired("Identity verification required")
     provider = payouts.of(session)
     if body.method_type not in provider.methods:
         raise MethodUnavailable(f"Withdrawals by {body.method_type} are not available")
     account = await contractors.payout_account(session, contractor_id,
-                                               body.withdrawal_method_id)
+                                               body.withdrawal_method_id, reveal=False)
     currency = body.currency
     if not is_currency(currency):
         raise UnsupportedWithdrawalCurrency(f"{currency} is not a currency")
@@ -167,8 +168,7 @@ async def request_withdrawal(session: AsyncSession, actor: Actor,
     wallet = await repo.wallet_account(session, contractor_id, currency)
     if wallet is None:
         raise CurrencyNotHeld(f"You hold no {currency}")
-    profile = await contractors.profile_by_user(session, actor.user_id)
-    rule = await _rule(session, profile.country if profile else None)
+    rule = await _rule(session, profile.country)
     fee, minimum = fee_and_minimum(rule, amount, currency)
     if amount < minimum or fee.total >= amount:
         raise AmountBelowMinimum(
@@ -182,7 +182,7 @@ async def request_withdrawal(session: AsyncSession, actor: Actor,
     # The overdraft rule is checked under the wallet's row lock before anything is written.
     await book.transfer(session, debit=wallet, credit=in_flight, amount=amount, code=HOLD_CODE,
                         reference=hold_reference(withdrawal_id), pending=True)
-    shown = _last4(account.iban or account.account_number)
+    shown = account.last4
     first_to_account = not await repo.paid_to_before(session, contractor_id, account.id)
     now = utcnow()
     row = Withdrawal(
