@@ -13,9 +13,9 @@
 The sandbox keeps its payouts in files under `<data_dir>/sandbox/payouts/` - outside our
 database on purpose: it stands for another company's system, so a worker transaction that
 rolls back (or is killed) does not undo a payout it already made, exactly as with Stripe.
-One file per idempotency key, created with O_EXCL, so two processes cannot make two payouts for
-one key. `mindlinks payouts sandbox <withdrawalId> complete|fail|fail-after-paid` (payouts_cli)
-plays the bank's side and delivers the signed events.
+One file per idempotency key, created atomically (a link), so two processes cannot make two
+payouts for one key. `mindlinks payouts sandbox <withdrawalId> complete|fail|fail-after-paid`
+(payouts_cli) plays the bank's side and delivers the signed events.
 """
 
 from __future__ import annotations
@@ -138,20 +138,23 @@ class SandboxPayouts:
         return f"po_sandbox_{digest[:24]}", f"tr_sandbox_{digest[24:48]}"
 
     def _write(self, path: Path, row: SandboxPayout, *, exclusive: bool) -> bool:
-        data = json.dumps(asdict(row)).encode()
-        if exclusive:
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                return False
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            return True
+        """Write the whole file aside, then put it in place: `exclusive` links it (fails if a
+        payout for the key exists - two processes cannot both create one), else replaces it.
+        A reader never sees a half-written file."""
         tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        with open(tmp, "wb") as handle:
+            handle.write(json.dumps(asdict(row)).encode())
+            handle.flush()
+            os.fsync(handle.fileno())
+        if not exclusive:
+            os.replace(tmp, path)
+            return True
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        finally:
+            tmp.unlink()
         return True
 
     @staticmethod
