@@ -169,6 +169,8 @@ async def request_withdrawal(session: AsyncSession, actor: Actor,
     if wallet is None:
         raise CurrencyNotHeld(f"You hold no {currency}")
     rule = await _rule(session, profile.country)
+    if body.quote_id is not None:  # quotes (issue 14 §2) plug in here; never stored unchecked
+        raise ValidationFailed("quoteId is not accepted yet: quotes are not available")
     fee, minimum = fee_and_minimum(rule, amount, currency)
     if amount < minimum or fee.total >= amount:
         raise AmountBelowMinimum(
