@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mindlinks.payments import holds, withdrawals
+from mindlinks.payments import holds, withdrawals_payouts
 from mindlinks.platform.events import Event, subscriber
 
 
@@ -29,4 +29,4 @@ async def on_contract_terminated(session: AsyncSession, event: Event) -> None:
 @subscriber("withdrawal.requested", name="payments.send_payout")
 async def on_withdrawal_requested(session: AsyncSession, event: Event) -> None:
     # The provider is called here, in the worker, never in the request (withdrawals.py).
-    await withdrawals.send_payout(session, uuid.UUID(str(event.payload["withdrawalId"])))
+    await withdrawals_payouts.send_payout(session, uuid.UUID(str(event.payload["withdrawalId"])))

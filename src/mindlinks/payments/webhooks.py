@@ -11,7 +11,7 @@ webhook inbox (`platform/webhooks.py`):
    reference `deposit:{provider}:{intentId}`, so even two different events saying "succeeded"
    move the money once. An event for an unknown intent is parked (200: Stripe would otherwise
    retry for days; it is replayable with `mindlinks webhooks replay`).
-5. `payout.*` events (withdrawals' payouts) go to `withdrawals.apply_payout_event`.
+5. `payout.*` events (withdrawals' payouts) go to `withdrawals_payouts.apply_payout_event`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mindlinks.payments import book, holds, withdrawals
+from mindlinks.payments import book, holds, withdrawals_payouts
 from mindlinks.payments import repository as repo
 from mindlinks.payments.models import DEPOSIT_RANK, DepositStatus, Purpose
 from mindlinks.payments.providers import SIGNATURE_HEADER, PaymentsProvider, verify
@@ -80,7 +80,7 @@ async def receive(session: AsyncSession, provider: PaymentsProvider, provider_na
 
 async def handle_stored(session: AsyncSession, row: inbox.WebhookEvent) -> str:
     if row.kind.startswith("payout."):  # Stripe Connect payouts of withdrawals
-        return await withdrawals.apply_payout_event(session, row)
+        return await withdrawals_payouts.apply_payout_event(session, row)
     target = EVENT_STATUS.get(row.kind)
     if target is None:
         row.note = "event type not used"
