@@ -175,14 +175,16 @@ async def request_withdrawal(session: AsyncSession, actor: Actor,
             f"{currency}")
     if amount > book.MAX_AMOUNT:
         raise book.InvalidAmount("Amount too large")
+    # Read before the wallet's lock is taken, to keep the time it is held short.
+    first_to_account = not await repo.paid_to_before(session, contractor_id, account.id)
     withdrawal_id = uuid.uuid4()
     in_flight = await book.account(session, "contractor", contractor_id,
                                    Purpose.WITHDRAWALS_IN_FLIGHT, currency)
     # The overdraft rule is checked under the wallet's row lock before anything is written.
     await book.transfer(session, debit=wallet, credit=in_flight, amount=amount, code=HOLD_CODE,
-                        reference=hold_reference(withdrawal_id), pending=True)
+                        reference=hold_reference(withdrawal_id), pending=True,
+                        new_reference=True)
     shown = account.last4
-    first_to_account = not await repo.paid_to_before(session, contractor_id, account.id)
     now = utcnow()
     row = Withdrawal(
         id=withdrawal_id, contractor_id=contractor_id, user_id=actor.user_id,
