@@ -36,8 +36,8 @@ async def _sent(app: Any, client: httpx.AsyncClient, who: Account) -> tuple[Any,
 
 
 def _event(app: Any, withdrawal: dict[str, Any], event_type: str, *, event_id: str,
-           amount: int = 99_500) -> bytes:
-    [stored] = sandbox(app).all()
+           amount: int = 99_500, store: payouts.SandboxPayouts | None = None) -> bytes:
+    [stored] = (store or sandbox(app)).all()
     status = "paid" if event_type == "payout.paid" else "failed"
     return payouts.payout_event(event_type, payouts.payout_object(
         payout_ref=stored.payout_ref, amount=amount, currency="USD", status=status,
@@ -133,3 +133,31 @@ async def test_an_event_of_another_amount_or_an_unknown_withdrawal_is_parked(
             ).json()["outcome"] == "parked"
     assert (await get(client, w, body["id"]))["status"] == "processing"
     assert (await row(app, body["id"])).completed_at is None
+
+
+async def test_paid_arriving_during_the_provider_call_is_not_undone(
+        app: Any, client: httpx.AsyncClient, contractor: Account) -> None:
+    """The worker holds no transaction while it calls the provider: the provider's `paid` can
+    land before the call returns, and the worker then only adds what it knows."""
+    w = await ready(app, client, contractor)
+    body = await requested(client, w, amount="1000.00")
+    store = sandbox(app)
+
+    class EagerBank:
+        name, methods = store.name, store.methods
+
+        async def create_payout(self, request: payouts.PayoutRequest) -> payouts.PayoutResult:
+            result = await store.create_payout(request)
+            paid = _event(app, body, "payout.paid", event_id="evt_early", store=store)
+            answer = await client.post(HOOK, content=paid, headers=_headers(app, paid))
+            assert answer.json()["outcome"] == "handled", answer.text
+            return result
+
+    payouts.install(app.state.db, EagerBank())
+    await work(app)
+    done = await row(app, body["id"])
+    [payout] = store.all()
+    assert (done.status, done.provider_payout_ref) == ("completed", payout.payout_ref)
+    assert done.provider_transfer_ref == payout.transfer_ref
+    assert await available(app, w.contractor_id) == 1_000_000 - 100_000
+    assert await _transfers(app, body["id"]) == 4

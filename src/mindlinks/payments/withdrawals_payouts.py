@@ -94,9 +94,11 @@ async def send_payout(session: AsyncSession, withdrawal_id: uuid.UUID) -> str:
     """The worker's step (idempotent, at-least-once): hand a pending withdrawal to the payout
     provider. Returns what it did (for logs and tests).
 
-    This commits once, on purpose - the only place in the domain that does: `processing` is
-    recorded before the provider is called, so from then on the contractor cannot cancel a
-    withdrawal the provider may already be paying. Then no lock is held during the call."""
+    This commits once, on purpose - the only place in the domain that does: `processing` (and
+    everything the call needs, read under the row lock) is committed before the provider is
+    called, so from then on the contractor cannot cancel a withdrawal the provider may already
+    be paying, and no transaction - no row lock, no SQLite write lock - is open during the
+    call. The answer is then recorded under the lock again."""
     row = await repo.by_id_for_update(session, withdrawal_id)
     if row is None:
         return "missing"
@@ -105,9 +107,7 @@ async def send_payout(session: AsyncSession, withdrawal_id: uuid.UUID) -> str:
         row.status = WITHDRAWAL.check(row.status, S.PROCESSING)
         row.processing_at = utcnow()
         row.provider = provider.name
-        await session.commit()
-        row = await repo.by_id_for_update(session, withdrawal_id)
-        assert row is not None
+        await session.flush()
     if row.status != S.PROCESSING or row.provider_payout_ref:
         return f"skipped ({row.status})"
     try:
@@ -124,17 +124,26 @@ async def send_payout(session: AsyncSession, withdrawal_id: uuid.UUID) -> str:
         bank_currency=account.currency, iban=account.iban,
         account_number=account.account_number, routing_number=account.routing_number,
         connected_account=dest.external_ref if dest else None)
+    await session.commit()
     try:
         result = await provider.create_payout(request)
     except payouts.PayoutRefused as exc:
-        await _fail(session, row, exc.reason)
+        row = await repo.by_id_for_update(session, withdrawal_id)
+        if row is not None and row.status == S.PROCESSING and not row.provider_payout_ref:
+            await _fail(session, row, exc.reason)
         return "failed"
     if get_settings().env != "production":
         payouts.pause_after_call_hook()
-    row.provider_payout_ref = result.payout_ref[:200]
-    row.provider_transfer_ref = result.transfer_ref[:200] if result.transfer_ref else None
+    row = await repo.by_id_for_update(session, withdrawal_id)
+    if row is None:
+        return "missing"
     if result.connected_account and dest is None:
         await _save_destination(session, provider.name, row, result.connected_account)
+    # The provider's event may have recorded the payout (and moved on) during the call.
+    if row.provider_payout_ref in (None, result.payout_ref[:200]):
+        row.provider_payout_ref = result.payout_ref[:200]
+        row.provider_transfer_ref = row.provider_transfer_ref or (
+            result.transfer_ref[:200] if result.transfer_ref else None)
     await session.flush()
     log.info("payout_sent", withdrawal_id=str(row.id), provider=provider.name)
     return "sent"
