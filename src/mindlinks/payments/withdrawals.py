@@ -162,8 +162,8 @@ async def request_withdrawal(session: AsyncSession, actor: Actor,
     if not is_currency(currency):
         raise UnsupportedWithdrawalCurrency(f"{currency} is not a currency")
     amount = to_minor(body.amount, currency)  # 422 too_many_decimals
-    wallet = await repo.wallet_account(session, contractor_id, currency)
-    if wallet is None:
+    held = await repo.wallet_accounts(session, contractor_id, currency)
+    if (wallet := held.get(Purpose.CONTRACTOR_WALLET)) is None:
         raise CurrencyNotHeld(f"You hold no {currency}")
     rule = await _rule(session, profile.country)
     if body.quote_id is not None:  # quotes (issue 14 §2) plug in here; never stored unchecked
@@ -178,8 +178,8 @@ async def request_withdrawal(session: AsyncSession, actor: Actor,
     # Read before the wallet's lock is taken, to keep the time it is held short.
     first_to_account = not await repo.paid_to_before(session, contractor_id, account.id)
     withdrawal_id = uuid.uuid4()
-    in_flight = await book.account(session, "contractor", contractor_id,
-                                   Purpose.WITHDRAWALS_IN_FLIGHT, currency)
+    in_flight = held.get(Purpose.WITHDRAWALS_IN_FLIGHT) or await book.account(
+        session, "contractor", contractor_id, Purpose.WITHDRAWALS_IN_FLIGHT, currency)
     # The overdraft rule is checked under the wallet's row lock before anything is written.
     await book.transfer(session, debit=wallet, credit=in_flight, amount=amount, code=HOLD_CODE,
                         reference=hold_reference(withdrawal_id), pending=True,

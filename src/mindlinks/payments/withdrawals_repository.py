@@ -61,12 +61,15 @@ async def latest(session: AsyncSession, contractor_id: uuid.UUID) -> Withdrawal 
         .order_by(Withdrawal.created_at.desc(), Withdrawal.id).limit(1))
 
 
-async def wallet_account(session: AsyncSession, contractor_id: uuid.UUID,
-                         currency: str) -> Account | None:
-    """The contractor's wallet in `currency` if they have one (never created here)."""
-    return await session.scalar(select(Account).where(
+async def wallet_accounts(session: AsyncSession, contractor_id: uuid.UUID,
+                          currency: str) -> dict[str, Account]:
+    """The contractor's wallet and in-flight accounts in `currency` that exist, by purpose
+    (one query; never created here)."""
+    rows = (await session.scalars(select(Account).where(
         Account.owner_type == "contractor", Account.owner_id == contractor_id,
-        Account.purpose == Purpose.CONTRACTOR_WALLET, Account.currency == currency))
+        Account.purpose.in_((Purpose.CONTRACTOR_WALLET, Purpose.WITHDRAWALS_IN_FLIGHT)),
+        Account.currency == currency))).all()
+    return {row.purpose: row for row in rows}
 
 
 async def paid_to_before(session: AsyncSession, contractor_id: uuid.UUID,
