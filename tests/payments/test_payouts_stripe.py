@@ -21,7 +21,7 @@ from sqlalchemy import select
 from mindlinks.payments import payouts
 from mindlinks.payments.payouts import PayoutRefused, PayoutRequest
 from mindlinks.payments.payouts_stripe import StripePayouts
-from mindlinks.payments.providers import ProviderUnavailable
+from mindlinks.payments.providers import ProviderUnavailable, StripeProvider, sign
 from mindlinks.payments.withdrawals_models import PayoutDestination
 from tests.factories import Account
 from tests.payments.withdrawal_helpers import available, get, ready, requested, row, work
@@ -121,8 +121,11 @@ def _answer(recorded: dict[str, Any]) -> Any:
 
 @pytest.mark.usefixtures("db_backend")
 async def test_the_worker_keeps_the_stripe_ids_and_the_connected_account(
-        app: Any, client: httpx.AsyncClient, contractor: Account) -> None:
+        app: Any, client: httpx.AsyncClient, contractor: Account, monkeypatch: Any) -> None:
     payouts.install(app.state.db, _adapter())
+    app.state.payments_provider = StripeProvider(api_key="sk_test_123",
+                                                 webhook_secret="whsec_platform")
+    monkeypatch.setenv("MINDLINKS_STRIPE_CONNECT_WEBHOOK_SECRET", "whsec_connect")
     w = await ready(app, client, contractor)
     with respx.mock(base_url=API, assert_all_called=False) as mock:
         accounts = mock.post("/v1/accounts").respond(200, json=ACCOUNT)
@@ -149,3 +152,14 @@ async def test_the_worker_keeps_the_stripe_ids_and_the_connected_account(
         await work(app)
     assert (await get(client, w, refused["id"]))["status"] == "failed"
     assert await available(app, w.contractor_id) == 1_000_000 - 2 * 100_000
+
+    # Stripe's `payout.paid` for the first one, from the Connect endpoint (its own secret).
+    stored = await row(app, first["id"])
+    paid = payouts.payout_event("payout.paid", payouts.payout_object(
+        payout_ref=str(stored.provider_payout_ref), amount=99_500, currency="USD",
+        status="paid", withdrawal_id=first["id"]), account=ACCOUNT["id"])
+    for secret, status in (("whsec_someone_else", 400), ("whsec_connect", 200)):
+        response = await client.post("/api/payments/webhooks/stripe", content=paid, headers={
+            "Stripe-Signature": sign(secret, paid), "Content-Type": "application/json"})
+        assert response.status_code == status, response.text
+    assert (await get(client, w, first["id"]))["status"] == "completed"
