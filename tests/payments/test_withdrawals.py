@@ -16,6 +16,7 @@ from mindlinks.payments.models import Account as BookAccount
 from mindlinks.payments.models import Purpose, Transfer
 from mindlinks.payments.withdrawals_models import Withdrawal
 from mindlinks.platform.db import utcnow
+from tests.contractors.conftest import add_us_account, statement_amounts
 from tests.factories import Account, register
 from tests.payments.withdrawal_helpers import (
     KEYS,
@@ -232,3 +233,17 @@ async def test_another_contractors_withdrawal_is_not_found(
     listed = (await client.get(PATH, headers=other.headers)).json()
     assert listed["data"] == [] and listed["meta"]["total"] == 0
     assert (await get(client, w, body["id"]))["status"] == "pending"
+
+
+async def test_an_account_in_another_name_is_refused(
+        app: Any, client: httpx.AsyncClient, contractor: Account) -> None:
+    w = await ready(app, client, contractor)
+    theirs = await add_us_account(client, contractor, accountHolderName="John Smith")
+    assert theirs["nameMismatch"] is True
+    verified = await client.post(f"/api/contractors/me/bank-accounts/{theirs['id']}/verify",
+                                 headers=w.headers,
+                                 json={"amounts": statement_amounts(app, theirs["id"])})
+    assert verified.status_code == 200, verified.text
+    response = await request(client, w, withdrawalMethodId=theirs["id"])
+    assert (response.status_code, response.json()["code"]) == (409, "bank_account_name_mismatch")
+    assert await _count(app) == 0 and await available(app, w.contractor_id) == 1_000_000
