@@ -25,9 +25,9 @@ from sqlalchemy import func, select
 
 from mindlinks.payments.models import Account as BookAccount
 from mindlinks.payments.models import Purpose, Transfer
-from mindlinks.payments.withdrawals_models import Withdrawal
+from mindlinks.payments.withdrawals_models import Withdrawal, WithdrawalStatus
 from tests.factories import Account
-from tests.payments.withdrawal_helpers import fund, key, ready, request
+from tests.payments.withdrawal_helpers import PATH, fund, key, ready, request
 
 pytestmark = [pytest.mark.usefixtures("db_backend"), pytest.mark.race]
 
@@ -88,3 +88,35 @@ async def test_one_key_sent_fifty_times_at_once_makes_one_withdrawal(
         assert await s.scalar(select(func.count()).select_from(Withdrawal)) == 1
         assert await s.scalar(select(func.count()).select_from(Transfer).where(
             Transfer.code == "withdrawal")) == 1
+
+
+async def test_withdrawals_cancels_and_credits_racing_on_one_wallet(
+        app: Any, client: httpx.AsyncClient, contractor: Account) -> None:
+    """Mixed contention (RELIABILITY 4): withdrawals, cancels of earlier ones and money arriving
+    (as a payroll post would) at once on one wallet - no 5xx, no deadlock, and the wallet's
+    available balance is exactly what came in minus what is held."""
+    w = await ready(app, client, contractor, country="US", funds=20_000)  # 200.00
+    earlier = [(await request(client, w, amount="10.00")).json()["id"] for _ in range(10)]
+
+    async def cancel(withdrawal_id: str) -> httpx.Response:
+        return await client.post(f"{PATH}/{withdrawal_id}/cancel", headers=w.headers)
+
+    async def credit(i: int) -> None:
+        await fund(app, w.contractor_id, 1_000, reference=f"fund:mixed:{i}")
+
+    jobs: list[Any] = [request(client, w, amount="10.00") for _ in range(30)]
+    jobs += [cancel(i) for i in earlier] + [credit(i) for i in range(10)]
+    answers = await asyncio.gather(*jobs)
+    responses = [a for a in answers if isinstance(a, httpx.Response)]
+    assert all(r.status_code < 500 for r in responses), [r.text for r in responses
+                                                         if r.status_code >= 500]
+    assert {r.status_code for r in responses[:30]} <= {201, 422}
+    assert all(r.status_code == 200 for r in responses[30:])  # every cancel went through
+    wallet = await _wallet(app, w.contractor_id)
+    async with app.state.db.session() as s:
+        held = sum((await s.scalars(select(Withdrawal.amount).where(
+            Withdrawal.status == WithdrawalStatus.PENDING))).all())
+    assert wallet.debits_pending == held
+    assert wallet.credits_posted == 20_000 + 10 * 1_000
+    available = wallet.credits_posted - wallet.debits_posted - wallet.debits_pending
+    assert available == 30_000 - held >= 0
