@@ -5,15 +5,19 @@ cancel, the list and its filters, another contractor's withdrawal (404), the wal
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
+from mindlinks.payments import payouts
 from mindlinks.payments.fees import add_business_days
+from mindlinks.payments.jobs import JOBS
 from mindlinks.payments.models import Account as BookAccount
 from mindlinks.payments.models import Purpose, Transfer
+from mindlinks.payments.providers import ProviderUnavailable
 from mindlinks.payments.withdrawals_models import Withdrawal
 from mindlinks.platform.db import utcnow
 from tests.contractors.conftest import add_us_account, statement_amounts
@@ -247,3 +251,28 @@ async def test_an_account_in_another_name_is_refused(
     response = await request(client, w, withdrawalMethodId=theirs["id"])
     assert (response.status_code, response.json()["code"]) == (409, "bank_account_name_mismatch")
     assert await _count(app) == 0 and await available(app, w.contractor_id) == 1_000_000
+
+
+async def test_a_payout_the_worker_gave_up_on_is_sent_by_the_daily_job(
+        app: Any, client: httpx.AsyncClient, contractor: Account) -> None:
+    w = await ready(app, client, contractor)
+    body = await requested(client, w, amount="100.00")
+    store = sandbox(app)
+
+    class Down:
+        name, methods = store.name, store.methods
+
+        async def create_payout(self, request: Any) -> Any:
+            raise ProviderUnavailable("the provider is down")
+
+    payouts.install(app.state.db, Down())
+    await work(app)  # the delivery fails (retried later, parked in the end)
+    assert (await row(app, body["id"])).status == "processing" and store.all() == []
+    payouts.install(app.state.db, store)
+    job = JOBS["payments.resend_stuck_payouts"]
+    assert await job(app.state.db) == 0  # not an hour old yet
+    assert await job(app.state.db, utcnow() + timedelta(hours=2)) == 1
+    assert await job(app.state.db, utcnow() + timedelta(hours=2)) == 0  # sent: nothing stuck
+    [payout] = store.all()
+    assert (await row(app, body["id"])).provider_payout_ref == payout.payout_ref
+    assert await bank(app, body["id"], "complete") == ["payout.paid: handled"]

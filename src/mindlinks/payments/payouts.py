@@ -237,5 +237,9 @@ def of(session: AsyncSession) -> PayoutProvider:
     return provider
 
 
+def installed_on(db: Database) -> PayoutProvider | None:
+    return (db.sessionmaker.kw.get("info") or {}).get(SESSION_KEY)
+
+
 def installed(session: AsyncSession) -> PayoutProvider | None:
     return session.info.get(SESSION_KEY)

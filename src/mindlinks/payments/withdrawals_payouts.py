@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -11,16 +12,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.contractors import service as contractors
-from mindlinks.payments import book, payouts
+from mindlinks.payments import book, payouts, setup
 from mindlinks.payments import withdrawals_repository as repo
 from mindlinks.payments.models import Purpose
 from mindlinks.payments.withdrawals import WITHDRAWAL, S, hold_reference, payload
 from mindlinks.payments.withdrawals_models import PayoutDestination, Withdrawal
 from mindlinks.platform import webhooks as inbox
-from mindlinks.platform.db import discard, utcnow
+from mindlinks.platform.db import Database, discard, utcnow
 from mindlinks.platform.errors import Conflict, NotFound
 from mindlinks.platform.events import emit
 from mindlinks.platform.json_input import parse_json
+from mindlinks.platform.security import load_secret_key
 from mindlinks.settings import get_settings
 
 log = structlog.get_logger("mindlinks.payments.withdrawals")
@@ -197,3 +199,24 @@ async def apply_payout_event(session: AsyncSession, event: inbox.WebhookEvent) -
         event.note = f"no change: withdrawal {row.status}, event {event.kind}"[:500]
         return inbox.Status.IGNORED
     return inbox.Status.HANDLED
+
+
+STUCK_AFTER = timedelta(hours=1)
+
+
+async def resend_stuck(db: Database, now: datetime | None = None) -> int:
+    """Daily job: withdrawals that have waited over an hour without a payout reference (the
+    worker's deliveries gave up while the provider was down) are sent again - with the same
+    idempotency key, so a payout the provider did make is returned, not repeated. One
+    transaction each; the number sent."""
+    cutoff = (now or utcnow()) - STUCK_AFTER
+    if payouts.installed_on(db) is None:  # `mindlinks jobs run`: a bare database
+        settings = get_settings()
+        setup.install_payouts(db, settings, load_secret_key(settings))
+    async with db.session() as s:
+        ids = await repo.stuck(s, cutoff)
+    sent = 0
+    for withdrawal_id in ids:
+        async with db.session() as s:
+            sent += await send_payout(s, withdrawal_id) == "sent"
+    return sent

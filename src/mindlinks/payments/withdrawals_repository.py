@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,3 +88,12 @@ async def destination(session: AsyncSession, provider: str,
     return await session.scalar(select(PayoutDestination).where(
         PayoutDestination.provider == provider,
         PayoutDestination.bank_account_id == bank_account_id))
+
+
+async def stuck(session: AsyncSession, before: datetime, limit: int = 500) -> list[uuid.UUID]:
+    """Withdrawals requested before `before` still without a payout reference (pending, or
+    processing whose provider call never got recorded), oldest first."""
+    return list((await session.scalars(select(Withdrawal.id).where(
+        Withdrawal.status.in_((WithdrawalStatus.PENDING, WithdrawalStatus.PROCESSING)),
+        Withdrawal.provider_payout_ref.is_(None), Withdrawal.requested_at < before)
+        .order_by(Withdrawal.requested_at).limit(limit))).all())
