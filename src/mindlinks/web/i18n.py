@@ -207,4 +207,5 @@ STATUS_NAMES = [
     N_("suspended"), N_("expired"), N_("declined"), N_("submitted"), N_("review"),
     N_("failed"), N_("open"), N_("resolved"), N_("abandoned"), N_("on"), N_("off"),
     N_("contractor"), N_("client"), N_("admin"), N_("deleted"), N_("incomplete"),
+    N_("processing"), N_("resubmission requested"),
 ]

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
 from mindlinks.platform.errors import NotFound
-from mindlinks.web import account_pages, admin_pages, auth_pages, language
+from mindlinks.web import account_pages, admin_pages, architecture, auth_pages, language
 from mindlinks.web.pages import STATIC_DIR, templates
 
 static_router = APIRouter(include_in_schema=False)
@@ -31,4 +31,4 @@ async def static_file(name: str) -> Response:
 
 
 routers = [static_router, auth_pages.router, account_pages.router, language.router,
-           admin_pages.router]
+           admin_pages.router, architecture.router]
