@@ -118,6 +118,8 @@ async def test_home_shows_queue_counts_and_svg_charts(
     arabic = await admin_browser.get("/admin?lang=ar")
     assert 'dir="rtl"' in arabic.text and "الإدارة" in arabic.text
     assert '<span class="queue-count">١</span>' in arabic.text  # noqa: RUF001
+    assert "شركات بانتظار التحقق" in arabic.text  # labels built in Python are translated too
+    assert "<title id=\"kpi-users-t\">الحسابات حسب الدور</title>" in arabic.text
 
 
 async def test_kyc_review_approves_a_session_and_reviews_its_documents(

@@ -55,6 +55,7 @@ async def _guard(request: Request) -> Actor | Response:
         return render(request, "not_found.html", actor=actor, status_code=404)
     if not actor.mfa_verified:
         return render(request, "admin/mfa_required.html", actor=actor, status_code=403)
+    i18n.use(i18n.language_of(request))  # labels built in Python below are in the page's language
     return actor
 
 
@@ -141,7 +142,7 @@ async def admin_home(request: Request, session: SessionDep) -> Response:
         "activity_chart": charts.bars(
             i18n.gettext("Audited actions per day (last 14 days)"),
             [(i18n.date(d, "d MMM"), daily.get(d, 0)) for d in days],
-            chart_id="kpi-activity", number=i18n.number),
+            chart_id="kpi-activity", number=i18n.number, width=960),
     }, actor=actor)
 
 

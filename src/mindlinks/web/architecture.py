@@ -161,7 +161,7 @@ def svg(title: str, labels: dict[str, str]) -> Markup:
             chunk_start += per_row
         parts.append(f'<line class="arch-layer" x1="{GAP}" y1="{y - GAP / 2}" '
                      f'x2="{width - GAP}" y2="{y - GAP / 2}"/>')
-    head = (f'<svg class="arch" viewBox="0 0 {width} {y + GAP}" role="img" '
+    head = (f'<svg class="arch" viewBox="0 0 {width} {y + GAP}" role="group" '
             f'aria-labelledby="arch-title" xmlns="http://www.w3.org/2000/svg">'
             f'<title id="arch-title">{escape(title)}</title>')
     return Markup(head + "".join(parts) + "</svg>")  # noqa: S704 - all text escaped above

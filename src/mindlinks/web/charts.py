@@ -21,23 +21,23 @@ def _label(value: str, limit: int = 14) -> str:
 
 
 def bars(title: str, items: Sequence[tuple[str, int]], *, chart_id: str,
-         number: object = str) -> Markup:
+         number: object = str, width: int = WIDTH) -> Markup:
     """A column chart of `items` ((label, value) pairs, drawn in order). `number` formats
     the values shown (the page language's digits)."""
     fmt = number if callable(number) else str
     peak = max((v for _, v in items), default=0) or 1
     count = max(len(items), 1)
-    slot = (WIDTH - 2 * PAD_SIDE) / count
+    slot = (width - 2 * PAD_SIDE) / count
     bar = max(slot * 0.6, 2)
     plot = HEIGHT - PAD_TOP - PAD_BOTTOM
     parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'<svg class="chart" viewBox="0 0 {width} {HEIGHT}" role="img" '
         f'aria-labelledby="{chart_id}-t {chart_id}-d" preserveAspectRatio="xMidYMid meet">',
         f'<title id="{chart_id}-t">{escape(title)}</title>',
         f'<desc id="{chart_id}-d">'
         + escape("; ".join(f"{label}: {fmt(value)}" for label, value in items)) + "</desc>",
         f'<line class="chart-axis" x1="{PAD_SIDE}" y1="{HEIGHT - PAD_BOTTOM}" '
-        f'x2="{WIDTH - PAD_SIDE}" y2="{HEIGHT - PAD_BOTTOM}"/>',
+        f'x2="{width - PAD_SIDE}" y2="{HEIGHT - PAD_BOTTOM}"/>',
     ]
     for index, (label, value) in enumerate(items):
         height = plot * value / peak
