@@ -43,6 +43,14 @@ async def test_admin_signs_in_with_totp_and_approves_a_kyc_session(
     page = await context.new_page()
 
     await page.goto("/admin")  # signed out: the login page, back to /admin after
+    # Focus order by keyboard: the skip link first, then the form's fields in reading order.
+    order = []
+    for _ in range(12):
+        await page.keyboard.press("Tab")
+        order.append(await page.evaluate(
+            "document.activeElement.name || document.activeElement.textContent.trim()"))
+    assert order[0] == "Skip to content"
+    assert order.index("email") < order.index("password") < order.index("Sign in", 4), order
     await page.get_by_label("Email").fill(email)
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
