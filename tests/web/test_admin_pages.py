@@ -228,3 +228,39 @@ async def test_country_rule_edit_and_ledger_verify(admin_browser: httpx.AsyncCli
     verified = await admin_browser.post("/admin/ledger/verify", data={"csrf_token": token})
     assert verified.status_code == 200 and "the chain is intact" in verified.text
     assert "ledger.verified" in (await admin_browser.get("/admin/audit?action=ledger")).text
+
+
+async def _statements(app: Any, client: httpx.AsyncClient, path: str) -> int:
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def _count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE")):
+            seen.append(statement)
+
+    engine = app.state.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", _count)
+    try:
+        response = await client.get(path)
+    finally:
+        event.remove(engine, "before_cursor_execute", _count)
+    assert response.status_code == 200, path
+    return len(seen)
+
+
+async def test_admin_pages_make_a_fixed_number_of_queries_whatever_the_rows(
+    app: Any, admin_browser: httpx.AsyncClient, client: httpx.AsyncClient, make_client: Any
+):
+    """A bounded number of statements per page, the same with one row or several (no query
+    per listed row)."""
+    await make_client(UNKNOWN_COMPANY)
+    contractor = Account(await register(client, "contractor"))
+    await start(client, contractor)
+    before = {p: await _statements(app, admin_browser, p) for p in GET_PAGES}
+    for _ in range(3):
+        await make_client(UNKNOWN_COMPANY)
+        await start(client, Account(await register(client, "contractor")))
+    after = {p: await _statements(app, admin_browser, p) for p in GET_PAGES}
+    assert before == after
+    assert max(after.values()) <= 8, after  # measured: home 6, lists 3, ledger 2
