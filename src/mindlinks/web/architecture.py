@@ -4,7 +4,7 @@ own registries at start-up, so the picture cannot drift from the code:
 - layers: the import-linter `layers` contract (`.importlinter`, the enforced dependency
   order), falling back to the packages that own tables when the file is not shipped;
 - tables: SQLAlchemy's metadata (every mapped class's module names its domain);
-- events: emitted names found in each domain's source (`emit(session, "name", ...)`;
+- events: emitted names found in each domain's source (`emit(session, <literal name>, ...)`;
   f-string parts become `*`) and the subscribers registered with `platform.events`.
 """
 
@@ -111,57 +111,52 @@ def describe() -> tuple[Domain, ...]:
     return tuple(sorted(domains.values(), key=lambda d: (d.layer, d.name)))
 
 
-BOX_W, GAP, LINE, HEAD = 300, 20, 15, 26
+WIDTH, GAP, LINE, HEAD = 1280, 16, 14, 26
+SECTIONS = ("tables", "emits", "listens")
 
 
 def _box_height(domain: Domain) -> int:
-    lines = len(domain.tables) + len(domain.emits) + len(domain.listens)
-    sections = sum(1 for part in (domain.tables, domain.emits, domain.listens) if part)
-    return HEAD + (lines + sections) * LINE + 12
+    longest = max(len(domain.tables), len(domain.emits), len(domain.listens))
+    return HEAD + (longest + 1) * LINE + 10
 
 
 def svg(title: str, labels: dict[str, str]) -> Markup:
-    """The diagram: one row per layer (top depends on those below), a box per domain with
-    its tables, the events it emits and those it listens to. Each box links to its section."""
-    domains = describe()
+    """The diagram: one row per layer (a row depends only on the rows below it), a box per
+    domain sharing the row's width, inside it three columns: its tables, the events it emits,
+    the events it listens to. Each box links to the domain's lists below the diagram."""
     rows: dict[int, list[Domain]] = {}
-    for domain in domains:
+    for domain in describe():
         rows.setdefault(domain.layer, []).append(domain)
-    per_row = 4
-    width = per_row * BOX_W + (per_row + 1) * GAP
     parts: list[str] = []
-    y = GAP + 10
+    y = GAP
     for layer in sorted(rows):
-        chunk_start = 0
         members = rows[layer]
-        while chunk_start < len(members):
-            chunk = members[chunk_start:chunk_start + per_row]
-            height = max(_box_height(d) for d in chunk)
-            for column, domain in enumerate(chunk):
-                x = GAP + column * (BOX_W + GAP)
-                parts.append(f'<a href="#domain-{escape(domain.name)}">'
-                             f'<rect class="arch-box" x="{x}" y="{y}" width="{BOX_W}" '
-                             f'height="{height}" rx="6"/>'
-                             f'<text class="arch-name" x="{x + 10}" y="{y + 18}">'
-                             f'{escape(domain.name)}</text>')
-                line_y = y + HEAD + 8
-                for key, items in (("tables", domain.tables), ("emits", domain.emits),
-                                   ("listens", domain.listens)):
-                    if not items:
-                        continue
-                    parts.append(f'<text class="arch-head" x="{x + 10}" y="{line_y}">'
-                                 f'{escape(labels[key])}</text>')
+        box_w = (WIDTH - GAP * (len(members) + 1)) / len(members)
+        height = max(_box_height(d) for d in members)
+        for index, domain in enumerate(members):
+            x = GAP + index * (box_w + GAP)
+            parts.append(f'<a href="#domain-{escape(domain.name)}">'
+                         f'<rect class="arch-box" x="{x:.0f}" y="{y}" width="{box_w:.0f}" '
+                         f'height="{height}" rx="6"/>'
+                         f'<text class="arch-name" x="{x + 10:.0f}" y="{y + 18}">'
+                         f'{escape(domain.name)}</text>')
+            column_w = (box_w - 20) / len(SECTIONS)
+            for column, key in enumerate(SECTIONS):
+                items: list[str] = getattr(domain, key)
+                if not items:
+                    continue
+                cx = x + 10 + column * column_w
+                line_y = y + HEAD + 10
+                parts.append(f'<text class="arch-head" x="{cx:.0f}" y="{line_y}">'
+                             f'{escape(labels[key])}</text>')
+                for item in items:
                     line_y += LINE
-                    for item in items:
-                        parts.append(f'<text class="arch-{key}" x="{x + 18}" y="{line_y}">'
-                                     f'{escape(item)}</text>')
-                        line_y += LINE
-                parts.append("</a>")
-            y += height + GAP
-            chunk_start += per_row
-        parts.append(f'<line class="arch-layer" x1="{GAP}" y1="{y - GAP / 2}" '
-                     f'x2="{width - GAP}" y2="{y - GAP / 2}"/>')
-    head = (f'<svg class="arch" viewBox="0 0 {width} {y + GAP}" role="group" '
+                    parts.append(f'<text class="arch-{key}" x="{cx:.0f}" y="{line_y}" '
+                                 f'textLength="{min(len(item) * 6.2, column_w - 8):.0f}" '
+                                 f'lengthAdjust="spacingAndGlyphs">{escape(item)}</text>')
+            parts.append("</a>")
+        y += height + GAP
+    head = (f'<svg class="arch" viewBox="0 0 {WIDTH} {y}" role="group" '
             f'aria-labelledby="arch-title" xmlns="http://www.w3.org/2000/svg">'
             f'<title id="arch-title">{escape(title)}</title>')
     return Markup(head + "".join(parts) + "</svg>")  # noqa: S704 - all text escaped above
