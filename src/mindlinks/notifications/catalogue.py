@@ -118,6 +118,14 @@ KINDS: dict[str, Kind] = {
             action_path="/payments",
         ),
         Kind(
+            "invoice_issued", "New Invoice",
+            "Invoice {{ invoice_number }} for {{ amount | money(currency) }} was issued; it is "
+            "due on {{ due_date }}.",
+            "Invoice {{ invoice_number }} issued",
+            ("invoice_id", "invoice_number", "contract_id", "amount", "currency", "due_date"),
+            action_path="/invoices/{{ invoice_id }}",
+        ),
+        Kind(
             "invoice_overdue", "Invoice Overdue",
             "Invoice {{ invoice_number }} for {{ amount | money(currency) }} was due on "
             "{{ due_date }} and is not paid yet.",
@@ -144,6 +152,22 @@ KINDS: dict[str, Kind] = {
             "Your withdrawal of {{ amount | money(currency) }} has been paid out.",
             "Your withdrawal of {{ amount | money(currency) }} was paid",
             ("withdrawal_id", "amount", "currency"), action_path="/withdrawals",
+        ),
+        Kind(
+            "withdrawal_failed", "Withdrawal Failed",
+            "Your withdrawal of {{ amount | money(currency) }} could not be paid out"
+            "{% if reason %}: {{ reason }}{% endif %}. The money is available in your wallet "
+            "again.",
+            "Your withdrawal of {{ amount | money(currency) }} failed",
+            ("withdrawal_id", "amount", "currency", "reason"), action_path="/withdrawals",
+        ),
+        Kind(
+            "withdrawal_reversed", "Withdrawal Returned",
+            "Your bank returned the withdrawal of {{ amount | money(currency) }}"
+            "{% if reason %} ({{ reason }}){% endif %}. The money, fee included, is back in "
+            "your wallet.",
+            "Your withdrawal of {{ amount | money(currency) }} was returned",
+            ("withdrawal_id", "amount", "currency", "reason"), action_path="/withdrawals",
         ),
         Kind(
             "payout_new_account", "Payout to a New Account",
