@@ -122,7 +122,7 @@ async def test_each_refusal_has_its_code_and_changes_nothing(
         ({"withdrawalMethodId": stranger.method_id}, 404, "bank_account_not_found"),
         ({"withdrawalMethodId": str(uuid.uuid4())}, 404, "bank_account_not_found"),
         ({"amount": "-5.00"}, 422, "validation_error"),
-        ({"quoteId": str(uuid.uuid4())}, 422, "validation_error"),  # until quotes exist
+        ({"quoteId": str(uuid.uuid4())}, 404, "quote_not_found"),  # no such quote
     ]
     for extra, status, code in cases:
         response = await request(client, w, **extra)

@@ -23,7 +23,7 @@ from tests.factories import Account
 PATH = "/api/payments/contractor/me/withdrawals"
 KEYS = {"id", "amount", "currency", "fee", "netAmount", "status", "estimatedArrival",
         "withdrawalMethod", "createdAt", "requestedAt", "completedAt", "failureReason",
-        "quoteId"}
+        "quoteId", "targetAmount", "targetCurrency"}
 
 
 @dataclass

@@ -131,9 +131,15 @@ async def build_victim(app: Any, client: httpx.AsyncClient, party: Party,
     async with app.state.db.session() as session:
         await contractors.set_kyc_status(session, uuid.UUID(party.contractor_id), "verified")
     await fund(app, uuid.UUID(party.contractor_id), 50_000)
+    # Under a fee and FX quote, so the quote's id is the victim's too (`quoteId` in the list).
+    offer = await ok(await client.post("/api/payments/contractor/me/withdrawals/quote",
+                                       headers=c, json={"amount": "100.00", "currency": "USD",
+                                                        "withdrawalMethodId": bank["id"],
+                                                        "targetCurrency": "EUR"}))
     await ok(await client.post("/api/payments/contractor/me/withdrawals", headers={
         **c, "Idempotency-Key": str(uuid.uuid4())}, json={
-        "amount": "100.00", "currency": "USD", "withdrawalMethodId": bank["id"]}))
+        "amount": "100.00", "currency": "USD", "withdrawalMethodId": bank["id"],
+        "quoteId": offer["quoteId"]}))
     await app.state.dispatcher.drain()  # notifications of all the above
 
     ids: set[str] = set()

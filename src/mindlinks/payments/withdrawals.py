@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mindlinks.contractors import service as contractors
 from mindlinks.countries import service as countries
 from mindlinks.kyc import service as kyc
-from mindlinks.payments import book, fees, payouts
+from mindlinks.payments import book, fees, payouts, withdrawal_fx
 from mindlinks.payments import withdrawals_repository as repo
 from mindlinks.payments.models import Purpose
 from mindlinks.payments.wallet import ContractorNotFound, contractor_id_of
@@ -112,7 +112,8 @@ def out(row: Withdrawal) -> WithdrawalOut:
             account_number=f"****{row.account_last4}" if row.account_last4 else None),
         created_at=row.created_at, requested_at=row.requested_at,
         completed_at=row.completed_at, failure_reason=row.failure_reason,
-        quote_id=row.quote_id)
+        quote_id=row.quote_id, target_amount=from_minor(row.payout_minor, row.payout_in),
+        target_currency=row.payout_in)
 
 
 def payload(row: Withdrawal, **extra: Any) -> dict[str, Any]:
@@ -166,18 +167,29 @@ async def request_withdrawal(session: AsyncSession, actor: Actor,
     if (wallet := held.get(Purpose.CONTRACTOR_WALLET)) is None:
         raise CurrencyNotHeld(f"You hold no {currency}")
     rule = await _rule(session, profile.country)
-    if body.quote_id is not None:  # quotes (issue 14 §2) plug in here; never stored unchecked
-        raise ValidationFailed("quoteId is not accepted yet: quotes are not available")
-    fee, minimum = fee_and_minimum(rule, amount, currency)
-    if amount < minimum or fee.total >= amount:
+    withdrawal_id = uuid.uuid4()
+    now = utcnow()
+    quoted: withdrawal_fx.QuotedTerms | None = None
+    if body.quote_id is not None:
+        # Taken in this transaction: its itemised fee replaces the rule's (the minimum was
+        # checked when it was priced); if anything below fails, the take rolls back too.
+        quoted = await withdrawal_fx.take(
+            session, contractor_id=contractor_id, quote_id=body.quote_id, amount=amount,
+            currency=currency, method_id=account.id, withdrawal_id=withdrawal_id, now=now)
+        fee = fees.WithdrawalFee(flat=quoted.flat, percent=quoted.percent)
+        fee_fx, minimum = quoted.fx, 0
+    else:
+        fee, minimum = fee_and_minimum(rule, amount, currency)
+        fee_fx = 0
+    fee_total = fee.total + fee_fx
+    if amount < minimum or fee_total >= amount:
         raise AmountBelowMinimum(
-            f"The minimum withdrawal is {from_minor(max(minimum, fee.total + 1), currency)} "
+            f"The minimum withdrawal is {from_minor(max(minimum, fee_total + 1), currency)} "
             f"{currency}")
     if amount > book.MAX_AMOUNT:
         raise book.InvalidAmount("Amount too large")
     # Read before the wallet's lock is taken, to keep the time it is held short.
     first_to_account = not await repo.paid_to_before(session, contractor_id, account.id)
-    withdrawal_id = uuid.uuid4()
     in_flight = held.get(Purpose.WITHDRAWALS_IN_FLIGHT) or await book.account(
         session, "contractor", contractor_id, Purpose.WITHDRAWALS_IN_FLIGHT, currency)
     # The overdraft rule is checked under the wallet's row lock before anything is written.
@@ -185,13 +197,16 @@ async def request_withdrawal(session: AsyncSession, actor: Actor,
                         reference=hold_reference(withdrawal_id), pending=True,
                         new_reference=True)
     shown = account.last4
-    now = utcnow()
+    converted = quoted is not None and quoted.target_currency != currency
     row = Withdrawal(
         id=withdrawal_id, contractor_id=contractor_id, user_id=actor.user_id,
         bank_account_id=account.id, method_type=body.method_type,
         bank_name=account.bank_name[:200], account_last4=shown, amount=amount,
-        fee=fee.total, fee_flat=fee.flat, fee_percent=fee.percent,
-        net_amount=amount - fee.total, currency=currency, status=S.PENDING,
+        fee=fee_total, fee_flat=fee.flat, fee_percent=fee.percent, fee_fx=fee_fx,
+        net_amount=amount - fee_total, currency=currency, status=S.PENDING,
+        payout_amount=quoted.target_amount if quoted and converted else None,
+        payout_currency=quoted.target_currency if quoted and converted else None,
+        rate_scaled=quoted.rate_scaled if quoted and converted else None,
         estimated_arrival=fees.estimated_arrival(now, rule),
         hold_reference=hold_reference(withdrawal_id), quote_id=body.quote_id,
         requested_at=now, created_at=now, updated_at=now)
@@ -201,7 +216,8 @@ async def request_withdrawal(session: AsyncSession, actor: Actor,
         row, newPayoutAccount=first_to_account, accountLast4=shown))
     await audit.record(session, actor, "payments.withdrawal.requested", "payment_withdrawal",
                        row.id, {"amountMinor": amount, "currency": currency,
-                                "feeMinor": fee.total})
+                                "feeMinor": fee_total,
+                                "quoteId": str(body.quote_id) if body.quote_id else None})
     return out(row)
 
 

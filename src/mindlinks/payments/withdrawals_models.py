@@ -62,6 +62,14 @@ class Withdrawal(IdMixin, TimestampMixin, Base):
     estimated_arrival: Mapped[date]
     hold_reference: Mapped[str] = mapped_column(String(100), unique=True)
     quote_id: Mapped[uuid.UUID | None]  # an FX quote it was made under (issue 14 §2)
+    # Under a quote with a target currency (payments/withdrawal_fx.py): `fee` includes the FX
+    # spread `fee_fx`; the bank receives `payout_amount` of `payout_currency`, converted from
+    # `net_amount` at the quote's locked `rate_scaled`. Null/0 without conversion: the payout
+    # is `net_amount` of `currency`.
+    fee_fx: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    payout_amount: Mapped[int | None] = mapped_column(BigInteger)
+    payout_currency: Mapped[str | None] = mapped_column(String(3))
+    rate_scaled: Mapped[int | None] = mapped_column(BigInteger)
     provider: Mapped[str | None] = mapped_column(String(20))
     provider_transfer_ref: Mapped[str | None] = mapped_column(String(200))  # stripeTransferId
     provider_payout_ref: Mapped[str | None] = mapped_column(String(200))  # stripePayoutId
@@ -72,6 +80,20 @@ class Withdrawal(IdMixin, TimestampMixin, Base):
     cancelled_at: Mapped[datetime | None]
     reversed_at: Mapped[datetime | None]
     failure_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+    @property
+    def payout_minor(self) -> int:
+        """What the bank receives, in minor units of `payout_in`."""
+        return self.payout_amount if self.payout_amount is not None else self.net_amount
+
+    @property
+    def payout_in(self) -> str:
+        return self.payout_currency or self.currency
+
+    @property
+    def converted(self) -> bool:
+        return self.payout_currency is not None and self.payout_currency != self.currency
 
 
 class PayoutDestination(IdMixin, TimestampMixin, Base):

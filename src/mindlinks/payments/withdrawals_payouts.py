@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.contractors import service as contractors
-from mindlinks.payments import book, payouts, setup
+from mindlinks.payments import book, payouts, setup, withdrawal_fx
 from mindlinks.payments import withdrawals_repository as repo
 from mindlinks.payments.models import Purpose
 from mindlinks.payments.withdrawals import WITHDRAWAL, S, hold_reference, payload
@@ -44,11 +44,15 @@ async def _complete(session: AsyncSession, row: Withdrawal) -> None:
     a = await _accounts(session, row)
     ref = row.hold_reference
     await book.post_pending(session, ref, post_reference=f"{ref}:post")
-    await book.transfer(session, debit=a["in_flight"], credit=a["world"],
-                        amount=row.net_amount, code="withdrawal_payout", reference=f"{ref}:payout")
-    if row.fee:
-        await book.transfer(session, debit=a["in_flight"], credit=a["fees"], amount=row.fee,
-                            code="withdrawal_fee", reference=f"{ref}:fee")
+    if row.converted:  # paid out in the quote's target currency
+        await withdrawal_fx.settle(session, row, a["in_flight"])
+    else:
+        await book.transfer(session, debit=a["in_flight"], credit=a["world"],
+                            amount=row.net_amount, code="withdrawal_payout",
+                            reference=f"{ref}:payout")
+        if row.fee:
+            await book.transfer(session, debit=a["in_flight"], credit=a["fees"],
+                                amount=row.fee, code="withdrawal_fee", reference=f"{ref}:fee")
     row.completed_at = utcnow()
     await session.flush()
     await emit(session, "withdrawal.completed", payload(row))
@@ -68,11 +72,15 @@ async def _reverse(session: AsyncSession, row: Withdrawal, reason: str) -> None:
     row.status = WITHDRAWAL.check(row.status, S.REVERSED)
     a = await _accounts(session, row)
     ref = row.hold_reference
-    await book.transfer(session, debit=a["world"], credit=a["wallet"], amount=row.net_amount,
-                        code="withdrawal_reversal", reference=f"{ref}:reversal")
-    if row.fee:
-        await book.transfer(session, debit=a["fees"], credit=a["wallet"], amount=row.fee,
-                            code="withdrawal_fee_refund", reference=f"{ref}:fee_refund")
+    if row.converted:
+        await withdrawal_fx.reverse(session, row)
+    else:
+        await book.transfer(session, debit=a["world"], credit=a["wallet"],
+                            amount=row.net_amount, code="withdrawal_reversal",
+                            reference=f"{ref}:reversal")
+        if row.fee:
+            await book.transfer(session, debit=a["fees"], credit=a["wallet"], amount=row.fee,
+                                code="withdrawal_fee_refund", reference=f"{ref}:fee_refund")
     row.reversed_at = utcnow()
     row.failure_reason = reason[:500]
     await session.flush()
@@ -120,8 +128,8 @@ async def send_payout(session: AsyncSession, withdrawal_id: uuid.UUID) -> str:
         return "failed"
     dest = await repo.destination(session, provider.name, row.bank_account_id)
     request = payouts.PayoutRequest(
-        withdrawal_id=row.id, idempotency_key=hold_reference(row.id), amount=row.net_amount,
-        currency=row.currency, contractor_id=row.contractor_id, bank_account_id=account.id,
+        withdrawal_id=row.id, idempotency_key=hold_reference(row.id), amount=row.payout_minor,
+        currency=row.payout_in, contractor_id=row.contractor_id, bank_account_id=account.id,
         account_holder_name=account.account_holder_name, country=account.country,
         bank_currency=account.currency, iban=account.iban,
         account_number=account.account_number, routing_number=account.routing_number,
@@ -177,8 +185,8 @@ async def apply_payout_event(session: AsyncSession, event: inbox.WebhookEvent) -
         event.note = "the payout is not this withdrawal's"
         return inbox.Status.IGNORED
     if (payout.get("amount"), str(payout.get("currency", "")).upper()) != (
-            row.net_amount, row.currency):
-        event.note = f"amount {payout.get('amount')} differs from {row.net_amount}"[:500]
+            row.payout_minor, row.payout_in):
+        event.note = f"amount {payout.get('amount')} differs from {row.payout_minor}"[:500]
         return inbox.Status.PARKED
     if row.status in (S.PENDING, S.PROCESSING) and row.provider_payout_ref is None:
         # The worker's commit after the call was lost: the payout exists, record it.

@@ -51,3 +51,7 @@ class WithdrawalOut(ResponseModel):
     completed_at: datetime | None
     failure_reason: str | None
     quote_id: uuid.UUID | None
+    # What the bank receives: `netAmount` of `currency`, or under an FX quote the quote's
+    # `targetAmount` of its `targetCurrency` (docs/payments.md "Fee and FX quotes").
+    target_amount: JsonNumber
+    target_currency: str
