@@ -79,6 +79,27 @@ async def get(session: AsyncSession, invoice_id: uuid.UUID, *, for_update: bool 
     return (await session.scalars(stmt)).first()
 
 
+async def lock_payable(session: AsyncSession, ids: Sequence[uuid.UUID],
+                       payable: Sequence[str]) -> set[uuid.UUID]:
+    rows = await session.execute(select(Invoice.id, Invoice.status)
+                                 .where(Invoice.id.in_(sorted(set(ids))))
+                                 .order_by(Invoice.id).with_for_update())
+    return {row.id for row in rows if row.status in payable}
+
+
+async def get_many(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Invoice]:
+    return list((await session.scalars(
+        select(Invoice).where(Invoice.id.in_(sorted(set(ids)))).order_by(Invoice.id)
+        .execution_options(populate_existing=True))).all())
+
+
+async def billed_timesheets(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    return [row for row in (await session.scalars(
+        select(InvoiceLine.timesheet_id).where(InvoiceLine.invoice_id.in_(list(ids)),
+                                               InvoiceLine.timesheet_id.is_not(None))
+        .order_by(InvoiceLine.invoice_id, InvoiceLine.position))).all() if row is not None]
+
+
 async def by_source(session: AsyncSession, source_key: str) -> Invoice | None:
     return (await session.scalars(select(Invoice).where(Invoice.source_key == source_key))).first()
 
