@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, false, func, or_, select, update
+from sqlalchemy import Select, Table, and_, false, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -87,10 +88,17 @@ async def lock_payable(session: AsyncSession, ids: Sequence[uuid.UUID],
     return {row.id for row in rows if row.status in payable}
 
 
-async def get_many(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Invoice]:
-    return list((await session.scalars(
-        select(Invoice).where(Invoice.id.in_(sorted(set(ids)))).order_by(Invoice.id)
-        .execution_options(populate_existing=True))).all())
+async def pay_many(session: AsyncSession, ids: Sequence[uuid.UUID], moves: dict[str, str],
+                   paid: str, paid_at: datetime) -> list[Any]:
+    """One UPDATE for the batch: those of `ids` in a status `moves` takes to `paid`; returns
+    their rows (what events and the journal need)."""
+    table = cast(Table, Invoice.__table__)
+    stmt = (update(table)
+            .where(table.c.id.in_(sorted(set(ids))),
+                   table.c.status.in_([old for old, new in moves.items() if new == paid]))
+            .values(status=paid, paid_at=paid_at, paid_date=paid_at.date(), updated_at=paid_at)
+            .returning(*table.c))
+    return list((await session.execute(stmt)).all())
 
 
 async def billed_timesheets(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:

@@ -36,7 +36,7 @@ from mindlinks.ledger import service as ledger
 from mindlinks.platform import audit
 from mindlinks.platform.api import Page, PageParams
 from mindlinks.platform.db import Database, utcnow
-from mindlinks.platform.errors import NotFound
+from mindlinks.platform.errors import InvalidTransition, NotFound
 from mindlinks.platform.events import emit, emit_many
 from mindlinks.platform.money import from_minor
 from mindlinks.platform.security import Actor
@@ -118,7 +118,7 @@ def format_number(year: int, number: int) -> str:
     return f"INV-{year}-{number:03d}"
 
 
-def _payload(invoice: Invoice) -> dict[str, Any]:
+def _payload(invoice: Invoice | Any) -> dict[str, Any]:
     """Ids and amounts of an invoice for events (no names: recipients are looked up)."""
     return {
         "invoiceId": invoice.id, "invoiceNumber": invoice.invoice_number,
@@ -131,7 +131,7 @@ def _payload(invoice: Invoice) -> dict[str, Any]:
     }
 
 
-def _journal(invoice: Invoice, **extra: Any) -> dict[str, Any]:
+def _journal(invoice: Invoice | Any, **extra: Any) -> dict[str, Any]:
     return {
         "invoiceId": str(invoice.id), "invoiceNumber": invoice.invoice_number,
         "contractId": str(invoice.contract_id), "contractorId": str(invoice.contractor_id),
@@ -272,19 +272,15 @@ async def mark_paid_many(session: AsyncSession, invoice_ids: list[uuid.UUID],
     """`mark_paid` for a batch (the payroll), in a few statements instead of a few per
     invoice: the same transition, timesheets, audit lines, `invoice.paid` events and
     `invoice_payment` journal entries. Every invoice must be locked by `lock_payable` in this
-    transaction and payable; anything else is 409 `invalid_transition` and changes nothing."""
-    if not invoice_ids:
+    transaction and payable; anything else is 409 `invalid_transition` (the caller's
+    transaction must then roll back)."""
+    ids = list(dict.fromkeys(invoice_ids))
+    if not ids:
         return
-    rows = await repo.get_many(session, invoice_ids)
-    if len(rows) != len(set(invoice_ids)):
-        raise InvoiceNotFound("No such invoice")
-    for invoice in rows:
-        next_status(invoice, "pay")  # refuses a draft, cancelled or paid invoice
-    for invoice in rows:
-        invoice.status = S.PAID
-        invoice.paid_at, invoice.paid_date = paid_at, paid_at.date()
-    await session.flush()
-    await timesheets.mark_paid(session, await repo.billed_timesheets(session, invoice_ids))
+    rows = await repo.pay_many(session, ids, TRANSITIONS["pay"], S.PAID, paid_at)
+    if len(rows) != len(ids):
+        raise InvalidTransition("An invoice of the batch is not payable")
+    await timesheets.mark_paid(session, await repo.billed_timesheets(session, ids))
     await audit.record_many(session, None, "invoice.paid", "invoice",
                             [(i.id, {"invoiceNumber": i.invoice_number}) for i in rows])
     await emit_many(session, "invoice.paid",

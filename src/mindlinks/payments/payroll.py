@@ -52,7 +52,7 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "fail_partly": {S.PROCESSING: S.PARTIALLY_FAILED},
 }
 # Items paid per transaction: the escrow's row lock is held for one batch, not one run.
-BATCH = 200
+BATCH = 500
 
 
 def next_status(payroll: Payroll, action: str) -> str:

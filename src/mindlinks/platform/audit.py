@@ -7,9 +7,9 @@ exists exactly when the change does. IPs are kept only as keyed hashes.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Index, String, insert
+from sqlalchemy import Index, String, Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -83,6 +83,6 @@ async def record_many(
         "ip_address": ctx.ip_hash if ctx else None, "user_agent": ctx.user_agent if ctx else None,
         "request_id": ctx.request_id if ctx else None, "created_at": now, "updated_at": now,
     }
-    await session.execute(insert(AuditLog), [
+    await session.execute(insert(cast(Table, AuditLog.__table__)), [
         {**common, "id": uuid.uuid4(), "entity_id": str(entity_id), "details": details or {}}
         for entity_id, details in entries])
