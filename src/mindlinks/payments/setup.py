@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from mindlinks.payments import providers
+from mindlinks.invoices import service as invoices
+from mindlinks.payments import holds, providers
 
 # create_app refuses to start in production while this lists anything (sandbox provider,
 # missing Stripe API key or webhook secret).
@@ -12,4 +13,6 @@ production_problems = providers.production_problems
 
 
 def install(app: FastAPI) -> None:
-    """Nothing to register: the provider is built from the settings on first use."""
+    """The invoice responses' `fundingStatus` comes from the holds; the provider is built
+    from the settings on first use."""
+    invoices.register_funding_lookup(holds.funding_statuses)
