@@ -26,13 +26,14 @@ from mindlinks.contractors.models import (
     License,
     TaxInfo,
 )
+from mindlinks.platform.db import in_list
 
 # --- profiles ---------------------------------------------------------------------------
 
 
 async def active_users(session: AsyncSession, user_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
     rows = await session.execute(select(ContractorProfile.user_id).where(
-        ContractorProfile.user_id.in_(list(user_ids)),
+        in_list(session, ContractorProfile.user_id, user_ids),
         ContractorProfile.status != ContractorStatus.SUSPENDED))
     return {row[0] for row in rows}
 

@@ -23,6 +23,7 @@ from mindlinks.invoices.models import (
     InvoiceStatus,
     InvoiceStepRecord,
 )
+from mindlinks.platform.db import in_list
 from mindlinks.platform.security import Actor, Role
 
 S = InvoiceStatus
@@ -83,9 +84,15 @@ async def get(session: AsyncSession, invoice_id: uuid.UUID, *, for_update: bool 
 async def lock_payable(session: AsyncSession, ids: Sequence[uuid.UUID],
                        payable: Sequence[str]) -> set[uuid.UUID]:
     rows = await session.execute(select(Invoice.id, Invoice.status)
-                                 .where(Invoice.id.in_(sorted(set(ids))))
+                                 .where(in_list(session, Invoice.id, sorted(set(ids))))
                                  .order_by(Invoice.id).with_for_update())
     return {row.id for row in rows if row.status in payable}
+
+
+# What `invoice.paid` events and `invoice_payment` journal entries need of a paid invoice.
+_PAID_COLUMNS = ("id", "invoice_number", "contract_id", "contractor_id", "contractor_user_id",
+                 "client_id", "client_user_id", "amount_minor", "currency", "issue_date",
+                 "due_date", "paid_date", "pdf_sha256")
 
 
 async def pay_many(session: AsyncSession, ids: Sequence[uuid.UUID], moves: dict[str, str],
@@ -94,16 +101,16 @@ async def pay_many(session: AsyncSession, ids: Sequence[uuid.UUID], moves: dict[
     their rows (what events and the journal need)."""
     table = cast(Table, Invoice.__table__)
     stmt = (update(table)
-            .where(table.c.id.in_(sorted(set(ids))),
+            .where(in_list(session, table.c.id, sorted(set(ids))),
                    table.c.status.in_([old for old, new in moves.items() if new == paid]))
             .values(status=paid, paid_at=paid_at, paid_date=paid_at.date(), updated_at=paid_at)
-            .returning(*table.c))
+            .returning(*(table.c[name] for name in _PAID_COLUMNS)))
     return list((await session.execute(stmt)).all())
 
 
 async def billed_timesheets(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
     return [row for row in (await session.scalars(
-        select(InvoiceLine.timesheet_id).where(InvoiceLine.invoice_id.in_(list(ids)),
+        select(InvoiceLine.timesheet_id).where(in_list(session, InvoiceLine.invoice_id, ids),
                                                InvoiceLine.timesheet_id.is_not(None))
         .order_by(InvoiceLine.invoice_id, InvoiceLine.position))).all() if row is not None]
 

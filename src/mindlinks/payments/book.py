@@ -45,7 +45,7 @@ from mindlinks.payments.models import (
     Transfer,
     TransferKind,
 )
-from mindlinks.platform.db import discard, utcnow
+from mindlinks.platform.db import discard, in_list, utcnow
 from mindlinks.platform.errors import (
     Conflict,
     InsufficientFunds,
@@ -167,7 +167,7 @@ async def account_ids(session: AsyncSession, keys: Sequence[tuple[str, uuid.UUID
     for (owner_type, purpose, currency), owners in groups.items():
         rows = await session.execute(select(_A.c.id, _A.c.owner_id).where(
             _A.c.owner_type == owner_type, _A.c.purpose == purpose, _A.c.currency == currency,
-            _A.c.owner_id.in_(sorted(owners))))
+            in_list(session, _A.c.owner_id, sorted(owners))))
         found.update({(owner_type, row.owner_id, purpose, currency): row.id for row in rows})
     return found
 
@@ -415,14 +415,16 @@ async def post_many(session: AsyncSession, orders: Sequence[PostOrder]) -> dict[
             account_ids.update(order.place[:2])
     account_ids.update(*(await session.execute(
         select(_T.c.debit_account_id, _T.c.credit_account_id)
-        .where(_T.c.reference.in_(pending_refs), _T.c.kind == TransferKind.PENDING))).all())
+        .where(in_list(session, _T.c.reference, pending_refs),
+               _T.c.kind == TransferKind.PENDING))).all())
     locked = {row.id: row for row in (await session.execute(
         select(_A.c.id, _A.c.currency, _A.c.may_go_negative, *(_A.c[n] for n in _SUMS))
-        .where(_A.c.id.in_(sorted(account_ids))).order_by(_A.c.id).with_for_update())).all()}
+        .where(in_list(session, _A.c.id, sorted(account_ids))).order_by(_A.c.id)
+        .with_for_update())).all()}
     used = {row.reference: row for row in (await session.execute(
         select(_T.c.id, _T.c.reference, _T.c.kind, _T.c.status, _T.c.expires_at, _T.c.code,
                _T.c.debit_account_id, _T.c.credit_account_id, _T.c.amount, _T.c.currency)
-        .where(_T.c.reference.in_(pending_refs + post_refs)))).all()}
+        .where(in_list(session, _T.c.reference, pending_refs + post_refs)))).all()}
     now = utcnow()
     delta: dict[uuid.UUID, dict[str, int]] = defaultdict(lambda: dict.fromkeys(_SUMS, 0))
     placed: list[dict[str, Any]] = []
@@ -483,7 +485,7 @@ async def post_many(session: AsyncSession, orders: Sequence[PostOrder]) -> dict[
         await session.execute(insert(_T), placed)
     await session.execute(insert(_T), posts)
     if resolved:
-        await session.execute(update(_T).where(_T.c.id.in_(resolved))
+        await session.execute(update(_T).where(in_list(session, _T.c.id, resolved))
                               .values(status=PendingStatus.POSTED, updated_at=now))
     await session.execute(_ADD_SUMS, [
         {"account_id": account_id, "now": now, **{f"d_{n}": sums[n] for n in _SUMS}}

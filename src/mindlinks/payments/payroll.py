@@ -39,7 +39,7 @@ from mindlinks.payments.payroll_models import (
     PayrollSetting,
     PayrollStatus,
 )
-from mindlinks.platform.db import Database, utcnow
+from mindlinks.platform.db import Database, in_list, utcnow
 from mindlinks.platform.errors import Conflict, InvalidTransition
 from mindlinks.platform.events import emit, emit_many
 from mindlinks.platform.money import from_minor
@@ -234,7 +234,7 @@ async def pay_batch(session: AsyncSession, item_ids: Sequence[uuid.UUID],
     items = list((await session.execute(
         select(_I.c.id, _I.c.payroll_id, _I.c.invoice_id, _I.c.contractor_id,
                _I.c.contract_id, _I.c.amount, _I.c.currency)
-        .where(_I.c.id.in_(ids), _I.c.status == ItemStatus.PENDING)
+        .where(in_list(session, _I.c.id, ids), _I.c.status == ItemStatus.PENDING)
         .order_by(_I.c.id).with_for_update())).all())
     items.sort(key=lambda i: rank[i.id])  # the caller's order: who is placed first, who fails
     if not items:
@@ -243,7 +243,7 @@ async def pay_batch(session: AsyncSession, item_ids: Sequence[uuid.UUID],
         select(_H.c.id, _H.c.invoice_id, _H.c.status, _H.c.reference, _H.c.client_id,
                _H.c.contractor_id, _H.c.contractor_user_id, _H.c.client_name, _H.c.amount,
                _H.c.currency)
-        .where(_H.c.invoice_id.in_([i.invoice_id for i in items]))
+        .where(in_list(session, _H.c.invoice_id, [i.invoice_id for i in items]))
         .order_by(_H.c.id).with_for_update())).all()}
     open_holds = [h for h in by_invoice.values() if h.status in holds.OPEN]
     active = await contractors.active_users(
@@ -258,7 +258,7 @@ async def pay_batch(session: AsyncSession, item_ids: Sequence[uuid.UUID],
     paid = [(i, h) for i, h in candidates if pay_reference(i.invoice_id) in posted]
     if paid:
         await invoices.mark_paid_many(session, [i.invoice_id for i, _ in paid], paid_at)
-        await session.execute(update(_H).where(_H.c.id.in_([h.id for _, h in paid]))
+        await session.execute(update(_H).where(in_list(session, _H.c.id, [h.id for _, h in paid]))
                               .values(status=FundingStatus.RELEASED, updated_at=paid_at))
         await session.execute(_PAY_ITEM, [
             {"item_id": i.id, "transfer_id": posted[pay_reference(i.invoice_id)],
