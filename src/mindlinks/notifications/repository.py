@@ -25,18 +25,33 @@ def readable(actor: Actor) -> Select[Notification]:
     return select(Notification).where(Notification.user_id == actor.user_id)
 
 
-async def inbox(
-    session: AsyncSession, actor: Actor, *, read: bool | None, offset: int, limit: int
-) -> tuple[list[Notification], int]:
-    stmt = readable(actor)
-    if read is not None:
-        stmt = stmt.where(Notification.read == read)
-    total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = (await session.scalars(
-        stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
-        .offset(offset).limit(limit)
-    )).all()
-    return list(rows), total
+_N = Notification.__table__.c
+INBOX_COLUMNS = ("id", "type", "title", "message", "read", "data", "action_url", "created_at")
+
+
+def _counts(user_id: uuid.UUID, read: bool | None) -> tuple[Any, Any]:
+    mine = [_N.user_id == user_id] + ([] if read is None else [_N.read == read])
+    total = select(func.count()).where(*mine).scalar_subquery().label("total")
+    unread = (select(func.count()).where(_N.user_id == user_id, _N.read.is_(False))
+              .scalar_subquery().label("unread"))
+    return total, unread
+
+
+async def inbox_page(
+    session: AsyncSession, user_id: uuid.UUID, *, read: bool | None, offset: int, limit: int
+) -> tuple[list[Any], int, int]:
+    """(rows of INBOX_COLUMNS, total, unread) in one statement - the page with both counts
+    as scalar subqueries; a second one only for a page past the end (no row to carry them).
+    Core columns: no entities built for rows that are only serialised."""
+    total, unread = _counts(user_id, read)
+    where = [_N.user_id == user_id] + ([] if read is None else [_N.read == read])
+    rows = (await session.execute(
+        select(*(_N[c] for c in INBOX_COLUMNS), total, unread).where(*where)
+        .order_by(_N.created_at.desc(), _N.id.desc()).offset(offset).limit(limit))).all()
+    if rows:
+        return list(rows), int(rows[0].total), int(rows[0].unread)
+    counts = (await session.execute(select(total, unread))).one()
+    return [], int(counts.total), int(counts.unread)
 
 
 async def unread_count(session: AsyncSession, user_id: uuid.UUID) -> int:
