@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.notifications.models import (
@@ -17,7 +17,7 @@ from mindlinks.notifications.models import (
     NotificationPreference,
     NotificationTemplate,
 )
-from mindlinks.platform.db import utcnow
+from mindlinks.platform.db import Database, RawQuery, utcnow
 from mindlinks.platform.security import Actor
 
 
@@ -52,6 +52,38 @@ async def inbox_page(
         return list(rows), int(rows[0].total), int(rows[0].unread)
     counts = (await session.execute(select(total, unread))).one()
     return [], int(counts.total), int(counts.unread)
+
+
+def _inbox_query(read_filter: bool) -> RawQuery:
+    user = bindparam("user_id", type_=Notification.__table__.c.user_id.type)
+    mine = [_N.user_id == user] + ([_N.read == bindparam("read")] if read_filter else [])
+    total = select(func.count()).where(*mine).scalar_subquery().label("total")
+    unread = (select(func.count()).where(_N.user_id == user, _N.read.is_(False))
+              .scalar_subquery().label("unread"))
+    # A LEFT JOIN of the counts to the page, so a page past the end still carries them.
+    page = (select(*(_N[c] for c in INBOX_COLUMNS)).where(*mine)
+            .order_by(_N.created_at.desc(), _N.id.desc())
+            .limit(bindparam("limit")).offset(bindparam("offset")).subquery())
+    counts = select(total, unread).subquery()
+    return RawQuery(select(*(page.c[c] for c in INBOX_COLUMNS), counts.c.total, counts.c.unread)
+                    .select_from(counts.outerjoin(page, true()))
+                    .order_by(page.c.created_at.desc(), page.c.id.desc()))
+
+
+# Compiled once per dialect (the statement does not change, only its values).
+_INBOX = {False: _inbox_query(False), True: _inbox_query(True)}
+
+
+async def inbox_rows(db: Database, user_id: uuid.UUID, *, read: bool | None, offset: int,
+                     limit: int) -> tuple[list[dict[str, Any]], int, int]:
+    """`inbox_page` as one precompiled statement on a pooled connection: no session, no
+    transaction (a read of the caller's own rows)."""
+    params: dict[str, Any] = {"user_id": user_id, "limit": limit, "offset": offset}
+    if read is not None:
+        params["read"] = read
+    rows = await _INBOX[read is not None].all(db, **params)
+    total, unread = int(rows[0]["total"]), int(rows[0]["unread"])
+    return [r for r in rows if r["id"] is not None], total, unread
 
 
 async def unread_count(session: AsyncSession, user_id: uuid.UUID) -> int:

@@ -41,11 +41,12 @@ admin_router = domain_router(prefix="/api/admin", tags=["Notification Service"])
 
 @router.get("/me", response_model=NotificationPage)
 async def my_notifications(
-    session: SessionDep, actor: CurrentUser, page: PageDep,
+    request: Request, actor: CurrentUser, page: PageDep,
     read: Annotated[bool | None, Query(description="Only read (true) or unread (false)")] = None,
 ) -> Response:
     """The caller's notifications, newest first; `meta.unread` counts the whole inbox."""
-    return await service.inbox_response(session, actor, read, page)
+    # A read of the caller's own rows: no session, no transaction (see service.inbox_response).
+    return await service.inbox_response(request.app.state.db, actor, read, page)
 
 
 @router.put("/me/read-all", response_model=AllMarkedRead)

@@ -42,7 +42,7 @@ from mindlinks.notifications.schemas import (
 )
 from mindlinks.platform import audit
 from mindlinks.platform.api import PageParams, RowSerializer, json_response
-from mindlinks.platform.db import utcnow
+from mindlinks.platform.db import Database, utcnow
 from mindlinks.platform.errors import BadRequest, NotFound, ValidationFailed
 from mindlinks.platform.security import Actor
 
@@ -81,14 +81,15 @@ _INBOX_ROW = RowSerializer(NotificationOut)
 
 
 async def inbox_response(
-    session: AsyncSession, actor: Actor, read: bool | None, params: PageParams
+    db: Database, actor: Actor, read: bool | None, params: PageParams
 ) -> Response:
-    """`inbox` as the API serves it: one statement, the rows written by orjson as read (no
-    entities, no Pydantic validation of what the server has just built)."""
-    rows, total, unread = await repo.inbox_page(session, actor.user_id, read=read,
+    """`inbox` as the API serves it: one precompiled statement on a pooled connection (no
+    session, no transaction), the rows written by orjson as read (no entities, no Pydantic
+    validation of what the server has just built)."""
+    rows, total, unread = await repo.inbox_rows(db, actor.user_id, read=read,
                                                 offset=params.offset, limit=params.limit)
     return json_response({
-        "data": [_INBOX_ROW.as_dict(row._mapping) for row in rows],
+        "data": [_INBOX_ROW.as_dict(row) for row in rows],
         "meta": {"total": total, "unread": unread, "page": params.page,
                  "limit": params.limit, "totalPages": math.ceil(total / params.limit)
                  if total else 0}})

@@ -289,6 +289,23 @@ class RawQuery:
         raw = await connection.get_raw_connection()
         return await self._run(connection.dialect, raw.driver_connection, params)
 
+    async def all(self, db: Database, **params: Any) -> list[dict[str, Any]]:
+        """Every row, on a pooled connection taken for this one statement (see `first`)."""
+        dialect = db.engine.dialect
+        pooled = await db.engine.raw_connection()
+        try:
+            sql, binds, results = self._compiled.get(dialect.name) or self._compile(dialect)
+            args = [proc(params[name]) if proc else params[name] for name, proc in binds]
+            driver: Any = pooled.driver_connection
+            if dialect.name == "sqlite":
+                rows = await driver.execute_fetchall(sql, args)
+            else:
+                rows = await driver.fetch(sql, *args)
+        finally:
+            pooled.close()  # back to the pool
+        return [{key: proc(value) if proc else value
+                 for (key, proc), value in zip(results, row, strict=True)} for row in rows]
+
     async def _run(
         self, dialect: Any, driver: Any, params: dict[str, Any]
     ) -> dict[str, Any] | None:
