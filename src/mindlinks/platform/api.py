@@ -108,6 +108,13 @@ class RowSerializer:
         return {alias: row[name] for name, alias in self.fields}
 
 
+def model_response(model: BaseModel, status_code: int = 200) -> Response:
+    """The JSON of a response model the endpoint has just built (and so validated): what the
+    route's `response_model` would write, without FastAPI validating it a second time."""
+    return Response(model.model_dump_json(by_alias=True), status_code=status_code,
+                    media_type="application/json")
+
+
 def json_response(document: Any, status_code: int = 200) -> Response:
     """A JSON response of a document built from rows the server has just read (see
     `RowSerializer`): orjson, no second validation by the route's `response_model`."""
