@@ -109,10 +109,10 @@ async def create_contract(
 async def client_contracts(
     session: SessionDep, actor: CurrentClient, storage: StorageDep, page: PageDep,
     status: Annotated[StatusFilter | None, Query()] = None,
-) -> Page[ContractListItem]:
+) -> Response:
     items, total = await views.contract_page(session, actor, storage, status=status,
                                                offset=page.offset, limit=page.limit)
-    return Page[ContractListItem].build(items, total, page)
+    return model_response(Page[ContractListItem].build(items, total, page))
 
 
 @router.get("/api/contracts/contractor/me", response_model=Page[ContractListItem])
