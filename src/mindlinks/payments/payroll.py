@@ -184,9 +184,9 @@ async def finish(session: AsyncSession, payroll_id: uuid.UUID) -> Payroll | None
     payroll = await _locked(session, payroll_id)
     if payroll is None or payroll.status != S.PROCESSING:
         return payroll
-    counts = dict((await session.execute(
+    counts: dict[str, int] = {status: count for status, count in (await session.execute(
         select(PayrollItem.status, func.count()).where(PayrollItem.payroll_id == payroll_id)
-        .group_by(PayrollItem.status))).tuples().all())
+        .group_by(PayrollItem.status))).all()}
     if counts.get(ItemStatus.PENDING):
         return payroll
     payroll.status = next_status(
