@@ -47,6 +47,8 @@ __all__ = [
     "EntryType",
     "InclusionProof",
     "JournalBroken",
+    "JournalEntryNotFound",
+    "LedgerEntry",
     "NewEntry",
     "append",
     "append_many",
@@ -57,6 +59,8 @@ __all__ = [
     "entity_history",
     "get_entry",
     "inclusion_proof",
+    "inclusion_proofs",
+    "recorded_entries",
     "register_entity_access",
     "verify_chain",
 ]
@@ -365,6 +369,46 @@ async def check_entity(
     )
     await integrity.check_entries(session, rows, deep=True)
     return {r.seq: bytes(r.entry_hash) for r in rows}
+
+
+# Entities read at once by `recorded_entries` (a month's statement of one account).
+MAX_RECORDED_ENTITIES = 5000
+
+
+async def recorded_entries(
+    session: AsyncSession, entity_type: str, entity_ids: Sequence[str | uuid.UUID], *,
+    entry_type: str
+) -> list[LedgerEntry]:
+    """The `entry_type` entries about these entities, in journal order, each checked against
+    its hashes and chain links (409 `ledger_broken` otherwise). For a domain that already
+    decided the caller may see these entities (e.g. a statement of the caller's own account)."""
+    if len(entity_ids) > MAX_RECORDED_ENTITIES:
+        raise InvalidJournalRange(f"At most {MAX_RECORDED_ENTITIES} entities at once")
+    rows = await repository.entities_entries(
+        session, entity_type, [str(i) for i in entity_ids], entry_type=entry_type
+    )
+    await integrity.check_entries(session, rows)
+    return rows
+
+
+async def inclusion_proofs(
+    session: AsyncSession, seqs: Sequence[int], digest_seq: int | None = None
+) -> tuple[Digest, dict[int, list[bytes]]]:
+    """One digest (default: the head) and the RFC 6962 audit path of each entry in it."""
+    at = await digest(session, digest_seq)
+    paths: dict[int, list[bytes]] = {}
+    # Neighbouring entries share most of their path's subtrees: each is computed once.
+    roots: dict[tuple[int, int], bytes] = {}
+    for seq in sorted(set(seqs)):
+        if not 1 <= seq <= at.seq:
+            raise JournalEntryNotFound(f"Entry {seq} is not in digest {at.seq}")
+        path = []
+        for lo, hi in inclusion_ranges(seq - 1, at.seq):
+            if (lo, hi) not in roots:
+                roots[lo, hi] = await tiles.range_root(session, lo, hi)
+            path.append(roots[lo, hi])
+        paths[seq] = path
+    return at, paths
 
 
 async def _head_seq(session: AsyncSession) -> int:
