@@ -192,3 +192,25 @@ async def test_a_client_escrow_statement_verifies(client: httpx.AsyncClient, acm
     assert verify_statement(data, await digest(client, acme)) == []
     wrong_role = await statement(client, acme, month)
     assert wrong_role.status_code in (403, 404)
+
+
+async def test_a_csv_cannot_carry_a_formula(client: httpx.AsyncClient, pay: Any) -> None:
+    from tests.clients.conftest import VERIFIED_COMPANY
+    from tests.factories import register
+
+    owner = Account(await register(client, "client", name="Mallory"))
+    name = "=HYPERLINK(\"http://evil.test\",\"Refund\") Ltd"
+    created = await client.post("/api/clients/companies",
+                                json={**VERIFIED_COMPANY, "legalName": name},
+                                headers=owner.headers)
+    assert created.status_code == 201, created.text
+    deposit = await pay.deposited(owner, amount="10.00")
+    assert (await pay.webhook(pay.event(deposit))).status_code == 200
+    month = datetime.now(UTC).strftime("%Y-%m")
+    response = await statement(client, owner, month, path=CLIENT, format="csv")
+    assert response.status_code == 200, response.text
+    rows = list(csv.reader(io.StringIO(response.text)))
+    holder = rows[1][5]
+    assert holder == "'" + name
+    cells = [cell for row in rows for cell in row]
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)

@@ -303,7 +303,7 @@ async def reconcile(session: AsyncSession, records: ProviderRecords, day: date) 
             session, source=SOURCE, kind=diff.kind,
             key=f"{SOURCE}:{records.name}:{diff.kind}:{diff.reference}",
             summary=f"{diff.kind.replace('_', ' ')}: {diff.reference} ({day.isoformat()})",
-            details={"day": day.isoformat(), "provider": records.name, **diff.details()})
+            details={"day": day.isoformat(), "providerName": records.name, **diff.details()})
         report.alerts_raised += raised is not None
     log.info("reconciled", day=day.isoformat(), provider=records.name,
              differences=len(report.differences), alerts=report.alerts_raised)
