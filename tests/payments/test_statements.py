@@ -110,7 +110,7 @@ async def test_a_digest_older_than_the_last_line_cannot_prove_it(
 
 
 @pytest.mark.parametrize("month", ["2026-13", "2026-1", "26-10", "october", "2026-10-01",
-                                   "1999-12", "2026-00", "２０２６-10"])
+                                   "1999-12", "2026-00", "\uff12\uff10\uff12\uff16-10"])
 async def test_a_malformed_month_is_a_422(client: httpx.AsyncClient, contractor: Account,
                                           month: str) -> None:
     response = await statement(client, contractor, month)

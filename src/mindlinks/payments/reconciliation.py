@@ -24,7 +24,7 @@ Payouts: `PAYOUT_KINDS` and the Stripe mapping below are where withdrawals plug 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, Protocol
@@ -165,12 +165,13 @@ STRIPE_KINDS = {"charge": "deposit", "payment": "deposit", "payout": "payout",
 
 
 def _get(obj: Any, name: str) -> Any:
-    if obj is None or isinstance(obj, str):
-        return None
-    try:
-        return obj[name] if name in obj else None
-    except (TypeError, KeyError):
-        return getattr(obj, name, None)
+    """A field of an expanded Stripe object or of a plain dict; None for an unexpanded id
+    string or a missing field."""
+    if isinstance(obj, stripe.StripeObject):
+        obj = obj.to_dict()
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    return None
 
 
 def stripe_reference(kind: str, source: Any, provider_name: str = "stripe") -> str | None:

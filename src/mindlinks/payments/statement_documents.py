@@ -24,7 +24,7 @@ def _amount(value: Decimal) -> str:
 
 def render_csv(data: StatementOut) -> str:
     s, d = data.statement, data.journal.digest
-    rows: list[list[object]] = [CSV_HEADER]
+    rows: list[list[object]] = [[*CSV_HEADER]]
     rows.append(["opening_balance", s.period_start.isoformat(), "", "", "", s.holder, "", "",
                  _amount(s.opening_balance), s.currency])
     for line in s.lines:
