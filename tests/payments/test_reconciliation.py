@@ -229,3 +229,19 @@ async def test_stripe_unreachable_is_a_503() -> None:
         with pytest.raises(reconciliation.ProviderUnavailable):
             await StripeRecords(client).records(None, start,  # type: ignore[arg-type]
                                                 start + timedelta(days=1))
+
+
+async def test_admins_read_the_alerts(app: Any, client: httpx.AsyncClient, acme: Account,
+                                      pay: Any, admin: dict[str, Any]) -> None:
+    await book_only(pay, acme)
+    await run(app)
+    response = await client.get("/api/admin/alerts", headers=admin["headers"],
+                                params={"source": "payments.reconciliation"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["meta"]["total"] == 1
+    (alert,) = body["data"]
+    assert alert["kind"] == "missing_at_provider" and alert["resolvedAt"] is None
+    assert alert["details"]["book"]["amountMinor"] == 8000
+    refused = await client.get("/api/admin/alerts", headers=acme.headers)
+    assert refused.status_code == 403

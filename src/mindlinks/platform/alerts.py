@@ -4,7 +4,8 @@ Until now nothing in the platform raised an alert (audit lines record what peopl
 scroll away), so this is the small admin-facing record the reconciliation needed: one row per
 distinct problem, keyed by a stable `key` chosen by the caller, so a job that finds the same
 difference again (a re-run, two workers at once) raises it once. An operator lists them with
-`mindlinks alerts list` and closes one with `mindlinks alerts resolve <id>`; the row stays.
+`mindlinks alerts list` or `GET /api/admin/alerts` (admin with MFA) and closes one with
+`mindlinks alerts resolve <id>`; the row stays.
 
 `details` holds ids, amounts and references only - never names or account numbers.
 """
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String, select
+from sqlalchemy import Index, String, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -62,12 +63,17 @@ async def raise_alert(session: AsyncSession, *, source: str, kind: str, key: str
 
 
 async def open_alerts(session: AsyncSession, *, source: str | None = None,
-                      limit: int = 100) -> Sequence[SystemAlert]:
-    query = select(SystemAlert).where(SystemAlert.resolved_at.is_(None))
+                      limit: int = 100, offset: int = 0,
+                      include_resolved: bool = False) -> tuple[Sequence[SystemAlert], int]:
+    """Alerts (open ones unless `include_resolved`), oldest first, and their total."""
+    where = [] if include_resolved else [SystemAlert.resolved_at.is_(None)]
     if source is not None:
-        query = query.where(SystemAlert.source == source)
-    return (await session.scalars(query.order_by(SystemAlert.created_at, SystemAlert.key)
-                                  .limit(limit))).all()
+        where.append(SystemAlert.source == source)
+    total = await session.scalar(select(func.count()).select_from(SystemAlert).where(*where))
+    rows = (await session.scalars(select(SystemAlert).where(*where)
+                                  .order_by(SystemAlert.created_at, SystemAlert.key)
+                                  .offset(offset).limit(limit))).all()
+    return rows, int(total or 0)
 
 
 async def resolve(session: AsyncSession, alert_id: uuid.UUID) -> bool:
@@ -77,3 +83,4 @@ async def resolve(session: AsyncSession, alert_id: uuid.UUID) -> bool:
     row.resolved_at = utcnow()
     await session.flush()
     return True
+

@@ -25,7 +25,7 @@ async def _list(url: str, source: str | None) -> list[dict[str, Any]]:
             return [{"id": str(a.id), "source": a.source, "kind": a.kind, "key": a.key,
                      "summary": a.summary, "details": a.details,
                      "createdAt": a.created_at.isoformat()}
-                    for a in await alerts.open_alerts(session, source=source)]
+                    for a in (await alerts.open_alerts(session, source=source))[0]]
     finally:
         await db.dispose()
 
