@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String, func, select
+from sqlalchemy import ColumnElement, Index, String, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -66,7 +66,8 @@ async def open_alerts(session: AsyncSession, *, source: str | None = None,
                       limit: int = 100, offset: int = 0,
                       include_resolved: bool = False) -> tuple[Sequence[SystemAlert], int]:
     """Alerts (open ones unless `include_resolved`), oldest first, and their total."""
-    where = [] if include_resolved else [SystemAlert.resolved_at.is_(None)]
+    where: list[ColumnElement[bool]] = [] if include_resolved else [
+        SystemAlert.resolved_at.is_(None)]
     if source is not None:
         where.append(SystemAlert.source == source)
     total = await session.scalar(select(func.count()).select_from(SystemAlert).where(*where))
