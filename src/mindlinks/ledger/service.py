@@ -30,7 +30,12 @@ from mindlinks.ledger import integrity, repository, tiles
 from mindlinks.ledger.merkle import EMPTY_ROOT, consistency_ranges, inclusion_ranges
 from mindlinks.ledger.models import LedgerEntry
 from mindlinks.ledger.verification import ChainReport, Digest, verify_chain
-from mindlinks.ledger.verifier import GENESIS_PREV_HASH, compute_entry_hash, recorded_at_micros
+from mindlinks.ledger.verifier import (
+    GENESIS_PREV_HASH,
+    compute_entry_hash,
+    merkle_root,
+    recorded_at_micros,
+)
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import NotFound, ValidationFailed
 from mindlinks.platform.offload import run_cpu
@@ -397,17 +402,34 @@ async def inclusion_proofs(
     """One digest (default: the head) and the RFC 6962 audit path of each entry in it."""
     at = await digest(session, digest_seq)
     paths: dict[int, list[bytes]] = {}
-    # Neighbouring entries share most of their path's subtrees: each is computed once.
+    # Neighbouring entries share most of their path's subtrees: each is computed once. The
+    # small ones (< one tile) are hashed from one read of the tile-sized block they lie in,
+    # instead of one read per subtree.
     roots: dict[tuple[int, int], bytes] = {}
+    blocks: dict[int, list[bytes]] = {}
+    width = tiles.TILE_LEAVES
+
+    async def root(lo: int, hi: int) -> bytes:
+        if (lo, hi) not in roots:
+            block = lo // width
+            if hi - lo < width and block == (hi - 1) // width:
+                if block not in blocks:
+                    first = block * width
+                    blocks[block] = await repository.entry_hashes(
+                        session, first + 1, min(first + width, at.seq)
+                    )
+                hashes = blocks[block][lo - block * width : hi - block * width]
+                if len(hashes) != hi - lo:
+                    raise repository.JournalGap()
+                roots[lo, hi] = merkle_root(hashes)
+            else:
+                roots[lo, hi] = await tiles.range_root(session, lo, hi)
+        return roots[lo, hi]
+
     for seq in sorted(set(seqs)):
         if not 1 <= seq <= at.seq:
             raise JournalEntryNotFound(f"Entry {seq} is not in digest {at.seq}")
-        path = []
-        for lo, hi in inclusion_ranges(seq - 1, at.seq):
-            if (lo, hi) not in roots:
-                roots[lo, hi] = await tiles.range_root(session, lo, hi)
-            path.append(roots[lo, hi])
-        paths[seq] = path
+        paths[seq] = [await root(lo, hi) for lo, hi in inclusion_ranges(seq - 1, at.seq)]
     return at, paths
 
 

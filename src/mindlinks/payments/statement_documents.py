@@ -53,13 +53,13 @@ def render_pdf(data: StatementOut) -> bytes:
         ("Opening balance", f"{_amount(s.opening_balance)} {s.currency}"),
         ("Closing balance", f"{_amount(s.closing_balance)} {s.currency}"),
     ])
-    doc.table(
+    doc.listing(
         ["Date (UTC)", "Seq", "Movement", "Credit", "Debit", "Balance"],
         [[f"{line.recorded_at:%Y-%m-%d %H:%M}", str(line.seq), line.code,
           _amount(line.amount) if line.direction == "credit" else "",
           _amount(line.amount) if line.direction == "debit" else "",
           _amount(line.balance_after)] for line in s.lines]
-        or [["No movements this month", "", "", "", "", ""]],
+        or [["No movements", "", "", "", "", ""]],
         widths=[34, 16, 46, 26, 26, 26])
     doc.paragraph(f"Closing balance: {_amount(s.closing_balance)} {s.currency}", size=12,
                   bold=True)
