@@ -185,6 +185,16 @@ CHARGE_TXN = {
 FEE_TXN = {"id": "txn_fee", "object": "balance_transaction", "amount": -200, "currency": "usd",
            "created": 1792065700, "fee": 0, "net": -200, "type": "stripe_fee",
            "source": None}
+REVERSAL_TXN = {
+    "id": "txn_3QrevCCC", "object": "balance_transaction", "amount": 2500, "currency": "usd",
+    "created": 1792072800, "fee": 0, "net": 2500, "type": "transfer_refund",
+    "source": {"id": "trr_3QrevCCC", "object": "transfer_reversal", "amount": 2500,
+               "metadata": {"withdrawalId": "5b0c"}}}
+CONNECT_TXN = {
+    "id": "txn_3QconnDDD", "object": "balance_transaction", "amount": -2500, "currency": "usd",
+    "created": 1792070000, "fee": 0, "net": -2500, "type": "transfer",
+    "source": {"id": "tr_3QconnDDD", "object": "transfer", "amount": 2500,
+               "metadata": {"withdrawalId": "5b0c"}}}
 PAYOUT_TXN = {
     "id": "txn_3QpayoutBBB", "object": "balance_transaction", "amount": -5000,
     "currency": "eur", "created": 1792069200, "fee": 0, "net": -5000, "type": "transfer",
@@ -201,7 +211,7 @@ async def test_stripe_balance_transactions_become_provider_records() -> None:
     with respx.mock(base_url="https://api.stripe.com") as mock:
         route = mock.get("/v1/balance_transactions").mock(side_effect=[
             httpx.Response(200, json=_page([CHARGE_TXN, FEE_TXN], True)),
-            httpx.Response(200, json=_page([PAYOUT_TXN], False))])
+            httpx.Response(200, json=_page([PAYOUT_TXN, CONNECT_TXN, REVERSAL_TXN], False))])
         client = stripe.StripeClient("sk_test_123", http_client=stripe.HTTPXClient(),
                                      max_network_retries=0)
         rows = await StripeRecords(client).records(None, start,  # type: ignore[arg-type]
@@ -211,6 +221,10 @@ async def test_stripe_balance_transactions_become_provider_records() -> None:
                        "deposit:stripe:pi_3QintentAAA", datetime.fromtimestamp(1792065600, UTC)),
         ProviderRecord("txn_3QpayoutBBB", "payout", 5000, "EUR", "withdrawal:8d7e:payout",
                        datetime.fromtimestamp(1792069200, UTC)),
+        ProviderRecord("txn_3QconnDDD", "payout", 2500, "USD", "withdrawal:5b0c:payout",
+                       datetime.fromtimestamp(1792070000, UTC)),
+        ProviderRecord("txn_3QrevCCC", "payout_reversal", 2500, "USD",
+                       "withdrawal:5b0c:reversal", datetime.fromtimestamp(1792072800, UTC)),
     ]
     first, second = (call.request.url.params for call in route.calls)
     assert first["created[gte]"] == str(int(start.timestamp()))

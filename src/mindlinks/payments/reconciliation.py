@@ -179,6 +179,10 @@ def stripe_reference(kind: str, source: Any, provider_name: str = "stripe") -> s
     metadata = _get(source, "metadata") or {}
     if (ref := _get(metadata, "reference")) is not None:
         return str(ref)
+    if kind in PAYOUT_KINDS and (withdrawal := _get(metadata, "withdrawalId")) is not None:
+        # The withdrawal's book references: `withdrawal:{id}:payout` when the money leaves
+        # (the Connect transfer), `withdrawal:{id}:reversal` when it comes back.
+        return f"withdrawal:{withdrawal}:{'payout' if kind == 'payout' else 'reversal'}"
     if kind == "deposit":
         intent = _get(source, "payment_intent")
         intent_id = intent if isinstance(intent, str) else _get(intent, "id")
