@@ -214,3 +214,20 @@ async def test_a_csv_cannot_carry_a_formula(client: httpx.AsyncClient, pay: Any)
     assert holder == "'" + name
     cells = [cell for row in rows for cell in row]
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
+
+
+@pytest.mark.parametrize(("accept", "media"), [
+    ("application/pdf", "application/pdf"), ("text/csv", "text/csv"),
+    ("application/json, application/pdf;q=0.5", "application/json"),
+    ("text/csv;q=0.9, application/pdf;q=0.8", "text/csv"),
+    ("application/pdf;q=0, text/csv;q=0.1", "text/csv"),
+    ("*/*", "application/json"), ("text/html", "application/json"), ("", "application/json"),
+    ("application/pdf;q=abc, text/csv;q=0.5", "text/csv"),
+])
+async def test_accept_chooses_the_format(client: httpx.AsyncClient, contractor: Account,
+                                         accept: str, media: str) -> None:
+    response = await client.get("/api/payments/contractor/me/statements",
+                                params={"month": "2026-10"},
+                                headers={**contractor.headers, "Accept": accept})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].split(";")[0] == media

@@ -1,7 +1,8 @@
 """Statement routes (contractor wallet, client escrow): JSON, CSV or PDF of one month.
 
-The format is the `format` query parameter when given, else the first of `application/pdf` /
-`text/csv` named in `Accept`, else JSON (the verifiable form). No queries and no rules here.
+The format is the `format` query parameter when given, else the media type `Accept` rates
+highest among `application/json`, `text/csv` and `application/pdf` (q-values honoured), else
+JSON (the verifiable form). No queries and no rules here.
 """
 
 from __future__ import annotations
@@ -33,15 +34,31 @@ contractor = domain_router(prefix="/api/payments/contractor/me", tags=["Payment 
 client = domain_router(prefix="/api/payments/client/me", tags=["Payment Service"])
 
 
+MEDIA: dict[str, Format] = {"application/json": "json", "text/csv": "csv",
+                            "application/pdf": "pdf"}
+
+
 def _format(request: Request, chosen: Format | None) -> Format:
+    """`format` if given, else the media type `Accept` rates highest among JSON, CSV and PDF
+    (q-values honoured; a tie or a wildcard keeps JSON, the verifiable form)."""
     if chosen is not None:
         return chosen
-    accept = request.headers.get("accept", "").lower()
-    if "application/pdf" in accept:
-        return "pdf"
-    if "text/csv" in accept:
-        return "csv"
-    return "json"
+    best: tuple[float, int, Format] = (0.0, 0, "json")
+    for part in request.headers.get("accept", "").lower().split(",")[:20]:
+        media, *params = (p.strip() for p in part.split(";"))
+        if media not in MEDIA:
+            continue
+        q = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    q = float(param[2:])
+                except ValueError:
+                    q = 0.0
+        rank = (q, int(MEDIA[media] == "json"), MEDIA[media])
+        if q > 0 and rank > best:
+            best = rank
+    return best[2]
 
 
 async def _answer(data: StatementOut, fmt: Format) -> StatementOut | Response:
