@@ -170,3 +170,33 @@ async def test_the_command_line(genuine: tuple[dict[str, Any], dict[str, Any]],
     assert main([str(statement_file), "--digest", str(digest_file)]) == 2
     statement_file.write_text(json.dumps({"statement": {}}))
     assert main([str(statement_file), "--digest", str(digest_file)]) == 1
+
+
+async def test_statements_chain_month_to_month(
+        app: Any, client: httpx.AsyncClient, contractor: Account,
+        genuine: tuple[dict[str, Any], dict[str, Any]], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from mindlinks.ledger.verifier import verify_statement_chain
+
+    september, _ = genuine
+    owner = await contractor_id(app, contractor.id)
+    with clock(monkeypatch, datetime(2026, 10, 5, 9, tzinfo=UTC)):
+        await move(app, owner, 1234)
+    kept = await digest(client, contractor)
+    october = (await statement(client, contractor, "2026-10")).json()
+    assert verify_statement(october, kept) == []
+    assert verify_statement_chain(september, october) == []
+    lied = copy.deepcopy(september)
+    lied["statement"]["closingBalanceMinor"] += 1
+    assert any("opening balance" in p for p in verify_statement_chain(lied, october))
+    august = (await statement(client, contractor, "2026-08")).json()
+    assert any("does not follow" in p for p in verify_statement_chain(august, october))
+    files = {name: tmp_path / f"{name}.json" for name in ("sep", "oct", "digest")}
+    files["sep"].write_text(json.dumps(lied))
+    files["oct"].write_text(json.dumps(october))
+    files["digest"].write_text(json.dumps(kept))
+    assert main([str(files["oct"]), "--digest", str(files["digest"]),
+                 "--previous", str(files["sep"])]) == 1
+    files["sep"].write_text(json.dumps(september))
+    assert main([str(files["oct"]), "--digest", str(files["digest"]),
+                 "--previous", str(files["sep"])]) == 0

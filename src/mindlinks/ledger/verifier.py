@@ -9,6 +9,7 @@ It also checks a downloaded monthly statement (the JSON form of
 
     python -m mindlinks.ledger.verifier statement.json --digest digest.json
     python verifier.py statement.json --digest digest.json      # the copied file
+    python verifier.py 2026-10.json --digest d.json --previous 2026-09.json   # chained
 
 Exit status 0 when every check passes, 1 when one fails (each failure is printed), 2 when a
 file cannot be read.
@@ -59,6 +60,7 @@ __all__ = [
     "verify_inclusion",
     "verify_inclusion_against",
     "verify_statement",
+    "verify_statement_chain",
 ]
 
 
@@ -407,6 +409,29 @@ def verify_statement(statement: Mapping[str, Any], trusted_digest: Mapping[str, 
         return [f"not a statement this verifier understands: {exc}"]
 
 
+def verify_statement_chain(previous: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
+    """Does ``current`` continue ``previous``: the same account, type and currency, the next
+    period, and an opening balance equal to the previous closing one? (Each statement is
+    checked against a digest with ``verify_statement``; this checks the link between them.)"""
+    try:
+        before, after = previous["statement"], current["statement"]
+        problems = []
+        for key in ("type", "accountId", "ownerId", "currency"):
+            if before[key] != after[key]:
+                problems.append(f"{key} differs: {before[key]!r} then {after[key]!r}")
+        if _parse_time(before["periodEnd"]) != _parse_time(after["periodStart"]):
+            problems.append(f"{after['month']} does not follow {before['month']}")
+        if not before.get("complete", False):
+            problems.append(f"the statement of {before['month']} was made before its month ended")
+        if _int(before["closingBalanceMinor"]) != _int(after["openingBalanceMinor"]):
+            problems.append(f"opening balance {after['openingBalanceMinor']} of {after['month']} "
+                            f"!= closing balance {before['closingBalanceMinor']} of "
+                            f"{before['month']}")
+        return problems
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return [f"not a statement this verifier understands: {exc}"]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m mindlinks.ledger.verifier",
@@ -414,16 +439,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("statement", help="statement.json (format=json)")
     parser.add_argument("--digest", required=True,
                         help="digest.json: `mindlinks ledger digest` or GET /api/ledger/digest")
+    parser.add_argument("--previous", help="last month's statement.json (verified earlier): "
+                        "this month must open with its closing balance")
     args = parser.parse_args(argv)
     try:
         with open(args.statement, encoding="utf-8") as f:
             statement = json.load(f)
         with open(args.digest, encoding="utf-8") as f:
             digest = json.load(f)
+        previous = None
+        if args.previous:
+            with open(args.previous, encoding="utf-8") as f:
+                previous = json.load(f)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     problems = verify_statement(statement, digest)
+    if previous is not None:
+        problems += verify_statement_chain(previous, statement)
     if problems:
         for problem in problems:
             print(f"FAIL {problem}")
