@@ -7,6 +7,7 @@ callers run `render_pdf` through `platform.offload.run_cpu`.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from mindlinks.payments.statement_schemas import StatementOut
@@ -48,7 +49,8 @@ def render_pdf(data: StatementOut) -> bytes:
     doc.key_values([
         ("Account holder", s.holder),
         ("Account", str(s.account_id or "-")),
-        ("Period", f"{s.period_start:%Y-%m-%d} to {s.period_end:%Y-%m-%d} (UTC)"
+        ("Period", f"{s.period_start:%Y-%m-%d} to {s.period_end - timedelta(days=1):%Y-%m-%d}"
+         " (UTC)"
          + ("" if s.complete else f", movements up to {s.generated_at:%Y-%m-%d %H:%M}")),
         ("Opening balance", f"{_amount(s.opening_balance)} {s.currency}"),
         ("Closing balance", f"{_amount(s.closing_balance)} {s.currency}"),
