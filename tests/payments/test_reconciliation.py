@@ -259,3 +259,15 @@ async def test_admins_read_the_alerts(app: Any, client: httpx.AsyncClient, acme:
     assert alert["details"]["book"]["amountMinor"] == 8000
     refused = await client.get("/api/admin/alerts", headers=acme.headers)
     assert refused.status_code == 403
+
+
+async def test_concurrent_runs_raise_each_alert_once(app: Any, acme: Account, pay: Any,
+                                                     db_backend: str) -> None:
+    if db_backend != "postgresql":
+        pytest.skip("SQLite serialises writers: a race cannot happen there")
+    for amount in ("1.00", "2.00", "3.00"):
+        await book_only(pay, acme, amount)
+    reports = await asyncio.gather(*[run(app) for _ in range(10)])
+    assert all(len(r.differences) == 3 for r in reports)
+    assert sum(r.alerts_raised for r in reports) == 3
+    assert len(await alerts(app)) == 3
