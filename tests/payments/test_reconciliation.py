@@ -271,3 +271,33 @@ async def test_concurrent_runs_raise_each_alert_once(app: Any, acme: Account, pa
     assert all(len(r.differences) == 3 for r in reports)
     assert sum(r.alerts_raised for r in reports) == 3
     assert len(await alerts(app)) == 3
+
+
+# --- payouts (withdrawals) --------------------------------------------------------------------
+
+
+async def test_payouts_are_reconciled_with_the_sandbox_payout_store(
+        app: Any, client: httpx.AsyncClient, contractor: Account) -> None:
+    from tests.payments import withdrawal_helpers as wh
+
+    w = await wh.ready(app, client, contractor)
+    outcomes = {}
+    for amount, outcome in (("100.00", "complete"), ("50.00", "fail-after-paid"),
+                            ("20.00", "fail")):
+        row = await wh.requested(client, w, amount=amount)
+        await wh.work(app)
+        await wh.bank(app, row["id"], outcome)  # type: ignore[arg-type]
+        outcomes[outcome] = row
+    report = await run(app)
+    # Paid (out), paid then failed (out and back), failed before paid (nothing moved).
+    assert (report.book_movements, report.provider_movements) == (3, 3)
+    assert report.differences == []
+
+    paid = outcomes["complete"]["id"]
+    store = wh.sandbox(app)
+    record = store.by_key(f"withdrawal:{paid}")
+    assert record is not None and record.status == "paid"
+    store._path(record.idempotency_key).unlink()  # the provider has no such payout
+    report = await run(app)
+    assert [(d.kind, d.reference) for d in report.differences] == [
+        ("missing_at_provider", f"withdrawal:{paid}:payout")]

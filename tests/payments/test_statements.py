@@ -231,3 +231,26 @@ async def test_accept_chooses_the_format(client: httpx.AsyncClient, contractor: 
                                 headers={**contractor.headers, "Accept": accept})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].split(";")[0] == media
+
+
+async def test_withdrawals_appear_on_the_statement_and_it_verifies(
+        app: Any, client: httpx.AsyncClient, contractor: Account) -> None:
+    from tests.payments import withdrawal_helpers as wh
+
+    w = await wh.ready(app, client, contractor, funds=20000)  # 200.00
+    for amount, outcome in (("100.00", "complete"), ("50.00", "fail-after-paid")):
+        row = await wh.requested(client, w, amount=amount)
+        await wh.work(app)
+        await wh.bank(app, row["id"], outcome)  # type: ignore[arg-type]
+    month = datetime.now(UTC).strftime("%Y-%m")
+    data = (await statement(client, contractor, month)).json()
+    body = data["statement"]
+    codes = [(x["code"], x["direction"]) for x in body["lines"]]
+    # Funding; each withdrawal's hold posted out of the wallet; the failed-after-paid one
+    # back: its net amount, then its fee (when the rule charges one).
+    assert codes[:4] == [("test_funding", "credit"), ("withdrawal", "debit"),
+                         ("withdrawal", "debit"), ("withdrawal_reversal", "credit")]
+    assert codes[4:] in ([], [("withdrawal_fee_refund", "credit")])
+    # 200.00 - 100.00 paid out; the 50.00 that failed after paid came back whole.
+    assert body["closingBalanceMinor"] == await wh.available(app, w.contractor_id) == 10000
+    assert verify_statement(data, await digest(client, contractor)) == []

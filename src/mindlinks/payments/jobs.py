@@ -7,6 +7,8 @@
 - `payments.reconcile`: yesterday's (UTC) book against the provider's records
   (`payments/reconciliation.py`); each difference raises one system alert, keyed, so a re-run
   raises nothing new.
+- `payments.resend_stuck_payouts`: withdrawals waiting over an hour without a payout reference
+  are sent again with the same idempotency key (`withdrawals_payouts.resend_stuck`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from mindlinks.payments import book, payroll, reconciliation
+from mindlinks.payments import book, payroll, reconciliation, withdrawals_payouts
 from mindlinks.payments.models import PendingStatus, Transfer, TransferKind
 from mindlinks.platform import idempotency
 from mindlinks.platform.db import Database, utcnow
@@ -62,4 +64,5 @@ async def reconcile(db: Database) -> dict[str, Any]:
 
 JOBS = {"payments.expire_holds": expire_holds, "payments.run_payroll": run_payroll,
         "payments.purge_idempotency_keys": purge_idempotency_keys,
-        "payments.reconcile": reconcile}
+        "payments.reconcile": reconcile,
+        "payments.resend_stuck_payouts": withdrawals_payouts.resend_stuck}

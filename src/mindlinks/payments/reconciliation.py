@@ -18,15 +18,19 @@ the neighbouring day, which sees the same item - raises nothing new:
 
 A movement near midnight may be on one side on day D and on the other on D+1, so both sides
 are read over [D-1, D+2) and an item belongs to day D when either side has it on D.
-Payouts: `PAYOUT_KINDS` and the Stripe mapping below are where withdrawals plug in.
+Payouts (withdrawals): the book moves `withdrawal:{id}:payout` out of clearing when the payout
+is paid and `withdrawal:{id}:reversal` back when it fails after paid; the sandbox payout store
+and Stripe's Connect transfers are read with the same references.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import stripe
@@ -34,6 +38,7 @@ import structlog
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mindlinks.payments import payouts
 from mindlinks.payments.models import Account, Purpose, SandboxRecord, Transfer, TransferKind
 from mindlinks.payments.providers import ProviderUnavailable
 from mindlinks.platform import alerts
@@ -141,7 +146,22 @@ class ProviderRecords(Protocol):
 
 
 class SandboxRecords:
+    """Deposits from the sandbox's table; payouts from the sandbox payout provider's own store
+    (`payments/payouts.py`, files outside our database): the one installed on the session, else
+    the store under `payouts_root` (the CLI and jobs, with nothing installed)."""
+
     name = "sandbox"
+
+    def __init__(self, payouts_root: Path | None = None) -> None:
+        self._payouts_root = payouts_root
+
+    def _payout_store(self, session: AsyncSession) -> payouts.SandboxPayouts | None:
+        installed = payouts.installed(session)
+        if isinstance(installed, payouts.SandboxPayouts):
+            return installed
+        if self._payouts_root is not None:
+            return payouts.SandboxPayouts(self._payouts_root, secret="")  # reads only
+        return None
 
     async def records(self, session: AsyncSession, start: datetime,
                       end: datetime) -> list[ProviderRecord]:
@@ -149,8 +169,29 @@ class SandboxRecords:
             select(SandboxRecord).where(SandboxRecord.occurred_at >= start,
                                         SandboxRecord.occurred_at < end)
             .order_by(SandboxRecord.occurred_at, SandboxRecord.record_id))).all()
-        return [ProviderRecord(r.record_id, r.kind, r.amount, r.currency, r.reference,
-                               r.occurred_at) for r in rows]
+        out = [ProviderRecord(r.record_id, r.kind, r.amount, r.currency, r.reference,
+                              r.occurred_at) for r in rows]
+        if (store := self._payout_store(session)) is not None:
+            out += await asyncio.to_thread(sandbox_payout_records, store, start, end)
+        return sorted(out, key=lambda r: (r.occurred_at, r.id))
+
+
+def sandbox_payout_records(store: payouts.SandboxPayouts, start: datetime,
+                           end: datetime) -> list[ProviderRecord]:
+    """A payout the bank paid is money out (`{key}:payout`); one that failed after it was paid
+    came back (`{key}:reversal`). In transit or failed before paid: nothing moved yet, as in
+    the book (the hold is still pending, or was voided)."""
+    out = []
+    for p in store.all():
+        at = datetime.fromtimestamp(p.created, UTC)
+        if not start <= at < end or "paid" not in p.history:
+            continue
+        out.append(ProviderRecord(p.payout_ref, "payout", p.amount, p.currency.upper(),
+                                  f"{p.idempotency_key}:payout", at))
+        if p.status == "failed":
+            out.append(ProviderRecord(f"{p.payout_ref}:failure", "payout_reversal", p.amount,
+                                      p.currency.upper(), f"{p.idempotency_key}:reversal", at))
+    return out
 
 
 # --- Stripe: balance transactions -------------------------------------------------------------
@@ -224,7 +265,7 @@ class StripeRecords:
 def records_provider(settings: Settings) -> ProviderRecords:
     if settings.payments_provider == "stripe":
         return StripeRecords(stripe.StripeClient(settings.stripe_api_key or ""))
-    return SandboxRecords()
+    return SandboxRecords(settings.data_dir / "sandbox" / "payouts")
 
 
 # --- the book's side --------------------------------------------------------------------------

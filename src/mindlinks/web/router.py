@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
 from mindlinks.platform.errors import NotFound
-from mindlinks.web import account_pages, auth_pages
+from mindlinks.web import account_pages, admin_pages, architecture, auth_pages, language
 from mindlinks.web.pages import STATIC_DIR, templates
 
 static_router = APIRouter(include_in_schema=False)
@@ -30,4 +30,5 @@ async def static_file(name: str) -> Response:
                         headers={"Cache-Control": "public, max-age=86400"})
 
 
-routers = [static_router, auth_pages.router, account_pages.router]
+routers = [static_router, auth_pages.router, account_pages.router, language.router,
+           admin_pages.router, architecture.router]
