@@ -8,7 +8,13 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
 from mindlinks.platform.errors import NotFound
-from mindlinks.web import account_pages, auth_pages
+from mindlinks.web import (  # money dashboards
+    account_pages,
+    auth_pages,
+    client_pages,
+    contractor_pages,
+    invoice_pages,
+)
 from mindlinks.web.pages import STATIC_DIR, templates
 
 static_router = APIRouter(include_in_schema=False)
@@ -31,3 +37,4 @@ async def static_file(name: str) -> Response:
 
 
 routers = [static_router, auth_pages.router, account_pages.router]
+routers += [contractor_pages.router, client_pages.router, invoice_pages.router]
