@@ -122,7 +122,8 @@ async def _timesheet_page(request: Request, session: SessionDep, actor: Actor, *
         key = day.isoformat()
         entry = entries.get(key)
         hours = posted.get(f"hours-{key}", "") if posted is not None else (
-            str(gateway.timesheet_rules.hours_of(entry["hundredths"])) if entry else "")
+            f'{gateway.timesheet_rules.hours_of(entry["hundredths"]).normalize():f}'
+            if entry else "")
         desc = posted.get(f"desc-{key}", "") if posted is not None else (
             entry["description"] if entry else "")
         days.append({"date": day, "key": key, "hours": hours, "description": desc})
