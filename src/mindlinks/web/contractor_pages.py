@@ -62,18 +62,19 @@ async def contractor_home(request: Request, session: SessionDep) -> Response:
     row = await contractors.profile_by_user(session, actor.user_id)
     if row is None:
         return not_found(request, actor)
-    profile = await contractors.profile_out(session, storage, row)
+    # The checklist is the profile status's source: read once, both widgets use it.
     checklist = await gateway.onboarding.progress(session, row)
     contracts, contracts_total = await gateway.contract_views.contract_page(
         session, actor, storage, status=None, offset=0, limit=HOME_CONTRACTS)
+    # Earnings carry the wallet widget's figures too (available, pending, main currency).
     earned = await gateway.earnings.earnings(session, actor, "all")
-    wallet = await gateway.wallet.wallet(session, actor)
     inbox = await notifications.inbox(session, actor, None, PageParams(1, HOME_ACTIVITY))
     return render(request, "money/contractor_home.html", {
-        "user": user, "profile": profile, "checklist": checklist, "contracts": contracts,
-        "contracts_total": contracts_total,
+        "user": user, "kyc_status": row.kyc_status,
+        "profile_status": gateway.onboarding.status_of(checklist), "checklist": checklist,
+        "contracts": contracts, "contracts_total": contracts_total,
         "active": [c for c in contracts if c.status == "active"],
-        "earnings": earned, "wallet": wallet, "inbox": inbox,
+        "earnings": earned, "inbox": inbox,
     }, actor=actor)
 
 
