@@ -200,12 +200,12 @@ async def test_pages_by_role_and_signed_out(app: Any, browser: httpx.AsyncClient
         assert response.status_code == 303 and response.headers["location"].startswith(
             "/login?next=")
     async with signed_in(app, party.contractor.email) as c:
-        for url in contractor_pages + ["/invoices"]:
+        for url in [*contractor_pages, "/invoices"]:
             assert (await c.get(url)).status_code == 200, url
         for url in client_pages:
             assert (await c.get(url)).status_code == 404, url
     async with signed_in(app, party.client.email) as c:
-        for url in client_pages + ["/invoices"]:
+        for url in [*client_pages, "/invoices"]:
             assert (await c.get(url)).status_code == 200, url
         for url in contractor_pages:
             assert (await c.get(url)).status_code == 404, url

@@ -5,8 +5,8 @@ it, an administrator everything, anyone else nothing."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, false, func, select, update

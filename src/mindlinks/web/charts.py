@@ -12,6 +12,8 @@ from itertools import count
 
 from markupsafe import Markup, escape
 
+from mindlinks.web.pages import templates
+
 WIDTH, HEIGHT = 640, 240
 PAD_LEFT, PAD_BOTTOM, PAD_TOP = 8, 36, 20
 _ids = count(1)
@@ -24,7 +26,7 @@ class Bar:
     text: str  # the value as shown (formatted with its currency)
 
 
-def bar_chart(title: str, desc: str, bars: Sequence[Bar]) -> Markup:
+def bar_chart(title: str, desc: str, bars: Sequence[Bar], empty: str = "No data yet") -> Markup:
     """A responsive bar chart (viewBox scales to the container); empty data gives a chart
     that says so in its description."""
     n = next(_ids)
@@ -52,5 +54,11 @@ def bar_chart(title: str, desc: str, bars: Sequence[Bar]) -> Markup:
             f'text-anchor="middle">{escape(bar.text)}</text>'
             f'<text class="label" x="{x + width / 2:.1f}" y="{HEIGHT - PAD_BOTTOM + 16}" '
             f'text-anchor="middle">{label}</text></g>')
+    if not bars:
+        parts.append(f'<text class="empty" x="{WIDTH / 2:.0f}" y="{HEIGHT / 2:.0f}" '
+                     f'text-anchor="middle">{escape(empty)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 (every text above is escaped)
+
+
+templates.env.globals["bar_chart"] = bar_chart

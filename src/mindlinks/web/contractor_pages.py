@@ -274,17 +274,15 @@ async def earnings_page(request: Request, session: SessionDep) -> Response:
     period = period if period in PERIODS else "all"
     data = await gateway.earnings.earnings(session, actor, period)
     cur = data.currency
-    by_month = charts.bar_chart(
-        "Earnings by month", f"Amounts earned each month in {cur}, oldest first.",
-        [charts.Bar(m.month, Decimal(str(m.amount)), money(m.amount, cur))
-         for m in data.earnings_by_month])
-    by_contract = charts.bar_chart(
-        "Earnings by contract", f"Amounts earned per contract in {cur}, largest first.",
-        [charts.Bar(c.client_name, Decimal(str(c.amount)), money(c.amount, cur))
-         for c in data.earnings_by_contract])
+    # The chart is drawn by the template (`bar_chart`), so its title and description go
+    # through the page's translations like every other visible string.
+    by_month = [charts.Bar(m.month, Decimal(str(m.amount)), money(m.amount, cur))
+                for m in data.earnings_by_month]
+    by_contract = [charts.Bar(c.client_name, Decimal(str(c.amount)), money(c.amount, cur))
+                   for c in data.earnings_by_contract]
     return render(request, "money/earnings.html", {
         "earnings": data, "period": period, "periods": PERIODS,
-        "chart_month": by_month, "chart_contract": by_contract}, actor=actor)
+        "bars_month": by_month, "bars_contract": by_contract}, actor=actor)
 
 
 @router.get("/wallet", response_class=HTMLResponse)
