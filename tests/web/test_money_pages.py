@@ -180,7 +180,8 @@ async def test_every_post_needs_the_csrf_token(
                     ("/escrow/deposits", {"amount": "100", "currency": "USD",
                                           "method": "card",
                                           "idempotency_key": str(uuid.uuid4())}),
-                    (f"/payroll/{FOREIGN}/approve", {})]
+                    (f"/payroll/{FOREIGN}/approve", {}),
+                    ("/team/invitations", {"email": "x@example.com"})]
     for who, posts in ((party.contractor, contractor_posts), (party.client, client_posts)):
         async with signed_in(app, who.email) as c:
             for url, data in posts:
@@ -323,6 +324,15 @@ async def test_team_page_lists_invitations_with_their_state(
         assert page.status_code == 200
         assert "one@example.com" in page.text and "two@example.com" in page.text
         assert page.text.count("badge-pending") == 2
+        sent = await post_form(c, "/team", "/team/invitations",
+                               {"email": "three@example.com", "name": "Three"})
+        assert sent.status_code == 303
+        again = await post_form(c, "/team", "/team/invitations", {"email": "three@example.com"})
+        assert again.status_code == 409 and "alert error" in again.text
+        bad = await post_form(c, "/team", "/team/invitations", {"email": "not-an-email"})
+        assert bad.status_code == 422 and 'value="not-an-email"' in bad.text
+        page = await c.get("/team")
+        assert page.text.count("badge-pending") == 3
 
 
 async def test_client_without_company_sees_why(app: Any, client: httpx.AsyncClient):

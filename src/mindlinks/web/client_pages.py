@@ -21,11 +21,13 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from mindlinks.clients import service as clients
+from mindlinks.clients.schemas import InvitationCreate
 from mindlinks.clients.service import CompanyNotFound
 from mindlinks.contracts.schemas import MilestoneReject
 from mindlinks.payments.schemas import DepositCreate
 from mindlinks.platform.api import PageParams, SessionDep, domain_router
 from mindlinks.platform.errors import DomainError, NotFound
+from mindlinks.platform.runtime import RuntimeDep
 from mindlinks.platform.security import Actor, Role
 from mindlinks.timesheets import service as timesheets
 from mindlinks.timesheets.schemas import ReviewItem, ReviewRequest
@@ -281,12 +283,9 @@ async def payroll_approve(request: Request, session: SessionDep, payroll_id: str
 # --- team ---------------------------------------------------------------------------------
 
 
-@router.get("/team", response_class=HTMLResponse)
-async def team_page(request: Request, session: SessionDep) -> Response:
-    try:
-        actor = await _client(request)
-    except Denied as denied:
-        return denied.response
+async def _team(request: Request, session: SessionDep, actor: Actor, *,
+                errors: list[str] | None = None, form: dict[str, str] | None = None,
+                status_code: int = 200) -> Response:
     try:
         members, members_total = await clients.own_contractors(session, actor, offset=0,
                                                                limit=LIST_LIMIT)
@@ -297,4 +296,39 @@ async def team_page(request: Request, session: SessionDep) -> Response:
     return render(request, "money/team.html", {
         "members": members, "members_total": members_total,
         "invitations": [gateway.invitations.invitation_out(r) for r in rows],
-        "invitations_total": invites_total}, actor=actor)
+        "invitations_total": invites_total, "errors": errors, "form": form or {},
+        "done": request.query_params.get("done")}, actor=actor, status_code=status_code)
+
+
+@router.get("/team", response_class=HTMLResponse)
+async def team_page(request: Request, session: SessionDep) -> Response:
+    try:
+        actor = await _client(request)
+    except Denied as denied:
+        return denied.response
+    return await _team(request, session, actor)
+
+
+@router.post("/team/invitations", response_class=HTMLResponse)
+async def team_invite(request: Request, session: SessionDep, rt: RuntimeDep) -> Response:
+    """Invite a contractor by email (the API's rules: a verified company, one open invitation
+    per address, the mail throttle)."""
+    try:
+        actor = await _client(request)
+    except Denied as denied:
+        return denied.response
+    form = await form_of(request)
+    posted = {"email": text(form, "email", 320).strip(), "name": text(form, "name", 200).strip(),
+              "message": text(form, "message", 2000).strip()}
+    try:
+        await gateway.invitations.invite(session, actor, rt, InvitationCreate(
+            email=posted["email"], name=posted["name"] or None,
+            message=posted["message"] or None))
+    except CompanyNotFound:
+        return _no_company(request, actor)
+    except (DomainError, ValidationError) as exc:
+        if isinstance(exc, DomainError):
+            await discard(session, exc)
+        return await _team(request, session, actor, errors=field_errors(exc), form=posted,
+                           status_code=422 if isinstance(exc, ValidationError) else 409)
+    return redirect(request, "/team?done=invited")
