@@ -13,8 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from mindlinks.clients import service as clients
+from mindlinks.contractors import service as contractors
 from mindlinks.notifications.models import Notification
 from tests.contracts.conftest import Party
+from tests.factories import Account, register
 from tests.payments.conftest import pay  # noqa: F401 - fixture
 from tests.payments.payroll_helpers import deliver, fund
 from tests.timesheets.conftest import hourly  # noqa: F401 - fixture
@@ -75,6 +77,46 @@ async def test_contractor_home_is_one_round_whatever_the_rows(
         many = await count_statements(c, "/contractor")
     assert many == few, (few, many)
     assert many <= LIMITS["/contractor"], many
+
+
+async def _another_contractor_week(app: Any, client: httpx.AsyncClient, flow: Any,
+                                   party: Party, n: int) -> None:
+    """A new contractor of `party`'s company with an active hourly contract and a submitted
+    week (the approval queue's rows come from several contractors)."""
+    worker = Account(await register(client, "contractor", name=f"Worker {n}"))
+    async with app.state.db.session() as session:
+        profile = await contractors.profile_by_user(session, uuid.UUID(worker.user_id))
+        company = await clients.get_company(session, uuid.UUID(party.company_id))
+        assert profile is not None and company is not None
+        await clients.link_contractor(session, company, contractor_id=profile.id,
+                                      contractor_user_id=profile.user_id, invitation_id=None)
+        await contractors.set_kyc_status(session, profile.id, "verified")
+        contractor_id = str(profile.id)
+    pair = Party(party.client, party.company_id, worker, contractor_id)
+    tpl = (await client.get("/api/contract-templates", params={"type": "hourly",
+                                                               "model": "direct"},
+                            headers=party.client.headers)).json()["data"][0]
+    contract = await flow.active(pair, tpl["id"], type="hourly", rate=40, currency="USD",
+                                 startDate="2024-11-01", endDate=None, frequency="monthly")
+    response = await client.post("/api/timesheets", headers=worker.headers, json={
+        "contractId": contract["id"], "weekEnding": str(WEEK), "entries": [
+            {"date": "2024-12-02", "hours": 8, "description": "work"}]})
+    assert response.status_code == 201, response.text
+
+
+async def test_approval_queue_and_team_do_not_grow_with_contractors(
+    app: Any, client: httpx.AsyncClient, party: Any, hourly: dict[str, Any],  # noqa: F811
+    flow: Any, count_statements: Any,
+):
+    await _another_contractor_week(app, client, flow, party, 0)
+    async with signed_in(app, party.client.email) as c:
+        few = {url: await count_statements(c, url) for url in ("/approvals", "/team")}
+        for n in range(1, 4):
+            await _another_contractor_week(app, client, flow, party, n)
+        page = await c.get("/approvals")
+        assert all(f"Worker {n}" in page.text for n in range(4))
+        many = {url: await count_statements(c, url) for url in ("/approvals", "/team")}
+    assert many == few, (few, many)
 
 
 async def test_every_money_page_stays_under_its_statement_limit(
