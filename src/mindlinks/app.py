@@ -9,7 +9,7 @@ import gc
 import importlib
 import pkgutil
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -129,11 +129,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await revoked.stop()
-            stop.set()
             if task:
-                task.cancel()
-                with suppress(asyncio.CancelledError):
-                    await task
+                await app.state.dispatcher.stop_gracefully(task, stop)
             await runtime.mailer.drain()
             await runtime.limiter.close()
             await db.dispose()

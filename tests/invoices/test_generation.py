@@ -115,3 +115,19 @@ async def test_approved_milestone_is_invoiced_once_on_approval(
     other = uuid.UUID(contract["milestones"][1]["id"])
     async with app.state.db.session() as session:
         assert await generation.issue_for_milestone(session, other) is None
+
+
+async def test_the_client_is_notified_of_each_issued_invoice(
+    app: Any, client: httpx.AsyncClient, party: Any, active_fixed: Any
+):
+    await active_fixed(party)
+    assert await issue_due(app, date(2026, 3, 15)) == 2
+    await app.state.dispatcher.drain()
+    inbox = await client.get("/api/notifications/me", headers=party.client.headers)
+    assert inbox.status_code == 200, inbox.text
+    issued = [n for n in inbox.json()["data"] if n["type"] == "invoice_issued"]
+    assert sorted(n["title"] for n in issued) == ["New Invoice", "New Invoice"]
+    assert any("INV-2026-001" in n["message"] for n in issued)
+    # Addressed to the client only: the contractor's inbox has none.
+    theirs = await client.get("/api/notifications/me", headers=party.contractor.headers)
+    assert not [n for n in theirs.json()["data"] if n["type"] == "invoice_issued"]

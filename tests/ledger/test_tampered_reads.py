@@ -16,20 +16,15 @@ import pytest
 from mindlinks.ledger import service
 from mindlinks.ledger.tiles import TILE_LEAVES
 from mindlinks.ledger.verifier import compute_entry_hash, recorded_at_micros
-from tests.factories import admin_tokens, bearer
+from tests.factories import Account
 
 from .helpers import digest, fill, tamper, tamper_row
 
 pytestmark = pytest.mark.usefixtures("db_backend")
 
 
-@pytest.fixture
-async def admin(app: Any, client: httpx.AsyncClient) -> dict[str, str]:
-    return bearer((await admin_tokens(app, client))["accessToken"])
-
-
-async def _get(client: httpx.AsyncClient, admin: dict[str, str], seq: int) -> httpx.Response:
-    return await client.get(f"/api/ledger/entries/{seq}", headers=admin)
+async def _get(client: httpx.AsyncClient, admin: Account, seq: int) -> httpx.Response:
+    return await client.get(f"/api/ledger/entries/{seq}", headers=admin.headers)
 
 
 def _broken(response: httpx.Response) -> bool:
@@ -41,7 +36,7 @@ def _broken(response: httpx.Response) -> bool:
 
 
 async def test_edited_payload_is_refused_not_served(
-    app: Any, client: httpx.AsyncClient, admin: dict[str, str]
+    app: Any, client: httpx.AsyncClient, admin: Account
 ) -> None:
     await fill(app.state.db, 10)
     assert (await _get(client, admin, 5)).status_code == 200
@@ -56,13 +51,13 @@ async def test_edited_payload_is_refused_not_served(
     # Its neighbours are untouched and still served.
     assert (await _get(client, admin, 4)).status_code == 200
     history = await client.get(
-        "/api/ledger/entities/payment/payment-4/history", headers=admin
+        "/api/ledger/entities/payment/payment-4/history", headers=admin.headers
     )  # entry 5 is entity payment-4 (fill: (i) % 7 with i = 4)
     assert _broken(history), history.text
 
 
 async def test_payload_and_hashes_rewritten_together_break_the_next_link(
-    app: Any, client: httpx.AsyncClient, admin: dict[str, str]
+    app: Any, client: httpx.AsyncClient, admin: Account
 ) -> None:
     await fill(app.state.db, 10)
     row = (await _get(client, admin, 5)).json()
@@ -85,7 +80,7 @@ async def test_payload_and_hashes_rewritten_together_break_the_next_link(
 
 
 async def test_rechained_suffix_is_caught_by_the_stored_tile(
-    app: Any, client: httpx.AsyncClient, admin: dict[str, str]
+    app: Any, client: httpx.AsyncClient, admin: Account
 ) -> None:
     """A forger who rewrites entry 100 and re-chains every later entry keeps all links
     consistent; the stored Merkle tile of entries 1..256 still betrays the edit."""
@@ -114,7 +109,7 @@ async def test_rechained_suffix_is_caught_by_the_stored_tile(
 
 
 async def test_deleted_predecessor_is_refused(
-    app: Any, client: httpx.AsyncClient, admin: dict[str, str]
+    app: Any, client: httpx.AsyncClient, admin: Account
 ) -> None:
     await fill(app.state.db, 6)
     await tamper(app.state.db, "DELETE FROM ledger_entries WHERE seq = 3")

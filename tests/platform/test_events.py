@@ -177,9 +177,6 @@ async def test_expired_lease_is_reclaimed_and_the_stale_worker_cannot_finish(dat
     assert len(await _effects(database, "probe.lease")) == 1
 
 
-@pytest.mark.skip(reason="regression found at the wave-2 merge: the commit's wake-up no longer "
-                  "reaches the in-process dispatcher (delivery falls back to the poll); the test "
-                  "waits past its timeout - see the closing note of 2026-11-29")
 async def test_in_process_dispatcher_delivers_after_commit(settings, registry):
     import httpx
 
@@ -205,7 +202,8 @@ async def test_in_process_dispatcher_delivers_after_commit(settings, registry):
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
-            await c.post("/_probe/live")
+            response = await c.post("/_probe/live")
+            assert response.status_code == 200
             # Woken by the commit. The timeout only stops a broken wake-up from hanging the
             # suite: it is far below the poll interval and far above any delivery time.
             await asyncio.wait_for(got.wait(), timeout=120)

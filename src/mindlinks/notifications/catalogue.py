@@ -118,6 +118,14 @@ KINDS: dict[str, Kind] = {
             action_path="/payments",
         ),
         Kind(
+            "invoice_issued", "New Invoice",
+            "Invoice {{ invoice_number }} for {{ amount | money(currency) }} was issued; it is "
+            "due on {{ due_date }}.",
+            "Invoice {{ invoice_number }} issued",
+            ("invoice_id", "invoice_number", "contract_id", "amount", "currency", "due_date"),
+            action_path="/invoices/{{ invoice_id }}",
+        ),
+        Kind(
             "invoice_overdue", "Invoice Overdue",
             "Invoice {{ invoice_number }} for {{ amount | money(currency) }} was due on "
             "{{ due_date }} and is not paid yet.",

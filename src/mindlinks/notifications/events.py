@@ -126,6 +126,13 @@ async def on_withdrawal_completed(session: AsyncSession, event: Event) -> None:
     await _send(session, event, "withdrawal_completed", _user(event))
 
 
+@subscriber("invoice.issued", name="notifications.invoice_issued")
+async def on_invoice_issued(session: AsyncSession, event: Event) -> None:
+    # The client pays it: its company's user is told (the contractor issued nothing by hand,
+    # invoices are generated, and sees it in the list).
+    await _send(session, event, "invoice_issued", _client(event))
+
+
 @subscriber("invoice.overdue", name="notifications.invoice_overdue")
 async def on_invoice_overdue(session: AsyncSession, event: Event) -> None:
     # The client owes the money: the client company's user is reminded (once per invoice:

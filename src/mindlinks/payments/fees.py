@@ -1,7 +1,7 @@
 """Withdrawal fees and arrival dates: one place that both the withdrawal and the quote use, so
 what a contractor is quoted is exactly what a withdrawal charges.
 
-The fee comes from the contractor's country rule (`countries.RuleView`): `flat + amount × bps /
+The fee comes from the contractor's country rule (`countries.RuleView`): `flat + amount x bps /
 10000`, all in minor units of the withdrawal currency. Rounding: the percentage part is rounded
 half-up to the minor unit (the same rule as `platform.money.Money.multiply`), once, on the
 percentage part only; the flat part is already whole. A withdrawal whose fee would take all
@@ -29,7 +29,7 @@ class WithdrawalFee:
 
 
 def percent_part(amount: int, bps: int) -> int:
-    """`amount × bps / 10000` rounded half-up, in integers (no float ever touches money)."""
+    """`amount x bps / 10000` rounded half-up, in integers (no float ever touches money)."""
     if amount < 0 or bps < 0:
         raise ValueError("amount and bps must not be negative")
     return (amount * bps + 5_000) // 10_000

@@ -188,6 +188,10 @@ def _before_execute(conn: Any, _cursor: Any, statement: str, _parameters: Any, c
 
 
 def _end(conn: Any) -> None:
+    if conn.invalidated or conn.closed:
+        # A connection lost mid-statement (a cancelled task): nothing to restore here, and
+        # `conn.info` would raise; `_checkin` resets the pooled connection's mode.
+        return
     if conn.info.pop(_PENDING, None) and conn.dialect.name != "sqlite":
         dbapi = conn.connection.dbapi_connection
         dbapi.isolation_level = dbapi._isolation_setting

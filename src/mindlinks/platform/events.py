@@ -291,6 +291,11 @@ class Dispatcher:
         return total
 
     async def run_forever(self, poll_seconds: float, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set. Stopping is graceful: set `stop` and the wake-up (see
+        `stop_gracefully`) and the delivery in progress finishes first. A cancellation that the
+        database driver turns into another error while a session closes (SQLAlchemy reports it
+        as PendingRollbackError) must not keep the loop alive: `stop` is checked again before
+        every wait, and the wait itself ends when `stop` is set."""
         _wakers.add(self.wakeup)
         try:
             while not stop.is_set():
@@ -298,8 +303,23 @@ class Dispatcher:
                     await self.run_once()
                 except Exception:
                     log.exception("dispatcher_error")
+                if stop.is_set():
+                    break
                 self.wakeup.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wakeup.wait(), timeout=poll_seconds)
         finally:
             _wakers.discard(self.wakeup)
+
+    async def stop_gracefully(self, task: asyncio.Task[None], stop: asyncio.Event,
+                              grace_seconds: float = 10.0) -> None:
+        """Let the running delivery finish (its subscriber's effects and the delivery record
+        commit together), then end; cancel only if it overstays `grace_seconds`."""
+        stop.set()
+        self.wakeup.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=grace_seconds)
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
