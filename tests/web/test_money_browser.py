@@ -19,6 +19,16 @@ __all__ = ["chromium", "served", "shots"]
 pytestmark = pytest.mark.usefixtures("db_backend")
 
 
+async def _fits_360(page: Any) -> None:
+    """At 360 px the page scrolls only down, never sideways (tables stack or scroll inside
+    their own box)."""
+    await page.set_viewport_size({"width": 360, "height": 740})
+    overflow = await page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    await page.set_viewport_size({"width": 1280, "height": 800})
+    assert overflow <= 0, f"{page.url} is {overflow}px wider than 360 px"
+
+
 async def _sign_in(context: Any, email: str) -> Any:
     page = await context.new_page()
     await page.goto("/login")
@@ -45,11 +55,13 @@ async def test_timesheet_to_approval_to_invoice_for_both_parties(
     await worker.get_by_role("link", name="Dashboard").click()
     await expect(worker.get_by_role("heading", name="Active contracts")).to_be_visible()
     await shots.take(worker, "contractor-home")
+    await _fits_360(worker)
     await worker.goto(f"/timesheets?contract={hourly['id']}&week=2024-12-07")
     for day, hours in (("02", "8"), ("03", "7.5"), ("04", "8"), ("05", "8"), ("06", "6")):
         await worker.locator(f"#h-2024-12-{day}").fill(hours)
     await worker.get_by_label("Description for 2024-12-02").fill("Backend API development")
     await shots.take(worker, "timesheet-grid")
+    await _fits_360(worker)
     await worker.get_by_role("button", name="Submit for approval").click()
     await expect(worker.get_by_text("Timesheet submitted for approval.")).to_be_visible()
     await expect(worker.locator("h2 .badge-pending")).to_be_visible()
@@ -60,6 +72,7 @@ async def test_timesheet_to_approval_to_invoice_for_both_parties(
     await expect(reviewer.get_by_role("cell", name="Ada Lovelace", exact=True)).to_be_visible()
     await expect(reviewer.get_by_text("1,875.00 USD")).to_be_visible()
     await shots.take(reviewer, "approvals")
+    await _fits_360(reviewer)
     await reviewer.get_by_role("button", name="Approve", exact=True).click()
     await expect(reviewer.get_by_text("Approved.")).to_be_visible()
     await expect(reviewer.get_by_text("Nothing to approve.").first).to_be_visible()
@@ -69,13 +82,16 @@ async def test_timesheet_to_approval_to_invoice_for_both_parties(
     await worker.get_by_role("link", name="Invoices").click()
     await expect(worker.get_by_role("link", name="INV-2025-001", exact=True)).to_be_visible()
     await shots.take(worker, "contractor-invoices")
+    await _fits_360(worker)
     await reviewer.get_by_role("link", name="Invoices").click()
     await expect(reviewer.get_by_role("link", name="INV-2025-001", exact=True)).to_be_visible()
     await reviewer.get_by_role("link", name="INV-2025-001", exact=True).click()
     await expect(reviewer.get_by_text("Week ending 2024-12-07")).to_be_visible()
     await shots.take(reviewer, "client-invoice")
+    await _fits_360(reviewer)
     await worker.get_by_role("link", name="Earnings").click()
     await expect(worker.get_by_role("img", name="Earnings by month")).to_be_visible()
     await shots.take(worker, "earnings")
+    await _fits_360(worker)
     await contractor_ctx.close()
     await client_ctx.close()
