@@ -284,6 +284,14 @@ async def test_escrow_deposit_goes_to_the_provider_page_once_per_form(
         assert first.headers["location"] == second.headers["location"]
         assert "/payments/sandbox/" in first.headers["location"]
         assert await _count(app, Deposit) == 2  # the funding one and this one, not three
+        # The provider's (sandbox) pay page: paying credits the escrow through the webhook.
+        pay_page = await c.get(first.headers["location"])
+        assert pay_page.status_code == 200 and "120.50 USD" in pay_page.text
+        token = pay_page.text.split("name='token' value='")[1].split("'")[0]
+        paid = await c.post(first.headers["location"], data={"token": token,
+                                                             "outcome": "succeed"})
+        assert paid.status_code in (200, 303)
+        assert "370.50 USD" in (await c.get("/escrow")).text  # 250.00 + 120.50
         bad = await c.post("/escrow/deposits", data={**form, "amount": "-3",
                                                      "idempotency_key": str(uuid.uuid4())})
         assert bad.status_code == 422 and "alert error" in bad.text
