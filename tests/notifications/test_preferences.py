@@ -31,6 +31,7 @@ async def test_defaults(client, contractor):
         "digestFrequency": "immediate", "optOuts": {},
         "securityTypes": ["company_claim_contested", "mfa_changed", "new_login", "password_reset",
                           "payout_new_account"],
+        "language": None,  # the pages follow the browser until the user picks one
     }
 
 

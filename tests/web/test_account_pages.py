@@ -23,7 +23,7 @@ async def test_contract_page_shows_the_contract_to_its_parties_only(
     page = await browser.get(f"/contracts/{contract['id']}")
     assert page.status_code == 200
     assert "Shop rebuild" in page.text and "Acme Widgets Ltd" in page.text
-    assert "5000" in page.text and "USD" in page.text and "pending" in page.text
+    assert "$5,000.00" in page.text and "pending" in page.text  # Babel, the page language
     home = await browser.get("/")
     assert f'href="/contracts/{contract["id"]}"' in home.text and "Contracts <small>(1)" in home.text
 

@@ -1,7 +1,8 @@
 """Real-browser journeys (Playwright driving Debian's Chromium) against the app served by
 uvicorn on 127.0.0.1: sign up, open the mailed verification link, sign out and in, see the
 home page; and a password reset through the mailed link with JavaScript turned off.
-A screenshot of each page at 1280 px and 375 px goes to the test's tmp dir."""
+A screenshot of each page at 1280 px and 375 px goes to the test's tmp dir, and each page
+passes the axe-core check (tests/web/axe.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 
 from mindlinks.settings import Settings
 from tests.factories import PASSWORD, register, unique_email
+from tests.web import axe
 from tests.web.conftest import mailed_links
 
 pytestmark = pytest.mark.usefixtures("db_backend")
@@ -72,6 +74,8 @@ class Shots:
         directory.mkdir(parents=True, exist_ok=True)
 
     async def take(self, page: Any, name: str) -> None:
+        """Screenshots at both widths, and the axe-core check (light and dark) of the page."""
+        await axe.check(page, name)
         for width, height in ((1280, 800), (375, 740)):
             await page.set_viewport_size({"width": width, "height": height})
             await page.screenshot(path=self.directory / f"{name}-{width}.png", full_page=True)

@@ -439,3 +439,39 @@ async def mfa_disable(session: AsyncSession, actor: Actor, code: str, password: 
     await mfa.store_secret(session, user, None)
     await repo.replace_recovery_codes(session, user.id, [])
     await audit.record(session, actor, "auth.mfa.disabled", "auth_user", user.id)
+
+
+# --- administration (web/admin_pages) ------------------------------------------------------
+
+
+async def search_users(
+    session: AsyncSession, actor: Actor, *, query: str | None, role: str | None,
+    status: str | None, offset: int, limit: int,
+) -> tuple[list[User], int]:
+    """Accounts whose email or name contains `query` (case-insensitive), newest first."""
+    from sqlalchemy import func, or_, select
+
+    if not actor.is_admin:
+        raise ForbiddenRole("Administrators only")
+    stmt = select(User)
+    if query:
+        like = "%" + query.lower().replace("\\", "").replace("%", "").replace("_", "")[:200] + "%"
+        stmt = stmt.where(or_(func.lower(User.email).like(like),
+                              func.lower(func.coalesce(User.name, "")).like(like)))
+    if role:
+        stmt = stmt.where(User.role == role)
+    if status:
+        stmt = stmt.where(User.status == status)
+    total = int(await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    rows = await session.scalars(stmt.order_by(User.created_at.desc(), User.id)
+                                 .offset(offset).limit(limit))
+    return list(rows), total
+
+
+async def user_counts(session: AsyncSession) -> dict[tuple[str, str], int]:
+    """(role, status) -> number of accounts: one grouped query for the admin home."""
+    from sqlalchemy import func, select
+
+    rows = await session.execute(select(User.role, User.status, func.count())
+                                 .group_by(User.role, User.status))
+    return {(str(r), str(s)): int(n) for r, s, n in rows}

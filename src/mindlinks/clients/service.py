@@ -508,3 +508,46 @@ async def claims(session: AsyncSession, user: Any) -> dict[str, Any]:
         return {}
     company = await repo.company_of_user(session, user.id)
     return {"clientId": str(company.id)} if company else {}
+
+
+# --- administration (web/admin_pages) ------------------------------------------------------
+
+
+async def company_counts(session: AsyncSession) -> dict[str, int]:
+    """Companies per verification status, one grouped query."""
+    from sqlalchemy import func, select
+
+    rows = await session.execute(select(ClientCompany.verification_status, func.count())
+                                 .group_by(ClientCompany.verification_status))
+    return {str(s): int(n) for s, n in rows}
+
+
+async def document_counts(session: AsyncSession) -> dict[str, int]:
+    """Client documents per review status, one grouped query."""
+    from sqlalchemy import func, select
+
+    from mindlinks.clients.models import ClientDocument
+
+    rows = await session.execute(select(ClientDocument.status, func.count())
+                                 .group_by(ClientDocument.status))
+    return {str(s): int(n) for s, n in rows}
+
+
+async def admin_company_documents(
+    session: AsyncSession, actor: Actor, storage: StorageBackend, company_id: uuid.UUID,
+    *, offset: int, limit: int,
+) -> tuple[list[Any], int]:
+    """A company's documents as the API shows them (with signed download links)."""
+    from mindlinks.clients import documents  # documents imports this module
+
+    rows, total = await documents.company_documents(session, actor, company_id,
+                                                    offset=offset, limit=limit)
+    return [await documents.document_out(storage, d) for d in rows], total
+
+
+async def admin_review_document(
+    session: AsyncSession, actor: Actor, document_id: uuid.UUID, data: ReviewRequest
+) -> Any:
+    from mindlinks.clients import documents
+
+    return await documents.review_document(session, actor, document_id, data)

@@ -395,3 +395,12 @@ async def review_document(session: AsyncSession, actor: Actor, doc_id: uuid.UUID
     await audit.record(session, actor, f"kyc.document.{status}", "kyc_document", doc.id,
                        {"reason": reason})
     return doc
+
+
+async def session_counts(session: AsyncSession) -> dict[str, int]:
+    """Verification sessions per status (the admin home's queue), one grouped query."""
+    from sqlalchemy import func, select
+
+    rows = await session.execute(select(KycSession.status, func.count())
+                                 .group_by(KycSession.status))
+    return {str(s): int(n) for s, n in rows}

@@ -70,6 +70,9 @@ class NotificationPreference(IdMixin, TimestampMixin, Base):
     digest_frequency: Mapped[str] = mapped_column(String(10), default=DigestFrequency.IMMEDIATE)
     # notification type -> channels switched off for that type, e.g. {"profile_updated": ["email"]}
     opt_outs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The seed's user-preferences `language` ("en", "ar"): the web pages' language. None = not
+    # chosen, the browser's Accept-Language decides.
+    language: Mapped[str | None] = mapped_column(String(10))
 
 
 class NotificationTemplate(IdMixin, TimestampMixin, Base):

@@ -92,6 +92,8 @@ class Preferences(ResponseModel):
     opt_outs: dict[str, list[ChannelName]]
     security_types: list[str] = Field(
         description="Notification types that are always sent in-app and by email.")
+    language: str | None = Field(
+        default=None, description="The pages' language (`en`, `ar`); null = the browser's.")
 
 
 class PreferencesUpdate(CamelModel):
@@ -100,6 +102,7 @@ class PreferencesUpdate(CamelModel):
     push_enabled: StrictBool | None = None
     in_app_enabled: StrictBool | None = None
     digest_frequency: Frequency | None = None
+    language: Literal["en", "ar"] | None = None
     opt_outs: dict[Annotated[str, Field(max_length=100)],
                    Annotated[list[ChannelName], Field(max_length=3)]] | None = Field(
         default=None, max_length=100)

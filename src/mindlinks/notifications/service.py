@@ -122,7 +122,7 @@ def _view(prefs: NotificationPreference) -> Preferences:
         push_enabled=prefs.push_enabled, in_app_enabled=prefs.in_app_enabled,
         digest_frequency=prefs.digest_frequency,
         opt_outs={k: list(v) for k, v in (prefs.opt_outs or {}).items()},
-        security_types=sorted(SECURITY_TYPES),
+        security_types=sorted(SECURITY_TYPES), language=prefs.language,
     )
 
 
@@ -130,6 +130,12 @@ async def get_preferences(session: AsyncSession, actor: Actor) -> Preferences:
     """The actor's preferences (the defaults until they change any)."""
     prefs = await repo.preferences(session, actor.user_id)
     return _view(prefs or _defaults(actor.user_id))
+
+
+async def preferred_language(session: AsyncSession, user_id: uuid.UUID) -> str | None:
+    """The user's chosen page language, or None (the browser's then)."""
+    prefs = await repo.preferences(session, user_id)
+    return prefs.language if prefs is not None else None
 
 
 async def update_preferences(

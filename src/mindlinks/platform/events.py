@@ -111,6 +111,13 @@ def subscribers_of(event_name: str) -> dict[str, Handler]:
     return dict(_subscribers.get(event_name, {}))
 
 
+def subscriptions() -> dict[str, list[tuple[str, str]]]:
+    """Every registered subscription: event name -> [(subscriber name, handler's module)]
+    (read by the architecture page, so it shows what the running code wires)."""
+    return {event: sorted((key, fn.__module__) for key, fn in handlers.items())
+            for event, handlers in sorted(_subscribers.items()) if handlers}
+
+
 def unregister(event_name: str, name: str) -> None:
     _subscribers.get(event_name, {}).pop(name, None)
 

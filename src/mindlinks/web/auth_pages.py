@@ -17,7 +17,7 @@ from mindlinks.platform.api import SessionDep, domain_router
 from mindlinks.platform.errors import DomainError
 from mindlinks.platform.runtime import RuntimeDep
 from mindlinks.platform.storage import get_storage
-from mindlinks.web import sessions
+from mindlinks.web import i18n, sessions
 from mindlinks.web.pages import discard, field_errors, redirect, render, safe_next
 
 router = domain_router(include_in_schema=False)
@@ -54,7 +54,7 @@ async def login_submit(request: Request, session: SessionDep, rt: RuntimeDep) ->
         if isinstance(exc, DomainError):
             await discard(session, exc)
         errors = field_errors(exc) if isinstance(exc, DomainError) else [
-            "Invalid email or password"]
+            i18n.gettext("Invalid email or password")]
         return render(request, "login.html", {"next": target, "email": email,
                                               "errors": errors}, status_code=400)
     if isinstance(result, MfaChallenge):
@@ -159,7 +159,7 @@ async def reset_submit(request: Request, session: SessionDep) -> Response:
     token, password = _text(form, "token", 200), _text(form, "password")
     if password != _text(form, "password_confirm"):
         return render(request, "reset_password.html", {
-            "token": token, "done": False, "errors": ["The two passwords differ"]},
+            "token": token, "done": False, "errors": [i18n.gettext("The two passwords differ")]},
             status_code=400)
     try:
         await auth_service.reset_password(session, token, password)

@@ -15,28 +15,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mindlinks.platform.db import rollback
 from mindlinks.platform.errors import DomainError
 from mindlinks.platform.security import Actor
-from mindlinks.web import sessions
+from mindlinks.web import i18n, sessions
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 HTMX_FILE = "htmx-2.0.11.min.js"  # npm `htmx.org@2.0.11` dist/htmx.min.js, checked in
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.add_extension("jinja2.ext.i18n")
-# Every visible string goes through `_()` / `{% trans %}`; the catalogues are installed per
-# request once the Babel translations land (until then the English text is shown as written).
-templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-# Languages written right to left; the layout sets `dir` from the page language.
-RTL_LANGUAGES = {"ar", "fa", "he", "ur"}
+# Every visible string goes through `_()` / `{% trans %}`, answered from the catalogue of the
+# request's language (web/i18n.py); `money`, `date`, `datetime`, `number`, `status` filters.
+i18n.install(templates.env)
+RTL_LANGUAGES = i18n.RTL_LANGUAGES
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, *,
            actor: Actor | None = None, status_code: int = 200) -> HTMLResponse:
-    lang = "en"
+    lang = i18n.language_of(request)
+    i18n.use(lang)  # rendering below is synchronous: the whole page is in `lang`
     response = templates.TemplateResponse(request, name, {
         "actor": actor, "csrf_token": sessions.csrf_token(request), "lang": lang,
-        "dir": "rtl" if lang in RTL_LANGUAGES else "ltr", "htmx_file": HTMX_FILE,
-        **(context or {}),
+        "dir": i18n.direction(lang), "htmx_file": HTMX_FILE,
+        "here": request.url.path, **(context or {}),
     }, status_code=status_code)
+    response.headers["Content-Language"] = lang
+    response.headers["Vary"] = "Cookie, Accept-Language"
     finish(request, response)
     return response
 

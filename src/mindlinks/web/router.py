@@ -8,12 +8,15 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
 from mindlinks.platform.errors import NotFound
-from mindlinks.web import (  # money dashboards
+from mindlinks.web import (
     account_pages,
+    admin_pages,
+    architecture,
     auth_pages,
     client_pages,
     contractor_pages,
     invoice_pages,
+    language,
 )
 from mindlinks.web.pages import STATIC_DIR, templates
 
@@ -36,5 +39,6 @@ async def static_file(name: str) -> Response:
                         headers={"Cache-Control": "public, max-age=86400"})
 
 
-routers = [static_router, auth_pages.router, account_pages.router]
-routers += [contractor_pages.router, client_pages.router, invoice_pages.router]
+routers = [static_router, auth_pages.router, account_pages.router, language.router,
+           admin_pages.router, architecture.router]
+routers += [contractor_pages.router, client_pages.router, invoice_pages.router]  # money

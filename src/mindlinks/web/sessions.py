@@ -26,6 +26,7 @@ from mindlinks.auth.schemas import TokenPair
 from mindlinks.platform.api import request_session
 from mindlinks.platform.errors import DomainError, PermissionDenied
 from mindlinks.platform.security import Actor
+from mindlinks.web import i18n
 
 ACCESS_COOKIE = "ml_access"
 REFRESH_COOKIE = "ml_refresh"
@@ -38,7 +39,7 @@ class CsrfRefused(PermissionDenied):
     code, title = "csrf_failed", "The form expired or came from another site"
 
 
-def _secure(request: Request) -> bool:
+def secure(request: Request) -> bool:
     """Secure cookies everywhere except plain http on a loopback host outside production."""
     if request.app.state.settings.env == "production":
         return True
@@ -48,7 +49,7 @@ def _secure(request: Request) -> bool:
 
 def _cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
     response.set_cookie(name, value, max_age=max_age, path="/", httponly=True,
-                        secure=_secure(request), samesite="lax")
+                        secure=secure(request), samesite="lax")
 
 
 def _sign(secret: bytes, nonce: str) -> str:
@@ -99,7 +100,7 @@ def sign_in(request: Request, response: Response, pair: TokenPair) -> None:
 
 def sign_out(request: Request, response: Response) -> None:
     for name in (ACCESS_COOKIE, REFRESH_COOKIE):
-        response.delete_cookie(name, path="/", httponly=True, secure=_secure(request),
+        response.delete_cookie(name, path="/", httponly=True, secure=secure(request),
                                samesite="lax")
 
 
@@ -113,6 +114,7 @@ async def browser_actor(request: Request) -> Actor | None:
     if access:
         try:
             actor: Actor = await request.app.state.actor_loader(session, tokens.verify(access))
+            await i18n.remember_preference(request, session, actor)
             return actor
         except DomainError:
             pass
@@ -125,4 +127,5 @@ async def browser_actor(request: Request) -> Actor | None:
     except DomainError:
         return None
     request.state.renewed = pair
+    await i18n.remember_preference(request, session, actor)
     return actor
