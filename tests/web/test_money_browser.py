@@ -70,7 +70,7 @@ async def test_timesheet_to_approval_to_invoice_for_both_parties(
     reviewer = await _sign_in(client_ctx, party.client.email)
     await reviewer.get_by_role("link", name="Approvals").click()
     await expect(reviewer.get_by_role("cell", name="Ada Lovelace", exact=True)).to_be_visible()
-    await expect(reviewer.get_by_text("1,875.00 USD")).to_be_visible()
+    await expect(reviewer.get_by_text("$1,875.00")).to_be_visible()
     await shots.take(reviewer, "approvals")
     await _fits_360(reviewer)
     await reviewer.get_by_role("button", name="Approve", exact=True).click()

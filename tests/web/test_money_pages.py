@@ -74,7 +74,7 @@ async def test_weekly_grid_review_and_invoice_for_both_parties(
     async with signed_in(app, party.client.email) as client_browser:
         queue = await client_browser.get("/approvals")
         assert queue.status_code == 200 and "Ada Lovelace" in queue.text
-        assert "2024-12-07" in queue.text and "1,875.00 USD" in queue.text
+        assert "2024-12-07" in queue.text and "$1,875.00" in queue.text
         rejected = await post_form(client_browser, "/approvals",
                                    f"/approvals/timesheets/{row.id}/reject",
                                    {"reason": "Wednesday was a holiday"})
@@ -120,7 +120,7 @@ async def test_weekly_grid_review_and_invoice_for_both_parties(
         theirs = await client_browser.get("/invoices")
         for listing in (mine, theirs):
             assert listing.status_code == 200 and "INV-2025-001" in listing.text
-            assert "1,525.00 USD" in listing.text  # 30 h + the 0.5 h amendment, x 50.00
+            assert "$1,525.00" in listing.text  # 30 h + the 0.5 h amendment, x 50.00
         invoice_id = next(part.split('"')[0] for part in mine.text.split('href="/invoices/')[1:]
                           if "/pdf" not in part.split('"')[0])
         detail = await client_browser.get(f"/invoices/{invoice_id}")
@@ -240,7 +240,7 @@ async def test_milestone_submit_and_client_review(
     design, build = (m["id"] for m in contract["milestones"])
     async with signed_in(app, party.contractor.email) as c:
         page = await c.get("/milestones")
-        assert "Design" in page.text and "1,200.00 USD" in page.text
+        assert "Design" in page.text and "$1,200.00" in page.text
         for mid in (design, build):
             done = await post_form(c, "/milestones", f"/milestones/{cid}/{mid}/submit",
                                    {"note": "Ready for review"})
@@ -264,7 +264,7 @@ async def test_milestone_submit_and_client_review(
     async with signed_in(app, party.contractor.email) as c:
         page = await c.get("/milestones")
         assert "Not finished" in page.text and "badge-approved" in page.text
-        assert "1,200.00 USD" in (await c.get("/invoices")).text
+        assert "$1,200.00" in (await c.get("/invoices")).text
 
 
 async def test_escrow_deposit_goes_to_the_provider_page_once_per_form(
@@ -273,7 +273,7 @@ async def test_escrow_deposit_goes_to_the_provider_page_once_per_form(
     await fund(pay, party.client, "250.00")
     async with signed_in(app, party.client.email) as c:
         page = await c.get("/escrow")
-        assert page.status_code == 200 and "250.00 USD" in page.text
+        assert page.status_code == 200 and "$250.00" in page.text
         assert "deposit" in page.text.lower()
         key = page.text.split('name="idempotency_key" value="')[1].split('"')[0]
         form = {"csrf_token": csrf_of(page), "amount": "120.50", "currency": "USD",
@@ -291,7 +291,7 @@ async def test_escrow_deposit_goes_to_the_provider_page_once_per_form(
         paid = await c.post(first.headers["location"], data={"token": token,
                                                              "outcome": "succeed"})
         assert paid.status_code in (200, 303)
-        assert "370.50 USD" in (await c.get("/escrow")).text  # 250.00 + 120.50
+        assert "$370.50" in (await c.get("/escrow")).text  # 250.00 + 120.50
         bad = await c.post("/escrow/deposits", data={**form, "amount": "-3",
                                                      "idempotency_key": str(uuid.uuid4())})
         assert bad.status_code == 422 and "alert error" in bad.text
@@ -317,26 +317,26 @@ async def test_payroll_wallet_earnings_and_home_after_a_paid_week(
     assert (await run_payroll(app, date(2025, 1, 15)))["paid"] == 1
     async with signed_in(app, party.client.email) as c:
         runs = await c.get("/payroll")
-        assert "2025-01" in runs.text and "1,875.00 USD" in runs.text
+        assert "2025-01" in runs.text and "$1,875.00" in runs.text
         run_id = runs.text.split('href="/payroll/')[1].split('"')[0]
         detail = await c.get(f"/payroll/{run_id}")
         assert detail.status_code == 200 and "badge-paid" in detail.text
         completed = await post_form(c, f"/payroll/{run_id}", f"/payroll/{run_id}/approve", {})
         assert completed.status_code == 409  # a completed run cannot be approved
         escrow = await c.get("/escrow")
-        assert "1,125.00 USD" in escrow.text  # 3000 - 1875 paid out
+        assert "$1,125.00" in escrow.text  # 3000 - 1875 paid out
     async with signed_in(app, party.contractor.email) as c:
         wallet = await c.get("/wallet")
-        assert "1,875.00 USD" in wallet.text and "Acme Widgets Ltd" in wallet.text
+        assert "$1,875.00" in wallet.text and "Acme Widgets Ltd" in wallet.text
         earnings = await c.get("/earnings")
         assert earnings.text.count("<svg") == 2 and "<title id=" in earnings.text
         assert "<desc id=" in earnings.text and "<caption>" in earnings.text
-        assert "1,875.00 USD" in earnings.text
+        assert "$1,875.00" in earnings.text
         home = await c.get("/contractor")
         for widget in ("Profile status", "Earnings summary", "Contracts", "Wallet balance",
                        "Active contracts", "Recent activity", "Onboarding checklist"):
             assert widget in home.text
-        assert home.text.count("1,875.00 USD") >= 2  # earned and in the wallet
+        assert home.text.count("$1,875.00") >= 2  # earned and in the wallet
 
 
 async def test_team_page_lists_invitations_with_their_state(

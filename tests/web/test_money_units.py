@@ -1,5 +1,5 @@
-"""The dashboards' pure helpers: the `money` filter (the currency's own decimals) and the SVG
-bar chart (title/desc for screen readers, escaped labels, bars in proportion, empty state)."""
+"""The money dashboards' SVG bar chart: title/desc for screen readers, escaped labels, bars in
+proportion, empty state."""
 
 from __future__ import annotations
 
@@ -7,14 +7,6 @@ import re
 from decimal import Decimal
 
 from mindlinks.web.charts import Bar, bar_chart
-from mindlinks.web.dash import money
-
-
-def test_money_uses_the_currencys_decimals():
-    assert money(5000, "USD") == "5,000.00 USD"
-    assert money(Decimal("5000"), "JPY") == "5,000 JPY"
-    assert money("1.234", "KWD") == "1.234 KWD"
-    assert money(None, "USD") == "—"
 
 
 def test_bar_chart_is_labelled_escaped_and_proportional():

@@ -33,6 +33,7 @@ from mindlinks.timesheets import service as timesheets
 from mindlinks.timesheets.schemas import ReviewItem, ReviewRequest
 from mindlinks.web import gateway
 from mindlinks.web.dash import Denied, form_of, not_found, parse_id, signed_in, text
+from mindlinks.web.i18n import gettext
 from mindlinks.web.pages import discard, field_errors, redirect, render
 
 router = domain_router(include_in_schema=False)
@@ -107,7 +108,7 @@ async def review_timesheet(request: Request, session: SessionDep, timesheet_id: 
                              lambda: reviews.approve(session, actor, tid), "approved")
     reason = text(form, "reason", 1000).strip()
     if not reason:
-        return await _queue(request, session, actor, errors=["A reason is required"],
+        return await _queue(request, session, actor, errors=[gettext("A reason is required")],
                             status_code=422)
     return await _decide(request, session, actor,
                          lambda: reviews.reject(session, actor, tid, reason), "rejected")
@@ -123,8 +124,8 @@ async def bulk_approve(request: Request, session: SessionDep) -> Response:
     form = await form_of(request)
     ids = [parse_id(v) for v in form.getlist("ids")[:QUEUE_LIMIT] if isinstance(v, str)]
     if not ids:
-        return await _queue(request, session, actor, errors=["Tick at least one timesheet"],
-                            status_code=422)
+        return await _queue(request, session, actor,
+                            errors=[gettext("Tick at least one timesheet")], status_code=422)
     if any(i is None for i in ids):
         return not_found(request, actor)
     items = [ReviewItem(id=i, decision="approve") for i in ids if i is not None]
@@ -152,7 +153,7 @@ async def review_milestone(request: Request, session: SessionDep, contract_id: s
                              lambda: ms.approve(session, actor, cid, mid), "approved")
     reason = text(form, "reason", 1000).strip()
     if not reason:
-        return await _queue(request, session, actor, errors=["A reason is required"],
+        return await _queue(request, session, actor, errors=[gettext("A reason is required")],
                             status_code=422)
     return await _decide(
         request, session, actor,
@@ -212,7 +213,7 @@ async def escrow_deposit(request: Request, session: SessionDep) -> Response:
         if isinstance(exc, DomainError):
             await discard(session, exc)
         errors = field_errors(exc) if isinstance(exc, DomainError | ValidationError) else [
-            "Amount: enter a number"]
+            gettext("Amount: enter a number")]
         return await _escrow_page(request, session, actor, errors=errors, form=posted,
                                   status_code=422)
     if deposit.hosted_url:

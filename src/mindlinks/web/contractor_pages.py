@@ -31,7 +31,8 @@ from mindlinks.platform.storage import get_storage
 from mindlinks.timesheets import service as timesheets
 from mindlinks.timesheets.schemas import EntryIn, TimesheetCreate, TimesheetUpdate
 from mindlinks.web import charts, gateway
-from mindlinks.web.dash import Denied, form_of, money, not_found, parse_id, signed_in, text
+from mindlinks.web.dash import Denied, form_of, not_found, parse_id, signed_in, text
+from mindlinks.web.i18n import gettext, money
 from mindlinks.web.pages import discard, field_errors, redirect, render
 
 router = domain_router(include_in_schema=False)
@@ -183,14 +184,14 @@ def _entries(form: Any, week: date) -> list[EntryIn]:
         try:
             hours = Decimal(raw)
         except InvalidOperation:
-            errors.append(f"{key}: hours must be a number")
+            errors.append(gettext("%(date)s: hours must be a number") % {"date": key})
             continue
         entries.append(EntryIn(date=date.fromisoformat(key), hours=hours,
                                description=text(form, f"desc-{key}", 500)))
     if errors:
         raise FormInvalid(errors)
     if not entries:
-        raise FormInvalid(["Enter the hours of at least one day"])
+        raise FormInvalid([gettext("Enter the hours of at least one day")])
     return entries
 
 
@@ -213,7 +214,8 @@ async def timesheets_submit(request: Request, session: SessionDep, rt: RuntimeDe
         sheet = await _week_sheet(session, actor, contract_id, week)
         if action == "amend":
             if sheet is None or sheet.status not in LOCKED:
-                raise FormInvalid(["Only an approved week is corrected by an amendment"])
+                raise FormInvalid([gettext("Only an approved week is corrected by an "
+                                           "amendment")])
             await timesheets.create_timesheet(session, actor, TimesheetCreate(
                 contract_id=contract_id, week_ending=week, entries=entries, notes=notes,
                 amends_id=sheet.id), due_days=rt.settings.timesheet_due_days)

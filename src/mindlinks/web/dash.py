@@ -1,21 +1,18 @@
 """What the contractor and client dashboards share: the signed-in check by role, the CSRF-
-checked form, id parsing that turns a bad id into the same 404 page as a foreign one, and the
-`money` filter of the templates."""
+checked form, and id parsing that turns a bad id into the same 404 page as a foreign one.
+Money and dates are formatted by the shared locale filters (`web/i18n.py`)."""
 
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
-from typing import Any
 
-from babel.numbers import get_currency_precision
 from fastapi import Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from mindlinks.platform.security import Actor, Role
 from mindlinks.web import sessions
-from mindlinks.web.pages import render, templates, to_login
+from mindlinks.web.pages import render, to_login
 
 MAX_FIELD = 2000  # no dashboard form field needs more (reasons and notes are cut by schemas)
 
@@ -59,16 +56,3 @@ def parse_id(value: str) -> uuid.UUID | None:
         return uuid.UUID(value[:40])
     except ValueError:
         return None
-
-
-def money(value: Any, currency: str = "") -> str:
-    """`5000` -> `5,000.00 USD`, with the currency's own number of decimals (CLDR: JPY 0,
-    KWD 3). Locale formatting comes with the Babel catalogues."""
-    if value is None:
-        return "—"
-    amount = Decimal(str(value))
-    places = get_currency_precision(currency) if currency else 2
-    return f"{amount:,.{places}f} {currency}".strip()
-
-
-templates.env.filters["money"] = money
