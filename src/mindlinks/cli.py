@@ -14,6 +14,7 @@ from mindlinks import __version__
 from mindlinks.keys_cli import keys_app
 from mindlinks.kyc.cli import kyc_app
 from mindlinks.ledger.cli import ledger_app
+from mindlinks.payments.payouts_cli import payouts_app
 from mindlinks.platform.webhooks_cli import webhooks_app
 from mindlinks.settings import get_settings
 
@@ -215,6 +216,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(keys_app, name="keys")
 app.add_typer(kyc_app, name="kyc")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(payouts_app, name="payouts")
 
 jobs_app = typer.Typer(help="Scheduled jobs of the domains (the worker runs them daily).",
                        no_args_is_help=True)

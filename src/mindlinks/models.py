@@ -25,6 +25,7 @@ MODEL_MODULES = [
     "mindlinks.invoices.models",
     "mindlinks.payments.models",
     "mindlinks.payments.payroll_models",
+    "mindlinks.payments.withdrawals_models",
     "mindlinks.kyc.models",
     "mindlinks.notifications.models",
 ]

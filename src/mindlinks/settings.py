@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     payments_sandbox_secret: str | None = None  # empty: derived from the secret key
     stripe_api_key: str | None = None
     stripe_webhook_secret: str | None = None
+    # Stripe Connect events (payouts on connected accounts) come from a Connect endpoint with
+    # its own signing secret; either secret verifies an event.
+    stripe_connect_webhook_secret: str | None = None
     payments_webhook_tolerance_seconds: int = 300
     payments_deposit_max_minor: int = 100_000_000  # 1,000,000.00 in a 2-decimal currency
 

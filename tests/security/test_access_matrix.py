@@ -21,9 +21,12 @@ from typing import Any
 
 import httpx
 
+from mindlinks.contractors import service as contractors
 from mindlinks.platform.db import utcnow
+from tests.contractors.conftest import statement_amounts
 from tests.contracts.conftest import Party
 from tests.factories import register
+from tests.payments.withdrawal_helpers import fund
 from tests.platform.samples import MINIMAL_PDF
 
 ID_PARAM = re.compile(r"\{([a-z_]+)\}")
@@ -70,7 +73,7 @@ async def build_victim(app: Any, client: httpx.AsyncClient, party: Party,
     await ok(await client.put("/api/contractors/me", headers=c, json={
         "phone": "+14155552671", "country": "US", "timezone": "America/New_York",
         "legalName": "Ada Lovelace"}))
-    await ok(await client.post("/api/contractors/me/bank-accounts", headers=c, json={
+    bank = await ok(await client.post("/api/contractors/me/bank-accounts", headers=c, json={
         "accountHolderName": "Ada Lovelace", "bankName": "First Bank", "currency": "USD",
         "country": "US", "accountNumber": "000123456789", "routingNumber": "011000015"}))
     await ok(await client.post("/api/contractors/me/licenses", headers=c, json={
@@ -122,6 +125,15 @@ async def build_victim(app: Any, client: httpx.AsyncClient, party: Party,
     await ok(await client.post(
         f"/api/payments/sandbox/intents/{deposit['paymentIntentId']}/succeed",
         params={"token": deposit["hostedUrl"].split("token=")[1]}))
+    # A withdrawal: the bank account verified, identity verified, money in the wallet.
+    await ok(await client.post(f"/api/contractors/me/bank-accounts/{bank['id']}/verify",
+                               headers=c, json={"amounts": statement_amounts(app, bank["id"])}))
+    async with app.state.db.session() as session:
+        await contractors.set_kyc_status(session, uuid.UUID(party.contractor_id), "verified")
+    await fund(app, uuid.UUID(party.contractor_id), 50_000)
+    await ok(await client.post("/api/payments/contractor/me/withdrawals", headers={
+        **c, "Idempotency-Key": str(uuid.uuid4())}, json={
+        "amount": "100.00", "currency": "USD", "withdrawalMethodId": bank["id"]}))
     await app.state.dispatcher.drain()  # notifications of all the above
 
     ids: set[str] = set()
@@ -131,7 +143,8 @@ async def build_victim(app: Any, client: httpx.AsyncClient, party: Party,
              "/api/contractors/me/licenses", "/api/contractors/me/insurance-policies",
              "/api/contractors/me/tax-info", "/api/contractors/me/documents",
              "/api/notifications/me", "/api/contracts/contractor/me",
-             "/api/timesheets/contractor/me", "/api/payments/contractor/me/invoices"]),
+             "/api/timesheets/contractor/me", "/api/payments/contractor/me/invoices",
+             "/api/payments/contractor/me/withdrawals"]),
         (a, ["/api/clients/me", "/api/clients/me/documents", "/api/clients/me/invitations",
              "/api/clients/me/contractors", "/api/contracts/client/me",
              "/api/timesheets/client/me", "/api/notifications/me",

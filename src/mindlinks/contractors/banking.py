@@ -365,18 +365,20 @@ class PayoutAccount:
     iban: str | None
     account_number: str | None
     routing_number: str | None
+    last4: str | None = None  # of the IBAN or account number, shown as ****1234
 
     def __repr__(self) -> str:
-        shown = masked(last4(self.iban or self.account_number or ""))
-        return f"PayoutAccount(id={self.id}, account={shown})"
+        return f"PayoutAccount(id={self.id}, account={masked(self.last4)})"
 
 
 async def payout_account(
-    session: AsyncSession, contractor_id: uuid.UUID, account_id: uuid.UUID | None = None
+    session: AsyncSession, contractor_id: uuid.UUID, account_id: uuid.UUID | None = None,
+    *, reveal: bool = True,
 ) -> PayoutAccount:
     """The account a withdrawal may be paid to: `account_id` (or the primary) of this
     contractor, verified and without a name mismatch; else 409 `bank_account_not_verified`
-    (404 if the contractor has no such account)."""
+    (404 if the contractor has no such account). With `reveal=False` the numbers stay sealed
+    (None): a check that needs no decryption (the withdrawal request; the worker reveals)."""
     account = (await repo.account(session, contractor_id, account_id) if account_id
                else await repo.primary_account(session, contractor_id))
     if account is None:
@@ -389,7 +391,8 @@ async def payout_account(
         id=account.id, contractor_id=contractor_id,
         account_holder_name=account.account_holder_name, bank_name=account.bank_name,
         country=account.country, currency=account.currency, swift_code=account.swift_code,
-        iban=await unseal(session, account, "iban_enc"),
-        account_number=await unseal(session, account, "account_number_enc"),
-        routing_number=await unseal(session, account, "routing_number_enc"),
+        iban=await unseal(session, account, "iban_enc") if reveal else None,
+        account_number=await unseal(session, account, "account_number_enc") if reveal else None,
+        routing_number=await unseal(session, account, "routing_number_enc") if reveal else None,
+        last4=account.account_number_last4 or account.iban_last4,
     )

@@ -154,6 +154,22 @@ KINDS: dict[str, Kind] = {
             ("withdrawal_id", "amount", "currency"), action_path="/withdrawals",
         ),
         Kind(
+            "withdrawal_failed", "Withdrawal Failed",
+            "Your withdrawal of {{ amount | money(currency) }} could not be paid out"
+            "{% if reason %}: {{ reason }}{% endif %}. The money is available in your wallet "
+            "again.",
+            "Your withdrawal of {{ amount | money(currency) }} failed",
+            ("withdrawal_id", "amount", "currency", "reason"), action_path="/withdrawals",
+        ),
+        Kind(
+            "withdrawal_reversed", "Withdrawal Returned",
+            "Your bank returned the withdrawal of {{ amount | money(currency) }}"
+            "{% if reason %} ({{ reason }}){% endif %}. The money, fee included, is back in "
+            "your wallet.",
+            "Your withdrawal of {{ amount | money(currency) }} was returned",
+            ("withdrawal_id", "amount", "currency", "reason"), action_path="/withdrawals",
+        ),
+        Kind(
             "payout_new_account", "Payout to a New Account",
             "A withdrawal of {{ amount | money(currency) }} to a new payout account"
             "{% if account_last4 %} ending {{ account_last4 }}{% endif %} was requested."

@@ -126,6 +126,17 @@ async def on_withdrawal_completed(session: AsyncSession, event: Event) -> None:
     await _send(session, event, "withdrawal_completed", _user(event))
 
 
+@subscriber("withdrawal.failed", name="notifications.withdrawal_failed")
+async def on_withdrawal_failed(session: AsyncSession, event: Event) -> None:
+    await _send(session, event, "withdrawal_failed", _user(event))
+
+
+@subscriber("withdrawal.reversed", name="notifications.withdrawal_reversed")
+async def on_withdrawal_reversed(session: AsyncSession, event: Event) -> None:
+    # Paid, then returned by the bank: the money is back in the wallet (payments/withdrawals).
+    await _send(session, event, "withdrawal_reversed", _user(event))
+
+
 @subscriber("invoice.issued", name="notifications.invoice_issued")
 async def on_invoice_issued(session: AsyncSession, event: Event) -> None:
     # The client pays it: its company's user is told (the contractor issued nothing by hand,

@@ -220,7 +220,10 @@ async def _insert(session: AsyncSession, row: Transfer) -> Transfer | None:
 
 async def transfer(session: AsyncSession, *, debit: Account, credit: Account, amount: int,
                    code: str, reference: str, pending: bool = False,
-                   expires_at: datetime | None = None) -> Transfer:
+                   expires_at: datetime | None = None, new_reference: bool = False) -> Transfer:
+    """`new_reference=True`: the caller guarantees no transfer can have this reference yet (it
+    embeds an id minted in this transaction), so neither the replay lookup nor the savepoint
+    around the insert is needed - three round trips fewer on the hot path of a withdrawal."""
     _check_reference(reference)
     if not code or len(code) > MAX_CODE:
         raise InvalidTransferCode(f"A code has 1 to {MAX_CODE} characters")
@@ -233,11 +236,10 @@ async def transfer(session: AsyncSession, *, debit: Account, credit: Account, am
     if expires_at is not None and not pending:
         raise InvalidExpiry("Only a pending transfer can expire")
     kind = TransferKind.PENDING if pending else TransferKind.SINGLE
-    if (first := await _by_reference(session, reference)) is not None:
-        return _same(first, debit, credit, amount, code, kind)
     locked = await _lock(session, debit.id, credit.id)
-    # Re-read under the locks: a concurrent transfer with this reference has committed by now.
-    if (first := await _by_reference(session, reference)) is not None:
+    # Looked up under the locks only (one round trip: a replay is rare, a new transfer is the
+    # common case): a concurrent transfer with this reference has committed by now.
+    if not new_reference and (first := await _by_reference(session, reference)) is not None:
         return _same(first, debit, credit, amount, code, kind)
     d, c = locked[debit.id], locked[credit.id]
     _overdraft_check(d, amount)
@@ -246,7 +248,9 @@ async def transfer(session: AsyncSession, *, debit: Account, credit: Account, am
                    currency=d.currency, pending_id=None, expires_at=expires_at,
                    status=PendingStatus.PENDING if pending else PendingStatus.POSTED,
                    created_at=utcnow())
-    if await _insert(session, row) is None:
+    if new_reference:
+        session.add(row)  # flushed below with the sums (a clash would be a bug: an error)
+    elif await _insert(session, row) is None:
         first = await _by_reference(session, reference)
         assert first is not None
         return _same(first, debit, credit, amount, code, kind)

@@ -1,4 +1,5 @@
-"""Subscribers of the payments domain: holds follow the invoices' and contracts' lives."""
+"""Subscribers of the payments domain: holds follow the invoices' and contracts' lives; a
+requested withdrawal is paid out by the worker."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mindlinks.payments import holds
+from mindlinks.payments import holds, withdrawals_payouts
 from mindlinks.platform.events import Event, subscriber
 
 
@@ -23,3 +24,9 @@ async def on_invoice_cancelled(session: AsyncSession, event: Event) -> None:
 @subscriber("contract.terminated", name="payments.void_contract_holds")
 async def on_contract_terminated(session: AsyncSession, event: Event) -> None:
     await holds.on_contract_terminated(session, uuid.UUID(str(event.payload["contractId"])))
+
+
+@subscriber("withdrawal.requested", name="payments.send_payout")
+async def on_withdrawal_requested(session: AsyncSession, event: Event) -> None:
+    # The provider is called here, in the worker, never in the request (withdrawals.py).
+    await withdrawals_payouts.send_payout(session, uuid.UUID(str(event.payload["withdrawalId"])))

@@ -3,9 +3,10 @@ what a contractor is quoted is exactly what a withdrawal charges.
 
 The fee comes from the contractor's country rule (`countries.RuleView`): `flat + amount x bps /
 10000`, all in minor units of the withdrawal currency. Rounding: the percentage part is rounded
-half-up to the minor unit (the same rule as `platform.money.Money.multiply`), once, on the
-percentage part only; the flat part is already whole. A withdrawal whose fee would take all
-of it is refused by the caller (below the minimum).
+half-up to the minor unit, once, on the percentage part only (the flat part is already whole).
+Half-up, not `Money.multiply`'s half-even: a fee's half cent goes to the platform, the side
+that bears the payout's cost. A withdrawal whose fee would take all of it is refused by the
+caller (below the minimum).
 """
 
 from __future__ import annotations

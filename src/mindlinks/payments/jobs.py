@@ -4,13 +4,15 @@
   funds go back to the debit account) and marked `expired`. One short transaction per hold, so a
   large backlog never holds many account locks at once; a hold posted or voided meanwhile is
   skipped. Idempotent: two workers at once void each hold once (the void's unique reference).
+- `payments.resend_stuck_payouts`: withdrawals waiting over an hour without a payout reference
+  are sent again with the same idempotency key (`withdrawals_payouts.resend_stuck`).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from mindlinks.payments import book, payroll
+from mindlinks.payments import book, payroll, withdrawals_payouts
 from mindlinks.payments.models import PendingStatus, Transfer, TransferKind
 from mindlinks.platform import idempotency
 from mindlinks.platform.db import Database, utcnow
@@ -44,4 +46,5 @@ async def run_payroll(db: Database) -> dict[str, int]:
 
 
 JOBS = {"payments.expire_holds": expire_holds, "payments.run_payroll": run_payroll,
-        "payments.purge_idempotency_keys": purge_idempotency_keys}
+        "payments.purge_idempotency_keys": purge_idempotency_keys,
+        "payments.resend_stuck_payouts": withdrawals_payouts.resend_stuck}

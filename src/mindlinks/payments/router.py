@@ -10,7 +10,7 @@ from fastapi import Depends, Path, Query, Request, status
 from fastapi.responses import HTMLResponse
 
 from mindlinks.payments import admin as adjustments
-from mindlinks.payments import escrow, payroll_router, sandbox, webhooks
+from mindlinks.payments import escrow, payroll_router, sandbox, webhooks, withdrawals_router
 from mindlinks.payments.providers import PaymentsProvider, get_provider
 from mindlinks.payments.schemas import (
     AdjustmentCreate,
@@ -104,4 +104,4 @@ async def adjust(session: SessionDep, actor: AdminUser, key: IdempotencyKeyDep,
     return await adjustments.adjust(session, actor, account_id, body, key)
 
 
-routers = [client, public, pages, admin, *payroll_router.routers]
+routers = [client, public, pages, admin, *payroll_router.routers, *withdrawals_router.routers]

@@ -20,12 +20,13 @@ from mindlinks.contractors import banking
 from mindlinks.contractors import service as contractors
 from mindlinks.contractors.identifiers import masked
 from mindlinks.contractors.models import BankAccount
-from mindlinks.payments import holds
+from mindlinks.payments import holds, withdrawals_repository
 from mindlinks.payments.models import Account, Purpose
 from mindlinks.payments.payroll_models import InvoiceHold, ItemStatus, PayrollItem
 from mindlinks.payments.payroll_schemas import (
     CurrencyBalance,
     HistoryRow,
+    LastWithdrawal,
     Wallet,
     WithdrawalMethod,
 )
@@ -90,7 +91,7 @@ async def wallet(session: AsyncSession, actor: Actor) -> Wallet:
         available_balance=from_minor(available.get(currency, 0), currency),
         pending_balance=from_minor(pending.get(currency, 0), currency),
         currency=currency,
-        last_withdrawal=None,  # withdrawals are not built yet (issue 13 leaves them out)
+        last_withdrawal=await _last_withdrawal(session, contractor_id),
         withdrawal_methods=[WithdrawalMethod(
             id=a.id, type="bank_transfer", bank_name=a.bank_name,
             account_number=masked(a.account_number_last4 or a.iban_last4),
@@ -99,6 +100,15 @@ async def wallet(session: AsyncSession, actor: Actor) -> Wallet:
                                   available_balance=from_minor(available.get(c, 0), c),
                                   pending_balance=from_minor(pending.get(c, 0), c))
                   for c in currencies])
+
+
+async def _last_withdrawal(session: AsyncSession,
+                           contractor_id: uuid.UUID) -> LastWithdrawal | None:
+    row = await withdrawals_repository.latest(session, contractor_id)
+    if row is None:
+        return None
+    return LastWithdrawal(amount=from_minor(row.amount, row.currency),
+                          date=(row.completed_at or row.requested_at).date(), status=row.status)
 
 
 def _description(hold: InvoiceHold) -> str:

@@ -2,8 +2,9 @@
 webhook inbox (`platform/webhooks.py`):
 
 1. the provider named in the path must be the active one (404 otherwise);
-2. `Stripe-Signature` is verified with the `stripe` package (300 s tolerance): bad, missing or
-   stale -> 400 and nothing stored but an audit line;
+2. `Stripe-Signature` is verified with the `stripe` package (300 s tolerance) against the
+   endpoint's secret, or for Stripe the Connect endpoint's (payouts on connected accounts):
+   bad, missing or stale -> 400 and nothing stored but an audit line;
 3. the event is stored once under `(provider, event id)`; a duplicate is acknowledged (200,
    `duplicate: true`) and changes nothing - unless it was parked, then it is handled again;
 4. `handle_stored` applies PaymentIntent events to the deposit, never moving it backwards:
@@ -11,6 +12,7 @@ webhook inbox (`platform/webhooks.py`):
    reference `deposit:{provider}:{intentId}`, so even two different events saying "succeeded"
    move the money once. An event for an unknown intent is parked (200: Stripe would otherwise
    retry for days; it is replayable with `mindlinks webhooks replay`).
+5. `payout.*` events (withdrawals' payouts) go to `withdrawals_payouts.apply_payout_event`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mindlinks.payments import book, holds
+from mindlinks.payments import book, holds, withdrawals_payouts
 from mindlinks.payments import repository as repo
 from mindlinks.payments.models import DEPOSIT_RANK, DepositStatus, Purpose
 from mindlinks.payments.providers import SIGNATURE_HEADER, PaymentsProvider, verify
@@ -49,14 +51,28 @@ class MalformedWebhook(BadRequest):
     code = "malformed_webhook"
 
 
+def _verify_any(secrets: list[str], body: bytes, header: str | None,
+                tolerance: int) -> dict[str, Any]:
+    for secret in secrets[:-1]:
+        try:
+            return verify(secret, body, header, tolerance)
+        except BadRequest:
+            continue
+    return verify(secrets[-1], body, header, tolerance)
+
+
 async def receive(session: AsyncSession, provider: PaymentsProvider, provider_name: str,
                   body: bytes, headers: Mapping[str, str]) -> tuple[str, bool]:
     """(outcome, duplicate)"""
     if provider_name != provider.name:
         raise UnknownProvider(f"No active payments provider named {provider_name!r}")
+    settings = get_settings()
+    secrets = [provider.webhook_secret]
+    if provider.name == "stripe" and settings.stripe_connect_webhook_secret:
+        secrets.append(settings.stripe_connect_webhook_secret)  # payouts (Connect endpoint)
     try:
-        event = verify(provider.webhook_secret, body, headers.get(SIGNATURE_HEADER),
-                       get_settings().payments_webhook_tolerance_seconds)
+        event = _verify_any(secrets, body, headers.get(SIGNATURE_HEADER),
+                            settings.payments_webhook_tolerance_seconds)
     except BadRequest as exc:
         await audit.record(session, None, "payments.webhook.rejected", "webhook_event", None,
                            {"provider": provider_name, "reason": "invalid_signature",
@@ -78,6 +94,8 @@ async def receive(session: AsyncSession, provider: PaymentsProvider, provider_na
 
 
 async def handle_stored(session: AsyncSession, row: inbox.WebhookEvent) -> str:
+    if row.kind.startswith("payout."):  # Stripe Connect payouts of withdrawals
+        return await withdrawals_payouts.apply_payout_event(session, row)
     target = EVENT_STATUS.get(row.kind)
     if target is None:
         row.note = "event type not used"
