@@ -284,7 +284,7 @@ async def milestone_submit(request: Request, session: SessionDep, contract_id: s
     return redirect(request, "/milestones?done=submitted")
 
 
-# --- earnings and wallet --------------------------------------------------------------------
+# --- earnings (the wallet and withdrawals: withdraw_pages.py) ------------------------------------
 
 
 @router.get("/earnings", response_class=HTMLResponse)
@@ -306,17 +306,3 @@ async def earnings_page(request: Request, session: SessionDep) -> Response:
     return render(request, "money/earnings.html", {
         "earnings": data, "period": period, "periods": PERIODS,
         "bars_month": by_month, "bars_contract": by_contract}, actor=actor)
-
-
-@router.get("/wallet", response_class=HTMLResponse)
-async def wallet_page(request: Request, session: SessionDep) -> Response:
-    try:
-        actor = await _contractor(request)
-    except Denied as denied:
-        return denied.response
-    wallet = await gateway.wallet.wallet(session, actor)
-    history = await gateway.wallet.history(session, actor, PageParams(1, LIST_LIMIT),
-                                           status="all", contract_id=None, start=None,
-                                           end=None)
-    return render(request, "money/wallet.html", {"wallet": wallet, "history": history},
-                  actor=actor)

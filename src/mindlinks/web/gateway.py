@@ -9,11 +9,19 @@ from mindlinks.clients import invitations
 from mindlinks.contractors import onboarding
 from mindlinks.contracts import milestones
 from mindlinks.contracts import views as contract_views
-from mindlinks.payments import earnings, escrow, payroll_reads, providers, wallet
+from mindlinks.payments import (
+    earnings,
+    escrow,
+    fees,
+    payroll_reads,
+    providers,
+    wallet,
+    withdrawals,
+)
 from mindlinks.timesheets import entries as timesheet_rules
 from mindlinks.timesheets import reviews as timesheet_reviews
 from mindlinks.timesheets import views as timesheet_views
 
-__all__ = ["contract_views", "earnings", "escrow", "invitations", "milestones", "onboarding",
-           "payroll_reads", "providers", "timesheet_reviews", "timesheet_rules",
-           "timesheet_views", "wallet"]
+__all__ = ["contract_views", "earnings", "escrow", "fees", "invitations", "milestones",
+           "onboarding", "payroll_reads", "providers", "timesheet_reviews", "timesheet_rules",
+           "timesheet_views", "wallet", "withdrawals"]

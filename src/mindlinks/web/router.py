@@ -17,6 +17,7 @@ from mindlinks.web import (
     contractor_pages,
     invoice_pages,
     language,
+    withdraw_pages,
 )
 from mindlinks.web.pages import STATIC_DIR, templates
 
@@ -41,4 +42,5 @@ async def static_file(name: str) -> Response:
 
 routers = [static_router, auth_pages.router, account_pages.router, language.router,
            admin_pages.router, architecture.router]
-routers += [contractor_pages.router, client_pages.router, invoice_pages.router]  # money
+routers += [contractor_pages.router, client_pages.router, invoice_pages.router,  # money
+            withdraw_pages.router]
