@@ -1,7 +1,8 @@
 """The money journey in a real browser (Playwright driving Debian's Chromium against uvicorn):
 the contractor fills and submits a weekly timesheet in the grid, the client approves it in the
-queue, the invoice run issues the period's invoice and both parties see it. One test, so one
-browser for the module; screenshots of each page at 1280 px and 375 px in the test's tmp dir."""
+queue, the invoice run issues the period's invoice and both parties see it; the contractor
+withdraws through the confirmation page (fee, net, arrival). One test, so one browser for the
+module; screenshots of each page at 1280 px and 375 px in the test's tmp dir."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from tests.factories import PASSWORD
 from tests.payments.payroll_helpers import issue
+from tests.payments.withdrawal_helpers import ready
 from tests.timesheets.conftest import hourly  # noqa: F401 - fixture
 from tests.web.test_browser import Shots, chromium, playwright_api, served, shots
 
@@ -41,9 +43,9 @@ async def _sign_in(context: Any, email: str) -> Any:
 
 async def test_timesheet_to_approval_to_invoice_for_both_parties(
     served: tuple[str, Any], chromium: Any, shots: Shots, party: Any,
-    hourly: dict[str, Any],  # noqa: F811
+    hourly: dict[str, Any], app: Any, client: Any,  # noqa: F811
 ):
-    base, app = served
+    base, served_app = served
     expect = playwright_api.expect
     contractor_ctx = await chromium.new_context(base_url=base)
     # The client reviews with JavaScript off: the pages work without htmx.
@@ -77,7 +79,7 @@ async def test_timesheet_to_approval_to_invoice_for_both_parties(
     await expect(reviewer.get_by_text("Approved.")).to_be_visible()
     await expect(reviewer.get_by_text("Nothing to approve.").first).to_be_visible()
 
-    assert await issue(app, date(2025, 1, 1)) == 1  # the worker's daily invoice run
+    assert await issue(served_app, date(2025, 1, 1)) == 1  # the worker's daily invoice run
 
     await worker.get_by_role("link", name="Invoices").click()
     await expect(worker.get_by_role("link", name="INV-2025-001", exact=True)).to_be_visible()
@@ -93,5 +95,19 @@ async def test_timesheet_to_approval_to_invoice_for_both_parties(
     await expect(worker.get_by_role("img", name="Earnings by month")).to_be_visible()
     await shots.take(worker, "earnings")
     await _fits_360(worker)
+    # The withdrawal: form -> confirmation with fee, net and arrival -> withdraw.
+    # Through the in-process app (same database): its sandbox bank holds the micro-deposits.
+    await ready(app, client, party.contractor)  # country, verified bank account, funds
+    await worker.get_by_role("link", name="Wallet").click()
+    await expect(worker.get_by_role("heading", name="Withdraw", exact=True)).to_be_visible()
+    await worker.locator("#wd-amount").fill("100.00")
+    await worker.get_by_role("button", name="Review the withdrawal").click()
+    await expect(worker.get_by_role("heading", name="Confirm the withdrawal")).to_be_visible()
+    await expect(worker.get_by_text("Estimated arrival")).to_be_visible()
+    await shots.take(worker, "withdraw-confirm")
+    await _fits_360(worker)
+    await worker.get_by_role("button", name="Withdraw $100.00").click()
+    await expect(worker.get_by_text("Withdrawal requested.")).to_be_visible()
+    await shots.take(worker, "withdrawal")
     await contractor_ctx.close()
     await client_ctx.close()
