@@ -3,11 +3,11 @@ app served by its own `uvicorn.run` with the options `mindlinks serve` uses
 (`cli.uvicorn_options`), in its own process.
 
 It reads the same rows the platform's page reads, with the raw driver (aiosqlite / asyncpg):
-no auth, no ORM, no middleware, no Pydantic. It renders THE SAME template files
-(`src/mindlinks/web/templates/money/contractor_home.html` and what it includes) with a Jinja2
-environment set up as the platform's (`web/pages.py`: starlette's `Jinja2Templates` defaults,
-the i18n extension with null translations, the `money` filter, the `css_version` global),
-from a context of the same shape. `tests/bench/test_web_floor.py` checks that both produce
+no auth, no ORM, no middleware, no Pydantic. It renders THE SAME template
+(`web/templates/money/contractor_home.html` and what it includes) with the platform's own
+Jinja2 environment object (`web.pages.templates.env`: autoescape, i18n with null
+translations, the `money` filter, the `css_version` global), from a context of the same
+shape built from plain namespaces. `tests/bench/test_web_floor.py` checks that both produce
 the same HTML for the same data, so this floor cannot drift silently.
 
 Environment: MINDLINKS_BENCH_FLOOR_PORT, MINDLINKS_BENCH_FLOOR_DB (the database URL),
@@ -17,14 +17,12 @@ MINDLINKS_BENCH_FLOOR_CSRF (the browser's CSRF cookie value, echoed in the sign-
 
 from __future__ import annotations
 
-import hashlib
+import gc
 import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -33,11 +31,9 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
-import mindlinks
 from mindlinks.cli import uvicorn_options
 from mindlinks.platform.money import from_minor
 
-WEB = Path(mindlinks.__file__).parent / "web"
 HOME_CONTRACTS = 6  # web/contractor_pages.py HOME_CONTRACTS / HOME_ACTIVITY
 HOME_ACTIVITY = 5
 STEPS = [
@@ -51,27 +47,15 @@ PROFILE_COLUMNS = ("name", "phone", "country", "timezone", "legal_name", "addres
                    "address_city", "address_postal_code", "address_country")
 
 
-def money(value: Any, currency: str = "") -> str:
-    """web/dash.py's `money` filter (copied: importing the web package would load the app)."""
-    if value is None:
-        return "—"
-    amount = Decimal(str(value))
-    exponent = amount.as_tuple().exponent
-    places = min(max(-exponent, 2), 3) if isinstance(exponent, int) else 2
-    places = 0 if currency in {"JPY", "KRW"} else places
-    return f"{amount:,.{places}f} {currency}".strip()
-
-
 def environment() -> jinja2.Environment:
-    """As `web/pages.py` + `web/dash.py` + `web/router.py` set up the platform's."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(WEB / "templates"),
-                             autoescape=jinja2.select_autoescape())
-    env.add_extension("jinja2.ext.i18n")
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-    env.filters["money"] = money
-    env.globals["css_version"] = hashlib.sha256(
-        (WEB / "static" / "app.css").read_bytes()).hexdigest()[:12]
-    return env
+    """The platform's own Jinja2 environment (`web/pages.py`'s `templates.env`, with the
+    `money` filter of `web/dash.py` and the `css_version` global of `web/router.py`): the
+    very object, not a copy of its settings, so a change there reaches the floor too. The
+    import loads the app's modules; nothing of them runs per request."""
+    from mindlinks.web import router  # noqa: F401 - sets the filter and the global
+    from mindlinks.web.pages import templates
+
+    return templates.env
 
 
 class RawDb:
@@ -220,10 +204,11 @@ async def home_context(db: RawDb, user_id: uuid.UUID, contractor_id: uuid.UUID,
         available_balance=from_minor(int(wallet[0][1]) if wallet else 0, currency),
         currency=currency)
 
-    lang = "en"
-    return {
-        "actor": SimpleNamespace(role="contractor"), "csrf_token": csrf, "lang": lang,
-        "dir": "ltr", "htmx_file": "htmx-2.0.11.min.js",
+    from mindlinks.web.pages import HTMX_FILE
+
+    return {  # `pages.render`'s own keys first (English, left to right)
+        "actor": SimpleNamespace(role="contractor"), "csrf_token": csrf, "lang": "en",
+        "dir": "ltr", "htmx_file": HTMX_FILE,
         "user": SimpleNamespace(name=profile[0]), "kyc_status": profile[1],
         "profile_status": profile_status, "checklist": SimpleNamespace(steps=steps),
         "contracts": contracts, "contracts_total": contracts_total,
@@ -242,6 +227,10 @@ def create() -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await db.open()
+        # As the platform does after start-up (app.py): the imported modules' objects stay
+        # out of the garbage collector's full collections.
+        gc.collect()
+        gc.freeze()
         yield
         await db.close()
 

@@ -186,6 +186,9 @@ async def seed(url: str, contractors: int) -> Seeded:  # noqa: PLR0915 - one fla
             for name, batch in rows.items():
                 for i in range(0, len(batch), CHUNK):
                     await conn.execute(insert(tables[name]), batch[i:i + CHUNK])
+            if conn.dialect.name == "postgresql":
+                # Planner statistics, as autovacuum would have them on a live database.
+                await conn.exec_driver_sql("ANALYZE")
     finally:
         await engine.dispose()
     return Seeded(user_id=first[0], contractor_id=first[1], email=MEASURED_EMAIL,
