@@ -9,6 +9,7 @@ post) - never a Python loop over rows, so it stays fast over millions of transfe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -63,7 +64,10 @@ async def _totals(session: AsyncSession, wallet_id: Any, start: datetime | None,
     return int(row[0]), int(row[1]), int(row[2])
 
 
-async def earnings(session: AsyncSession, actor: Actor, period: str) -> Earnings:
+async def earnings(session: AsyncSession, actor: Actor, period: str, *,
+                   breakdown: bool = True) -> Earnings:
+    """`breakdown=False`: the figures without the by-month and by-contract series (two
+    aggregates fewer), for a summary that shows no chart (the contractor home)."""
     contractor_id = await contractor_id_of(session, actor)
     currency = await main_currency(session, contractor_id)
     wallet = await holds.wallet_account(session, contractor_id, currency)
@@ -75,18 +79,21 @@ async def earnings(session: AsyncSession, actor: Actor, period: str) -> Earnings
     where = _work_credits(wallet.id)
     if start is not None:
         where.append(Transfer.created_at >= start)
-    month = _month(session, Transfer.created_at).label("month")
-    by_month = (await session.execute(
-        select(month, func.sum(Transfer.amount)).where(*where).group_by(month)
-        .order_by(month))).all()
-    amount = func.sum(Transfer.amount).label("amount")
-    by_contract = (await session.execute(
-        select(PayrollItem.contract_id, func.max(InvoiceHold.client_name), amount)
-        .select_from(Transfer)
-        .join(PayrollItem, PayrollItem.transfer_id == Transfer.id)
-        .join(InvoiceHold, InvoiceHold.invoice_id == PayrollItem.invoice_id)
-        .where(*where).group_by(PayrollItem.contract_id)
-        .order_by(amount.desc(), PayrollItem.contract_id).limit(MAX_CONTRACTS))).all()
+    by_month: Sequence[Any] = []
+    by_contract: Sequence[Any] = []
+    if breakdown:
+        month = _month(session, Transfer.created_at).label("month")
+        by_month = (await session.execute(
+            select(month, func.sum(Transfer.amount)).where(*where).group_by(month)
+            .order_by(month))).all()
+        amount = func.sum(Transfer.amount).label("amount")
+        by_contract = (await session.execute(
+            select(PayrollItem.contract_id, func.max(InvoiceHold.client_name), amount)
+            .select_from(Transfer)
+            .join(PayrollItem, PayrollItem.transfer_id == Transfer.id)
+            .join(InvoiceHold, InvoiceHold.invoice_id == PayrollItem.invoice_id)
+            .where(*where).group_by(PayrollItem.contract_id)
+            .order_by(amount.desc(), PayrollItem.contract_id).limit(MAX_CONTRACTS))).all()
     available = await available_by_currency(session, contractor_id)
     pending = await pending_by_currency(session, contractor_id)
     total, this, last = await _totals(session, wallet.id, start, this_month, last_month)
