@@ -33,6 +33,7 @@ import asyncio
 import http.cookiejar
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -146,11 +147,13 @@ def main() -> None:
                 targets.append(_run(server.pid, port, TARGET_PATH, _cookie_header(cookies)))
             f_rps, f_p99, f_cpu = _median(floors)
             t_rps, t_p99, t_cpu = _median(targets)
-            print(f"{'side':<8} {'req/s':>7} {'p99':>10} {'cpu µs/req':>11}   runs (req/s)")
+            print(f"{'side':<8} {'req/s':>7} {'p50':>10} {'p99':>10} {'cpu µs/req':>11}   "
+                  "runs (req/s)")
             for name, rps, p99, cpu, samples in (("floor", f_rps, f_p99, f_cpu, floors),
                                                  ("target", t_rps, t_p99, t_cpu, targets)):
                 each = ", ".join(f"{s.load.rps:.0f}" for s in samples)
-                print(f"{name:<8} {rps:7.0f} {p99:8.2f}ms {cpu:11.0f}   {each}")
+                p50 = statistics.median(s.load.p50_ms for s in samples)
+                print(f"{name:<8} {rps:7.0f} {p50:8.2f}ms {p99:8.2f}ms {cpu:11.0f}   {each}")
             print(f"ratio {t_rps / f_rps:.2f} (goal >= {GOAL_RATIO}); target p99 {t_p99:.2f} ms "
                   f"(goal <= {GOAL_P99_MS:g} ms on PostgreSQL)", flush=True)
         finally:

@@ -54,7 +54,7 @@ def _months_ago(now: datetime, n: int) -> datetime:
     return day
 
 
-async def seed(url: str, contractors: int) -> Seeded:  # noqa: PLR0915 - one flat recipe
+async def seed(url: str, contractors: int) -> Seeded:
     tables = load_all().metadata.tables
     now = datetime.now(UTC).replace(microsecond=0)
     today = now.date()

@@ -10,18 +10,17 @@ from typing import Any
 import httpx
 import pytest
 
-from bench import web_floor
-from bench.web_seed import MEASURED_NAME, PASSWORD, seed
+from bench import web_floor, web_seed
 from tests.web.conftest import web_login
 
 pytestmark = pytest.mark.usefixtures("db_backend")
 
 
 async def test_floor_renders_the_platform_home_byte_for_byte(app: Any, database_url: str):
-    seeded = await seed(database_url, 4)
+    seeded = await web_seed.seed(database_url, 4)
     transport = httpx.ASGITransport(app=app, client=("203.0.113.11", 50002))
     async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as c:
-        await web_login(c, seeded.email, PASSWORD)
+        await web_login(c, seeded.email, web_seed.PASSWORD)
         page = await c.get("/contractor")
         csrf = c.cookies["ml_csrf"]
     assert page.status_code == 200, page.text
@@ -36,7 +35,7 @@ async def test_floor_renders_the_platform_home_byte_for_byte(app: Any, database_
 
     # What the page is about, on both sides: not an empty page twice.
     for html in (page.text, floor):
-        assert f"Welcome back, {MEASURED_NAME}" in html
+        assert f"Welcome back, {web_seed.MEASURED_NAME}" in html
         assert all(title in html for title in seeded.contract_titles[:6])
         assert seeded.contract_titles[6] not in html  # the home shows the latest six
         assert "41,840.00 USD" in html  # wallet: 24 credits, a third withdrawn
