@@ -33,8 +33,10 @@ async def _count(app: Any, model: Any) -> int:
 
 
 async def _sheet(app: Any) -> Timesheet:
+    """The (one) regular timesheet."""
     async with app.state.db.session() as session:
-        return (await session.scalars(select(Timesheet))).one()
+        return (await session.scalars(select(Timesheet).where(
+            Timesheet.amends_id.is_(None)))).one()
 
 
 async def test_weekly_grid_review_and_invoice_for_both_parties(
@@ -96,13 +98,29 @@ async def test_weekly_grid_review_and_invoice_for_both_parties(
         assert again.status_code == 409 and "alert error" in again.text
         locked = await browser.get(page_url)
         assert "can no longer be changed" in locked.text and "disabled" in locked.text
+        # A correction of the approved week is an amendment, reviewed on its own.
+        amend_page = await browser.get(page_url + "&amend=1")
+        assert "Submit the correction" in amend_page.text and 'value="8"' not in amend_page.text
+        amended = await browser.post("/timesheets", data={
+            "csrf_token": csrf_of(amend_page), "contract_id": cid, "week_ending": str(WEEK),
+            "action": "amend", **grid(hours={5: "0.5"})})
+        assert amended.status_code == 303
+        week_page = await browser.get(page_url)
+        assert "Amendments of this week" in week_page.text and "badge-approved" in week_page.text
+        async with app.state.db.session() as session:
+            [amendment] = (await session.scalars(select(Timesheet).where(
+                Timesheet.amends_id.is_not(None)))).all()
+        assert (amendment.status, amendment.amount_minor) == ("pending", 2500)
+        assert (await post_form(client_browser, "/approvals",
+                                f"/approvals/timesheets/{amendment.id}/approve",
+                                {})).status_code == 303
 
         assert await issue(app, date(2025, 1, 1)) == 1
         mine = await browser.get("/invoices")
         theirs = await client_browser.get("/invoices")
         for listing in (mine, theirs):
             assert listing.status_code == 200 and "INV-2025-001" in listing.text
-            assert "1,500.00 USD" in listing.text  # 30 h x 50.00
+            assert "1,525.00 USD" in listing.text  # 30 h + the 0.5 h amendment, x 50.00
         invoice_id = next(part.split('"')[0] for part in mine.text.split('href="/invoices/')[1:]
                           if "/pdf" not in part.split('"')[0])
         detail = await client_browser.get(f"/invoices/{invoice_id}")
@@ -266,6 +284,14 @@ async def test_escrow_deposit_goes_to_the_provider_page_once_per_form(
         assert first.headers["location"] == second.headers["location"]
         assert "/payments/sandbox/" in first.headers["location"]
         assert await _count(app, Deposit) == 2  # the funding one and this one, not three
+        # The provider's (sandbox) pay page: paying credits the escrow through the webhook.
+        pay_page = await c.get(first.headers["location"])
+        assert pay_page.status_code == 200 and "120.50 USD" in pay_page.text
+        token = pay_page.text.split("name='token' value='")[1].split("'")[0]
+        paid = await c.post(first.headers["location"], data={"token": token,
+                                                             "outcome": "succeed"})
+        assert paid.status_code in (200, 303)
+        assert "370.50 USD" in (await c.get("/escrow")).text  # 250.00 + 120.50
         bad = await c.post("/escrow/deposits", data={**form, "amount": "-3",
                                                      "idempotency_key": str(uuid.uuid4())})
         assert bad.status_code == 422 and "alert error" in bad.text

@@ -39,6 +39,7 @@ HOME_CONTRACTS = 6
 HOME_ACTIVITY = 5
 LIST_LIMIT = 50
 EDITABLE = {"draft", "pending", "rejected"}
+LOCKED = {"approved", "paid"}
 PERIODS = ("all", "year", "month", "week")
 
 
@@ -100,13 +101,18 @@ async def _hourly_contracts(session: SessionDep, request: Request, actor: Actor)
     return [c for c in items if c.type == "hourly"]
 
 
+async def _week_rows(session: SessionDep, actor: Actor, contract_id: uuid.UUID,
+                     week: date) -> tuple[Any, list[Any]]:
+    """The regular timesheet of that contract and week (or None), and its amendments."""
+    rows, _ = await timesheets.page(session, actor, contract_id=contract_id, status="all",
+                                    start=week, end=week, offset=0, limit=20)
+    regular = [r for r in rows if r.amends_id is None]
+    return (regular[0] if regular else None), [r for r in rows if r.amends_id is not None]
+
+
 async def _week_sheet(session: SessionDep, actor: Actor, contract_id: uuid.UUID,
                       week: date) -> Any:
-    """The regular (not amendment) timesheet of that contract and week, or None."""
-    rows, _ = await timesheets.page(session, actor, contract_id=contract_id, status="all",
-                                    start=week, end=week, offset=0, limit=10)
-    regular = [r for r in rows if r.amends_id is None]
-    return regular[0] if regular else None
+    return (await _week_rows(session, actor, contract_id, week))[0]
 
 
 async def _timesheet_page(request: Request, session: SessionDep, actor: Actor, *,
@@ -116,8 +122,13 @@ async def _timesheet_page(request: Request, session: SessionDep, actor: Actor, *
     contracts = await _hourly_contracts(session, request, actor)
     chosen = next((c for c in contracts if c.id == contract_id), None) if contract_id else None
     chosen = chosen or (contracts[0] if contracts else None)
-    sheet = await _week_sheet(session, actor, chosen.id, week) if chosen else None
-    entries = {e["date"]: e for e in sheet.entries} if sheet else {}
+    sheet, amendments = (await _week_rows(session, actor, chosen.id, week)) if chosen \
+        else (None, [])
+    # An approved (or paid) week is corrected by an amendment: a new, empty grid.
+    amending = bool(sheet is not None and sheet.status in LOCKED
+                    and (request.query_params.get("amend") or (posted or {}).get("action")
+                         == "amend"))
+    entries = {e["date"]: e for e in sheet.entries} if sheet and not amending else {}
     days = []
     for i in range(7):
         day = week - timedelta(days=6 - i)
@@ -132,12 +143,15 @@ async def _timesheet_page(request: Request, session: SessionDep, actor: Actor, *
     rows, total = await timesheets.page(session, actor, contract_id=None, status="all",
                                         start=None, end=None, offset=0, limit=20)
     recent = await gateway.timesheet_views.many_out(session, rows)
-    current = (await gateway.timesheet_views.many_out(session, [sheet]))[0] if sheet else None
+    shown = await gateway.timesheet_views.many_out(session, [*([sheet] if sheet else []),
+                                                             *amendments])
+    current = shown[0] if sheet else None
     return render(request, "money/timesheets.html", {
         "contracts": contracts, "contract": chosen, "week": week, "days": days,
-        "sheet": current, "editable": current is None or current.status in EDITABLE,
+        "sheet": current, "amending": amending, "amendments": shown[1:] if sheet else [],
+        "editable": amending or current is None or current.status in EDITABLE,
         "notes": posted.get("notes", "") if posted is not None else (
-            current.notes or "" if current else ""),
+            current.notes or "" if current and not amending else ""),
         "prev_week": week - timedelta(days=7), "next_week": week + timedelta(days=7),
         "recent": recent, "recent_total": total, "errors": errors,
         "saved": request.query_params.get("saved"),
@@ -190,14 +204,21 @@ async def timesheets_submit(request: Request, session: SessionDep, rt: RuntimeDe
     form = await form_of(request)
     contract_id = parse_id(text(form, "contract_id", 40))
     week = _week_param(text(form, "week_ending", 10))
-    submit = text(form, "action", 10) == "submit"
+    action = text(form, "action", 10)
+    submit = action in ("submit", "amend")
     notes = text(form, "notes", 2000) or None
     if contract_id is None:
         return not_found(request, actor)
     try:
         entries = _entries(form, week)
         sheet = await _week_sheet(session, actor, contract_id, week)
-        if sheet is None:
+        if action == "amend":
+            if sheet is None or sheet.status not in LOCKED:
+                raise FormInvalid(["Only an approved week is corrected by an amendment"])
+            await timesheets.create_timesheet(session, actor, TimesheetCreate(
+                contract_id=contract_id, week_ending=week, entries=entries, notes=notes,
+                amends_id=sheet.id), due_days=rt.settings.timesheet_due_days)
+        elif sheet is None:
             await timesheets.create_timesheet(session, actor, TimesheetCreate(
                 contract_id=contract_id, week_ending=week, entries=entries, notes=notes,
                 status="pending" if submit else "draft"), due_days=rt.settings.timesheet_due_days)

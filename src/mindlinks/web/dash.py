@@ -8,6 +8,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from babel.numbers import get_currency_precision
 from fastapi import Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
@@ -61,14 +62,12 @@ def parse_id(value: str) -> uuid.UUID | None:
 
 
 def money(value: Any, currency: str = "") -> str:
-    """`5000` -> `5,000.00 USD` (the currency's decimals as the service gave them). Locale
-    formatting comes with the Babel catalogues."""
+    """`5000` -> `5,000.00 USD`, with the currency's own number of decimals (CLDR: JPY 0,
+    KWD 3). Locale formatting comes with the Babel catalogues."""
     if value is None:
         return "—"
     amount = Decimal(str(value))
-    exponent = amount.as_tuple().exponent
-    places = min(max(-exponent, 2), 3) if isinstance(exponent, int) else 2
-    places = 0 if currency in {"JPY", "KRW"} else places
+    places = get_currency_precision(currency) if currency else 2
     return f"{amount:,.{places}f} {currency}".strip()
 
 
