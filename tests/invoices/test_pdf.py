@@ -67,3 +67,23 @@ async def test_arabic_names_print_and_the_signature_validates(
     assert not await contracts.pdf_signature_valid(settings, bytes(flipped))
     if tampered != pdf:
         assert not await contracts.pdf_signature_valid(settings, tampered)
+
+
+def _font_names(pdf: bytes) -> set[str]:
+    fonts = PdfReader(io.BytesIO(pdf)).pages[0]["/Resources"]["/Font"]
+    return {str(ref.get_object()["/BaseFont"]) for ref in fonts.values()}
+
+
+def test_the_large_fallback_font_is_embedded_only_when_the_text_needs_it():
+    from mindlinks.platform.pdf import PdfDocument
+
+    def render(name: str) -> bytes:
+        doc = PdfDocument("Invoice", unicode=True)
+        doc.key_values([("From", name), ("Bill to", "Acme Widgets Ltd")])
+        return doc.output()
+
+    plain = _font_names(render(ARABIC_NAME + " Zoë"))
+    assert not any("Noto" in name for name in plain), plain
+    greek = render("Ωμέγα Ltd")
+    assert any("Noto" in name for name in _font_names(greek)), _font_names(greek)
+    assert "Ωμέγα" in PdfReader(io.BytesIO(greek)).pages[0].extract_text()

@@ -71,13 +71,29 @@ def unicode_fonts() -> tuple[Path, Path, Path]:
             Path(fontpkg_noto_sans.ROOT) / "files" / "NotoSans[wdth,wght].ttf")
 
 
+@lru_cache(maxsize=1)
+def primary_codepoints() -> frozenset[int]:
+    """The characters both IBM Plex Sans Arabic files draw (read once per process)."""
+    from fontTools.ttLib import TTFont
+
+    regular, bold, _fallback = unicode_fonts()
+    maps = [set(TTFont(str(path), lazy=True).getBestCmap()) for path in (regular, bold)]
+    # Control characters (line breaks, tabs) are layout, never drawn from a font.
+    return frozenset(maps[0] & maps[1]) | frozenset(range(32))
+
+
 def _add_unicode_fonts(pdf: FPDF) -> None:
-    regular, bold, fallback = unicode_fonts()
+    regular, bold, _fallback = unicode_fonts()
     pdf.add_font("plex", "", str(regular))
     pdf.add_font("plex", "B", str(bold))
-    pdf.add_font("noto", "", str(fallback))
-    pdf.set_fallback_fonts(["noto"], exact_match=False)
     pdf.set_text_shaping(True)
+
+
+def _add_fallback_font(pdf: FPDF) -> None:
+    # Noto Sans is large (2 MB, variable): parsing and subsetting it cost more than the rest
+    # of an invoice together, so a document only gets it once its text needs it.
+    pdf.add_font("noto", "", str(unicode_fonts()[2]))
+    pdf.set_fallback_fonts(["noto"], exact_match=False)
 
 
 @dataclass(frozen=True)
@@ -91,7 +107,9 @@ class PdfDocument:
     def __init__(self, title: str, *, author: str = "Mind-Links",
                  created_at: datetime | None = None, unicode: bool = False) -> None:
         pdf = FPDF(format="A4")
+        self.pdf = pdf
         self.unicode = unicode
+        self._fallback = False
         self.family = "plex" if unicode else "helvetica"
         if unicode:
             _add_unicode_fonts(pdf)
@@ -103,11 +121,16 @@ class PdfDocument:
         if created_at is not None:
             pdf.set_creation_date(created_at)
         pdf.add_page()
-        self.pdf = pdf
 
     def text(self, value: str) -> str:
-        """`value` as this document's fonts can draw it."""
-        return value if self.unicode else latin1(value)
+        """`value` as this document's fonts can draw it (the fallback font is added the first
+        time a character outside the primary font appears)."""
+        if not self.unicode:
+            return latin1(value)
+        if not self._fallback and not primary_codepoints().issuperset(map(ord, value)):
+            _add_fallback_font(self.pdf)
+            self._fallback = True
+        return value
 
     def heading(self, text: str, level: int = 1) -> None:
         size = {1: 18, 2: 14}.get(level, 12)
