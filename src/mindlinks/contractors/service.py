@@ -286,6 +286,13 @@ async def user_id_of(session: AsyncSession, contractor_id: uuid.UUID) -> uuid.UU
     return profile.user_id
 
 
+async def contractor_names(session: AsyncSession,
+                           contractor_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+    """Display names of these contractors, for lists that show a name and nothing else (the
+    contracts list): one query, without the onboarding reads `contractor_summaries` makes."""
+    return {p.id: p.name for p in await repo.profiles_by_ids(session, contractor_ids)}
+
+
 async def record_document(
     session: AsyncSession, contractor_id: uuid.UUID, *, type_: str, stored: StoredFile,
     entity_id: uuid.UUID | None = None,

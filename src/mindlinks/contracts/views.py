@@ -47,9 +47,9 @@ async def _names(
             companies[cid] = (None, None)
             continue
         companies[cid] = (company.legal_name, await clients.logo_url(storage, company))
-    summaries = await contractors.contractor_summaries(session, list({r.contractor_id
-                                                                     for r in rows}))
-    return companies, {s.id: s.name for s in summaries}
+    # Names only: a contract list shows no onboarding status (no bank / tax form reads).
+    names = await contractors.contractor_names(session, list({r.contractor_id for r in rows}))
+    return companies, names
 
 
 async def contract_page(

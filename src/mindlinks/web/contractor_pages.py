@@ -68,8 +68,9 @@ async def contractor_home(request: Request, session: SessionDep) -> Response:
     checklist = await gateway.onboarding.progress(session, row)
     contracts, contracts_total = await gateway.contract_views.contract_page(
         session, actor, storage, status=None, offset=0, limit=HOME_CONTRACTS)
-    # Earnings carry the wallet widget's figures too (available, pending, main currency).
-    earned = await gateway.earnings.earnings(session, actor, "all")
+    # Earnings carry the wallet widget's figures too (available, pending, main currency);
+    # the home draws no chart, so without the by-month / by-contract series.
+    earned = await gateway.earnings.earnings(session, actor, "all", breakdown=False)
     inbox = await notifications.inbox(session, actor, None, PageParams(1, HOME_ACTIVITY))
     return render(request, "money/contractor_home.html", {
         "user": user, "kyc_status": row.kyc_status,
