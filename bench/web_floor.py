@@ -208,7 +208,7 @@ async def home_context(db: RawDb, user_id: uuid.UUID, contractor_id: uuid.UUID,
 
     return {  # `pages.render`'s own keys first (English, left to right)
         "actor": SimpleNamespace(role="contractor"), "csrf_token": csrf, "lang": "en",
-        "dir": "ltr", "htmx_file": HTMX_FILE,
+        "dir": "ltr", "htmx_file": HTMX_FILE, "here": "/contractor",
         "user": SimpleNamespace(name=profile[0]), "kyc_status": profile[1],
         "profile_status": profile_status, "checklist": SimpleNamespace(steps=steps),
         "contracts": contracts, "contracts_total": contracts_total,

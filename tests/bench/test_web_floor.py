@@ -38,7 +38,7 @@ async def test_floor_renders_the_platform_home_byte_for_byte(app: Any, database_
         assert f"Welcome back, {web_seed.MEASURED_NAME}" in html
         assert all(title in html for title in seeded.contract_titles[:6])
         assert seeded.contract_titles[6] not in html  # the home shows the latest six
-        assert "41,840.00 USD" in html  # wallet: 24 credits, a third withdrawn
+        assert "$41,840.00" in html  # wallet: 24 credits, a third withdrawn
         assert "Company 13 Ltd" in html  # a client's name on an active contract card
         assert "(26 unread)" in html
     assert floor == page.text
