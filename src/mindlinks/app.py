@@ -22,6 +22,7 @@ from mindlinks.clients import service as clients_service
 from mindlinks.contractors import service as contractors_service
 from mindlinks.models import load_all
 from mindlinks.platform import crypto_keys, idempotency, storage
+from mindlinks.platform.alerts_router import router as alerts_router
 from mindlinks.platform.db import Database
 from mindlinks.platform.errors import install_error_handlers
 from mindlinks.platform.events import Dispatcher
@@ -32,7 +33,7 @@ from mindlinks.platform.middleware import PlatformMiddleware
 from mindlinks.platform.runtime import Runtime
 from mindlinks.settings import Settings, get_settings
 
-PLATFORM_ROUTERS = [health_router, files_router]
+PLATFORM_ROUTERS = [health_router, files_router, alerts_router]
 
 # The domains, bottom of the dependency order first (DESIGN.md §3). For each one, create_app
 # includes the `routers` list of its `router` module, imports its `events` module (event

@@ -14,7 +14,9 @@ from mindlinks import __version__
 from mindlinks.keys_cli import keys_app
 from mindlinks.kyc.cli import kyc_app
 from mindlinks.ledger.cli import ledger_app
+from mindlinks.payments.cli import payments_app
 from mindlinks.payments.payouts_cli import payouts_app
+from mindlinks.platform.alerts_cli import alerts_app
 from mindlinks.platform.webhooks_cli import webhooks_app
 from mindlinks.settings import get_settings
 
@@ -216,6 +218,8 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(keys_app, name="keys")
 app.add_typer(kyc_app, name="kyc")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(payments_app, name="payments")
+app.add_typer(alerts_app, name="alerts")
 app.add_typer(payouts_app, name="payouts")
 
 jobs_app = typer.Typer(help="Scheduled jobs of the domains (the worker runs them daily).",

@@ -14,6 +14,7 @@ MODEL_MODULES = [
     "mindlinks.platform.audit",
     "mindlinks.platform.idempotency",
     "mindlinks.platform.webhooks",
+    "mindlinks.platform.alerts",
     "mindlinks.auth.models",
     "mindlinks.ledger.models",
     "mindlinks.platform.crypto",

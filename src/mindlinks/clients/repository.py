@@ -5,6 +5,7 @@ it, an administrator everything, anyone else nothing."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -75,6 +76,14 @@ async def company_of_user(session: AsyncSession, user_id: uuid.UUID) -> ClientCo
 
 async def company_by_id(session: AsyncSession, company_id: uuid.UUID) -> ClientCompany | None:
     return await session.get(ClientCompany, company_id)
+
+
+async def companies_by_ids(session: AsyncSession,
+                           company_ids: Sequence[uuid.UUID]) -> Sequence[ClientCompany]:
+    if not company_ids:
+        return []
+    return (await session.scalars(select(ClientCompany)
+                                  .where(ClientCompany.id.in_(list(company_ids))))).all()
 
 
 async def lock_registry_key(session: AsyncSession, key: str) -> None:

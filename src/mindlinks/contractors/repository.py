@@ -108,6 +108,31 @@ async def latest_tax_info(session: AsyncSession, contractor_id: uuid.UUID) -> Ta
     )
 
 
+async def accounts_of_many(session: AsyncSession,
+                           contractor_ids: Sequence[uuid.UUID]) -> list[BankAccount]:
+    """The bank accounts of several contractors in one query (lists of contractors)."""
+    if not contractor_ids:
+        return []
+    return list(await session.scalars(
+        select(BankAccount).where(BankAccount.contractor_id.in_(list(contractor_ids)),
+                                  BankAccount.deleted_at.is_(None))
+        .order_by(BankAccount.is_primary.desc(), BankAccount.created_at)))
+
+
+async def latest_tax_infos(session: AsyncSession,
+                           contractor_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, TaxInfo]:
+    """Each contractor's latest tax submission, in one query."""
+    if not contractor_ids:
+        return {}
+    rows = await session.scalars(
+        select(TaxInfo).where(TaxInfo.contractor_id.in_(list(contractor_ids)))
+        .order_by(TaxInfo.contractor_id, TaxInfo.submitted_at.desc(), TaxInfo.id))
+    latest: dict[uuid.UUID, TaxInfo] = {}
+    for row in rows:
+        latest.setdefault(row.contractor_id, row)
+    return latest
+
+
 async def tax_info_by_id(
     session: AsyncSession, tax_info_id: uuid.UUID, *, for_update: bool = False
 ) -> TaxInfo | None:

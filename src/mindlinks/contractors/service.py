@@ -262,7 +262,12 @@ async def contractor_summaries(
     contractors, in the order given; unknown ids are skipped. The caller (clients) decides
     which ids the actor may see."""
     by_id = {p.id: p for p in await repo.profiles_by_ids(session, contractor_ids)}
-    return [await _summary(session, by_id[i]) for i in contractor_ids if i in by_id]
+    # Onboarding of the whole list in two queries, not two per contractor.
+    states = await onboarding.progress_many(session, list(by_id.values()))
+    return [ContractorSummary(id=p.id, name=p.name, country=p.country,
+                              kyc_status=p.kyc_status,
+                              onboarding_status=onboarding.status_of(states[p.id]))
+            for p in (by_id[i] for i in contractor_ids if i in by_id)]
 
 
 async def get_summary(session: AsyncSession, contractor_id: uuid.UUID) -> ContractorSummary:
@@ -279,6 +284,13 @@ async def user_id_of(session: AsyncSession, contractor_id: uuid.UUID) -> uuid.UU
     if profile is None:
         raise ContractorNotFound("No such contractor")
     return profile.user_id
+
+
+async def contractor_names(session: AsyncSession,
+                           contractor_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+    """Display names of these contractors, for lists that show a name and nothing else (the
+    contracts list): one query, without the onboarding reads `contractor_summaries` makes."""
+    return {p.id: p.name for p in await repo.profiles_by_ids(session, contractor_ids)}
 
 
 async def record_document(

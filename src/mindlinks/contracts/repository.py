@@ -181,3 +181,19 @@ async def hourly_working(session: AsyncSession, since: date) -> Sequence[Contrac
                       & (Contract.termination_effective_date >= since)))
             .order_by(Contract.id))
     return (await session.execute(stmt)).scalars().all()
+
+
+async def milestones_of(
+    session: AsyncSession, actor: Actor, *, statuses: Sequence[str] | None, limit: int
+) -> Sequence[tuple[Contract, ContractMilestone]]:
+    """The milestones of the actor's contracts (tenant-scoped by `readable`) in one query,
+    newest contract first, then by position; `statuses` filters the milestones."""
+    scoped = readable(actor).subquery()
+    stmt = (select(Contract, ContractMilestone)
+            .join(ContractMilestone, ContractMilestone.contract_id == Contract.id)
+            .where(Contract.id.in_(select(scoped.c.id))))
+    if statuses:
+        stmt = stmt.where(ContractMilestone.status.in_(list(statuses)))
+    stmt = stmt.order_by(Contract.created_at.desc(), Contract.id,
+                         ContractMilestone.position).limit(limit)
+    return [(c, m) for c, m in (await session.execute(stmt)).all()]

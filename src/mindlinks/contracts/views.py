@@ -39,15 +39,17 @@ async def _names(
     session: AsyncSession, storage: StorageBackend, rows: Sequence[Contract]
 ) -> tuple[dict[uuid.UUID, tuple[str | None, str | None]], dict[uuid.UUID, str | None]]:
     companies: dict[uuid.UUID, tuple[str | None, str | None]] = {}
+    # One query for every company of the page (not one per row).
+    found = await clients.get_companies(session, [r.client_id for r in rows])
     for cid in {r.client_id for r in rows}:
-        company = await clients.get_company(session, cid)
+        company = found.get(cid)
         if company is None:
             companies[cid] = (None, None)
             continue
         companies[cid] = (company.legal_name, await clients.logo_url(storage, company))
-    summaries = await contractors.contractor_summaries(session, list({r.contractor_id
-                                                                     for r in rows}))
-    return companies, {s.id: s.name for s in summaries}
+    # Names only: a contract list shows no onboarding status (no bank / tax form reads).
+    names = await contractors.contractor_names(session, list({r.contractor_id for r in rows}))
+    return companies, names
 
 
 async def contract_page(
@@ -108,3 +110,12 @@ async def download(
         raise DocumentNotReady("The contract has no document until it is sent")
     return await download_url(storage, key, filename=f"contract-{contract.id}.pdf",
                               ttl_seconds=3600)
+
+
+async def milestone_list(
+    session: AsyncSession, actor: Actor, *, statuses: Sequence[str] | None, limit: int
+) -> list[tuple[Contract, MilestoneOut]]:
+    """Milestones across the actor's contracts (the dashboards' lists and approval queue),
+    each with its contract row: one query whatever the number of contracts."""
+    rows = await repo.milestones_of(session, actor, statuses=statuses, limit=limit)
+    return [(c, milestone_out(m, c.currency)) for c, m in rows]

@@ -149,6 +149,24 @@ async def entity_entries(
     return list((await session.execute(stmt)).scalars())
 
 
+async def entities_entries(
+    session: AsyncSession, entity_type: str, entity_ids: Sequence[str], *, entry_type: str
+) -> list[LedgerEntry]:
+    """Entries of type `entry_type` about any of `entity_ids`, in journal order."""
+    if not entity_ids:
+        return []
+    stmt = (
+        select(LedgerEntry)
+        .where(
+            _t.entity_type == entity_type,
+            _t.entity_id.in_(sorted(set(entity_ids))),
+            _t.entry_type == entry_type,
+        )
+        .order_by(_t.seq)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
 async def entity_history(
     session: AsyncSession, entity_type: str, entity_id: str, *, offset: int, limit: int
 ) -> tuple[list[LedgerEntry], int]:

@@ -30,7 +30,12 @@ from mindlinks.ledger import integrity, repository, tiles
 from mindlinks.ledger.merkle import EMPTY_ROOT, consistency_ranges, inclusion_ranges
 from mindlinks.ledger.models import LedgerEntry
 from mindlinks.ledger.verification import ChainReport, Digest, verify_chain
-from mindlinks.ledger.verifier import GENESIS_PREV_HASH, compute_entry_hash, recorded_at_micros
+from mindlinks.ledger.verifier import (
+    GENESIS_PREV_HASH,
+    compute_entry_hash,
+    merkle_root,
+    recorded_at_micros,
+)
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import NotFound, ValidationFailed
 from mindlinks.platform.offload import run_cpu
@@ -47,6 +52,8 @@ __all__ = [
     "EntryType",
     "InclusionProof",
     "JournalBroken",
+    "JournalEntryNotFound",
+    "LedgerEntry",
     "NewEntry",
     "append",
     "append_many",
@@ -57,7 +64,9 @@ __all__ = [
     "entity_history",
     "get_entry",
     "inclusion_proof",
+    "inclusion_proofs",
     "lock_for_append",
+    "recorded_entries",
     "register_entity_access",
     "verify_chain",
 ]
@@ -374,6 +383,63 @@ async def check_entity(
     )
     await integrity.check_entries(session, rows, deep=True)
     return {r.seq: bytes(r.entry_hash) for r in rows}
+
+
+# Entities read at once by `recorded_entries` (a month's statement of one account).
+MAX_RECORDED_ENTITIES = 5000
+
+
+async def recorded_entries(
+    session: AsyncSession, entity_type: str, entity_ids: Sequence[str | uuid.UUID], *,
+    entry_type: str
+) -> list[LedgerEntry]:
+    """The `entry_type` entries about these entities, in journal order, each checked against
+    its hashes and chain links (409 `ledger_broken` otherwise). For a domain that already
+    decided the caller may see these entities (e.g. a statement of the caller's own account)."""
+    if len(entity_ids) > MAX_RECORDED_ENTITIES:
+        raise InvalidJournalRange(f"At most {MAX_RECORDED_ENTITIES} entities at once")
+    rows = await repository.entities_entries(
+        session, entity_type, [str(i) for i in entity_ids], entry_type=entry_type
+    )
+    await integrity.check_entries(session, rows)
+    return rows
+
+
+async def inclusion_proofs(
+    session: AsyncSession, seqs: Sequence[int], digest_seq: int | None = None
+) -> tuple[Digest, dict[int, list[bytes]]]:
+    """One digest (default: the head) and the RFC 6962 audit path of each entry in it."""
+    at = await digest(session, digest_seq)
+    paths: dict[int, list[bytes]] = {}
+    # Neighbouring entries share most of their path's subtrees: each is computed once. The
+    # small ones (< one tile) are hashed from one read of the tile-sized block they lie in,
+    # instead of one read per subtree.
+    roots: dict[tuple[int, int], bytes] = {}
+    blocks: dict[int, list[bytes]] = {}
+    width = tiles.TILE_LEAVES
+
+    async def root(lo: int, hi: int) -> bytes:
+        if (lo, hi) not in roots:
+            block = lo // width
+            if hi - lo < width and block == (hi - 1) // width:
+                if block not in blocks:
+                    first = block * width
+                    blocks[block] = await repository.entry_hashes(
+                        session, first + 1, min(first + width, at.seq)
+                    )
+                hashes = blocks[block][lo - block * width : hi - block * width]
+                if len(hashes) != hi - lo:
+                    raise repository.JournalGap()
+                roots[lo, hi] = merkle_root(hashes)
+            else:
+                roots[lo, hi] = await tiles.range_root(session, lo, hi)
+        return roots[lo, hi]
+
+    for seq in sorted(set(seqs)):
+        if not 1 <= seq <= at.seq:
+            raise JournalEntryNotFound(f"Entry {seq} is not in digest {at.seq}")
+        paths[seq] = [await root(lo, hi) for lo, hi in inclusion_ranges(seq - 1, at.seq)]
+    return at, paths
 
 
 async def _head_seq(session: AsyncSession) -> int:

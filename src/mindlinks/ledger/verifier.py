@@ -4,6 +4,16 @@ This module imports nothing but the standard library and nothing from the applic
 client, an auditor or a counterparty can copy this one file and check what the server hands
 out without trusting the server. Everything here is a pure function of its inputs.
 
+It also checks a downloaded monthly statement (the JSON form of
+``GET /api/payments/{contractor|client}/me/statements``) against a digest the user kept::
+
+    python -m mindlinks.ledger.verifier statement.json --digest digest.json
+    python verifier.py statement.json --digest digest.json      # the copied file
+    python verifier.py 2026-10.json --digest d.json --previous 2026-09.json   # chained
+
+Exit status 0 when every check passes, 1 when one fails (each failure is printed), 2 when a
+file cannot be read.
+
 Hashes (all SHA-256, see docs/ledger.md):
 
 - ``payload_hash = SHA-256(canonical payload bytes)``
@@ -22,9 +32,13 @@ argument and never take the tree size or the root from the proof itself.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
+import json
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 HASH_SIZE = 32
@@ -45,6 +59,8 @@ __all__ = [
     "verify_entry",
     "verify_inclusion",
     "verify_inclusion_against",
+    "verify_statement",
+    "verify_statement_chain",
 ]
 
 
@@ -270,3 +286,189 @@ def verify_consistency_against(
         return verify_consistency(first, second, first_root, second_root, proof["proof"])
     except (KeyError, TypeError, ValueError):
         return False
+
+
+# --- monthly statements -------------------------------------------------------------------
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{value!r} is not an integer amount")
+    return value
+
+
+def _exponent(pairs: Sequence[tuple[Any, int]]) -> int | None:
+    """The one number of decimals (0-4) under which every shown amount equals its minor-unit
+    twin; None when there is none (a shown amount was edited on its own)."""
+    for exponent in range(5):
+        try:
+            if all(Decimal(str(shown)).scaleb(exponent) == minor for shown, minor in pairs):
+                return exponent
+        except (InvalidOperation, ValueError):
+            return None
+    return None
+
+
+def _line_problems(line: Mapping[str, Any], entry: Mapping[str, Any] | None,
+                   proof: Mapping[str, Any] | None, body: Mapping[str, Any],
+                   trusted: Mapping[str, Any], period: tuple[datetime, datetime]) -> list[str]:
+    seq = line.get("seq")
+    where = f"line seq {seq}"
+    if entry is None or proof is None:
+        return [f"{where}: the statement carries no journal entry or proof for it"]
+    if int(entry.get("seq", -1)) != seq:
+        return [f"{where}: the entry is journal entry {entry.get('seq')}"]
+    full_proof = {"seq": proof.get("seq"), "treeSize": proof.get("treeSize"),
+                  "auditPath": proof.get("auditPath")}
+    if not verify_inclusion_against(entry, full_proof, trusted):
+        return [f"{where}: the entry or its inclusion proof does not verify against your digest"]
+    problems = []
+    payload = json.loads(entry["payloadCanonical"])
+    if entry.get("entryType") != "payment_event":
+        problems.append(f"{where}: journal entry is a {entry.get('entryType')!r}, not a movement")
+    side = "creditAccountId" if line.get("direction") == "credit" else "debitAccountId"
+    if line.get("direction") not in ("credit", "debit"):
+        problems.append(f"{where}: direction {line.get('direction')!r}")
+    expected = {"transferId": str(line.get("transferId")), "amountMinor": line.get("amountMinor"),
+                "currency": body.get("currency"), side: str(body.get("accountId"))}
+    for key, value in expected.items():
+        if payload.get(key) != value:
+            problems.append(f"{where}: {key} is {value!r} on the statement but "
+                            f"{payload.get(key)!r} in the journal")
+    recorded = _parse_time(entry["recordedAt"])
+    if not period[0] <= recorded < period[1]:
+        problems.append(f"{where}: recorded {entry['recordedAt']}, outside the statement's month")
+    if _parse_time(line.get("recordedAt", "")) != recorded:
+        problems.append(f"{where}: its date differs from the journal entry's")
+    return problems
+
+
+def verify_statement(statement: Mapping[str, Any], trusted_digest: Mapping[str, Any]) -> list[str]:
+    """Everything wrong with a downloaded statement, checked against a digest you trust
+    (an empty list: it verifies). Checks, in order:
+
+    1. the statement was made against your digest (same seq, Merkle root and tip hash) -
+       otherwise download it again with ``?digestSeq=<your digest's seq>``;
+    2. every line's journal entry hashes to its ``entryHash`` and is in your digest's tree
+       (RFC 6962 inclusion proof), is a ``payment_event`` recorded within the month, and
+       names the line's transfer, amount, currency and this account on the line's side;
+    3. the seqs are strictly increasing (no line twice), and opening + credits - debits gives
+       every line's running balance, the totals and the closing balance; the shown amounts
+       agree with the minor-unit ones.
+
+    What it cannot prove: that no movement was left out (the journal has no per-account
+    index). Chain statements: each month's opening must be the previous month's closing.
+    """
+    try:
+        size, root, tip = _digest_fields(trusted_digest)
+        body, journal = statement["statement"], statement["journal"]
+        made = journal["digest"]
+        if (int(made["seq"]), made["merkleRoot"], made["tipHash"]) != (size, root.hex(),
+                                                                         tip.hex()):
+            return [f"the statement was made against digest seq {made['seq']}, not your digest "
+                    f"(seq {size}): download it with ?digestSeq={size}"]
+        entries = {int(e["seq"]): e for e in journal["entries"]}
+        proofs = {int(p["seq"]): p for p in journal["proofs"]}
+        period = (_parse_time(body["periodStart"]), _parse_time(body["periodEnd"]))
+        problems: list[str] = []
+        running = opening = _int(body["openingBalanceMinor"])
+        credits = debits = 0
+        last_seq = 0
+        shown: list[tuple[Any, int]] = [(body["openingBalance"], opening),
+                                        (body["closingBalance"],
+                                         _int(body["closingBalanceMinor"]))]
+        for line in body["lines"]:
+            seq, amount = _int(line["seq"]), _int(line["amountMinor"])
+            if seq <= last_seq:
+                problems.append(f"line seq {seq}: lines must be in strictly increasing seq order")
+            last_seq = max(last_seq, seq)
+            if amount <= 0:
+                problems.append(f"line seq {seq}: amount {amount} is not positive")
+            problems += _line_problems(line, entries.get(seq), proofs.get(seq), body,
+                                       trusted_digest, period)
+            if line.get("direction") == "credit":
+                running, credits = running + amount, credits + amount
+            else:
+                running, debits = running - amount, debits + amount
+            if _int(line["balanceAfterMinor"]) != running:
+                problems.append(f"line seq {seq}: balance after is {line['balanceAfterMinor']}, "
+                                f"opening and the movements give {running}")
+            shown += [(line["amount"], amount), (line["balanceAfter"], running)]
+        if (_int(body["totalCreditsMinor"]), _int(body["totalDebitsMinor"])) != (credits,
+                                                                                   debits):
+            problems.append(f"totals: statement says credits {body['totalCreditsMinor']} / "
+                            f"debits {body['totalDebitsMinor']}, the lines give {credits} / "
+                            f"{debits}")
+        if _int(body["closingBalanceMinor"]) != running:
+            problems.append(f"closing balance {body['closingBalanceMinor']} != opening "
+                            f"{opening} + credits {credits} - debits {debits} = {running}")
+        if _exponent(shown) is None:
+            problems.append("a shown amount differs from its minor-unit amount")
+        return problems
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return [f"not a statement this verifier understands: {exc}"]
+
+
+def verify_statement_chain(previous: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
+    """Does ``current`` continue ``previous``: the same account, type and currency, the next
+    period, and an opening balance equal to the previous closing one? (Each statement is
+    checked against a digest with ``verify_statement``; this checks the link between them.)"""
+    try:
+        before, after = previous["statement"], current["statement"]
+        problems = []
+        for key in ("type", "accountId", "ownerId", "currency"):
+            if before[key] != after[key]:
+                problems.append(f"{key} differs: {before[key]!r} then {after[key]!r}")
+        if _parse_time(before["periodEnd"]) != _parse_time(after["periodStart"]):
+            problems.append(f"{after['month']} does not follow {before['month']}")
+        if not before.get("complete", False):
+            problems.append(f"the statement of {before['month']} was made before its month ended")
+        if _int(before["closingBalanceMinor"]) != _int(after["openingBalanceMinor"]):
+            problems.append(f"opening balance {after['openingBalanceMinor']} of {after['month']} "
+                            f"!= closing balance {before['closingBalanceMinor']} of "
+                            f"{before['month']}")
+        return problems
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return [f"not a statement this verifier understands: {exc}"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m mindlinks.ledger.verifier",
+        description="Check a Mind-Links statement (JSON) against a journal digest you kept.")
+    parser.add_argument("statement", help="statement.json (format=json)")
+    parser.add_argument("--digest", required=True,
+                        help="digest.json: `mindlinks ledger digest` or GET /api/ledger/digest")
+    parser.add_argument("--previous", help="last month's statement.json (verified earlier): "
+                        "this month must open with its closing balance")
+    args = parser.parse_args(argv)
+    try:
+        with open(args.statement, encoding="utf-8") as f:
+            statement = json.load(f)
+        with open(args.digest, encoding="utf-8") as f:
+            digest = json.load(f)
+        previous = None
+        if args.previous:
+            with open(args.previous, encoding="utf-8") as f:
+                previous = json.load(f)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    problems = verify_statement(statement, digest)
+    if previous is not None:
+        problems += verify_statement_chain(previous, statement)
+    if problems:
+        for problem in problems:
+            print(f"FAIL {problem}")
+        return 1
+    body = statement["statement"]
+    print(f"OK {body['type']} {body['month']} {body['currency']}: {len(body['lines'])} "
+          f"line(s), opening {body['openingBalanceMinor']} + credits "
+          f"{body['totalCreditsMinor']} - debits {body['totalDebitsMinor']} = closing "
+          f"{body['closingBalanceMinor']} (minor units), every line proven in digest seq "
+          f"{digest['seq']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

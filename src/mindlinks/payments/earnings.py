@@ -98,7 +98,11 @@ async def _by_contract(session: AsyncSession, contractor_id: Any, currency: str,
     return [(c, names.get(c, ""), int(a)) for c, a in top]
 
 
-async def earnings(session: AsyncSession, actor: Actor, period: str) -> Earnings:
+async def earnings(session: AsyncSession, actor: Actor, period: str, *,
+                   breakdown: bool = True) -> Earnings:
+    """`breakdown=False`: the figures without the by-month and by-contract series (the
+    by-contract aggregate is not run), for a summary that shows no chart (the contractor
+    home)."""
     contractor_id = await contractor_id_of(session, actor)
     currency = await main_currency(session, contractor_id)
     wallet = await holds.wallet_account(session, contractor_id, currency)
@@ -109,7 +113,8 @@ async def earnings(session: AsyncSession, actor: Actor, period: str) -> Earnings
     months = await _by_month(session, wallet.id, start,
                              datetime.combine(last_month, time.min, UTC))
     whole = {m: w for m, w, _ in months}
-    by_contract = await _by_contract(session, contractor_id, currency, start)
+    by_contract = await _by_contract(session, contractor_id, currency, start) if breakdown \
+        else []
     available = await available_by_currency(session, contractor_id)
     pending = await pending_by_currency(session, contractor_id)
     return Earnings(
@@ -120,7 +125,7 @@ async def earnings(session: AsyncSession, actor: Actor, period: str) -> Earnings
         available_balance=from_minor(available.get(currency, 0), currency),
         currency=currency,
         earnings_by_month=[MonthAmount(month=m, amount=from_minor(p, currency))
-                           for m, _, p in months if p],
+                           for m, _, p in months if p and breakdown],
         earnings_by_contract=[ContractAmount(contract_id=c, client_name=n,
                                              amount=from_minor(a, currency))
                               for c, n, a in by_contract])

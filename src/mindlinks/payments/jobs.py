@@ -4,18 +4,25 @@
   funds go back to the debit account) and marked `expired`. One short transaction per hold, so a
   large backlog never holds many account locks at once; a hold posted or voided meanwhile is
   skipped. Idempotent: two workers at once void each hold once (the void's unique reference).
+- `payments.reconcile`: yesterday's (UTC) book against the provider's records
+  (`payments/reconciliation.py`); each difference raises one system alert, keyed, so a re-run
+  raises nothing new.
 - `payments.resend_stuck_payouts`: withdrawals waiting over an hour without a payout reference
   are sent again with the same idempotency key (`withdrawals_payouts.resend_stuck`).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 from sqlalchemy import select
 
-from mindlinks.payments import book, payroll, withdrawals_payouts
+from mindlinks.payments import book, payroll, reconciliation, withdrawals_payouts
 from mindlinks.payments.models import PendingStatus, Transfer, TransferKind
 from mindlinks.platform import idempotency
 from mindlinks.platform.db import Database, utcnow
+from mindlinks.settings import get_settings
 
 BATCH = 500
 
@@ -45,6 +52,17 @@ async def run_payroll(db: Database) -> dict[str, int]:
     return await payroll.run(db)
 
 
+async def reconcile(db: Database) -> dict[str, Any]:
+    """Reconcile yesterday, the last complete UTC day."""
+    day = (utcnow() - timedelta(days=1)).date()
+    records = reconciliation.records_provider(get_settings())
+    async with db.session() as s:
+        report = await reconciliation.reconcile(s, records, day)
+    return {"day": day.isoformat(), "differences": len(report.differences),
+            "alertsRaised": report.alerts_raised}
+
+
 JOBS = {"payments.expire_holds": expire_holds, "payments.run_payroll": run_payroll,
         "payments.purge_idempotency_keys": purge_idempotency_keys,
+        "payments.reconcile": reconcile,
         "payments.resend_stuck_payouts": withdrawals_payouts.resend_stuck}

@@ -138,3 +138,23 @@ class Deposit(IdMixin, TimestampMixin, Base):
     bank_reference: Mapped[str | None] = mapped_column(String(100))
     transfer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("payment_transfers.id"))
     failure_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class SandboxRecord(IdMixin, TimestampMixin, Base):
+    """The sandbox provider's own store of money it moved (Stripe's balance transactions):
+    written by the sandbox when it settles a payment, before it tells us by webhook, and read
+    back by the reconciliation as the provider's side. Never written by the book."""
+
+    __tablename__ = "payment_sandbox_records"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index("ix_payment_sandbox_records_occurred", "occurred_at"),
+    )
+
+    record_id: Mapped[str] = mapped_column(String(60), unique=True)  # txn_sandbox_...
+    kind: Mapped[str] = mapped_column(String(30))  # deposit | payout | payout_reversal
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    reference: Mapped[str] = mapped_column(String(255))  # our book reference
+    source_ref: Mapped[str] = mapped_column(String(200))  # pi_... / po_...
+    occurred_at: Mapped[datetime]

@@ -15,6 +15,7 @@ from mindlinks.payments import (
     payroll_router,
     quotes_router,
     sandbox,
+    statement_router,
     webhooks,
     withdrawals_router,
 )
@@ -111,5 +112,5 @@ async def adjust(session: SessionDep, actor: AdminUser, key: IdempotencyKeyDep,
     return await adjustments.adjust(session, actor, account_id, body, key)
 
 
-routers = [client, public, pages, admin, *payroll_router.routers,
-           *withdrawals_router.routers, *quotes_router.routers]
+routers = [client, public, pages, admin, *payroll_router.routers, *withdrawals_router.routers,
+           *statement_router.routers, *quotes_router.routers]

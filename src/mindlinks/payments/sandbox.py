@@ -6,15 +6,20 @@ code path as Stripe's webhooks. Only the link handed out with the deposit (its t
 
 from __future__ import annotations
 
+import hashlib
+import uuid
+from datetime import datetime
 from html import escape
 from typing import Literal
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.payments import repository as repo
 from mindlinks.payments import webhooks
-from mindlinks.payments.models import Deposit
+from mindlinks.payments.models import Deposit, SandboxRecord
 from mindlinks.payments.providers import PaymentsProvider, SandboxProvider, intent_event
+from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import NotFound
 from mindlinks.platform.money import from_minor
 
@@ -40,6 +45,23 @@ async def _deposit(session: AsyncSession, provider: PaymentsProvider, intent_id:
     return provider, row
 
 
+async def record_settlement(session: AsyncSession, *, kind: str, amount: int, currency: str,
+                            reference: str, source_ref: str,
+                            occurred_at: datetime | None = None) -> SandboxRecord:
+    """Write what the sandbox moved into its own store (its balance transactions), once per
+    `(kind, source_ref)`: settling the same payment twice is one record, as at Stripe."""
+    record_id = "txn_sandbox_" + hashlib.sha256(f"{kind}:{source_ref}".encode()).hexdigest()[:24]
+    found = await session.scalar(select(SandboxRecord).where(SandboxRecord.record_id == record_id))
+    if found is not None:
+        return found
+    row = SandboxRecord(id=uuid.uuid4(), record_id=record_id, kind=kind, amount=amount,
+                        currency=currency.upper(), reference=reference, source_ref=source_ref,
+                        occurred_at=occurred_at or utcnow())
+    session.add(row)
+    await session.flush()
+    return row
+
+
 async def act(session: AsyncSession, provider: PaymentsProvider, intent_id: str,
               token: str | None, outcome: Outcome) -> tuple[Deposit, str]:
     sandbox, row = await _deposit(session, provider, intent_id, token)
@@ -51,6 +73,13 @@ async def act(session: AsyncSession, provider: PaymentsProvider, intent_id: str,
     if outcome == "fail":
         intent["last_payment_error"] = {"code": "card_declined",
                                         "message": "Your card was declined."}
+    if outcome == "succeed":
+        # The provider's own books first: the money moved at the provider whatever happens to
+        # the webhook that announces it (the reconciliation compares the two).
+        await record_settlement(session, kind="deposit", amount=row.amount,
+                                currency=row.currency,
+                                reference=f"deposit:{sandbox.name}:{row.provider_ref}",
+                                source_ref=row.provider_ref)
     body = intent_event(event_type, intent)
     result, _ = await webhooks.receive(session, sandbox, sandbox.name, body,
                                        sandbox.signed_headers(body))

@@ -32,8 +32,8 @@ def install_payouts(db: Database, settings: Settings, app_secret: bytes) -> None
 
 
 def install(app: FastAPI) -> None:
-    """The invoice responses' `fundingStatus` comes from the holds; the deposits provider is
-    built from the settings on first use; the payout provider is put on the app's sessions now
-    (the worker's subscribers get only a session)."""
-    invoices.register_funding_lookup(holds.funding_statuses)
+    """The deposits provider is built from the settings on first use; the payout provider is
+    put on the app's sessions now (the worker's subscribers get only a session); the invoice
+    responses' `fundingStatus` comes from the holds."""
     install_payouts(app.state.db, app.state.settings, app.state.runtime.secret)
+    invoices.register_funding_lookup(holds.funding_statuses)

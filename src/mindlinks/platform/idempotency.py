@@ -35,7 +35,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from mindlinks.platform.db import Base, IdMixin, TimestampMixin, discard, utcnow
 from mindlinks.platform.errors import BadRequest, Conflict, ValidationFailed
-from mindlinks.platform.security import CurrentUser
+from mindlinks.platform.security import Actor, CurrentUser
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
@@ -144,9 +144,16 @@ async def _record(row: IdempotencyKey, session: AsyncSession, response: Response
 
 
 async def idempotency_key(request: Request, actor: CurrentUser) -> str:
+    return await claim(request, actor, request.headers.get(HEADER))
+
+
+async def claim(request: Request, actor: Actor, raw_key: str | None) -> str:
+    """The dependency's work for a key that arrives another way: a web form carries it in a
+    hidden field (the browser cannot send the header). Same checks, same replay of the stored
+    response (raise `Replay`), same claim in the request's transaction."""
     from mindlinks.platform.api import request_session
 
-    key = _check_key(request.headers.get(HEADER))
+    key = _check_key(raw_key)
     session = request_session(request)
     digest = hashlib.sha256()
     for part in (request.method.encode(), request.url.path.encode(), await request.body()):

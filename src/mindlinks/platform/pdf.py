@@ -172,6 +172,35 @@ class PdfDocument:
                     row.cell(self.text(cell))
         self.pdf.ln(3)
 
+    def listing(self, header: list[str], rows: list[list[str]], widths: list[int]) -> None:
+        """A long table of plain cells (dates, numbers, codes - nothing that needs shaping),
+        drawn cell by cell with shaping off: several times faster than `table` for the
+        thousand rows of a busy statement. The header repeats on every new page; the first
+        column is left-aligned, the rest right-aligned (amounts)."""
+        pdf = self.pdf
+
+        def head() -> None:
+            pdf.set_font(self.family, "B", 9)
+            for width, cell in zip(widths, header, strict=True):
+                pdf.cell(width, 6, latin1(cell), border="B", align="L" if width == widths[0]
+                         else "R")
+            pdf.ln(6)
+            pdf.set_font(self.family, "", 9)
+
+        if self.unicode:
+            pdf.set_text_shaping(False)
+        head()
+        for values in rows:
+            if pdf.will_page_break(5):
+                pdf.add_page()
+                head()
+            for index, (width, cell) in enumerate(zip(widths, values, strict=True)):
+                pdf.cell(width, 5, latin1(cell), align="L" if index == 0 else "R")
+            pdf.ln(5)
+        if self.unicode:
+            pdf.set_text_shaping(True)
+        pdf.ln(3)
+
     def bullets(self, items: list[str]) -> None:
         self.pdf.set_font("helvetica", "", 10)
         for item in items:

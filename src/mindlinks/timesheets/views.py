@@ -36,10 +36,8 @@ def timesheet_out(row: Timesheet, client_name: str | None, contractor_name: str 
 
 
 async def many_out(session: AsyncSession, rows: Sequence[Timesheet]) -> list[TimesheetOut]:
-    companies: dict[uuid.UUID, str | None] = {}
-    for cid in {r.client_id for r in rows}:
-        company = await clients.get_company(session, cid)
-        companies[cid] = company.legal_name if company else None
+    found = await clients.get_companies(session, [r.client_id for r in rows])  # one query
+    companies: dict[uuid.UUID, str | None] = {cid: c.legal_name for cid, c in found.items()}
     summaries = await contractors.contractor_summaries(
         session, list({r.contractor_id for r in rows}))
     names = {s.id: s.name for s in summaries}

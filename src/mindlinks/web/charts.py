@@ -8,9 +8,15 @@ the stylesheet's classes (`.chart-bar`, `.chart-axis`), so light/dark themes app
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 from html import escape
+from itertools import count
 
 from markupsafe import Markup
+from markupsafe import escape as m_escape
+
+from mindlinks.web.pages import templates
 
 WIDTH, HEIGHT = 480, 220
 PAD_TOP, PAD_BOTTOM, PAD_SIDE = 24, 40, 8
@@ -54,3 +60,55 @@ def bars(title: str, items: Sequence[tuple[str, int]], *, chart_id: str,
                          f'{escape(_label(label))}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text inserted above is escaped
+
+
+# The money dashboards' charts (`bar_chart`, drawn by the templates so their title and
+# description are translated like any page text).
+MONEY_WIDTH, MONEY_HEIGHT = 640, 240
+PAD_LEFT = 8
+_ids = count(1)
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    label: str
+    value: Decimal
+    text: str  # the value as shown (formatted with its currency)
+
+
+def bar_chart(title: str, desc: str, data: Sequence[Bar], empty: str = "No data yet") -> Markup:
+    """A responsive bar chart (viewBox scales to the container); empty data gives a chart
+    that says so in its description."""
+    n = next(_ids)
+    tid, did = f"chart-{n}-title", f"chart-{n}-desc"
+    top = max((b.value for b in data), default=Decimal(0))
+    plot_h = MONEY_HEIGHT - PAD_BOTTOM - PAD_TOP
+    slot = (MONEY_WIDTH - PAD_LEFT * 2) / max(len(data), 1)
+    width = max(min(slot * 0.7, 80), 4)
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {MONEY_WIDTH} {MONEY_HEIGHT}" role="img" '
+        f'aria-labelledby="{tid} {did}" preserveAspectRatio="xMidYMid meet">',
+        f'<title id="{tid}">{m_escape(title)}</title><desc id="{did}">{m_escape(desc)}</desc>',
+        f'<line class="axis" x1="{PAD_LEFT}" y1="{MONEY_HEIGHT - PAD_BOTTOM}" '
+        f'x2="{MONEY_WIDTH - PAD_LEFT}" y2="{MONEY_HEIGHT - PAD_BOTTOM}"/>',
+    ]
+    for i, bar in enumerate(data):
+        h = 0.0 if top <= 0 else float(bar.value / top) * plot_h
+        x = PAD_LEFT + slot * i + (slot - width) / 2
+        y = MONEY_HEIGHT - PAD_BOTTOM - h
+        label = m_escape(bar.label[:18])
+        parts.append(
+            f'<g class="bar"><rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" '
+            f'height="{h:.1f}"><title>{m_escape(bar.label)}: {m_escape(bar.text)}</title></rect>'
+            f'<text class="value" x="{x + width / 2:.1f}" y="{y - 4:.1f}" '
+            f'text-anchor="middle">{m_escape(bar.text)}</text>'
+            f'<text class="label" x="{x + width / 2:.1f}" y="{MONEY_HEIGHT - PAD_BOTTOM + 16}" '
+            f'text-anchor="middle">{label}</text></g>')
+    if not data:
+        parts.append(f'<text class="empty" x="{MONEY_WIDTH / 2:.0f}" y="{MONEY_HEIGHT / 2:.0f}" '
+                     f'text-anchor="middle">{m_escape(empty)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 (every text above is escaped)
+
+
+templates.env.globals["bar_chart"] = bar_chart

@@ -8,7 +8,17 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
 from mindlinks.platform.errors import NotFound
-from mindlinks.web import account_pages, admin_pages, architecture, auth_pages, language
+from mindlinks.web import (
+    account_pages,
+    admin_pages,
+    architecture,
+    auth_pages,
+    client_pages,
+    contractor_pages,
+    invoice_pages,
+    language,
+    withdraw_pages,
+)
 from mindlinks.web.pages import STATIC_DIR, templates
 
 static_router = APIRouter(include_in_schema=False)
@@ -32,3 +42,5 @@ async def static_file(name: str) -> Response:
 
 routers = [static_router, auth_pages.router, account_pages.router, language.router,
            admin_pages.router, architecture.router]
+routers += [contractor_pages.router, client_pages.router, invoice_pages.router,  # money
+            withdraw_pages.router]

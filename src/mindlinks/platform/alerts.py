@@ -1,0 +1,87 @@
+"""System alerts: differences an operator must look at (`platform_alerts`).
+
+Until now nothing in the platform raised an alert (audit lines record what people did; logs
+scroll away), so this is the small admin-facing record the reconciliation needed: one row per
+distinct problem, keyed by a stable `key` chosen by the caller, so a job that finds the same
+difference again (a re-run, two workers at once) raises it once. An operator lists them with
+`mindlinks alerts list` or `GET /api/admin/alerts` (admin with MFA) and closes one with
+`mindlinks alerts resolve <id>`; the row stays.
+
+`details` holds ids, amounts and references only - never names or account numbers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Index, String, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mindlinks.platform.db import Base, IdMixin, TimestampMixin, discard, utcnow
+
+MAX_KEY = 255
+MAX_SUMMARY = 500
+
+
+class SystemAlert(IdMixin, TimestampMixin, Base):
+    __tablename__ = "platform_alerts"
+    __table_args__ = (Index("ix_platform_alerts_open", "resolved_at", "created_at"),)
+
+    source: Mapped[str] = mapped_column(String(60))  # e.g. "payments.reconciliation"
+    kind: Mapped[str] = mapped_column(String(60))  # e.g. "missing_at_provider"
+    key: Mapped[str] = mapped_column(String(MAX_KEY), unique=True)
+    severity: Mapped[str] = mapped_column(String(10), default="error")
+    summary: Mapped[str] = mapped_column(String(MAX_SUMMARY))
+    details: Mapped[dict[str, Any]]
+    resolved_at: Mapped[datetime | None]
+
+
+async def raise_alert(session: AsyncSession, *, source: str, kind: str, key: str,
+                      summary: str, details: dict[str, Any] | None = None,
+                      severity: str = "error") -> SystemAlert | None:
+    """Record an alert in the caller's transaction; None when one with `key` exists already
+    (raised earlier, or meanwhile by a concurrent transaction: the unique key decides)."""
+    key = key[:MAX_KEY]
+    if await session.scalar(select(SystemAlert.id).where(SystemAlert.key == key)) is not None:
+        return None
+    row = SystemAlert(id=uuid.uuid4(), source=source[:60], kind=kind[:60], key=key,
+                      severity=severity[:10], summary=summary[:MAX_SUMMARY],
+                      details=details or {}, resolved_at=None)
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        discard(session, row)
+        return None
+    return row
+
+
+async def open_alerts(session: AsyncSession, *, source: str | None = None,
+                      limit: int = 100, offset: int = 0,
+                      include_resolved: bool = False) -> tuple[Sequence[SystemAlert], int]:
+    """Alerts (open ones unless `include_resolved`), oldest first, and their total."""
+    where: list[ColumnElement[bool]] = [] if include_resolved else [
+        SystemAlert.resolved_at.is_(None)]
+    if source is not None:
+        where.append(SystemAlert.source == source)
+    total = await session.scalar(select(func.count()).select_from(SystemAlert).where(*where))
+    rows = (await session.scalars(select(SystemAlert).where(*where)
+                                  .order_by(SystemAlert.created_at, SystemAlert.key)
+                                  .offset(offset).limit(limit))).all()
+    return rows, int(total or 0)
+
+
+async def resolve(session: AsyncSession, alert_id: uuid.UUID) -> bool:
+    row = await session.get(SystemAlert, alert_id)
+    if row is None or row.resolved_at is not None:
+        return False
+    row.resolved_at = utcnow()
+    await session.flush()
+    return True
+
