@@ -21,12 +21,21 @@ from mindlinks.contractors.models import (
     ContractorAchievement,
     ContractorDocument,
     ContractorProfile,
+    ContractorStatus,
     InsurancePolicy,
     License,
     TaxInfo,
 )
+from mindlinks.platform.db import in_list
 
 # --- profiles ---------------------------------------------------------------------------
+
+
+async def active_users(session: AsyncSession, user_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    rows = await session.execute(select(ContractorProfile.user_id).where(
+        in_list(session, ContractorProfile.user_id, user_ids),
+        ContractorProfile.status != ContractorStatus.SUSPENDED))
+    return {row[0] for row in rows}
 
 
 async def profile_by_user(

@@ -97,6 +97,12 @@ async def claims(session: AsyncSession, user: User) -> dict[str, Any]:
     return {"contractorId": str(profile.id), "kycStatus": profile.kyc_status}
 
 
+async def active_users(session: AsyncSession, user_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Of these users, those with a contractor profile that is not suspended (who may be
+    paid)."""
+    return await repo.active_users(session, user_ids)
+
+
 async def profile_by_user(session: AsyncSession, user_id: uuid.UUID) -> ContractorProfile | None:
     return await repo.profile_by_user(session, user_id)
 

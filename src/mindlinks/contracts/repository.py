@@ -51,13 +51,20 @@ async def page(
     stmt = readable(actor)
     if status:
         stmt = stmt.where(Contract.status == status)
-    total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    # The page and the total in one statement (a window count over the filtered rows); a
+    # separate count only for a page past the end, which has no row to carry it.
     rows = (
         await session.execute(
-            stmt.order_by(Contract.created_at.desc(), Contract.id).offset(offset).limit(limit)
+            stmt.add_columns(func.count().over().label("total"))
+            .order_by(Contract.created_at.desc(), Contract.id).offset(offset).limit(limit)
         )
-    ).scalars().all()
-    return rows, total
+    ).all()
+    if rows:
+        return [row[0] for row in rows], int(rows[0].total)
+    if offset == 0:
+        return [], 0
+    total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    return [], total
 
 
 async def is_party(session: AsyncSession, actor: Actor, contract_id: uuid.UUID) -> bool:

@@ -9,7 +9,13 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from mindlinks.invoices import service
-from mindlinks.invoices.schemas import InvoiceCancel, InvoiceDetail, InvoiceOut, StatusFilter
+from mindlinks.invoices.schemas import (
+    ClientInvoiceOut,
+    InvoiceCancel,
+    InvoiceDetail,
+    InvoiceOut,
+    StatusFilter,
+)
 from mindlinks.platform.api import Page, PageDep, SessionDep, domain_router
 from mindlinks.platform.security import AdminUser, CurrentClient, CurrentContractor
 from mindlinks.platform.storage import DownloadLinkOut, StorageBackend, get_storage
@@ -51,12 +57,13 @@ async def contractor_invoice_download(
     return await service.download(session, actor, storage, invoice_id)
 
 
-@router.get(CLIENT, response_model=Page[InvoiceOut])
+@router.get(CLIENT, response_model=Page[ClientInvoiceOut])
 async def client_invoices(
     session: SessionDep, actor: CurrentClient, storage: StorageDep, page: PageDep,
     status: StatusQuery = "all",
-) -> Page[InvoiceOut]:
-    return await service.list_invoices(session, actor, storage, status=status, page=page)
+) -> Page[ClientInvoiceOut]:
+    """The seed rows plus `fundingStatus` (whether the escrow holds the money)."""
+    return await service.list_client_invoices(session, actor, storage, status=status, page=page)
 
 
 @router.get(CLIENT + "/{invoice_id}", response_model=InvoiceDetail)

@@ -46,6 +46,25 @@ class InvoiceOut(_InvoiceFields):
     })
 
 
+# Whether the client's escrow holds the invoice's money (issue 13 §2; kept by the payments
+# domain): `awaiting_funding | held | released | voided`, null before the invoice is issued.
+FundingStatus = Literal["awaiting_funding", "held", "released", "voided"]
+
+
+class ClientInvoiceOut(InvoiceOut):
+    """One row of `GET /api/payments/client/me/invoices`: the seed row and `fundingStatus`."""
+
+    funding_status: FundingStatus | None = None
+
+    model_config = seed_example({
+        "id": EXAMPLE_ID, "invoiceNumber": "INV-2024-001", "contractId": EXAMPLE_ID_2,
+        "clientName": "ABC Corp", "amount": 5000.00, "currency": "USD", "status": "sent",
+        "issueDate": "2024-11-01", "dueDate": "2024-11-15", "paidDate": None,
+        "pdfUrl": "https://files.mindlinks.example/invoice.pdf?signed=...",
+        "fundingStatus": "held",
+    })
+
+
 class InvoiceLineOut(ResponseModel):
     """A line item (seed table `payment-invoices.lineItems`) and the source it bills."""
 
@@ -72,6 +91,7 @@ class InvoiceDetail(_InvoiceFields):
     cancelled_at: datetime | None
     pdf_sha256: str | None
     created_at: datetime
+    funding_status: FundingStatus | None = None
 
 
 class InvoiceCancel(CamelModel):

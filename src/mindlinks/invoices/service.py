@@ -19,6 +19,7 @@ import asyncio
 import hashlib
 import io
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -31,13 +32,19 @@ from mindlinks.contracts import service as contracts
 from mindlinks.invoices import documents
 from mindlinks.invoices import repository as repo
 from mindlinks.invoices.models import Invoice, InvoiceLine, InvoiceStatus
-from mindlinks.invoices.schemas import InvoiceCancel, InvoiceDetail, InvoiceLineOut, InvoiceOut
+from mindlinks.invoices.schemas import (
+    ClientInvoiceOut,
+    InvoiceCancel,
+    InvoiceDetail,
+    InvoiceLineOut,
+    InvoiceOut,
+)
 from mindlinks.ledger import service as ledger
 from mindlinks.platform import audit
 from mindlinks.platform.api import Page, PageParams
 from mindlinks.platform.db import Database, utcnow
-from mindlinks.platform.errors import NotFound
-from mindlinks.platform.events import emit
+from mindlinks.platform.errors import InvalidTransition, NotFound
+from mindlinks.platform.events import emit, emit_many
 from mindlinks.platform.money import from_minor
 from mindlinks.platform.security import Actor
 from mindlinks.platform.states import StateMachine
@@ -118,7 +125,7 @@ def format_number(year: int, number: int) -> str:
     return f"INV-{year}-{number:03d}"
 
 
-def _payload(invoice: Invoice) -> dict[str, Any]:
+def _payload(invoice: Invoice | Any) -> dict[str, Any]:
     """Ids and amounts of an invoice for events (no names: recipients are looked up)."""
     return {
         "invoiceId": invoice.id, "invoiceNumber": invoice.invoice_number,
@@ -131,7 +138,7 @@ def _payload(invoice: Invoice) -> dict[str, Any]:
     }
 
 
-def _journal(invoice: Invoice, **extra: Any) -> dict[str, Any]:
+def _journal(invoice: Invoice | Any, **extra: Any) -> dict[str, Any]:
     return {
         "invoiceId": str(invoice.id), "invoiceNumber": invoice.invoice_number,
         "contractId": str(invoice.contract_id), "contractorId": str(invoice.contractor_id),
@@ -261,6 +268,35 @@ async def mark_paid(session: AsyncSession, invoice_id: uuid.UUID, paid_at: datet
     return invoice
 
 
+async def lock_payable(session: AsyncSession, invoice_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """For the payments domain's batch: lock the invoices (id order) and return those that
+    `mark_paid_many` may pay now (`sent` or `overdue`)."""
+    return await repo.lock_payable(session, invoice_ids, (S.SENT, S.OVERDUE))
+
+
+async def mark_paid_many(session: AsyncSession, invoice_ids: list[uuid.UUID],
+                         paid_at: datetime) -> None:
+    """`mark_paid` for a batch (the payroll), in a few statements instead of a few per
+    invoice: the same transition, timesheets, audit lines, `invoice.paid` events and
+    `invoice_payment` journal entries. Every invoice must be locked by `lock_payable` in this
+    transaction and payable; anything else is 409 `invalid_transition` (the caller's
+    transaction must then roll back)."""
+    ids = list(dict.fromkeys(invoice_ids))
+    if not ids:
+        return
+    rows = await repo.pay_many(session, ids, TRANSITIONS["pay"], S.PAID, paid_at)
+    if len(rows) != len(ids):
+        raise InvalidTransition("An invoice of the batch is not payable")
+    await timesheets.mark_paid(session, await repo.billed_timesheets(session, ids))
+    await audit.record_many(session, None, "invoice.paid", "invoice",
+                            [(i.id, {"invoiceNumber": i.invoice_number}) for i in rows])
+    await emit_many(session, "invoice.paid",
+                    [{**_payload(i), "paidDate": i.paid_date} for i in rows])
+    await ledger.append_many(session, [
+        ledger.NewEntry("invoice_payment", "invoice", i.id,
+                        _journal(i, paidAt=paid_at.isoformat())) for i in rows])
+
+
 # --- read models ----------------------------------------------------------------------------
 
 
@@ -301,6 +337,39 @@ async def list_invoices(
     return Page[InvoiceOut].build(data, total, page)
 
 
+async def list_client_invoices(
+    session: AsyncSession, actor: Actor, storage: StorageBackend, *, status: str,
+    page: PageParams,
+) -> Page[ClientInvoiceOut]:
+    """The client's rows, each with its `fundingStatus` (one query for the page)."""
+    today = utcnow().date()
+    rows, total = await repo.page(session, actor, status=status, today=today,
+                                  offset=page.offset, limit=page.limit)
+    funding = await funding_statuses(session, [r.id for r in rows])
+    data = [ClientInvoiceOut(**await _out(storage, r, today), funding_status=funding.get(r.id))
+            for r in rows]
+    return Page[ClientInvoiceOut].build(data, total, page)
+
+
+# The payments domain (above this one) knows whether an invoice's money is held; it registers
+# how to read that at start-up (`payments.setup.install`), so the invoice responses carry
+# `fundingStatus` without this domain importing payments.
+FundingLookup = Callable[[AsyncSession, list[uuid.UUID]], Awaitable[dict[uuid.UUID, str]]]
+_funding_lookup: FundingLookup | None = None
+
+
+def register_funding_lookup(lookup: FundingLookup) -> None:
+    global _funding_lookup
+    _funding_lookup = lookup
+
+
+async def funding_statuses(session: AsyncSession, invoice_ids: list[uuid.UUID]
+                           ) -> dict[uuid.UUID, str]:
+    if _funding_lookup is None or not invoice_ids:
+        return {}
+    return await _funding_lookup(session, invoice_ids)
+
+
 async def get_for(session: AsyncSession, actor: Actor, invoice_id: uuid.UUID) -> Invoice:
     """The invoice if the actor is its contractor or client (or an admin); else 404."""
     invoice = await repo.get_readable(session, actor, invoice_id)
@@ -323,6 +392,7 @@ async def invoice_detail(
         replaced_by_id=await repo.replacement_of(session, invoice.id),
         cancel_reason=invoice.cancel_reason, cancelled_at=invoice.cancelled_at,
         pdf_sha256=invoice.pdf_sha256, created_at=invoice.created_at,
+        funding_status=(await funding_statuses(session, [invoice.id])).get(invoice.id),
     )
 
 
@@ -354,5 +424,6 @@ async def is_party(session: AsyncSession, actor: Actor, entity_id: str) -> bool:
         return False
 
 
-__all__ = ["TRANSITIONS", "InvoiceContext", "cancel", "download", "get_for", "invoice_detail",
-           "issue", "list_invoices", "mark_paid", "next_status"]
+__all__ = ["TRANSITIONS", "InvoiceContext", "cancel", "download", "funding_statuses", "get_for",
+           "invoice_detail", "issue", "list_client_invoices", "list_invoices", "lock_payable",
+           "mark_paid", "mark_paid_many", "next_status", "register_funding_lookup"]

@@ -57,6 +57,7 @@ __all__ = [
     "entity_history",
     "get_entry",
     "inclusion_proof",
+    "lock_for_append",
     "register_entity_access",
     "verify_chain",
 ]
@@ -232,6 +233,14 @@ async def append(
             [NewEntry(entry_type, entity_type, entity_id, payload)],
         )
     )[0]
+
+
+async def lock_for_append(session: AsyncSession) -> None:
+    """Take the journal's append lock now (held until the transaction ends). A transaction
+    that will lock other rows and append after them takes it first, so it queues in the same
+    order as one that appends first and locks those rows afterwards: no deadlock between the
+    two. Appending again in the same transaction does not wait."""
+    await repository.lock_chain(session)
 
 
 # Batches larger than this are canonicalised on the CPU pool (`platform/offload.py`).

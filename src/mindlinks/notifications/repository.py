@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.notifications.models import (
@@ -17,7 +17,7 @@ from mindlinks.notifications.models import (
     NotificationPreference,
     NotificationTemplate,
 )
-from mindlinks.platform.db import utcnow
+from mindlinks.platform.db import Database, RawQuery, utcnow
 from mindlinks.platform.security import Actor
 
 
@@ -25,18 +25,65 @@ def readable(actor: Actor) -> Select[Notification]:
     return select(Notification).where(Notification.user_id == actor.user_id)
 
 
-async def inbox(
-    session: AsyncSession, actor: Actor, *, read: bool | None, offset: int, limit: int
-) -> tuple[list[Notification], int]:
-    stmt = readable(actor)
+_N = Notification.__table__.c
+INBOX_COLUMNS = ("id", "type", "title", "message", "read", "data", "action_url", "created_at")
+
+
+def _counts(user_id: uuid.UUID, read: bool | None) -> tuple[Any, Any]:
+    mine = [_N.user_id == user_id] + ([] if read is None else [_N.read == read])
+    total = select(func.count()).where(*mine).scalar_subquery().label("total")
+    unread = (select(func.count()).where(_N.user_id == user_id, _N.read.is_(False))
+              .scalar_subquery().label("unread"))
+    return total, unread
+
+
+async def inbox_page(
+    session: AsyncSession, user_id: uuid.UUID, *, read: bool | None, offset: int, limit: int
+) -> tuple[list[Any], int, int]:
+    """(rows of INBOX_COLUMNS, total, unread) in one statement - the page with both counts
+    as scalar subqueries; a second one only for a page past the end (no row to carry them).
+    Core columns: no entities built for rows that are only serialised."""
+    total, unread = _counts(user_id, read)
+    where = [_N.user_id == user_id] + ([] if read is None else [_N.read == read])
+    rows = (await session.execute(
+        select(*(_N[c] for c in INBOX_COLUMNS), total, unread).where(*where)
+        .order_by(_N.created_at.desc(), _N.id.desc()).offset(offset).limit(limit))).all()
+    if rows:
+        return list(rows), int(rows[0].total), int(rows[0].unread)
+    counts = (await session.execute(select(total, unread))).one()
+    return [], int(counts.total), int(counts.unread)
+
+
+def _inbox_query(read_filter: bool) -> RawQuery:
+    user = bindparam("user_id", type_=Notification.__table__.c.user_id.type)
+    mine = [_N.user_id == user] + ([_N.read == bindparam("read")] if read_filter else [])
+    total = select(func.count()).where(*mine).scalar_subquery().label("total")
+    unread = (select(func.count()).where(_N.user_id == user, _N.read.is_(False))
+              .scalar_subquery().label("unread"))
+    # A LEFT JOIN of the counts to the page, so a page past the end still carries them.
+    page = (select(*(_N[c] for c in INBOX_COLUMNS)).where(*mine)
+            .order_by(_N.created_at.desc(), _N.id.desc())
+            .limit(bindparam("limit")).offset(bindparam("offset")).subquery())
+    counts = select(total, unread).subquery()
+    return RawQuery(select(*(page.c[c] for c in INBOX_COLUMNS), counts.c.total, counts.c.unread)
+                    .select_from(counts.outerjoin(page, true()))
+                    .order_by(page.c.created_at.desc(), page.c.id.desc()))
+
+
+# Compiled once per dialect (the statement does not change, only its values).
+_INBOX = {False: _inbox_query(False), True: _inbox_query(True)}
+
+
+async def inbox_rows(db: Database, user_id: uuid.UUID, *, read: bool | None, offset: int,
+                     limit: int) -> tuple[list[dict[str, Any]], int, int]:
+    """`inbox_page` as one precompiled statement on a pooled connection: no session, no
+    transaction (a read of the caller's own rows)."""
+    params: dict[str, Any] = {"user_id": user_id, "limit": limit, "offset": offset}
     if read is not None:
-        stmt = stmt.where(Notification.read == read)
-    total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = (await session.scalars(
-        stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
-        .offset(offset).limit(limit)
-    )).all()
-    return list(rows), total
+        params["read"] = read
+    rows = await _INBOX[read is not None].all(db, **params)
+    total, unread = int(rows[0]["total"]), int(rows[0]["unread"])
+    return [r for r in rows if r["id"] is not None], total, unread
 
 
 async def unread_count(session: AsyncSession, user_id: uuid.UUID) -> int:

@@ -7,7 +7,7 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from mindlinks.notifications import admin, service, stream
 from mindlinks.notifications.delivery import Notifier
@@ -41,11 +41,12 @@ admin_router = domain_router(prefix="/api/admin", tags=["Notification Service"])
 
 @router.get("/me", response_model=NotificationPage)
 async def my_notifications(
-    session: SessionDep, actor: CurrentUser, page: PageDep,
+    request: Request, actor: CurrentUser, page: PageDep,
     read: Annotated[bool | None, Query(description="Only read (true) or unread (false)")] = None,
-) -> NotificationPage:
+) -> Response:
     """The caller's notifications, newest first; `meta.unread` counts the whole inbox."""
-    return await service.inbox(session, actor, read, page)
+    # A read of the caller's own rows: no session, no transaction (see service.inbox_response).
+    return await service.inbox_response(request.app.state.db, actor, read, page)
 
 
 @router.put("/me/read-all", response_model=AllMarkedRead)

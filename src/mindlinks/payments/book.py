@@ -26,10 +26,13 @@ Rules:
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,7 +45,7 @@ from mindlinks.payments.models import (
     Transfer,
     TransferKind,
 )
-from mindlinks.platform.db import discard, utcnow
+from mindlinks.platform.db import discard, in_list, utcnow
 from mindlinks.platform.errors import (
     Conflict,
     InsufficientFunds,
@@ -52,8 +55,9 @@ from mindlinks.platform.errors import (
 
 __all__ = [
     "Account", "AmountExceedsPending", "Balance", "CurrencyMismatch", "InsufficientFunds",
-    "PendingExpired", "PendingResolved", "ReferenceConflict", "Transfer", "TransferNotFound",
-    "account", "balances", "post_pending", "transfer", "void_pending",
+    "PendingExpired", "PendingResolved", "PostOrder", "ReferenceConflict", "Transfer",
+    "TransferNotFound", "account", "balances", "post_many", "post_pending", "transfer",
+    "void_pending",
 ]
 
 MAX_REFERENCE = 255
@@ -152,6 +156,22 @@ async def account(session: AsyncSession, owner_type: str, owner_id: uuid.UUID | 
     return row
 
 
+async def account_ids(session: AsyncSession, keys: Sequence[tuple[str, uuid.UUID, str, str]]
+                      ) -> dict[tuple[str, uuid.UUID, str, str], uuid.UUID]:
+    """Ids of the existing accounts among these (owner type, owner id, purpose, currency)
+    keys - a read for batches; `account` creates one."""
+    groups: dict[tuple[str, str, str], set[uuid.UUID]] = defaultdict(set)
+    for owner_type, owner_id, purpose, currency in keys:
+        groups[(owner_type, purpose, currency)].add(owner_id)
+    found: dict[tuple[str, uuid.UUID, str, str], uuid.UUID] = {}
+    for (owner_type, purpose, currency), owners in groups.items():
+        rows = await session.execute(select(_A.c.id, _A.c.owner_id).where(
+            _A.c.owner_type == owner_type, _A.c.purpose == purpose, _A.c.currency == currency,
+            in_list(session, _A.c.owner_id, sorted(owners))))
+        found.update({(owner_type, row.owner_id, purpose, currency): row.id for row in rows})
+    return found
+
+
 async def balances(session: AsyncSession, account: Account) -> Balance:
     row = await session.scalar(select(Account).where(Account.id == account.id)
                                .execution_options(populate_existing=True))
@@ -195,15 +215,23 @@ def _overdraft_check(account: Account, amount: int) -> None:
         raise InsufficientFunds("The account cannot cover this amount")
 
 
+_JOURNALED = ("id", "reference", "code", "kind", "amount", "currency", "debit_account_id",
+              "credit_account_id", "pending_id")
+
+
+def _journal_entry(row: dict[str, Any]) -> ledger.NewEntry:
+    return ledger.NewEntry(
+        ledger.EntryType.PAYMENT_EVENT, "payment_transfer", row["id"], {
+            "transferId": str(row["id"]), "reference": row["reference"], "code": row["code"],
+            "kind": row["kind"], "amountMinor": row["amount"], "currency": row["currency"],
+            "debitAccountId": str(row["debit_account_id"]),
+            "creditAccountId": str(row["credit_account_id"]),
+            "pendingId": str(row["pending_id"]) if row["pending_id"] else None})
+
+
 async def _journal(session: AsyncSession, row: Transfer) -> None:
-    await ledger.append(session, entry_type=ledger.EntryType.PAYMENT_EVENT,
-                        entity_type="payment_transfer", entity_id=row.id, payload={
-                            "transferId": str(row.id), "reference": row.reference,
-                            "code": row.code, "kind": row.kind, "amountMinor": row.amount,
-                            "currency": row.currency,
-                            "debitAccountId": str(row.debit_account_id),
-                            "creditAccountId": str(row.credit_account_id),
-                            "pendingId": str(row.pending_id) if row.pending_id else None})
+    await ledger.append_many(
+        session, [_journal_entry({name: getattr(row, name) for name in _JOURNALED})])
 
 
 async def _insert(session: AsyncSession, row: Transfer) -> Transfer | None:
@@ -337,3 +365,133 @@ async def expire_pending(session: AsyncSession, pending: Transfer) -> Transfer |
         fresh.status = PendingStatus.EXPIRED
         await session.flush()
     return row
+
+
+# --- many posts at once (the payroll) --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PostOrder:
+    """One post of `post_many`: post the pending transfer `pending_reference` in full under
+    `post_reference`. With `place` = (debit account id, credit account id, amount, code) the
+    pending transfer does not exist yet and is placed first, in the same call (an invoice
+    that was still awaiting funding): the debit account must cover it then."""
+
+    pending_reference: str
+    post_reference: str
+    place: tuple[uuid.UUID, uuid.UUID, int, str] | None = None
+
+
+_T = cast(Table, Transfer.__table__)
+_A = cast(Table, Account.__table__)
+_SUMS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
+# One statement per batch for the sums: each account's four deltas, applied in SQL to the
+# locked row's current values (not written back from what this process read).
+_ADD_SUMS = (update(_A).where(_A.c.id == bindparam("account_id"))
+             .values(**{name: _A.c[name] + bindparam(f"d_{name}") for name in _SUMS},
+                     updated_at=bindparam("now")))
+
+
+async def post_many(session: AsyncSession, orders: Sequence[PostOrder]) -> dict[str, uuid.UUID]:
+    """Post many pending transfers at once, with the guarantees of `post_pending` (and, for a
+    `place` order, of `transfer(pending=True)` first): each post once under its reference,
+    the accounts locked in id order, the overdraft rule, one `payment_event` journal entry
+    per post, every currency summing to zero.
+
+    Set-based: a few statements for the whole batch, not a few per order. An order that
+    cannot be done here - its post reference is already used, its pending transfer is not
+    pending or has expired (or, for `place`, exists already), its accounts are missing or of
+    different currencies, or the debit account cannot cover a placement - is left out of the
+    result untouched: the caller settles it one by one (`post_pending` / `transfer`), which
+    replays, refuses or fails it with the usual error. Returns {post reference: post id}."""
+    if not orders:
+        return {}
+    for order in orders:
+        _check_reference(order.post_reference)
+        _check_reference(order.pending_reference)
+    pending_refs = [o.pending_reference for o in orders]
+    post_refs = [o.post_reference for o in orders]
+    # The accounts first (a transfer's accounts never change), then everything that decides
+    # under their locks: statuses only change with those accounts locked.
+    account_ids: set[uuid.UUID] = set()
+    for order in orders:
+        if order.place is not None:
+            account_ids.update(order.place[:2])
+    account_ids.update(*(await session.execute(
+        select(_T.c.debit_account_id, _T.c.credit_account_id)
+        .where(in_list(session, _T.c.reference, pending_refs),
+               _T.c.kind == TransferKind.PENDING))).all())
+    locked = {row.id: row for row in (await session.execute(
+        select(_A.c.id, _A.c.currency, _A.c.may_go_negative, *(_A.c[n] for n in _SUMS))
+        .where(in_list(session, _A.c.id, sorted(account_ids))).order_by(_A.c.id)
+        .with_for_update())).all()}
+    used = {row.reference: row for row in (await session.execute(
+        select(_T.c.id, _T.c.reference, _T.c.kind, _T.c.status, _T.c.expires_at, _T.c.code,
+               _T.c.debit_account_id, _T.c.credit_account_id, _T.c.amount, _T.c.currency)
+        .where(in_list(session, _T.c.reference, pending_refs + post_refs)))).all()}
+    now = utcnow()
+    delta: dict[uuid.UUID, dict[str, int]] = defaultdict(lambda: dict.fromkeys(_SUMS, 0))
+    placed: list[dict[str, Any]] = []
+    posts: list[dict[str, Any]] = []
+    resolved: list[uuid.UUID] = []
+    seen: set[str] = set()
+    for order in orders:
+        if order.post_reference in used or order.post_reference in seen:
+            continue  # posted already (or twice in this batch): the caller replays it
+        if order.place is None:
+            pending = used.get(order.pending_reference)
+            if (pending is None or pending.kind != TransferKind.PENDING
+                    or pending.status != PendingStatus.PENDING
+                    or (pending.expires_at is not None and pending.expires_at <= now)
+                    or pending.debit_account_id not in locked
+                    or pending.credit_account_id not in locked):
+                continue
+            pending_id, amount, code = pending.id, pending.amount, pending.code
+            debit, credit, currency = (pending.debit_account_id, pending.credit_account_id,
+                                       pending.currency)
+            delta[debit]["debits_pending"] -= amount
+            delta[credit]["credits_pending"] -= amount
+            resolved.append(pending_id)
+        else:
+            debit, credit, amount, code = order.place
+            d, c = locked.get(debit), locked.get(credit)
+            if (order.pending_reference in used or order.pending_reference in seen
+                    or d is None or c is None or d.currency != c.currency or debit == credit
+                    or isinstance(amount, bool) or not 0 < amount <= MAX_AMOUNT):
+                continue
+            # The overdraft rule against the locked sums plus what this batch already took.
+            taken = delta[debit]
+            if not d.may_go_negative and (
+                    d.debits_pending + taken["debits_pending"] + d.debits_posted
+                    + taken["debits_posted"] + amount > d.credits_posted
+                    + taken["credits_posted"]):
+                continue
+            pending_id, currency = uuid.uuid4(), d.currency
+            placed.append({"id": pending_id, "reference": order.pending_reference,
+                           "code": code, "kind": TransferKind.PENDING,
+                           "debit_account_id": debit, "credit_account_id": credit,
+                           "amount": amount, "currency": currency, "pending_id": None,
+                           "status": PendingStatus.POSTED, "expires_at": None,
+                           "created_at": now, "updated_at": now})
+            seen.add(order.pending_reference)
+        seen.add(order.post_reference)
+        delta[debit]["debits_posted"] += amount
+        delta[credit]["credits_posted"] += amount
+        posts.append({"id": uuid.uuid4(), "reference": order.post_reference, "code": code,
+                      "kind": TransferKind.POST, "debit_account_id": debit,
+                      "credit_account_id": credit, "amount": amount, "currency": currency,
+                      "pending_id": pending_id, "status": PendingStatus.POSTED,
+                      "expires_at": None, "created_at": now, "updated_at": now})
+    if not posts:
+        return {}
+    await ledger.append_many(session, [_journal_entry(row) for row in posts])
+    if placed:
+        await session.execute(insert(_T), placed)
+    await session.execute(insert(_T), posts)
+    if resolved:
+        await session.execute(update(_T).where(in_list(session, _T.c.id, resolved))
+                              .values(status=PendingStatus.POSTED, updated_at=now))
+    await session.execute(_ADD_SUMS, [
+        {"account_id": account_id, "now": now, **{f"d_{n}": sums[n] for n in _SUMS}}
+        for account_id, sums in sorted(delta.items())])
+    return {row["reference"]: row["id"] for row in posts}

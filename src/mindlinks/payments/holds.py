@@ -51,6 +51,14 @@ async def hold_of(session: AsyncSession, invoice_id: uuid.UUID, *,
     return await session.scalar(query)
 
 
+async def funding_statuses(session: AsyncSession, invoice_ids: list[uuid.UUID]
+                           ) -> dict[uuid.UUID, str]:
+    """`fundingStatus` of these invoices (those with a hold row), for the invoice responses."""
+    rows = await session.execute(select(InvoiceHold.invoice_id, InvoiceHold.status)
+                                 .where(InvoiceHold.invoice_id.in_(invoice_ids)))
+    return {row.invoice_id: row.status for row in rows}
+
+
 async def try_hold(session: AsyncSession, row: InvoiceHold) -> bool:
     """Place the pending transfer if the escrow's available balance covers it."""
     escrow = await book.account(session, "client", row.client_id, Purpose.CLIENT_ESCROW,

@@ -24,7 +24,7 @@ from mindlinks.payments.payroll_schemas import (
     Period,
     Wallet,
 )
-from mindlinks.platform.api import Page, PageDep, SessionDep, domain_router
+from mindlinks.platform.api import Page, PageDep, SessionDep, domain_router, model_response
 from mindlinks.platform.idempotency import IdempotencyKeyDep
 from mindlinks.platform.security import CurrentClient, CurrentContractor
 
@@ -93,8 +93,9 @@ async def get_wallet(session: SessionDep, actor: CurrentContractor) -> Wallet:
 
 @contractor.get("/earnings", response_model=Earnings)
 async def get_earnings(session: SessionDep, actor: CurrentContractor,
-                       period: Period = "all") -> Earnings:
-    return await earnings_reads.earnings(session, actor, period)
+                       period: Period = "all") -> Response:
+    # Built from two aggregates just above: served as is, not validated a second time.
+    return model_response(await earnings_reads.earnings(session, actor, period))
 
 
 @contractor.get("/history", response_model=Page[HistoryRow])

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from mindlinks.payments import payouts, providers
+from mindlinks.invoices import service as invoices
+from mindlinks.payments import holds, payouts, providers
 from mindlinks.payments.payouts_stripe import StripePayouts
 from mindlinks.platform.db import Database
 from mindlinks.settings import Settings
@@ -29,6 +30,8 @@ def install_payouts(db: Database, settings: Settings, app_secret: bytes) -> None
 
 
 def install(app: FastAPI) -> None:
-    """The deposits provider is built from the settings on first use; the payout provider is
-    put on the app's sessions now (the worker's subscribers get only a session)."""
+    """The invoice responses' `fundingStatus` comes from the holds; the deposits provider is
+    built from the settings on first use; the payout provider is put on the app's sessions now
+    (the worker's subscribers get only a session)."""
+    invoices.register_funding_lookup(holds.funding_statuses)
     install_payouts(app.state.db, app.state.settings, app.state.runtime.secret)

@@ -103,6 +103,24 @@ class RowSerializer:
     def response(self, row: Any) -> Response:
         return Response(self.dumps(row), media_type="application/json")
 
+    def as_dict(self, row: Any) -> dict[str, Any]:
+        """The row's response object (camelCase keys), for a larger document: `json_response`."""
+        return {alias: row[name] for name, alias in self.fields}
+
+
+def model_response(model: BaseModel, status_code: int = 200) -> Response:
+    """The JSON of a response model the endpoint has just built (and so validated): what the
+    route's `response_model` would write, without FastAPI validating it a second time."""
+    return Response(model.model_dump_json(by_alias=True), status_code=status_code,
+                    media_type="application/json")
+
+
+def json_response(document: Any, status_code: int = 200) -> Response:
+    """A JSON response of a document built from rows the server has just read (see
+    `RowSerializer`): orjson, no second validation by the route's `response_model`."""
+    return Response(orjson.dumps(document, default=_json_default, option=orjson.OPT_UTC_Z),
+                    status_code=status_code, media_type="application/json")
+
 
 # Ids for the OpenAPI examples (the seeds write "uuid").
 EXAMPLE_ID = "3f2c1a9e-8d4b-4c2a-9f1e-5b6d7c8e9f01"

@@ -15,8 +15,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator, Uuid, event
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    DateTime,
+    MetaData,
+    String,
+    TypeDecorator,
+    Uuid,
+    any_,
+    bindparam,
+    event,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -282,6 +293,23 @@ class RawQuery:
         raw = await connection.get_raw_connection()
         return await self._run(connection.dialect, raw.driver_connection, params)
 
+    async def all(self, db: Database, **params: Any) -> list[dict[str, Any]]:
+        """Every row, on a pooled connection taken for this one statement (see `first`)."""
+        dialect = db.engine.dialect
+        pooled = await db.engine.raw_connection()
+        try:
+            sql, binds, results = self._compiled.get(dialect.name) or self._compile(dialect)
+            args = [proc(params[name]) if proc else params[name] for name, proc in binds]
+            driver: Any = pooled.driver_connection
+            if dialect.name == "sqlite":
+                rows = await driver.execute_fetchall(sql, args)
+            else:
+                rows = await driver.fetch(sql, *args)
+        finally:
+            pooled.close()  # back to the pool
+        return [{key: proc(value) if proc else value
+                 for (key, proc), value in zip(results, row, strict=True)} for row in rows]
+
     async def _run(
         self, dialect: Any, driver: Any, params: dict[str, Any]
     ) -> dict[str, Any] | None:
@@ -365,6 +393,16 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def in_list(session: AsyncSession, column: Any, values: Any) -> ColumnElement[bool]:
+    """`column IN (values)` for a long list (batches): on PostgreSQL `column = ANY($1)` with
+    one array parameter - one bind and one statement text whatever the length, instead of
+    a placeholder per value rendered, sent and parsed on every execution; elsewhere an IN."""
+    values = list(values)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type), unique=True))
+    return column.in_(values)
 
 
 def discard(session: AsyncSession, obj: object) -> None:

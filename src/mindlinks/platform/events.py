@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import structlog
@@ -26,6 +26,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
+    Table,
     Text,
     UniqueConstraint,
     and_,
@@ -155,10 +156,11 @@ async def emit_many(
     rows = [{"id": uuid.uuid4(), "name": name,
              "payload": orjson.loads(orjson.dumps(p, default=str)),
              "occurred_at": now, "created_at": now, "updated_at": now} for p in payloads]
-    await session.execute(insert(OutboxEvent), rows)
+    # The tables, not the entities: a Core executemany, no ORM bulk-insert bookkeeping.
+    await session.execute(insert(cast(Table, OutboxEvent.__table__)), rows)
     subscribers = list(subscribers_of(name))
     if subscribers:
-        await session.execute(insert(EventDelivery), [
+        await session.execute(insert(cast(Table, EventDelivery.__table__)), [
             {"id": uuid.uuid4(), "event_id": row["id"], "subscriber": sub,
              "status": DeliveryStatus.PENDING, "attempts": 0, "next_attempt_at": now,
              "created_at": now, "updated_at": now}

@@ -301,8 +301,8 @@ async def mark_paid(session: AsyncSession, timesheet_ids: list[uuid.UUID]) -> No
     for row in changed:
         row.status, row.paid_at = T.PAID, now
     await session.flush()
-    for row in changed:
-        await audit.record(session, None, "timesheet.paid", "timesheet", row.id, {})
+    await audit.record_many(session, None, "timesheet.paid", "timesheet",
+                            [(row.id, {}) for row in changed])
 
 
 __all__ = ["TRANSITIONS", "approved_for_invoicing", "create_timesheet", "get_for", "mark_paid",
