@@ -136,6 +136,7 @@ async def _run(url: str, data_dir: Path) -> None:
     await _fresh(url)
     settings = Settings(env="test", data_dir=data_dir, database_url=url, redis_url=None,
                         dispatcher_in_process=False, log_level="WARNING",
+                        withdrawals_per_day=10_000,  # one contractor withdraws N / K times
                         _env_file=None)  # type: ignore[call-arg]
     app = create_app(settings)
     async with app.router.lifespan_context(app):

@@ -134,6 +134,10 @@ class Settings(BaseSettings):
     fx_max_rate_age_hours: int = Field(default=100, ge=1, le=24 * 14)
     fx_refresh_seconds: int = Field(default=3600, ge=60)
     fx_max_open_quotes: int = Field(default=20, ge=1, le=1000)
+    # Withdrawal velocity (RELIABILITY 32): at most this many withdrawals per contractor in any
+    # 24 hours (cancelled and failed ones included: each reached the payout rails or could
+    # have); more is 429 `withdrawal_limit_exceeded`, counted under the wallet's lock.
+    withdrawals_per_day: int = Field(default=20, ge=1, le=10_000)
     ecb_rates_url: str = "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"
     fx_http_timeout_seconds: float = 10.0
 

@@ -120,3 +120,16 @@ async def test_withdrawals_cancels_and_credits_racing_on_one_wallet(
     assert wallet.credits_posted == 20_000 + 10 * 1_000
     available = wallet.credits_posted - wallet.debits_posted - wallet.debits_pending
     assert available == 30_000 - held >= 0
+
+
+async def test_the_velocity_limit_holds_under_concurrent_requests(
+        app: Any, client: httpx.AsyncClient, contractor: Account,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Counted under the wallet's row lock: 20 at once with room for 5 -> exactly 5.
+    monkeypatch.setattr(app.state.settings, "withdrawals_per_day", 5)
+    w = await ready(app, client, contractor, country="US")
+    answers = await asyncio.gather(*(request(client, w, amount="10.00") for _ in range(20)))
+    codes = Counter(r.json().get("code", r.status_code) for r in answers)
+    assert codes == {201: 5, "withdrawal_limit_exceeded": 15}, codes
+    async with app.state.db.session() as s:
+        assert await s.scalar(select(func.count()).select_from(Withdrawal)) == 5

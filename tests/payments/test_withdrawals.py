@@ -276,3 +276,28 @@ async def test_a_payout_the_worker_gave_up_on_is_sent_by_the_daily_job(
     [payout] = store.all()
     assert (await row(app, body["id"])).provider_payout_ref == payout.payout_ref
     assert await bank(app, body["id"], "complete") == ["payout.paid: handled"]
+
+
+async def test_the_velocity_limit_counts_every_withdrawal_of_the_last_24_hours(
+        app: Any, client: httpx.AsyncClient, contractor: Account,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app.state.settings, "withdrawals_per_day", 2)
+    w = await ready(app, client, contractor)
+    first = await requested(client, w, amount="100.00")
+    cancelled = await client.post(f"{PATH}/{first['id']}/cancel", headers=w.headers)
+    assert cancelled.status_code == 200  # a cancelled withdrawal still counts
+    await requested(client, w, amount="100.00")
+    balance = await available(app, w.contractor_id)
+
+    refused = await request(client, w, amount="100.00")
+    assert (refused.status_code, refused.json()["code"]) == (429, "withdrawal_limit_exceeded")
+    assert 0 < int(refused.headers["Retry-After"]) <= 24 * 3600 + 1
+    assert await _count(app) == 2 and await available(app, w.contractor_id) == balance
+
+    # A day after the first, one more fits.
+    async with app.state.db.session() as s:
+        old = await s.get(Withdrawal, uuid.UUID(first["id"]))
+        assert old is not None
+        old.created_at = utcnow() - timedelta(hours=25)
+    await requested(client, w, amount="100.00")
+    assert await _count(app) == 3

@@ -27,6 +27,7 @@ Nothing in the book is edited: every correction is a new transfer.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -52,7 +53,7 @@ from mindlinks.payments.withdrawals_schemas import (
 from mindlinks.platform import audit
 from mindlinks.platform.api import Page, PageParams
 from mindlinks.platform.db import utcnow
-from mindlinks.platform.errors import NotFound, ValidationFailed
+from mindlinks.platform.errors import NotFound, TooManyRequests, ValidationFailed
 from mindlinks.platform.events import emit
 from mindlinks.platform.money import from_minor, to_minor
 from mindlinks.platform.security import Actor
@@ -83,6 +84,14 @@ class CurrencyNotHeld(ValidationFailed):
 
 class UnsupportedWithdrawalCurrency(ValidationFailed):
     code, title = "unsupported_currency", "Unsupported currency"
+
+
+class WithdrawalLimitExceeded(TooManyRequests):
+    code, title = "withdrawal_limit_exceeded", "Too many withdrawals today"
+
+
+# Settings.withdrawals_per_day: the default when a caller passes none.
+DEFAULT_PER_DAY = 20
 
 
 class AmountBelowMinimum(ValidationFailed):
@@ -141,8 +150,8 @@ def fee_and_minimum(rule: countries.RuleView, amount: int,
     return fees.withdrawal_fee(rule, amount), rule.min_withdrawal
 
 
-async def request_withdrawal(session: AsyncSession, actor: Actor,
-                             body: WithdrawalCreate) -> WithdrawalOut:
+async def request_withdrawal(session: AsyncSession, actor: Actor, body: WithdrawalCreate, *,
+                             per_day: int = DEFAULT_PER_DAY) -> WithdrawalOut:
     """Hold the amount and record a `pending` withdrawal, or raise a 4xx having changed
     nothing. The amount leaves the available balance at once; the payout happens in the
     worker after commit (`withdrawal.requested`)."""
@@ -196,6 +205,16 @@ async def request_withdrawal(session: AsyncSession, actor: Actor,
     await book.transfer(session, debit=wallet, credit=in_flight, amount=amount, code=HOLD_CODE,
                         reference=hold_reference(withdrawal_id), pending=True,
                         new_reference=True)
+    # Velocity (RELIABILITY 32), counted while the hold above keeps the wallet's row locked:
+    # concurrent requests of the same contractor count one after the other, so the limit is
+    # exact on PostgreSQL too. Refused, the request's transaction (the hold) rolls back.
+    day = timedelta(days=1)
+    recent, oldest = await repo.count_since(session, contractor_id, now - day)
+    if recent >= per_day:
+        wait = (oldest + day - now).total_seconds() if oldest else day.total_seconds()
+        raise WithdrawalLimitExceeded(
+            f"At most {per_day} withdrawals in 24 hours; try again later",
+            retry_after=int(wait) + 1)
     shown = account.last4
     converted = quoted is not None and quoted.target_currency != currency
     row = Withdrawal(

@@ -97,3 +97,13 @@ async def stuck(session: AsyncSession, before: datetime, limit: int = 500) -> li
         Withdrawal.status.in_((WithdrawalStatus.PENDING, WithdrawalStatus.PROCESSING)),
         Withdrawal.provider_payout_ref.is_(None), Withdrawal.requested_at < before)
         .order_by(Withdrawal.requested_at).limit(limit))).all())
+
+
+async def count_since(session: AsyncSession, contractor_id: uuid.UUID,
+                      since: datetime) -> tuple[int, datetime | None]:
+    """How many withdrawals the contractor asked for since `since` (whatever became of them),
+    and when the oldest of them was asked for."""
+    count, oldest = (await session.execute(
+        select(func.count(), func.min(Withdrawal.created_at)).where(
+            Withdrawal.contractor_id == contractor_id, Withdrawal.created_at >= since))).one()
+    return int(count or 0), oldest

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import status
+from fastapi import Request, status
 
 from mindlinks.payments import withdrawals
 from mindlinks.payments.withdrawals_schemas import (
@@ -21,9 +21,10 @@ contractor = domain_router(prefix="/api/payments/contractor/me/withdrawals",
 
 
 @contractor.post("", response_model=WithdrawalOut, status_code=status.HTTP_201_CREATED)
-async def request_withdrawal(session: SessionDep, actor: CurrentContractor,
+async def request_withdrawal(request: Request, session: SessionDep, actor: CurrentContractor,
                              key: IdempotencyKeyDep, body: WithdrawalCreate) -> WithdrawalOut:
-    return await withdrawals.request_withdrawal(session, actor, body)
+    return await withdrawals.request_withdrawal(
+        session, actor, body, per_day=request.app.state.settings.withdrawals_per_day)
 
 
 @contractor.get("", response_model=Page[WithdrawalOut])

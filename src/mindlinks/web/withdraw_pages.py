@@ -147,7 +147,9 @@ async def withdraw_confirm(request: Request, session: SessionDep) -> Response:
     posted = _posted(await form_of(request))
     try:
         await idempotency.claim(request, actor, posted["idempotency_key"])
-        made = await gateway.withdrawals.request_withdrawal(session, actor, _body(posted))
+        made = await gateway.withdrawals.request_withdrawal(
+            session, actor, _body(posted),
+            per_day=request.app.state.settings.withdrawals_per_day)
     except NotFound as exc:
         await discard(session, exc)
         request.state.before_commit = []
