@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections import Counter, defaultdict
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -17,8 +16,9 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from mindlinks.payments import book
-from mindlinks.payments.models import PLATFORM_OWNER, Account, Purpose, Transfer, TransferKind
+from mindlinks.payments.models import PLATFORM_OWNER, Purpose, Transfer, TransferKind
 from mindlinks.platform.db import Database
+from tests.payments.book_checks import assert_book_consistent
 
 EXAMPLES = int(os.environ.get("MINDLINKS_BOOK_EXAMPLES", "5"))
 
@@ -26,37 +26,6 @@ EXAMPLES = int(os.environ.get("MINDLINKS_BOOK_EXAMPLES", "5"))
 # before the batch; `posted`/`voided` post one already resolved; `place` places and posts.
 ORDER = st.tuples(st.sampled_from(["hold", "posted", "voided", "place", "repeat"]),
                   st.integers(0, 2), st.integers(1, 400), st.integers(0, 20))
-
-
-async def _check(s: Any) -> None:
-    rows = {a.id: a for a in (await s.scalars(
-        select(Account).execution_options(populate_existing=True))).all()}
-    transfers = (await s.scalars(select(Transfer))).all()
-    by_id = {t.id: t for t in transfers}
-    replay: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for t in transfers:
-        d, c = replay[t.debit_account_id], replay[t.credit_account_id]
-        if t.kind == TransferKind.PENDING:
-            d[0] += t.amount
-            c[2] += t.amount
-            continue
-        held = by_id[t.pending_id].amount if t.pending_id else 0
-        d[0] -= held
-        c[2] -= held
-        if t.kind in (TransferKind.SINGLE, TransferKind.POST):
-            d[1] += t.amount
-            c[3] += t.amount
-    totals: dict[str, int] = defaultdict(int)
-    for a in rows.values():
-        assert [a.debits_pending, a.debits_posted, a.credits_pending,
-                a.credits_posted] == replay[a.id], a.purpose
-        totals[a.currency] += (a.credits_posted - a.debits_posted
-                               + a.credits_pending - a.debits_pending)
-        if not a.may_go_negative:
-            assert a.debits_pending + a.debits_posted <= a.credits_posted
-    assert all(v == 0 for v in totals.values()), totals
-    resolutions = Counter(t.pending_id for t in transfers if t.pending_id is not None)
-    assert all(n == 1 for n in resolutions.values())
 
 
 async def _scenario(url: str, deposit: int, holds: list[int], batch: list[Any]) -> None:
@@ -112,7 +81,7 @@ async def _scenario(url: str, deposit: int, holds: list[int], batch: list[Any]) 
                     Transfer.reference == reference))).all()
                 assert [t.id for t in found] == [transfer_id]
                 assert found[0].kind == TransferKind.POST
-            await _check(s)
+            await assert_book_consistent(s)
     finally:
         await db.dispose()
 

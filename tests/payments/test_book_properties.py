@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections import defaultdict
 from typing import Any
 
 from hypothesis import HealthCheck, settings
@@ -26,6 +25,7 @@ from mindlinks.payments import conversions
 from mindlinks.payments import service as book
 from mindlinks.payments.models import Account, Purpose, Transfer, TransferKind
 from mindlinks.platform.db import Database
+from tests.payments.book_checks import assert_book_consistent
 
 EXAMPLES = int(os.environ.get("MINDLINKS_BOOK_EXAMPLES", "5"))
 # (owner type, purpose, currency): two currencies, guarded and unguarded accounts.
@@ -153,33 +153,7 @@ def machine(url: str) -> type[RuleBasedStateMachine]:
             # Every account of the (per-test) database: conversions also move the platform's
             # FX liquidity and fee revenue accounts, shared by all examples.
             async with self.db.session() as s:
-                rows = {a.id: a for a in (await s.scalars(
-                    select(Account).execution_options(populate_existing=True))).all()}
-                transfers = (await s.scalars(select(Transfer))).all()
-            by_id = {t.id: t for t in transfers}
-            replay: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-            for t in transfers:
-                d, c = replay[t.debit_account_id], replay[t.credit_account_id]
-                if t.kind == TransferKind.PENDING:
-                    d[0] += t.amount
-                    c[2] += t.amount
-                    continue
-                if t.kind in (TransferKind.POST, TransferKind.VOID):
-                    held = by_id[t.pending_id].amount  # type: ignore[index]
-                    d[0] -= held
-                    c[2] -= held
-                if t.kind in (TransferKind.SINGLE, TransferKind.POST):
-                    d[1] += t.amount
-                    c[3] += t.amount
-            totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-            for a in rows.values():
-                cached = [a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted]
-                assert cached == replay[a.id], (a.purpose, cached, replay[a.id])
-                totals[a.currency][0] += a.credits_posted - a.debits_posted
-                totals[a.currency][1] += a.credits_pending - a.debits_pending
-                if not a.may_go_negative:
-                    assert a.debits_pending + a.debits_posted <= a.credits_posted
-            assert all(t == [0, 0] for t in totals.values()), totals
+                await assert_book_consistent(s)
 
     return Book
 

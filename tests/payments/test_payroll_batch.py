@@ -7,7 +7,6 @@ the book sums to zero per currency, and every post has one journal entry."""
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -22,6 +21,7 @@ from mindlinks.payments import book, holds, payroll
 from mindlinks.payments.models import PLATFORM_OWNER, Account, Purpose, Transfer, TransferKind
 from mindlinks.payments.payroll_models import FundingStatus, InvoiceHold, PayrollItem
 from mindlinks.platform.events import OutboxEvent
+from tests.payments.book_checks import assert_book_consistent
 
 pytestmark = pytest.mark.usefixtures("db_backend")
 
@@ -74,37 +74,6 @@ async def _invoice(s: Any, n: int, client: tuple[uuid.UUID, uuid.UUID], user: uu
         reference=reference))
     await s.flush()
     return invoice
-
-
-async def _book_balances(s: Any) -> None:
-    """Each currency sums to zero, cached sums equal a replay of the transfers, no guarded
-    account overdrawn (the property test's invariants, over the whole book)."""
-    rows = {a.id: a for a in (await s.scalars(
-        select(Account).execution_options(populate_existing=True))).all()}
-    transfers = (await s.scalars(select(Transfer))).all()
-    by_id = {t.id: t for t in transfers}
-    replay: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for t in transfers:
-        d, c = replay[t.debit_account_id], replay[t.credit_account_id]
-        if t.kind == TransferKind.PENDING:
-            d[0] += t.amount
-            c[2] += t.amount
-            continue
-        held = by_id[t.pending_id].amount if t.pending_id else 0
-        d[0] -= held
-        c[2] -= held
-        if t.kind in (TransferKind.SINGLE, TransferKind.POST):
-            d[1] += t.amount
-            c[3] += t.amount
-    totals: dict[str, int] = defaultdict(int)
-    for a in rows.values():
-        assert [a.debits_pending, a.debits_posted, a.credits_pending,
-                a.credits_posted] == replay[a.id]
-        totals[a.currency] += (a.credits_posted - a.debits_posted
-                               + a.credits_pending - a.debits_pending)
-        if not a.may_go_negative:
-            assert a.debits_pending + a.debits_posted <= a.credits_posted
-    assert all(t == 0 for t in totals.values()), totals
 
 
 async def test_a_batch_pays_the_payable_items_once_and_fails_each_other_one_alone(app: Any):
@@ -173,7 +142,7 @@ async def test_a_batch_pays_the_payable_items_once_and_fails_each_other_one_alon
         # 450 in; 300 posted out (paid, funded_now, posted_before); 100 still held.
         assert (escrow_row.credits_posted, escrow_row.debits_posted,
                 escrow_row.debits_pending) == (45000, 30000, 10000)
-        await _book_balances(s)
+        await assert_book_consistent(s)
         # One journal entry per post made by the run (the earlier post had its own).
         entries = await s.scalar(select(func.count()).select_from(LedgerEntry).where(
             LedgerEntry.entry_type == "payment_event"))
