@@ -16,7 +16,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
@@ -31,6 +31,9 @@ USER_COLUMNS = ("id, email, role, name, status, email_verified, mfa_enabled, las
 
 
 class RawDb:
+    """One aiosqlite connection, or an asyncpg pool; `?` placeholders on both. Shared by the
+    floors of http_bench and web_bench."""
+
     def __init__(self, url: str) -> None:
         self.pg = url.startswith("postgresql")
         self.url = url
@@ -56,10 +59,25 @@ class RawDb:
             return parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
         return sql
 
-    def _arg(self, value: uuid.UUID) -> Any:
-        return value if self.pg else value.hex  # SQLAlchemy's Uuid on SQLite: 32 hex chars
+    def _arg(self, value: Any) -> Any:
+        """A value as SQLAlchemy would have bound it."""
+        if self.pg:
+            return value
+        if isinstance(value, uuid.UUID):
+            return value.hex  # SQLAlchemy's Uuid on SQLite: 32 hex chars
+        if isinstance(value, datetime):  # SQLAlchemy's SQLite DATETIME text
+            return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        if isinstance(value, date):
+            return value.isoformat()
+        return value
 
-    async def rows(self, sql: str, *args: uuid.UUID) -> list[dict[str, Any]]:
+    async def tuples(self, sql: str, *args: Any) -> list[Any]:
+        values = [self._arg(a) for a in args]
+        if self.pg:
+            return list(await self.pool.fetch(self._sql(sql), *values))
+        return list(await self.pool.execute_fetchall(sql, values))
+
+    async def rows(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         values = [self._arg(a) for a in args]
         if self.pg:
             return [dict(r) for r in await self.pool.fetch(self._sql(sql), *values)]

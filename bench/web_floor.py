@@ -31,6 +31,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
+from bench.floor_server import RawDb
 from mindlinks.cli import uvicorn_options
 from mindlinks.platform.money import from_minor
 
@@ -56,48 +57,6 @@ def environment() -> jinja2.Environment:
     from mindlinks.web.pages import templates
 
     return templates.env
-
-
-class RawDb:
-    """One aiosqlite connection, or an asyncpg pool; `?` placeholders on both."""
-
-    def __init__(self, url: str) -> None:
-        self.pg = url.startswith("postgresql")
-        self.url = url
-        self.pool: Any = None
-
-    async def open(self) -> None:
-        if self.pg:
-            import asyncpg
-
-            self.pool = await asyncpg.create_pool(
-                self.url.replace("postgresql+asyncpg", "postgresql"), min_size=4, max_size=16)
-        else:
-            import aiosqlite
-
-            self.pool = await aiosqlite.connect(self.url.split("///", 1)[1], isolation_level=None)
-
-    async def close(self) -> None:
-        await self.pool.close()
-
-    def _arg(self, value: Any) -> Any:
-        if self.pg:
-            return value
-        if isinstance(value, uuid.UUID):
-            return value.hex  # SQLAlchemy's Uuid on SQLite: 32 hex chars
-        if isinstance(value, datetime):  # SQLAlchemy's SQLite DATETIME text
-            return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-        if isinstance(value, date):
-            return value.isoformat()
-        return value
-
-    async def rows(self, sql: str, *args: Any) -> list[Any]:
-        values = [self._arg(a) for a in args]
-        if self.pg:
-            parts = sql.split("?")
-            sql = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
-            return list(await self.pool.fetch(sql, *values))
-        return list(await self.pool.execute_fetchall(sql, values))
 
 
 def _when(value: Any) -> datetime:
@@ -136,14 +95,14 @@ async def home_context(db: RawDb, user_id: uuid.UUID, contractor_id: uuid.UUID,
     this_month = datetime.combine(today.replace(day=1), time.min, UTC)
     last_month = datetime.combine((today.replace(day=1) - timedelta(days=1)).replace(day=1),
                                   time.min, UTC)
-    profile = (await db.rows(
+    profile = (await db.tuples(
         f"SELECT u.name, p.kyc_status, {', '.join('p.' + c for c in PROFILE_COLUMNS)}, "
         "p.first_contract_signed_at FROM auth_users u JOIN contractor_profiles p "
         "ON p.user_id = u.id WHERE u.id = ?", user_id))[0]
-    banks = [(r[0], r[1]) for r in await db.rows(
+    banks = [(r[0], r[1]) for r in await db.tuples(
         "SELECT status, name_mismatch FROM contractor_bank_details "
         "WHERE contractor_id = ? AND deleted_at IS NULL", contractor_id)]
-    tax = await db.rows("SELECT status FROM contractor_tax_info WHERE contractor_id = ? "
+    tax = await db.tuples("SELECT status FROM contractor_tax_info WHERE contractor_id = ? "
                         "ORDER BY submitted_at DESC, id LIMIT 1", contractor_id)
     states = _step_states(profile, banks, tax)
     steps = [SimpleNamespace(key=k, title=t, status=states[k]) for k, t in STEPS]
@@ -151,9 +110,9 @@ async def home_context(db: RawDb, user_id: uuid.UUID, contractor_id: uuid.UUID,
     profile_status = ("completed" if len(done) == len(steps)
                       else "in_progress" if done else "pending")
 
-    contracts_total = (await db.rows("SELECT count(*) FROM contracts WHERE contractor_id = ?",
+    contracts_total = (await db.tuples("SELECT count(*) FROM contracts WHERE contractor_id = ?",
                                      contractor_id))[0][0]
-    contract_rows = await db.rows(
+    contract_rows = await db.tuples(
         "SELECT c.id, c.title, c.status, c.type, c.rate_minor, c.currency, c.frequency, "
         "co.legal_name, (SELECT min(s.due_date) FROM contract_payment_schedule s "
         "WHERE s.contract_id = c.id AND s.due_date >= ? AND s.status = 'scheduled') "
@@ -165,10 +124,10 @@ async def home_context(db: RawDb, user_id: uuid.UUID, contractor_id: uuid.UUID,
         rate=from_minor(r[4], r[5]), currency=r[5], frequency=r[6], client_name=r[7],
         next_payment_date=_day(r[8]) if r[2] == "active" else None) for r in contract_rows]
 
-    counts = (await db.rows(
+    counts = (await db.tuples(
         "SELECT count(*), coalesce(sum(CASE WHEN read THEN 0 ELSE 1 END), 0) "
         "FROM notification_notifications WHERE user_id = ?", user_id))[0]
-    notes = await db.rows(
+    notes = await db.tuples(
         "SELECT title, message, read, action_url, created_at FROM notification_notifications "
         "WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?", user_id, HOME_ACTIVITY)
     inbox = SimpleNamespace(
@@ -176,16 +135,16 @@ async def home_context(db: RawDb, user_id: uuid.UUID, contractor_id: uuid.UUID,
                               created_at=_when(r[4])) for r in notes],
         meta=SimpleNamespace(total=counts[0], unread=int(counts[1])))
 
-    latest = await db.rows("SELECT currency FROM payment_invoice_holds WHERE contractor_id = ? "
+    latest = await db.tuples("SELECT currency FROM payment_invoice_holds WHERE contractor_id = ? "
                            "ORDER BY issued_at DESC LIMIT 1", contractor_id)
     currency = latest[0][0] if latest else "USD"
-    wallet = await db.rows(
+    wallet = await db.tuples(
         "SELECT id, credits_posted - debits_posted - debits_pending FROM payment_accounts "
         "WHERE owner_type = 'contractor' AND owner_id = ? AND purpose = 'contractor_wallet' "
         "AND currency = ?", contractor_id, currency)
     total = this = last = 0
     if wallet:
-        sums = (await db.rows(
+        sums = (await db.tuples(
             "SELECT coalesce(sum(amount), 0), "
             "coalesce(sum(CASE WHEN created_at >= ? THEN amount END), 0), "
             "coalesce(sum(CASE WHEN created_at >= ? AND created_at < ? THEN amount END), 0) "
@@ -193,7 +152,7 @@ async def home_context(db: RawDb, user_id: uuid.UUID, contractor_id: uuid.UUID,
             "AND code = 'invoice_hold'", this_month, last_month, this_month,
             uuid.UUID(str(wallet[0][0]))))[0]
         total, this, last = (int(v) for v in sums)
-    pending = (await db.rows(
+    pending = (await db.tuples(
         "SELECT coalesce(sum(amount), 0) FROM payment_invoice_holds WHERE contractor_id = ? "
         "AND status IN ('awaiting_funding', 'held') AND currency = ?",
         contractor_id, currency))[0][0]
