@@ -24,9 +24,16 @@ from mindlinks.contractors.identifiers import (
     NameRequired,
     check_timezone,
     invalid,
+    masked,
     normalize_phone,
 )
-from mindlinks.contractors.models import ContractorDocument, ContractorProfile, KycStatus
+from mindlinks.contractors.models import (
+    BankAccount,
+    ContractorDocument,
+    ContractorProfile,
+    ContractorStatus,
+    KycStatus,
+)
 from mindlinks.contractors.profiles import ContractorNotFound, own_profile
 from mindlinks.contractors.schemas import (
     AddressOut,
@@ -48,10 +55,14 @@ from mindlinks.platform.storage import (
 from mindlinks.platform.uploads import AVATAR, AsyncReadable
 
 __all__ = [
+    "BankAccount",
     "ContractorNotFound",
+    "ContractorStatus",
     "contractor_summaries",
     "create_for_user",
     "get_summary",
+    "list_bank_accounts",
+    "masked",
     "own_profile",
     "payout_account",
     "profile_by_user",
@@ -61,6 +72,7 @@ __all__ = [
 ]
 
 payout_account = banking.payout_account
+list_bank_accounts = banking.list_accounts
 
 
 # --- registration and claims ------------------------------------------------------------

@@ -25,7 +25,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.contractors import service as contractors
-from mindlinks.contractors.models import ContractorStatus
 from mindlinks.invoices import service as invoices
 from mindlinks.ledger import service as ledger
 from mindlinks.payments import book, holds
@@ -157,7 +156,7 @@ async def pay_item(session: AsyncSession, item_id: uuid.UUID, paid_at: datetime)
     if hold.status == FundingStatus.RELEASED:
         return await _fail(item, "already_paid")
     profile = await contractors.profile_by_user(session, hold.contractor_user_id)
-    if profile is None or profile.status == ContractorStatus.SUSPENDED:
+    if profile is None or profile.status == contractors.ContractorStatus.SUSPENDED:
         return await _fail(item, "contractor_suspended")
     if hold.status == FundingStatus.AWAITING_FUNDING and not await holds.try_hold(session, hold):
         return await _fail(item, "insufficient_funds")

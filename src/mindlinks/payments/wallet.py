@@ -16,10 +16,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mindlinks.contractors import banking
 from mindlinks.contractors import service as contractors
-from mindlinks.contractors.identifiers import masked
-from mindlinks.contractors.models import BankAccount
 from mindlinks.payments import holds, withdrawals_repository
 from mindlinks.payments.models import Account, Purpose
 from mindlinks.payments.payroll_models import InvoiceHold, ItemStatus, PayrollItem
@@ -70,7 +67,7 @@ async def pending_by_currency(session: AsyncSession, contractor_id: uuid.UUID) -
 
 
 async def main_currency(session: AsyncSession, contractor_id: uuid.UUID,
-                        accounts: list[BankAccount] | None = None) -> str:
+                        accounts: list[contractors.BankAccount] | None = None) -> str:
     latest = await session.scalar(
         select(InvoiceHold.currency).where(InvoiceHold.contractor_id == contractor_id)
         .order_by(InvoiceHold.issued_at.desc()).limit(1))
@@ -82,7 +79,7 @@ async def main_currency(session: AsyncSession, contractor_id: uuid.UUID,
 
 async def wallet(session: AsyncSession, actor: Actor) -> Wallet:
     contractor_id = await contractor_id_of(session, actor)
-    accounts = await banking.list_accounts(session, actor)
+    accounts = await contractors.list_bank_accounts(session, actor)
     currency = await main_currency(session, contractor_id, accounts)
     available = await available_by_currency(session, contractor_id)
     pending = await pending_by_currency(session, contractor_id)
@@ -94,7 +91,7 @@ async def wallet(session: AsyncSession, actor: Actor) -> Wallet:
         last_withdrawal=await _last_withdrawal(session, contractor_id),
         withdrawal_methods=[WithdrawalMethod(
             id=a.id, type="bank_transfer", bank_name=a.bank_name,
-            account_number=masked(a.account_number_last4 or a.iban_last4),
+            account_number=contractors.masked(a.account_number_last4 or a.iban_last4),
             is_default=a.is_primary) for a in accounts],
         balances=[CurrencyBalance(currency=c,
                                   available_balance=from_minor(available.get(c, 0), c),
