@@ -54,9 +54,13 @@ async def take_login_budget(
     if budget.ip_key:
         keys.append((budget.ip_key, rt.settings.login_failures_per_ip))
     # Every key is hit (no early exit), so an attempt refused on one budget still counts on
-    # the other: spraying many accounts from one address exhausts the address.
-    states = [(await rt.limiter.hit(key, window), limit) for key, limit in keys]
-    refused = [state for state, limit in states if state.count > limit]
+    # the other: spraying many accounts from one address exhausts the address. Both are taken
+    # in one atomic step: taken one after the other, a burst could interleave so that the
+    # attempts within the account's budget fall outside the address's, and fewer than the
+    # budget would reach the password check (seen under load on Redis).
+    counted = await rt.limiter.hit_many([key for key, _ in keys], window)
+    refused = [state for state, (_, limit) in zip(counted, keys, strict=True)
+               if state.count > limit]
     if refused:
         raise TooManyRequests("Too many failed sign-ins; try again later.",
                               retry_after=max(s.retry_after for s in refused))

@@ -1,8 +1,9 @@
 """Fixed-window counters for throttling: in-process memory by default, Redis when configured
 (shared by every server process). Keys are namespaced by the caller (`login:acct:<hash>`).
 
-`hit` is the only way to spend budget and it is atomic: it returns the count *including* this
-hit (memory: no await between read and write; Redis: INCR). Callers take the budget before
+`hit` (one key) and `hit_many` (several keys, taken together) are the only ways to spend budget
+and they are atomic: each returns the count *including* this hit (memory: no await between read
+and write; Redis: INCR inside one MULTI). Callers take the budget before
 doing the expensive or guarded work and give it back (`give_back`) when the attempt must not
 count, so concurrent attempts can never all see the same old count."""
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Protocol
 
 from mindlinks.platform.errors import TooManyRequests
@@ -23,6 +25,7 @@ class WindowState:
 
 class RateLimiter(Protocol):
     async def hit(self, key: str, window: int) -> WindowState: ...
+    async def hit_many(self, keys: Sequence[str], window: int) -> list[WindowState]: ...
     async def peek(self, key: str) -> WindowState: ...
     async def give_back(self, key: str) -> None: ...
     async def reset(self, key: str) -> None: ...
@@ -40,7 +43,7 @@ class MemoryRateLimiter:
             return 0, 0.0
         return count, resets_at
 
-    async def hit(self, key: str, window: int) -> WindowState:
+    def _hit(self, key: str, window: int) -> WindowState:
         count, resets_at = self._current(key)
         if not count:
             resets_at = time.monotonic() + window
@@ -49,6 +52,12 @@ class MemoryRateLimiter:
             now = time.monotonic()
             self._windows = {k: v for k, v in self._windows.items() if v[1] > now}
         return WindowState(count + 1, max(1, int(resets_at - time.monotonic()) + 1))
+
+    async def hit(self, key: str, window: int) -> WindowState:
+        return self._hit(key, window)
+
+    async def hit_many(self, keys: Sequence[str], window: int) -> list[WindowState]:
+        return [self._hit(key, window) for key in keys]  # no await: one step for the loop
 
     async def peek(self, key: str) -> WindowState:
         count, resets_at = self._current(key)
@@ -85,13 +94,20 @@ class RedisRateLimiter:
         self.prefix = prefix
 
     async def hit(self, key: str, window: int) -> WindowState:
-        k = self.prefix + key
+        return (await self.hit_many([key], window))[0]
+
+    async def hit_many(self, keys: Sequence[str], window: int) -> list[WindowState]:
+        # One MULTI: concurrent callers see the keys' counts move together, so the attempt
+        # with the 3rd account hit is also the 3rd address hit of the same burst.
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(k)
-            pipe.expire(k, window, nx=True)
-            pipe.ttl(k)
-            count, _, ttl = await pipe.execute()
-        return WindowState(int(count), max(1, int(ttl)))
+            for key in keys:
+                k = self.prefix + key
+                pipe.incr(k)
+                pipe.expire(k, window, nx=True)
+                pipe.ttl(k)
+            replies = await pipe.execute()
+        return [WindowState(int(replies[i]), max(1, int(replies[i + 2])))
+                for i in range(0, len(replies), 3)]
 
     async def peek(self, key: str) -> WindowState:
         k = self.prefix + key
