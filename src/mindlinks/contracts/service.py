@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.clients import service as clients
 from mindlinks.contractors import service as contractors
-from mindlinks.contracts import certificates, documents
+from mindlinks.contracts import certificates, documents, templates
 from mindlinks.contracts import repository as repo
 from mindlinks.contracts.invoicing import (
     BillingContract,
@@ -43,7 +43,10 @@ from mindlinks.contracts.schemas import (
     ContractCreate,
     ContractUpdate,
     MilestoneIn,
+    SignRequest,
+    SignResponse,
     TerminateRequest,
+    VerifyReport,
     WorkTerms,
 )
 from mindlinks.countries import service as countries
@@ -61,6 +64,7 @@ from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.states import StateMachine
 from mindlinks.platform.storage import StorageBackend, new_key, put_in_transaction
 from mindlinks.platform.uploads import PDF
+from mindlinks.settings import Settings
 
 S = ContractStatus
 
@@ -227,16 +231,11 @@ def _milestone_rows(
     ]
 
 
-async def create_contract(session: AsyncSession, actor: Actor, data: ContractCreate) -> Contract:
-    """A client's draft contract with one of its contractors.
-
-    422 when: the contractor is not one of the company's (`contractor_not_linked`), the
-    template is unknown or of another type (`unknown_template`/`template_mismatch`), the
-    currency is not supported (`unsupported_currency`) or has fewer decimals than the amount
-    (`too_many_decimals`), the dates are reversed (`invalid_dates`), the end is more than
-    10 years after the start (`contract_too_long`), a milestone contract has no
-    milestones (`milestones_required`) or they do not add up to the rate
-    (`milestone_total_mismatch`)."""
+async def _draft(
+    session: AsyncSession, actor: Actor, data: ContractCreate
+) -> tuple[Contract, ContractTemplate, list[ContractMilestone]]:
+    """The draft `data` describes, checked and built but not added to the session: what
+    `create_contract` saves and `preview_contract` renders."""
     require_role(actor, Role.CLIENT)
     company = await clients.own_company(session, actor)
     if not await clients.is_linked(session, company.id, data.contractor_id):
@@ -256,13 +255,37 @@ async def create_contract(session: AsyncSession, actor: Actor, data: ContractCre
         start_date=data.start_date, end_date=data.end_date, terms=list(data.terms),
         status=ContractStatus.DRAFT,
     )
+    return contract, template, _milestone_rows(contract, data.milestones or [], amounts)
+
+
+async def create_contract(session: AsyncSession, actor: Actor, data: ContractCreate) -> Contract:
+    """A client's draft contract with one of its contractors.
+
+    422 when: the contractor is not one of the company's (`contractor_not_linked`), the
+    template is unknown or of another type (`unknown_template`/`template_mismatch`), the
+    currency is not supported (`unsupported_currency`) or has fewer decimals than the amount
+    (`too_many_decimals`), the dates are reversed (`invalid_dates`), the end is more than
+    10 years after the start (`contract_too_long`), a milestone contract has no
+    milestones (`milestones_required`) or they do not add up to the rate
+    (`milestone_total_mismatch`)."""
+    contract, _, milestones = await _draft(session, actor, data)
     session.add(contract)
     await session.flush()
-    session.add_all(_milestone_rows(contract, data.milestones or [], amounts))
+    session.add_all(milestones)
     await session.flush()
     await audit.record(session, actor, "contract.created", "contract", contract.id,
                        {"contractorId": str(contract.contractor_id), "type": contract.type})
     return contract
+
+
+async def preview_contract(session: AsyncSession, actor: Actor, data: ContractCreate) -> str:
+    """The body (Markdown) the PDF would open with if `data` were created and sent now: the
+    template rendered with the same values `send_contract` uses. Same checks and errors as
+    `create_contract`; nothing is written."""
+    contract, template, milestones = await _draft(session, actor, data)
+    names = await parties(session, contract)
+    return templates.render(template.template_content,
+                            documents.template_values(contract, milestones, names))
 
 
 async def _contractor_user_id(session: AsyncSession, contractor_id: uuid.UUID) -> uuid.UUID:
@@ -453,6 +476,50 @@ async def hourly_work_terms(session: AsyncSession, since: date) -> list[WorkTerm
     return [work_terms_of(c) for c in await repo.hourly_working(session, since)]
 
 
+# --- for the web dashboards -------------------------------------------------------------------
+# The pages call the same functions as the API's routes, through this module (the public API).
+
+
+async def list_templates(
+    session: AsyncSession, *, type_: str | None, model: str | None, offset: int, limit: int
+) -> tuple[Sequence[ContractTemplate], int]:
+    """The templates a client creates contracts from (`GET /api/contract-templates`)."""
+    return await templates.list_templates(session, type_=type_, model=model, offset=offset,
+                                          limit=limit)
+
+
+async def sign(
+    session: AsyncSession, actor: Actor, storage: StorageBackend, settings: Settings,
+    secret: bytes, contract_id: uuid.UUID, data: SignRequest,
+) -> SignResponse:
+    """`POST /api/contracts/{id}/sign`: see `signing.sign`."""
+    from mindlinks.contracts import signing  # signing imports this module: not at the top
+
+    return await signing.sign(session, actor, storage, settings, secret, contract_id, data)
+
+
+async def verify(
+    session: AsyncSession, actor: Actor, storage: StorageBackend, settings: Settings,
+    contract_id: uuid.UUID,
+) -> VerifyReport:
+    """`GET /api/contracts/{id}/verify`: see `signing.verify`."""
+    from mindlinks.contracts import signing
+
+    return await signing.verify(session, actor, storage, settings, contract_id)
+
+
+async def document(
+    session: AsyncSession, actor: Actor, storage: StorageBackend, contract_id: uuid.UUID
+) -> bytes:
+    """The PDF `GET /api/contracts/{id}/download` links to: the signed one once active, else
+    the one sent; 404 for another party's contract, 409 `document_not_ready` for a draft."""
+    contract = await get_for(session, actor, contract_id)
+    key = contract.signed_document_key or contract.document_key
+    if key is None:
+        raise DocumentNotReady("The contract has no document until it is sent")
+    return await storage.get(key)
+
+
 # For invoices: the same platform certificate PAdES-signs invoice PDFs.
 platform_signer = certificates.platform_signer
 pdf_signature_valid = certificates.pdf_signature_valid
@@ -460,4 +527,4 @@ pdf_signature_valid = certificates.pdf_signature_valid
 __all__ = ["TRANSITIONS", "BillingContract", "BillingMilestone", "DuePeriod", "billing_contract",
            "billing_milestone", "create_contract", "due_periods", "get_for", "get_for_timesheets",
            "hourly_work_terms", "is_party", "next_status", "pdf_signature_valid",
-           "platform_signer", "send_contract"]
+           "platform_signer", "preview_contract", "send_contract"]

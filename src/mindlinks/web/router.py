@@ -14,6 +14,7 @@ from mindlinks.web import (
     architecture,
     auth_pages,
     client_pages,
+    contract_pages,
     contractor_pages,
     invoice_pages,
     language,
@@ -40,7 +41,8 @@ async def static_file(name: str) -> Response:
                         headers={"Cache-Control": "public, max-age=86400"})
 
 
-routers = [static_router, auth_pages.router, account_pages.router, language.router,
-           admin_pages.router, architecture.router]
+# contract_pages before account_pages: its `/contracts/{id}` answers first (the full page).
+routers = [static_router, auth_pages.router, contract_pages.router, account_pages.router,
+           language.router, admin_pages.router, architecture.router]
 routers += [contractor_pages.router, client_pages.router, invoice_pages.router,  # money
             withdraw_pages.router]
