@@ -69,7 +69,7 @@ async def test_create_preview_edit_send_and_both_sign(
         preview = await post_form(c, "/contracts/new", "/contracts/new",
                                   {**fields(party, fixed_template), "action": "preview"})
         assert preview.status_code == 200, preview.text
-        body = re.search(r'<pre class="preview">(.*?)</pre>', preview.text, re.S)
+        body = re.search(r'<pre class="preview" tabindex="0">(.*?)</pre>', preview.text, re.S)
         assert body, preview.text
         assert "Acme Widgets Ltd" in body.group(1) and "Ada Lovelace" in body.group(1)
         assert "5,000.00 USD" in body.group(1) and "Deliverables: a web shop" in body.group(1)

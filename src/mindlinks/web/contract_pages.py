@@ -27,6 +27,7 @@ from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.storage import content_disposition, get_storage
 from mindlinks.web import contract_forms, gateway, sessions
 from mindlinks.web.dash import Denied, form_of, not_found, parse_id, signed_in, text
+from mindlinks.web.i18n import N_
 from mindlinks.web.pages import discard, field_errors, redirect, render, to_login
 
 router = domain_router(include_in_schema=False)
@@ -39,6 +40,9 @@ STATUSES = ("all", "draft", "pending", "client_signed", "contractor_signed", "ac
 SIGNABLE = {Role.CLIENT: {"pending", "contractor_signed"},
             Role.CONTRACTOR: {"pending", "client_signed"}}
 TYPES, FREQUENCIES = ("fixed", "hourly", "milestone"), ("monthly", "biweekly", "weekly")
+# Shown through the `status` filter: extracted into the catalogue from here.
+LABELS = [N_("all"), N_("fixed"), N_("hourly"), N_("milestone"), N_("monthly"), N_("biweekly"),
+          N_("weekly")]
 
 
 async def _party(request: Request) -> Actor:
