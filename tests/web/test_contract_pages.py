@@ -151,7 +151,10 @@ async def test_list_filters_by_status_and_pages(
     async with signed_in(app, party.contractor.email) as c:
         listed = await c.get("/contracts")
         assert "Sent one" in listed.text and "New contract" not in listed.text
-        assert (await c.get("/contracts/new")).status_code == 404  # the client's page
+        for page in (await c.get("/contracts/new"),  # the client's pages: not found at all
+                     await post_form(c, "/contracts", "/contracts/new",
+                                     {**fields(party, fixed_template), "action": "save"})):
+            assert page.status_code == 404 and "<h1>Not found</h1>" in page.text, page.text
 
 
 async def test_every_form_needs_the_csrf_token(
