@@ -282,3 +282,43 @@ async def test_pages_stay_under_their_statement_limits(
         with counting(app) as seen:
             page = await c.get(f"/contracts/{active['id']}")
         assert page.status_code == 200 and seen.count <= LIMITS["detail"], seen.count
+
+
+async def test_milestone_contract_rows_and_the_edit_preview(
+    app: Any, client: httpx.AsyncClient, party: Party,
+):
+    tpl = (await client.get("/api/contract-templates", params={"type": "milestone",
+                                                               "model": "direct"},
+                            headers=party.client.headers)).json()["data"][0]
+    rows = {"ms-title-0": "Design", "ms-amount-0": "1,200", "ms-due-0": "2026-02-01",
+            "ms-title-1": "Build", "ms-amount-1": "1800", "ms-due-1": ""}
+    async with signed_in(app, party.client.email) as c:
+        cid = await create_draft(c, party, tpl, type="milestone", rate="3000", **rows)
+        page = await c.get(f"/contracts/{cid}")
+        assert "Design" in page.text and "$1,200.00" in page.text and "$1,800.00" in page.text
+        edit = await c.get(f"/contracts/{cid}/edit")
+        assert 'name="ms-title-1" maxlength="200" value="Build"' in edit.text
+        assert 'name="ms-title-4"' in edit.text  # two filled rows and three blank ones
+        preview = await post_form(c, f"/contracts/{cid}/edit", f"/contracts/{cid}/edit", {
+            **fields(party, tpl, type="milestone", rate="3000", title="Renamed"), **rows,
+            "ms-amount-1": "1900", "action": "preview"})
+        assert preview.status_code == 422  # 1,200 + 1,900 is not the rate
+        assert "must add up to the contract rate" in preview.text
+        preview = await post_form(c, f"/contracts/{cid}/edit", f"/contracts/{cid}/edit", {
+            **fields(party, tpl, type="milestone", rate="3000", title="Renamed"), **rows,
+            "action": "preview"})
+        assert preview.status_code == 200 and "- Design: 1,200.00 USD, due 2026-02-01" in (
+            preview.text)
+        page = await c.get(f"/contracts/{cid}")
+        assert "Renamed" not in page.text  # a preview of an edit changes nothing
+
+
+async def test_a_client_without_a_company_is_told_to_register_it(app: Any,
+                                                                 client: httpx.AsyncClient):
+    from tests.factories import Account, register
+
+    owner = Account(await register(client, "client", name="No Company"))
+    async with signed_in(app, owner.email) as c:
+        assert "No contracts." in (await c.get("/contracts")).text
+        page = await c.get("/contracts/new")
+        assert page.status_code == 404 and "Register your company first" in page.text
