@@ -31,7 +31,7 @@ ID_RE = re.compile(r"/contracts/([0-9a-f-]{36})\?done=")
 def fields(party: Party, template: dict[str, Any], **over: str) -> dict[str, str]:
     values = {"contractor_id": party.contractor_id, "template_id": template["id"],
               "title": "Web Development Project", "description": "Full-stack web development",
-              "type": "fixed", "rate": "5000", "currency": "USD", "frequency": "monthly",
+              "type": "", "rate": "5000", "currency": "USD", "frequency": "monthly",
               "start_date": "2026-01-01", "end_date": "2026-06-30",
               "terms": "Deliverables: a web shop\nTermination: 14 days' notice"}
     return {**values, **over}
@@ -231,6 +231,10 @@ async def test_domain_errors_are_form_errors_and_keep_nothing(
         no_rate = await post_form(c, "/contracts/new", "/contracts/new", {
             **fields(party, fixed_template, rate=""), "action": "preview"})
         assert no_rate.status_code == 422 and "rate" in no_rate.text
+        mismatch = await post_form(c, "/contracts/new", "/contracts/new", {
+            **fields(party, fixed_template, type="hourly"), "action": "save"})
+        assert mismatch.status_code == 422
+        assert "The template is for fixed contracts, not hourly" in mismatch.text
         milestones = await post_form(c, "/contracts/new", "/contracts/new", {
             **fields(party, fixed_template), "ms-title-0": "Design", "ms-amount-0": "10",
             "action": "save"})
@@ -293,7 +297,7 @@ async def test_milestone_contract_rows_and_the_edit_preview(
     rows = {"ms-title-0": "Design", "ms-amount-0": "1,200", "ms-due-0": "2026-02-01",
             "ms-title-1": "Build", "ms-amount-1": "1800", "ms-due-1": ""}
     async with signed_in(app, party.client.email) as c:
-        cid = await create_draft(c, party, tpl, type="milestone", rate="3000", **rows)
+        cid = await create_draft(c, party, tpl, rate="3000", **rows)  # type: the template's
         page = await c.get(f"/contracts/{cid}")
         assert "Design" in page.text and "$1,200.00" in page.text and "$1,800.00" in page.text
         edit = await c.get(f"/contracts/{cid}/edit")

@@ -77,7 +77,8 @@ def form_of_contract(contract: Contract) -> dict[str, Any]:
     """A draft read back into the edit form."""
     return {
         "contractor_id": str(contract.contractor_id), "template_id": str(contract.template_id),
-        "title": contract.title, "description": contract.description, "type": contract.type,
+        "title": contract.title, "description": contract.description,
+        "type": "",  # from the template, unless the client picks one
         "rate": str(contract.rate), "currency": contract.currency,
         "frequency": contract.frequency, "start_date": contract.start_date.isoformat(),
         "end_date": contract.end_date.isoformat() if contract.end_date else "",

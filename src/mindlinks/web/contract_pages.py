@@ -117,13 +117,24 @@ async def _form(request: Request, session: SessionDep, actor: Actor, values: dic
     }, actor=actor, status_code=status_code)
 
 
+async def _typed(session: SessionDep, values: dict[str, Any]) -> dict[str, Any]:
+    """The type left to the template ("From the template", the default) read from it: a
+    template is for one type, and a different one would only be refused."""
+    if not values.get("type"):
+        templates, _ = await contracts.list_templates(session, type_=None, model=None,
+                                                      offset=0, limit=CHOICE_LIMIT)
+        chosen = next((t for t in templates if str(t.id) == values.get("template_id")), None)
+        values = {**values, "type": chosen.type if chosen else ""}
+    return values
+
+
 @router.get("/contracts/new", response_class=HTMLResponse)
 async def new_contract(request: Request, session: SessionDep) -> Response:
     try:
         actor = await signed_in(request, Role.CLIENT)
     except Denied as denied:
         return denied.response
-    values = {"currency": "USD", "frequency": "monthly", "type": "fixed",
+    values = {"currency": "USD", "frequency": "monthly", "type": "",
               "template_id": request.query_params.get("template", "")[:40]}
     return await _form(request, session, actor, values)
 
@@ -139,7 +150,7 @@ async def create(request: Request, session: SessionDep) -> Response:
     form = await form_of(request)
     values = contract_forms.posted(form)
     try:
-        body = contract_forms.create_body(values)
+        body = contract_forms.create_body(await _typed(session, values))
         if text(form, "action", 10) == "preview":
             preview = await contracts.preview_contract(session, actor, body)
             return await _form(request, session, actor, values, preview=preview)
@@ -194,12 +205,13 @@ async def update(request: Request, session: SessionDep, contract_id: str) -> Res
         return not_found(request, actor)
     values = {**contract_forms.posted(form), "contractor_id": str(view.contractor_id)}
     try:
+        typed = await _typed(session, values)
         if text(form, "action", 10) == "preview":
             preview = await contracts.preview_contract(session, actor,
-                                                       contract_forms.create_body(values))
+                                                       contract_forms.create_body(typed))
             return await _form(request, session, actor, values, contract=view, preview=preview)
         await contracts.update_contract(session, actor, view.id,
-                                        contract_forms.update_body(values))
+                                        contract_forms.update_body(typed))
     except NotFound as exc:
         await discard(session, exc)
         return not_found(request, actor)
