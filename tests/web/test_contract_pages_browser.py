@@ -118,3 +118,24 @@ async def test_client_creates_sends_and_both_parties_draw_and_sign(
     await _fits_360(worker)
     await client_ctx.close()
     await contractor_ctx.close()
+
+
+async def test_without_javascript_the_typed_name_signs(
+    served: tuple[str, Any], chromium: Any, shots: Shots, party: Any, flow: Any,
+    fixed_template: dict[str, Any],
+):
+    sent = await flow.sent(party, fixed_template["id"], title="Shop rebuild")
+    expect = playwright_api.expect
+    context = await chromium.new_context(base_url=served[0], java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    worker = await _sign_in(context, party.contractor.email)
+    await worker.goto(f"/contracts/{sent['id']}")
+    await expect(worker.locator(".sig-pad")).to_be_hidden()  # no pad without its script
+    await worker.get_by_label("Your full name").fill("Ada Lovelace")
+    await shots.take(worker, "contract-sign-no-js")
+    await worker.get_by_role("button", name="Sign", exact=True).click()
+    await expect(worker.get_by_text("Signed. The contract becomes active")).to_be_visible()
+    await worker.get_by_role("link", name="Check the signatures in the journal").click()
+    await expect(worker.get_by_text("proof included")).to_have_count(1)
+    await shots.take(worker, "contract-verify-no-js")
+    await context.close()
