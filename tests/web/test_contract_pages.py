@@ -102,6 +102,8 @@ async def test_create_preview_edit_send_and_both_sign(
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
         assert pdf.headers["content-type"] == "application/pdf"
         assert pdf.headers["content-disposition"].startswith("inline")
+        assert pdf.headers["x-content-type-options"] == "nosniff"
+        assert "sandbox" in pdf.headers["content-security-policy"]
 
         # The client draws (the canvas's PNG data URL in the hidden field).
         signed = await sign_form(c, cid, {"signature": "data:image/png;base64,"

@@ -77,6 +77,9 @@ async def test_client_creates_sends_and_both_parties_draw_and_sign(
     pdf = await owner.request.get(
         await owner.get_by_role("link", name="Download the contract (PDF)").get_attribute("href"))
     assert pdf.status == 200 and (await pdf.body()).startswith(b"%PDF")
+    # Signing with neither a drawing nor a name: the page says so (a refused form is shown).
+    await owner.get_by_role("button", name="Sign", exact=True).click()
+    await expect(owner.get_by_text("Draw your signature or type your full name.")).to_be_visible()
     await _draw(owner)
     await shots.take(owner, "contract-sign")
     await _fits_360(owner)

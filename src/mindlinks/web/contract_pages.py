@@ -274,11 +274,13 @@ async def contract_pdf(request: Request, session: SessionDep, contract_id: str) 
         pdf = await contracts.document(session, actor, get_storage(request.app.state), cid)
     except (NotFound, contracts.DocumentNotReady):
         return not_found(request, actor)
+    # As the storage's file route sends it (nosniff comes from PlatformMiddleware), but
+    # `inline`: the browser shows it to be read.
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": content_disposition(f"contract-{cid}.pdf").replace(
             "attachment", "inline", 1),
-        "Cache-Control": "no-store", "Content-Security-Policy": "default-src 'none'; sandbox",
-        "X-Content-Type-Options": "nosniff"})
+        "Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer",
+        "Content-Security-Policy": "default-src 'none'; sandbox"})
 
 
 @router.get("/contracts/{contract_id}/verify", response_class=HTMLResponse)
