@@ -191,6 +191,8 @@ async def test_licence_and_insurance_reviews_keep_the_reason_in_the_audit_line(
     assert line.details == {"decision": "verified", "reason": "Found in the CA register"}
     mine = await client.get(f"/api/contractors/me/licenses/{licence_id}", headers=who.headers)
     assert mine.json()["status"] == "verified"
+    history = (await admin_browser.get(f"/admin/licenses/{licence_id}")).text
+    assert "contractor.license.reviewed" in history and "Found in the CA register" in history
     assert "Lee Censed" not in (await admin_browser.get("/admin/licenses")).text
 
     assert "GL-1" in (await admin_browser.get("/admin/insurance")).text

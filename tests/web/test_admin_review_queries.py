@@ -28,7 +28,7 @@ LIMITS = {
     "/admin/client-documents": 5, "/admin/alerts": 5, "/admin/contract-templates": 5,
     "/admin/contract-templates/new": 3,
 }
-DETAIL_LIMITS = {"/admin/tax-forms/": 5, "/admin/licenses/": 4, "/admin/insurance/": 4,
+DETAIL_LIMITS = {"/admin/tax-forms/": 7, "/admin/licenses/": 6, "/admin/insurance/": 6,
                  "/admin/contract-templates/": 4}
 
 

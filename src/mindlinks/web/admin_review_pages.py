@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from mindlinks.clients import service as clients
 from mindlinks.contractors import service as contractors
 from mindlinks.contractors.schemas import InsuranceReview, LicenseReview, TaxReview
+from mindlinks.platform import audit
 from mindlinks.platform.api import SessionDep, domain_router
 from mindlinks.platform.errors import DomainError
 from mindlinks.platform.security import Actor
@@ -33,6 +34,7 @@ router = domain_router(include_in_schema=False)
 # State names of these queues that the shared `status` list does not have yet.
 STATUS_NAMES = [N_("pending review")]
 DOCUMENT_STATUSES = ("pending", "approved", "rejected")
+HISTORY = 20  # audit lines shown on a detail page
 
 
 def _status(request: Request, allowed: tuple[str, ...], default: str) -> str | None:
@@ -44,13 +46,14 @@ def _status(request: Request, allowed: tuple[str, ...], default: str) -> str | N
 class Queue:
     """One review queue: its list and detail reads, and the verdict with its request model."""
 
-    def __init__(self, path: str, template: tuple[str, str], statuses: tuple[str, ...],
-                 pending: str,
+    def __init__(self, path: str, template: tuple[str, str], entity_type: str,
+                 statuses: tuple[str, ...], pending: str,
                  not_found: type[DomainError], review: type[BaseModel],
                  read_list: Callable[..., Awaitable[tuple[list[Any], int]]],
                  read_one: Callable[..., Awaitable[Any]],
                  decide: Callable[..., Awaitable[Any]]) -> None:
         self.path, self.template, self.statuses, self.pending = path, template, statuses, pending
+        self.entity_type = entity_type  # of its audit lines: the detail page shows them
         self.not_found, self.review = not_found, review
         self.read_list, self.read_one, self.decide = read_list, read_one, decide
 
@@ -69,15 +72,18 @@ async def _policy_one(session: Any, actor: Actor, request: Request, key: uuid.UU
 
 QUEUES = {
     "tax-forms": Queue(
-        "/admin/tax-forms", ("tax_forms", "tax_form"), contractors.TAX_STATUSES, "pending_review",
+        "/admin/tax-forms", ("tax_forms", "tax_form"), "contractor_tax_info",
+        contractors.TAX_STATUSES, "pending_review",
         contractors.TaxInfoNotFound, TaxReview, contractors.tax_queue, _tax_one,
         contractors.review_tax_info),
     "licenses": Queue(
-        "/admin/licenses", ("licenses", "license"), contractors.LICENSE_STATUSES, "unverified",
+        "/admin/licenses", ("licenses", "license"), "contractor_license",
+        contractors.LICENSE_STATUSES, "unverified",
         contractors.LicenseNotFound, LicenseReview, contractors.license_queue, _license_one,
         contractors.review_license),
     "insurance": Queue(
-        "/admin/insurance", ("policies", "policy"), contractors.POLICY_STATUSES, "pending",
+        "/admin/insurance", ("policies", "policy"), "contractor_insurance_policy",
+        contractors.POLICY_STATUSES, "pending",
         contractors.PolicyNotFound, InsuranceReview, contractors.policy_queue, _policy_one,
         contractors.review_policy),
 }
@@ -106,8 +112,13 @@ async def _detail(request: Request, session: SessionDep, actor: Actor, queue: Qu
         row = await queue.read_one(session, actor, request, key)
     except queue.not_found:
         return _not_found(request, actor)
+    # What happened to it, newest first: submissions, edits and each verdict with its reason
+    # (a licence's or policy's reason lives only there).
+    history, _total = await audit.search(session, entity_type=queue.entity_type,
+                                         entity_id=str(key), limit=HISTORY)
     return render(request, f"admin/{queue.template[1]}.html", {
-        "row": row, "item": row.item, "errors": errors}, actor=actor, status_code=status_code)
+        "row": row, "item": row.item, "errors": errors, "history": history},
+        actor=actor, status_code=status_code)
 
 
 async def _decide(request: Request, session: SessionDep, queue: Queue, item_id: str) -> Response:
