@@ -477,15 +477,8 @@ async def hourly_work_terms(session: AsyncSession, since: date) -> list[WorkTerm
 
 
 # --- for the web dashboards -------------------------------------------------------------------
-# The pages call the same functions as the API's routes, through this module (the public API).
-
-
-async def list_templates(
-    session: AsyncSession, *, type_: str | None, model: str | None, offset: int, limit: int
-) -> tuple[Sequence[ContractTemplate], int]:
-    """The templates a client creates contracts from (`GET /api/contract-templates`)."""
-    return await templates.list_templates(session, type_=type_, model=model, offset=offset,
-                                          limit=limit)
+# The pages call the same functions as the API's routes, through this module (the public API);
+# the templates they offer come from `list_templates` below.
 
 
 async def sign(
@@ -519,12 +512,21 @@ async def document(
         raise DocumentNotReady("The contract has no document until it is sent")
     return await storage.get(key)
 
+# Contract templates for the admin screens (web/admin_ops_pages), as the API's admin routes.
+TemplateNotFound, TemplateInUse = templates.TemplateNotFound, templates.TemplateInUse
+TEMPLATE_VARIABLES = templates.KNOWN_VARIABLES
+list_templates, get_template = templates.list_templates, templates.get_template
+create_template, update_template = templates.create_template, templates.update_template
+delete_template = templates.delete_template
 
 # For invoices: the same platform certificate PAdES-signs invoice PDFs.
 platform_signer = certificates.platform_signer
 pdf_signature_valid = certificates.pdf_signature_valid
 
-__all__ = ["TRANSITIONS", "BillingContract", "BillingMilestone", "DuePeriod", "billing_contract",
-           "billing_milestone", "create_contract", "due_periods", "get_for", "get_for_timesheets",
-           "hourly_work_terms", "is_party", "next_status", "pdf_signature_valid",
-           "platform_signer", "preview_contract", "send_contract"]
+__all__ = ["TEMPLATE_VARIABLES", "TRANSITIONS", "BillingContract", "BillingMilestone",
+           "DuePeriod", "TemplateInUse", "TemplateNotFound", "billing_contract",
+           "billing_milestone", "create_contract", "create_template", "delete_template",
+           "document", "due_periods", "get_for", "get_for_timesheets", "get_template",
+           "hourly_work_terms", "is_party", "list_templates", "next_status",
+           "pdf_signature_valid", "platform_signer", "preview_contract", "send_contract", "sign",
+           "update_template", "verify"]
