@@ -115,6 +115,7 @@ async def test_create_preview_edit_send_and_both_sign(
     async with signed_in(app, party.contractor.email) as c:
         listed = await c.get("/contracts")
         assert f"/contracts/{cid}" in listed.text and "Acme Widgets Ltd" in listed.text
+        assert "awaiting your signature" in listed.text
         page = await c.get(f"/contracts/{cid}")
         assert "Sign the contract" in page.text and 'hx-get="/contracts/' in page.text
         # The no-JavaScript way: the typed name, drawn into a PNG on the server.

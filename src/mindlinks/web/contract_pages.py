@@ -91,7 +91,7 @@ async def contracts_page(request: Request, session: SessionDep) -> Response:
         status=None if status == "all" else status, offset=params.offset, limit=LIST_LIMIT)
     return render(request, "contracts/list.html", {
         "items": items, "total": total, "status": status, "statuses": STATUSES,
-        "pager": _pager(status, page, total)}, actor=actor)
+        "pager": _pager(status, page, total), "signable": SIGNABLE[actor.role]}, actor=actor)
 
 
 # --- create and edit (client) ---------------------------------------------------------------
