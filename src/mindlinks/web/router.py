@@ -17,6 +17,7 @@ from mindlinks.web import (
     contractor_pages,
     invoice_pages,
     language,
+    notification_pages,
     withdraw_pages,
 )
 from mindlinks.web.pages import STATIC_DIR, templates
@@ -44,3 +45,4 @@ routers = [static_router, auth_pages.router, account_pages.router, language.rout
            admin_pages.router, architecture.router]
 routers += [contractor_pages.router, client_pages.router, invoice_pages.router,  # money
             withdraw_pages.router]
+routers += [notification_pages.router]
