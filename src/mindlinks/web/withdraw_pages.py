@@ -150,6 +150,7 @@ async def withdraw_quote(request: Request, session: SessionDep) -> Response:
                                  and exc.status == 429 else 422)
     return render(request, "money/withdraw_confirm.html", {
         "quote": quote, "form": posted, "method": method, "rate": _rate(quote.rate),
+        "one": _rate(Decimal(1)),
         "fee_total": quote.fee.flat + quote.fee.percent + quote.fee.fx,
         "converted": quote.target_currency != quote.currency}, actor=actor)
 
