@@ -15,9 +15,10 @@ import pytest
 from tests.factories import Account
 from tests.notifications.conftest import emit_and_deliver
 from tests.web.conftest import csrf_of
-from tests.web.money import signed_in
+from tests.web.money import count_statements, signed_in
 
 pytestmark = pytest.mark.usefixtures("db_backend")
+__all__ = ["count_statements"]
 
 
 async def _notify(app: Any, who: Account, amount: str) -> None:
@@ -103,3 +104,16 @@ async def test_pages_are_bounded(app: Any, party: Any):
     async with signed_in(app, party.contractor.email) as c:
         for query in ("page=0", "page=999999999", "page=x", "show=bogus"):
             assert (await c.get(f"/notifications?{query}")).status_code == 200
+
+
+async def test_the_page_reads_a_fixed_number_of_statements(
+    app: Any, party: Any, count_statements: Any,
+):
+    """Whatever the number of notifications: one round of reads, not one per row."""
+    await _notify(app, party.contractor, "1.00")
+    async with signed_in(app, party.contractor.email) as c:
+        few = await count_statements(c, "/notifications")
+        for amount in ("2.00", "3.00", "4.00", "5.00", "6.00"):
+            await _notify(app, party.contractor, amount)
+        assert await count_statements(c, "/notifications") == few
+        assert await count_statements(c, "/notifications/list") <= few
