@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import func, select
 
 from mindlinks.contracts.models import Contract, ContractSignature
-from mindlinks.web import contract_pages
+from mindlinks.web import contract_pages, i18n
 from tests.contracts.conftest import Party, signature_png
+from tests.web.conftest import csrf_of
 from tests.web.money import count_statements, counting, post_form, signed_in
 
 __all__ = ["count_statements"]
@@ -255,6 +256,13 @@ async def test_domain_errors_are_form_errors_and_keep_nothing(
             refused = await sign_form(c, sent["id"], data)
             assert refused.status_code == 422, (data, refused.text[:300])
             assert message in refused.text, (message, refused.text)
+        await post_form(c, "/contracts", "/language", {"lang": "ar", "next": "/contracts"})
+        page = await c.get(f"/contracts/{sent['id']}")
+        i18n.use("en")  # as in a fresh request (httpx runs the app in this task's context)
+        arabic = await c.post(f"/contracts/{sent['id']}/sign",
+                              data={"csrf_token": csrf_of(page), "typed_name": ""})
+        assert arabic.status_code == 422 and "ارسم توقيعك أو اكتب اسمك الكامل." in arabic.text
+        await post_form(c, "/contracts", "/language", {"lang": "en", "next": "/contracts"})
         sending_again = await post_form(c, "/contracts", f"/contracts/{sent['id']}/send", {})
         assert sending_again.status_code == 409 and "A contract that is pending cannot be" in sending_again.text
     assert await _count(app, ContractSignature) == 0

@@ -25,7 +25,7 @@ from mindlinks.platform.errors import DomainError, NotFound
 from mindlinks.platform.runtime import RuntimeDep
 from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.storage import content_disposition, get_storage
-from mindlinks.web import contract_forms, gateway, sessions
+from mindlinks.web import contract_forms, gateway, i18n, sessions
 from mindlinks.web.dash import Denied, form_of, not_found, parse_id, signed_in, text
 from mindlinks.web.i18n import N_
 from mindlinks.web.pages import discard, field_errors, redirect, render, to_login
@@ -322,6 +322,7 @@ async def sign(request: Request, session: SessionDep, rt: RuntimeDep,
     cid = parse_id(contract_id)
     if cid is None:
         return not_found(request, actor)
+    i18n.use(i18n.language_of(request))  # the form's own messages, in the page's language
     try:
         body = await contract_forms.sign_request(form)
         signed = await contracts.sign(session, actor, get_storage(request.app.state),

@@ -20,6 +20,7 @@ from mindlinks.web import (
     contractor_pages,
     invoice_pages,
     language,
+    notification_pages,
     withdraw_pages,
 )
 from mindlinks.web.pages import STATIC_DIR, templates
@@ -49,3 +50,4 @@ routers = [static_router, auth_pages.router, contract_pages.router, account_page
 routers += [admin_review_pages.router, admin_ops_pages.router]  # admin queues, alerts, templates
 routers += [contractor_pages.router, client_pages.router, invoice_pages.router,  # money
             withdraw_pages.router]
+routers += [notification_pages.router]
