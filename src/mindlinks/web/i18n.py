@@ -134,6 +134,11 @@ async def remember_preference(request: Request, session: AsyncSession, actor: Ac
         await notifications.preferred_language(session, actor.user_id))
 
 
+def keep_preference(request: Request, language: str | None) -> None:
+    """`remember_preference` with the preference a page has read itself (with its data)."""
+    request.state.language_preference = _supported(language)
+
+
 def direction(language: str) -> str:
     return "rtl" if language in RTL_LANGUAGES else "ltr"
 
