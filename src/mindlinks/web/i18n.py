@@ -20,6 +20,7 @@ digits transliterated (Babel formats symbols per numbering system but always wri
 from __future__ import annotations
 
 import contextvars
+import functools
 import datetime as dt
 from decimal import Decimal
 from io import BytesIO
@@ -30,7 +31,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 from fastapi import Request
 from markupsafe import Markup
@@ -145,8 +146,14 @@ def direction(language: str) -> str:
 
 # --- formatting filters --------------------------------------------------------------------
 
+@functools.cache
+def _locale_of(language: str) -> Locale:
+    return Locale.parse(language)
+
+
 def _locale() -> Locale:
-    return Locale.parse(current())
+    """The page language's Locale, parsed once per language (a page formats a dozen values)."""
+    return _locale_of(current())
 
 
 def _digits(text: str) -> str:
@@ -162,8 +169,13 @@ def money(amount: Any, currency: str = "USD") -> str:
         return "—"
     value = Decimal(str(amount))
     numbering = _NUMBERING.get(current(), "latn")
-    text = format_currency(value, str(currency), locale=_locale(), currency_digits=True,
-                           numbering_system=numbering)
+    locale = _locale()
+    # `format_currency(value, currency, locale=locale, currency_digits=True, ...)` without its
+    # per-call locale parsing and pattern lookup: the locale's standard currency pattern,
+    # applied with the same options.
+    text = locale.currency_formats["standard"].apply(
+        value, locale, currency=str(currency), currency_digits=True, decimal_quantization=True,
+        group_separator=True, numbering_system=numbering)
     return _digits(str(text))
 
 
