@@ -2,11 +2,12 @@
 app served by its own `uvicorn.run` with the options `mindlinks serve` uses
 (`cli.uvicorn_options`), in its own process.
 
-It reads the same rows the platform's page reads, with the raw driver (aiosqlite / asyncpg):
-no auth, no ORM, no middleware, no Pydantic. It renders THE SAME template
+It reads the same rows the platform's page reads - the language preference included, in ONE
+hand-written statement as the platform does (one round trip) - with the raw driver
+(aiosqlite / asyncpg): no auth, no ORM, no middleware, no Pydantic. It renders THE SAME template
 (`web/templates/money/contractor_home.html` and what it includes) with the platform's own
-Jinja2 environment object (`web.pages.templates.env`: autoescape, i18n with null
-translations, the `money` filter, the `css_version` global), from a context of the same
+Jinja2 environment object (`web.pages.templates.env`: autoescape, i18n in the user's
+language, the `money` filter, the `css_version` global), from a context of the same
 shape built from plain namespaces. `tests/bench/test_web_floor.py` checks that both produce
 the same HTML for the same data, so this floor cannot drift silently.
 

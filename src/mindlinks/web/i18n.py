@@ -20,8 +20,8 @@ digits transliterated (Babel formats symbols per numbering system but always wri
 from __future__ import annotations
 
 import contextvars
-import functools
 import datetime as dt
+import functools
 from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
