@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from mindlinks.contracts.schemas import MilestoneSubmit
-from mindlinks.platform.api import SessionDep, domain_router
+from mindlinks.platform.api import SessionDep, domain_router, request_session
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import DomainError, NotFound
 from mindlinks.platform.runtime import RuntimeDep
@@ -38,7 +38,7 @@ from mindlinks.web.dash import (
     template,
     text,
 )
-from mindlinks.web.i18n import gettext, keep_preference, money
+from mindlinks.web.i18n import gettext, keep_preference, money, remember_preference
 from mindlinks.web.pages import discard, field_errors, redirect, render
 
 router = domain_router(include_in_schema=False)
@@ -65,7 +65,8 @@ async def contractor_home(request: Request) -> Response:
     except Denied as denied:
         return denied.response
     data = await home.read(request.app.state.db, actor.user_id, actor.contractor_id)
-    if data is None:
+    if data is None:  # no profile: no row, so no language read either
+        await remember_preference(request, request_session(request), actor)
         return not_found(request, actor)
     keep_preference(request, data.language)
     return render_template(request, HOME_PAGE, {
