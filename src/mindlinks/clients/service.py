@@ -28,6 +28,7 @@ from mindlinks.clients.providers import (
     BusinessRegistry,
     RegistryUnavailable,
     check_company,
+    get_registry,
     jurisdiction_for,
     ownership_evidence,
     registry_key,
@@ -551,3 +552,42 @@ async def admin_review_document(
     from mindlinks.clients import documents
 
     return await documents.review_document(session, actor, document_id, data)
+
+
+# --- the client's own documents (web/company_pages) ------------------------------------------
+
+
+def business_registry(app_state: Any) -> BusinessRegistry:
+    """The app's business registry (as the API's routes get it)."""
+    return get_registry(app_state)
+
+
+async def upload_own_document(
+    session: AsyncSession, actor: Actor, storage: StorageBackend, *, type_: str,
+    source: AsyncReadable, filename: str | None,
+) -> Any:
+    """`POST /api/clients/me/documents`: the same validation, storage and audit."""
+    from mindlinks.clients import documents
+
+    return await documents.upload_document(session, actor, storage, type_=type_,
+                                           source=source, filename=filename)
+
+
+async def own_documents_out(
+    session: AsyncSession, actor: Actor, storage: StorageBackend, *, offset: int, limit: int,
+) -> tuple[list[Any], int]:
+    """The actor's company documents as the API shows them (with signed download links)."""
+    from mindlinks.clients import documents
+
+    rows, total = await documents.own_documents(session, actor, offset=offset, limit=limit)
+    return [await documents.document_out(storage, d) for d in rows], total
+
+
+async def own_document_out(
+    session: AsyncSession, actor: Actor, storage: StorageBackend, document_id: uuid.UUID,
+) -> Any:
+    """One document of the actor's company; another company's is 404 `document_not_found`."""
+    from mindlinks.clients import documents
+
+    return await documents.document_out(
+        storage, await documents.get_document(session, actor, document_id))

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.auth.service import User
-from mindlinks.contractors import banking, documents, onboarding
+from mindlinks.contractors import banking, credentials, documents, onboarding, tax
 from mindlinks.contractors import repository as repo
 from mindlinks.contractors.identifiers import (
     NameRequired,
@@ -35,9 +35,11 @@ from mindlinks.contractors.models import (
     KycStatus,
 )
 from mindlinks.contractors.profiles import ContractorNotFound, own_profile
+from mindlinks.contractors.providers import MicroDepositSender, MicroDepositsUnavailable
 from mindlinks.contractors.schemas import (
     AddressOut,
     ContractorSummary,
+    Document,
     ProfileUpdate,
 )
 from mindlinks.contractors.schemas import ContractorProfile as ProfileOut
@@ -73,6 +75,40 @@ __all__ = [
 
 payout_account = banking.payout_account
 list_bank_accounts = banking.list_accounts
+
+# The owner's bank accounts, tax forms, licences and insurance: the functions the API routes
+# call, for the web pages (web/credential_pages.py), so both apply the same rules.
+create_bank_account = banking.create_account
+verify_bank_account = banking.verify
+delete_bank_account = banking.delete
+make_primary_bank_account = banking.make_primary
+bank_account_out = banking.account_out
+latest_tax_info = tax.latest
+submit_tax_info = tax.submit
+tax_info_out = tax.tax_out
+list_licenses = credentials.list_licenses
+add_license = credentials.add_license
+delete_license = credentials.delete_license
+list_policies = credentials.list_policies
+add_policy = credentials.add_policy
+delete_policy = credentials.delete_policy
+
+
+def micro_deposit_sender(app_state: Any) -> MicroDepositSender:
+    """The app's micro-deposit sender; 503 `micro_deposits_unavailable` without one (as the
+    API's bank-account routes)."""
+    sender: MicroDepositSender | None = getattr(app_state, "micro_deposit_sender", None)
+    if sender is None:
+        raise MicroDepositsUnavailable("No micro-deposit sender is configured")
+    return sender
+
+
+async def own_documents(
+    session: AsyncSession, actor: Actor, storage: StorageBackend, *, offset: int, limit: int,
+) -> tuple[list[Document], int]:
+    """The actor's documents with signed download links (`GET .../me/documents`)."""
+    profile = await own_profile(session, actor)
+    return await documents.page(session, storage, profile.id, offset=offset, limit=limit)
 
 
 # --- registration and claims ------------------------------------------------------------

@@ -13,8 +13,11 @@ from mindlinks.web import (
     admin_pages,
     architecture,
     auth_pages,
+    bank_pages,
     client_pages,
+    company_pages,
     contractor_pages,
+    credential_pages,
     invoice_pages,
     language,
     withdraw_pages,
@@ -44,3 +47,4 @@ routers = [static_router, auth_pages.router, account_pages.router, language.rout
            admin_pages.router, architecture.router]
 routers += [contractor_pages.router, client_pages.router, invoice_pages.router,  # money
             withdraw_pages.router]
+routers += [bank_pages.router, credential_pages.router, company_pages.router]  # account
