@@ -60,6 +60,10 @@ async def test_contractor_verifies_a_bank_account_and_client_registers_its_compa
     await expect(page.get_by_text("Bank account verified.")).to_be_visible()
     await expect(page.locator(".badge-verified")).to_be_visible()
     await shots.take(page, "bank-account-verified")
+    await page.goto("/account/bank-accounts?lang=ar")
+    await expect(page.get_by_role("heading", name="الحسابات المصرفية")).to_be_visible()
+    await shots.take(page, "bank-accounts-ar")
+    await page.goto("/account/bank-accounts")
 
     for link, heading, name in (("Tax forms", "Tax forms", "tax-forms"),
                                 ("Licences and insurance", "Licences and insurance",

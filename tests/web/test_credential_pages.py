@@ -316,6 +316,9 @@ async def test_pages_by_role_signed_out_and_their_statement_counts(
     async with signed_in(app, contractor.email) as c:
         nav = (await c.get(BANK)).text
         assert 'href="/account/tax"' in nav and 'aria-current="page">Bank accounts' in nav
+        arabic = await c.get(f"{BANK}?lang=ar")
+        assert 'dir="rtl"' in arabic.text and "الحسابات المصرفية" in arabic.text
+        assert "بانتظار التحقق" in arabic.text  # the state name, translated
         for url, limit in LIMITS.items():
             await c.get(url)  # warm: the session's first statements are not the page's
             with counting(app) as seen:
