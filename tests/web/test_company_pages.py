@@ -173,7 +173,7 @@ async def test_every_post_needs_the_csrf_token_and_pages_by_role(
 
 
 async def test_statements_per_page(app: Any, client: httpx.AsyncClient, make_client: Any):
-    account, company = await make_client(UNKNOWN_COMPANY)
+    account, _ = await make_client(UNKNOWN_COMPANY)
     for n in range(3):  # a list of a few documents: the count must not grow per row
         response = await client.post(
             "/api/clients/me/documents", headers=account.headers, data={"type": "other"},
