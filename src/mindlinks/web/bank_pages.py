@@ -43,7 +43,7 @@ STATUS_NAMES = [N_("pending verification")]
 
 async def _page(request: Request, session: SessionDep, actor: Actor, *,
                 errors: list[str] | None = None, form: dict[str, str] | None = None,
-                verifying: str | None = None, status_code: int = 200) -> Response:
+                status_code: int = 200) -> Response:
     try:
         rows = await contractors.list_bank_accounts(session, actor)
     except NotFound:  # no contractor profile
@@ -51,14 +51,14 @@ async def _page(request: Request, session: SessionDep, actor: Actor, *,
     done = request.query_params.get("done", "")
     return render(request, "account/bank_accounts.html", {
         "accounts": [contractors.bank_account_out(a) for a in rows], "errors": errors,
-        "form": form or {}, "verifying": verifying,
+        "form": form or {},
         "done": gettext(DONE[done]) if done in DONE else None,
     }, actor=actor, status_code=status_code)
 
 
 async def _act(request: Request, session: SessionDep, actor: Actor,
                action: Callable[[], Awaitable[Any]], done: str, *,
-               form: dict[str, str] | None = None, verifying: str | None = None) -> Response:
+               form: dict[str, str] | None = None) -> Response:
     """Run one service action: an unknown or foreign account is the 404 page; a refused one
     shows the list again with the domain's message (its work undone unless the error says to
     keep it, as a wrong micro-deposit pair is counted)."""
@@ -73,7 +73,7 @@ async def _act(request: Request, session: SessionDep, actor: Actor,
             await discard(session, exc)
             status = exc.status
         return await _page(request, session, actor, errors=field_errors(exc), form=form,
-                           verifying=verifying, status_code=status)
+                           status_code=status)
     return redirect(request, f"{PAGE}?done={done}")
 
 
@@ -134,11 +134,11 @@ async def bank_account_action(request: Request, session: SessionDep, account_id:
                           "primary")
     amounts = _amounts(form)
     if amounts is None:
-        return await _page(request, session, actor, verifying=str(aid), status_code=422,
+        return await _page(request, session, actor, status_code=422,
                            errors=[gettext("Enter both amounts in cents, from 1 to 99.")])
 
     async def verify() -> None:
         body = VerifyDeposits(amounts=amounts)
         await contractors.verify_bank_account(session, actor, aid, body.amounts)
 
-    return await _act(request, session, actor, verify, "verified", verifying=str(aid))
+    return await _act(request, session, actor, verify, "verified")
