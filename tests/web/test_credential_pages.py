@@ -312,6 +312,10 @@ async def test_pages_by_role_signed_out_and_their_statement_counts(
         await add_us_account(client, contractor, bankName=f"Bank {n}")
         await client.post("/api/contractors/me/licenses", headers=contractor.headers,
                           json={"state": "CA", "licenseNumber": f"L-{n}"})
+        tax = await client.post("/api/contractors/me/tax-info", headers=contractor.headers,
+                                data={"taxId": f"A123456{n}", "taxCountry": "EG"},
+                                files={"taxForm": ("w8.pdf", MINIMAL_PDF, "application/pdf")})
+        assert tax.status_code == 201, tax.text
     async with signed_in(app, contractor.email) as c:
         nav = (await c.get(BANK)).text
         assert 'href="/account/tax"' in nav and 'aria-current="page">Bank accounts' in nav
