@@ -25,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("db_backend")
 PAGE = "/account/company"
 DOCS = "/account/company/documents"
 FOREIGN = "3f2c1a9e-8d4b-4c2a-9f1e-5b6d7c8e9f01"
-LIMITS = {PAGE: 4, DOCS: 6}  # measured (SQLite and PostgreSQL) plus a margin of two
+LIMITS = {PAGE: 5, DOCS: 6}  # measured (SQLite and PostgreSQL) plus a margin of two
 
 
 def form_of_company(body: dict[str, Any]) -> dict[str, str]:
@@ -89,6 +89,22 @@ async def test_a_company_under_review_shows_the_outcome(
         assert review.status_code == 200, review.text
         outcome = await c.get(PAGE)
         assert "badge-rejected" in outcome.text and "Name mismatch" in outcome.text
+        assert 'value="Nobody Knows Us Ltd"' in outcome.text  # the details form, filled
+
+        # Corrected details: a bad website is refused and changes nothing; the registry's
+        # company under its number (an empty tax id keeps the stored one) verifies it.
+        fixed = {**form_of_company(verified_company()), "tax_id": ""}
+        bad = await post_form(c, PAGE, f"{PAGE}/details", {**fixed, "website": "ftp://x"})
+        assert bad.status_code == 422 and "website" in bad.text
+        async with app.state.db.session() as session:
+            row = (await session.scalars(select(ClientCompany))).one()
+            assert (row.legal_name, row.verification_status) == ("Nobody Knows Us Ltd",
+                                                                 "rejected")
+        saved = await post_form(c, PAGE, f"{PAGE}/details", fixed)
+        assert saved.status_code == 303 and saved.headers["location"] == f"{PAGE}?done=updated"
+        shown = await c.get(saved.headers["location"])
+        assert "badge-verified" in shown.text and "Company details saved." in shown.text
+        assert "****4321" in shown.text  # UNKNOWN_COMPANY's tax id, kept
 
 
 async def test_company_documents_upload_list_review_and_link(
@@ -149,7 +165,7 @@ async def test_every_post_needs_the_csrf_token_and_pages_by_role(
     fields = form_of_company(verified_company())
     async with signed_in(app, account.email) as c:
         for url, data, files in (
-                (PAGE, fields, None),
+                (PAGE, fields, None), (f"{PAGE}/details", fields, None),
                 (DOCS, {"type": "other"},
                  {"file": ("a.pdf", MINIMAL_PDF, "application/pdf")})):
             missing = await c.post(url, data=data, files=files)

@@ -3,7 +3,9 @@
 - `/account/company`: without a company, the registration form (`POST /api/clients/companies`'s
   body and rules: a country the platform serves, the tax id stored only encrypted, the business
   registry asked at once - a match verifies the company, anything else waits for an
-  administrator); with one, its status, the registry's answer and the review outcome (reason).
+  administrator); with one, its status, the registry's answer and the review outcome (reason),
+  and the form to correct the details (`PUT /api/clients/me`: changing what identifies the
+  company sends it back to verification and asks the registry again).
 - `/account/company/documents`: upload (PDF/JPEG/PNG, validated by content, at most 10 MB: the
   API's upload rules) and the list with each document's review status and reason;
   `/account/company/documents/{id}` is its signed, expiring link (another company's is 404).
@@ -21,7 +23,13 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from mindlinks.clients import service as clients
-from mindlinks.clients.schemas import BusinessType, CompanyCreate, DocumentType
+from mindlinks.clients.schemas import (
+    BusinessType,
+    Company,
+    CompanyCreate,
+    CompanyUpdate,
+    DocumentType,
+)
 from mindlinks.countries import service as countries
 from mindlinks.platform.api import SessionDep, domain_router
 from mindlinks.platform.errors import DomainError, NotFound
@@ -52,7 +60,8 @@ DOCUMENT_TYPES = {"incorporation_certificate": N_("Certificate of incorporation"
 assert set(BUSINESS_TYPES) == set(get_args(BusinessType))
 assert set(DOCUMENT_TYPES) == set(get_args(DocumentType))
 STATUS_NAMES = [N_("matched"), N_("not found"), N_("inactive"), N_("unavailable")]
-DONE = {"registered": N_("Company registered."), "uploaded": N_("Document uploaded for review.")}
+DONE = {"registered": N_("Company registered."), "updated": N_("Company details saved."),
+        "uploaded": N_("Document uploaded for review.")}
 
 
 async def _client(request: Request) -> Actor:
@@ -72,11 +81,11 @@ async def _company_page(request: Request, session: SessionDep, actor: Actor, *,
                                             await clients.own_company(session, actor))
     except clients.CompanyNotFound:
         company = None
-    context: dict[str, Any] = {"company": company, "errors": errors, "form": form or {},
-                               "done": _done(request)}
-    if company is None:
-        context |= {"countries": await countries.active_countries(session),
-                    "business_types": BUSINESS_TYPES}
+    context: dict[str, Any] = {
+        "company": company, "errors": errors, "done": _done(request),
+        "form": form or (_form_of(company) if company else {}),
+        "countries": await countries.active_countries(session),
+        "business_types": BUSINESS_TYPES}
     return render(request, "account/company.html", context, actor=actor,
                   status_code=status_code)
 
@@ -90,11 +99,24 @@ async def company_page(request: Request, session: SessionDep) -> Response:
     return await _company_page(request, session, actor)
 
 
-def _company_body(posted: dict[str, str]) -> CompanyCreate:
+def _form_of(company: Company) -> dict[str, str]:
+    """The details form filled with the company's values (the tax id is never shown: left
+    empty, it stays as it is)."""
+    address = company.address or {}
+    return {"legal_name": company.legal_name, "trading_name": company.trading_name or "",
+            "country": company.country, "tax_id": "", "business_type": company.business_type,
+            "company_number": company.company_number or "", "website": company.website or "",
+            "line1": address.get("line1") or "", "line2": address.get("line2") or "",
+            "city": address.get("city") or "", "state": address.get("state") or "",
+            "postal_code": address.get("postalCode") or "",
+            "address_country": address.get("country") or ""}
+
+
+def _fields(posted: dict[str, str]) -> dict[str, Any]:
     def optional(name: str) -> str | None:
         return posted[name] or None
 
-    return CompanyCreate.model_validate({
+    return {
         "legal_name": posted["legal_name"], "trading_name": optional("trading_name"),
         "country": posted["country"], "tax_id": posted["tax_id"],
         "business_type": posted["business_type"],
@@ -103,7 +125,7 @@ def _company_body(posted: dict[str, str]) -> CompanyCreate:
                     "city": posted["city"], "state": optional("state"),
                     "postal_code": optional("postal_code"),
                     "country": posted["address_country"] or posted["country"]},
-    })
+    }
 
 
 @router.post(PAGE, response_class=HTMLResponse)
@@ -116,7 +138,7 @@ async def register_company(request: Request, session: SessionDep) -> Response:
     posted = {name: text(form, name, limit + 10).strip()
               for name, limit in COMPANY_FIELDS.items()}
     try:
-        body = _company_body(posted)
+        body = CompanyCreate.model_validate(_fields(posted))
         await clients.register_company(session, actor,
                                        clients.business_registry(request.app.state), body)
     except (DomainError, ValidationError) as exc:
@@ -127,6 +149,34 @@ async def register_company(request: Request, session: SessionDep) -> Response:
         return await _company_page(request, session, actor, errors=field_errors(exc),
                                    form=posted, status_code=status)
     return redirect(request, f"{PAGE}?done=registered")
+
+
+@router.post(PAGE + "/details", response_class=HTMLResponse)
+async def update_company(request: Request, session: SessionDep) -> Response:
+    """Correct the company's details (all fields sent; an empty tax id keeps the stored one)."""
+    try:
+        actor = await _client(request)
+    except Denied as denied:
+        return denied.response
+    form = await form_of(request)
+    posted = {name: text(form, name, limit + 10).strip()
+              for name, limit in COMPANY_FIELDS.items()}
+    fields = _fields(posted)
+    if not fields["tax_id"]:
+        del fields["tax_id"]
+    try:
+        await clients.update_company(session, actor, clients.business_registry(
+            request.app.state), CompanyUpdate.model_validate(fields))
+    except clients.CompanyNotFound:
+        return redirect(request, PAGE)
+    except (DomainError, ValidationError) as exc:
+        status = 422
+        if isinstance(exc, DomainError):
+            await discard(session, exc)
+            status = exc.status
+        return await _company_page(request, session, actor, errors=field_errors(exc),
+                                   form=posted, status_code=status)
+    return redirect(request, f"{PAGE}?done=updated")
 
 
 # --- documents ------------------------------------------------------------------------------
