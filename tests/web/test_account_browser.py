@@ -23,6 +23,14 @@ __all__ = ["chromium", "served", "shots"]
 pytestmark = pytest.mark.usefixtures("db_backend")
 
 
+async def _arabic(page: Any, shots: Shots, headings: dict[str, str]) -> None:
+    """Each page in Arabic (right to left), checked and screenshot as `<name>-ar`."""
+    for path, heading in headings.items():
+        await page.goto(f"/account/{path}?lang=ar")
+        await playwright_api.expect(page.locator("html[dir=rtl] h1")).to_contain_text(heading)
+        await shots.take(page, f"{path.replace('/', '-')}-ar")
+
+
 async def test_contractor_verifies_a_bank_account_and_client_registers_its_company(
     served: tuple[str, Any], chromium: Any, shots: Shots, client: httpx.AsyncClient,
     contractor: Account, make_client: Any,
@@ -60,10 +68,6 @@ async def test_contractor_verifies_a_bank_account_and_client_registers_its_compa
     await expect(page.get_by_text("Bank account verified.")).to_be_visible()
     await expect(page.locator(".badge-verified")).to_be_visible()
     await shots.take(page, "bank-account-verified")
-    await page.goto("/account/bank-accounts?lang=ar")
-    await expect(page.get_by_role("heading", name="الحسابات المصرفية")).to_be_visible()
-    await shots.take(page, "bank-accounts-ar")
-    await page.goto("/account/bank-accounts")
 
     for link, heading, name in (("Tax forms", "Tax forms", "tax-forms"),
                                 ("Licences and insurance", "Licences and insurance",
@@ -73,6 +77,9 @@ async def test_contractor_verifies_a_bank_account_and_client_registers_its_compa
         await expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
         await shots.take(page, name)
         await _fits_360(page)
+
+    await _arabic(page, shots, {"bank-accounts": "الحسابات المصرفية", "tax": "النماذج الضريبية",
+                                "credentials": "التراخيص والتأمين", "documents": "المستندات"})
 
     owner, _ = await make_client()  # Grace Hopper, an officer of the sandbox companies
     body = verified_company()
@@ -106,5 +113,7 @@ async def test_contractor_verifies_a_bank_account_and_client_registers_its_compa
     await expect(boss.get_by_role("link", name="certificate.pdf")).to_be_visible()
     await shots.take(boss, "company-documents")
     await _fits_360(boss)
+    await _arabic(boss, shots, {"company": "Acme Widgets Ltd",
+                                "company/documents": "مستندات الشركة"})
     await context.close()
     await client_ctx.close()
