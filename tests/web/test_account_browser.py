@@ -1,7 +1,8 @@
 """The account pages in a real browser (Playwright driving Debian's Chromium against uvicorn):
 the contractor adds a bank account, reads the two micro-deposits off the sandbox bank's
-statement and verifies it, then opens the tax, licences/insurance and documents pages; the
-client registers its company (verified by the sandbox registry) and uploads a document.
+statement and verifies it, submits a W-9, adds a licence and an insurance policy and finds the
+form among the documents; the client registers its company (verified by the sandbox registry)
+and uploads a document.
 Every page passes the axe-core check and is screenshot at 1280 px and 375 px (`Shots.take`)."""
 
 from __future__ import annotations
@@ -69,14 +70,38 @@ async def test_contractor_verifies_a_bank_account_and_client_registers_its_compa
     await expect(page.locator(".badge-verified")).to_be_visible()
     await shots.take(page, "bank-account-verified")
 
-    for link, heading, name in (("Tax forms", "Tax forms", "tax-forms"),
-                                ("Licences and insurance", "Licences and insurance",
-                                 "credentials"),
-                                ("Documents", "Documents", "documents")):
-        await page.locator("nav.subnav").get_by_role("link", name=link, exact=True).click()
-        await expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
-        await shots.take(page, name)
-        await _fits_360(page)
+    subnav = page.locator("nav.subnav")
+    await subnav.get_by_role("link", name="Tax forms", exact=True).click()
+    await expect(page.get_by_role("heading", name="Tax forms", exact=True)).to_be_visible()
+    await shots.take(page, "tax-forms-empty")
+    await page.get_by_label("Tax ID", exact=True).fill("123456789")
+    await page.get_by_label("Country of tax residence").fill("US")
+    await page.get_by_label("Signed form (PDF, JPEG or PNG, up to 10 MB)").set_input_files(
+        {"name": "w9.pdf", "mimeType": "application/pdf", "buffer": MINIMAL_PDF})
+    await page.get_by_role("button", name="Submit for review").click()
+    await expect(page.get_by_text("Tax form submitted for review.")).to_be_visible()
+    await expect(page.locator(".badge-pending-review")).to_be_visible()
+    await shots.take(page, "tax-forms")
+    await _fits_360(page)
+
+    await subnav.get_by_role("link", name="Licences and insurance", exact=True).click()
+    await page.get_by_label("State or authority").fill("CA")
+    await page.get_by_label("Licence number").fill("PE-12345")
+    await page.get_by_role("button", name="Add the licence").click()
+    await expect(page.get_by_text("Licence added.")).to_be_visible()
+    await page.get_by_label("Policy number").fill("GL-778")
+    await page.locator("#ins-exp").fill("2099-06-30")
+    await page.get_by_label("General liability").check()
+    await page.get_by_role("button", name="Add the policy").click()
+    await expect(page.get_by_text("Insurance policy added.")).to_be_visible()
+    await expect(page.get_by_role("cell", name="PE-12345", exact=True)).to_be_visible()
+    await shots.take(page, "credentials")
+    await _fits_360(page)
+
+    await subnav.get_by_role("link", name="Documents", exact=True).click()
+    await expect(page.get_by_role("link", name="w9.pdf")).to_be_visible()
+    await shots.take(page, "documents")
+    await _fits_360(page)
 
     await _arabic(page, shots, {"bank-accounts": "الحسابات المصرفية", "tax": "النماذج الضريبية",
                                 "credentials": "التراخيص والتأمين", "documents": "المستندات"})
