@@ -329,3 +329,19 @@ async def test_pages_by_role_signed_out_and_their_statement_counts(
             assert response.status_code == 200, url
             assert seen.count <= limit, (url, seen.count, seen.sql)
 
+
+
+async def test_without_a_micro_deposit_sender_nothing_is_added(
+    app: Any, client: httpx.AsyncClient, contractor: Account,
+):
+    """Production before a real sender exists: the API's 503 `micro_deposits_unavailable`,
+    shown on the page; no account is stored that could never be verified."""
+    await complete_profile(client, contractor)
+    sender, app.state.micro_deposit_sender = app.state.micro_deposit_sender, None
+    try:
+        async with signed_in(app, contractor.email) as c:
+            refused = await post_form(c, BANK, BANK, US_ACCOUNT)
+            assert refused.status_code == 503 and "No micro-deposit sender" in refused.text
+    finally:
+        app.state.micro_deposit_sender = sender
+    assert await _count(app, BankAccount) == 0
