@@ -84,8 +84,17 @@ async def contractor_home(request: Request, session: SessionDep) -> Response:
 # --- timesheets ---------------------------------------------------------------------------
 
 
+# The week is the domain's (timesheets/entries.py), which is the seed's: `weekEnding` is a
+# Saturday (seed 000 table contract-timesheets, "YYYY-MM-DD (Saturday)") and the week is the
+# seven days Sunday..Saturday ending on it. The grid takes both ends from the domain.
 def _saturday(day: date) -> date:
-    return day + timedelta(days=(5 - day.weekday()) % 7)
+    """The `weekEnding` of the week holding `day`."""
+    return day + timedelta(days=(gateway.timesheet_rules.SATURDAY - day.weekday()) % 7)
+
+
+def _week_days(week: date) -> list[date]:
+    first = gateway.timesheet_rules.week_start(week)
+    return [first + timedelta(days=i) for i in range(7)]
 
 
 def _week_param(value: str | None) -> date:
@@ -131,8 +140,7 @@ async def _timesheet_page(request: Request, session: SessionDep, actor: Actor, *
                          == "amend"))
     entries = {e["date"]: e for e in sheet.entries} if sheet and not amending else {}
     days = []
-    for i in range(7):
-        day = week - timedelta(days=6 - i)
+    for day in _week_days(week):
         key = day.isoformat()
         entry = entries.get(key)
         hours = posted.get(f"hours-{key}", "") if posted is not None else (
@@ -177,8 +185,8 @@ class FormInvalid(Exception):
 
 def _entries(form: Any, week: date) -> list[EntryIn]:
     entries, errors = [], []
-    for i in range(7):
-        key = (week - timedelta(days=6 - i)).isoformat()
+    for day in _week_days(week):
+        key = day.isoformat()
         raw = text(form, f"hours-{key}", 10).strip().replace(",", ".")
         if not raw:
             continue
