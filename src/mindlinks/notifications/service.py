@@ -22,6 +22,7 @@ from fastapi.responses import Response
 from jinja2 import TemplateError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mindlinks.notifications import page_reads as page_reads
 from mindlinks.notifications import repository as repo
 from mindlinks.notifications import templates
 from mindlinks.notifications.catalogue import KINDS, OPTIONAL_TYPES, SECURITY_TYPES, Kind

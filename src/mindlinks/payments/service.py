@@ -6,6 +6,7 @@ The book's interface (`account`, `transfer`, `post_pending`, `void_pending`, `ba
 
 from __future__ import annotations
 
+from mindlinks.payments import page_reads as page_reads
 from mindlinks.payments.book import (
     Account,
     AmountExceedsPending,
