@@ -6,10 +6,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Insert, Update
 
+from mindlinks.payments.book import LockedSums
 from mindlinks.payments.models import Account, Purpose
 from mindlinks.payments.withdrawals_models import (
     PayoutDestination,
@@ -26,6 +29,8 @@ FILTERS: dict[str, tuple[str, ...]] = {
     "cancelled": (WithdrawalStatus.CANCELLED,),
     "reversed": (WithdrawalStatus.REVERSED,),
 }
+# A withdrawal in these states never paid (and never will pay) its bank account.
+_NOT_PAID = (WithdrawalStatus.CANCELLED, WithdrawalStatus.FAILED)
 
 
 async def own(session: AsyncSession, contractor_id: uuid.UUID, withdrawal_id: uuid.UUID, *,
@@ -62,27 +67,6 @@ async def latest(session: AsyncSession, contractor_id: uuid.UUID) -> Withdrawal 
         .order_by(Withdrawal.created_at.desc(), Withdrawal.id).limit(1))
 
 
-async def wallet_accounts(session: AsyncSession, contractor_id: uuid.UUID,
-                          currency: str) -> dict[str, Account]:
-    """The contractor's wallet and in-flight accounts in `currency` that exist, by purpose
-    (one query; never created here)."""
-    rows = (await session.scalars(select(Account).where(
-        Account.owner_type == "contractor", Account.owner_id == contractor_id,
-        Account.purpose.in_((Purpose.CONTRACTOR_WALLET, Purpose.WITHDRAWALS_IN_FLIGHT)),
-        Account.currency == currency))).all()
-    return {row.purpose: row for row in rows}
-
-
-async def paid_to_before(session: AsyncSession, contractor_id: uuid.UUID,
-                         bank_account_id: uuid.UUID) -> bool:
-    """Whether an earlier withdrawal went (or is going) to this bank account."""
-    return await session.scalar(select(Withdrawal.id).where(
-        Withdrawal.contractor_id == contractor_id,
-        Withdrawal.bank_account_id == bank_account_id,
-        Withdrawal.status.notin_((WithdrawalStatus.CANCELLED, WithdrawalStatus.FAILED)))
-        .limit(1)) is not None
-
-
 async def destination(session: AsyncSession, provider: str,
                       bank_account_id: uuid.UUID) -> PayoutDestination | None:
     return await session.scalar(select(PayoutDestination).where(
@@ -99,11 +83,51 @@ async def stuck(session: AsyncSession, before: datetime, limit: int = 500) -> li
         .order_by(Withdrawal.requested_at).limit(limit))).all())
 
 
-async def count_since(session: AsyncSession, contractor_id: uuid.UUID,
-                      since: datetime) -> tuple[int, datetime | None]:
-    """How many withdrawals the contractor asked for since `since` (whatever became of them),
-    and when the oldest of them was asked for."""
-    count, oldest = (await session.execute(
-        select(func.count(), func.min(Withdrawal.created_at)).where(
-            Withdrawal.contractor_id == contractor_id, Withdrawal.created_at >= since))).one()
-    return int(count or 0), oldest
+_A = cast(Table, Account.__table__)
+_W = cast(Table, Withdrawal.__table__)
+
+
+async def lock_wallet(session: AsyncSession, contractor_id: uuid.UUID, currency: str,
+                      bank_account_id: uuid.UUID) -> tuple[dict[str, LockedSums], bool]:
+    """The contractor's wallet and in-flight accounts in `currency` that exist, by purpose,
+    locked (`FOR UPDATE`, in id order like every transfer's locks) with their sums read under
+    the lock; and whether an earlier withdrawal went (or is going) to this bank account - one
+    statement. Never creates an account."""
+    paid_before = exists().where(
+        _W.c.contractor_id == contractor_id, _W.c.bank_account_id == bank_account_id,
+        _W.c.status.notin_(_NOT_PAID))
+    rows = (await session.execute(
+        select(_A.c.id, _A.c.purpose, _A.c.currency, _A.c.may_go_negative, _A.c.debits_pending,
+               _A.c.debits_posted, _A.c.credits_posted, paid_before.label("paid_before"))
+        .where(_A.c.owner_type == "contractor", _A.c.owner_id == contractor_id,
+               _A.c.purpose.in_((Purpose.CONTRACTOR_WALLET, Purpose.WITHDRAWALS_IN_FLIGHT)),
+               _A.c.currency == currency)
+        .order_by(_A.c.id).with_for_update(of=_A))).all()
+    locked = {row.purpose: LockedSums(row.id, row.currency, row.may_go_negative,
+                                      row.debits_pending, row.debits_posted, row.credits_posted)
+              for row in rows}
+    return locked, any(row.paid_before for row in rows)
+
+
+def insert_row(values: dict[str, object]) -> Insert:
+    return insert(_W).values(values)
+
+
+async def write_counting(session: AsyncSession, writes: Sequence[Insert | Update],
+                         contractor_id: uuid.UUID, since: datetime
+                         ) -> tuple[int, datetime | None]:
+    """Send `writes` (in order) and return `count_since(contractor_id, since)` as it was
+    before them. On PostgreSQL one statement: the writes as data-modifying CTEs of the count
+    (they all see the statement's snapshot, so the count leaves out the row being inserted;
+    foreign keys are checked at its end). Elsewhere (SQLite, one writer at a time) the
+    count, then each write."""
+    count = select(func.count(), func.min(_W.c.created_at)).where(
+        _W.c.contractor_id == contractor_id, _W.c.created_at >= since)
+    if session.get_bind().dialect.name == "postgresql":
+        count = count.add_cte(*(w.cte(f"write_{i}") for i, w in enumerate(writes)))
+        found, oldest = (await session.execute(count)).one()
+    else:
+        found, oldest = (await session.execute(count)).one()
+        for write in writes:
+            await session.execute(write)
+    return int(found or 0), oldest
