@@ -49,6 +49,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert, Update
+from sqlalchemy.sql.elements import BindParameter
 
 from mindlinks.ledger import service as ledger
 from mindlinks.payments.models import (
@@ -68,10 +69,10 @@ from mindlinks.platform.errors import (
 )
 
 __all__ = [
-    "Account", "AmountExceedsPending", "Balance", "CurrencyMismatch", "InsufficientFunds",
-    "LockedSums", "PendingExpired", "PendingResolved", "PostOrder", "ReferenceConflict", "Transfer",
-    "TransferNotFound", "account", "balances", "hold_writes", "post_many", "post_pending",
-    "transfer", "void_pending",
+    "HOLD_WRITES", "Account", "AmountExceedsPending", "Balance", "CurrencyMismatch",
+    "InsufficientFunds", "LockedSums", "PendingExpired", "PendingResolved", "PostOrder",
+    "ReferenceConflict", "Transfer", "TransferNotFound", "account", "balances", "hold_params",
+    "post_many", "post_pending", "transfer", "void_pending",
 ]
 
 MAX_REFERENCE = 255
@@ -570,13 +571,36 @@ _ADD_SUMS_UNNEST = text(
 # --- a hold written with its caller's other writes (the withdrawal request) -----------------
 
 
-def hold_writes(debit: LockedSums, credit: LockedSums, *, amount: int, code: str,
-                reference: str, now: datetime) -> list[Insert | Update]:
+def _named(table: Table, prefix: str) -> Insert:
+    """A single-row INSERT of every column of `table`, each a named parameter `prefix+name`:
+    built once, so a request only binds values (a statement built with its values is
+    constructed, keyed and looked up in the compiled cache on every call)."""
+    return insert(table).values({c.name: bindparam(prefix + c.name, type_=c.type)
+                                 for c in table.columns})
+
+
+# The hold's two writes, parameters `hold_*` (see `hold_params`): the transfer, and one UPDATE
+# adding the amount to the debit's and the credit's pending sums in SQL - applied to the
+# locked rows' values, not written back from what was read.
+_debit: BindParameter[uuid.UUID] = bindparam("hold_debit_account_id")
+_credit: BindParameter[uuid.UUID] = bindparam("hold_credit_account_id")
+HOLD_WRITES: tuple[Insert | Update, ...] = (
+    _named(_T, "hold_"),
+    update(_A).where(_A.c.id.in_([_debit, _credit])).values(
+        debits_pending=_A.c.debits_pending + case((_A.c.id == _debit, bindparam("hold_amount")),
+                                                  else_=0),
+        credits_pending=_A.c.credits_pending + case(
+            (_A.c.id == _credit, bindparam("hold_amount")), else_=0),
+        updated_at=bindparam("hold_updated_at")),
+)
+
+
+def hold_params(debit: LockedSums, credit: LockedSums, *, amount: int, code: str,
+                reference: str, now: datetime) -> dict[str, Any]:
     """`transfer(pending=True, new_reference=True)` for a caller that has locked both
     accounts itself (in id order, their sums read in that same statement) and sends the
-    writes with its own in one round trip: the same checks - the overdraft rule against the
-    locked sums - then the transfer's INSERT and one UPDATE adding the amount to both pending
-    sums in SQL (to the locked rows' values, not written back from what was read). The
+    writes (`HOLD_WRITES`, with these parameters) with its own in one round trip: the same
+    checks - the overdraft rule against the locked sums - before anything is written. The
     reference must be new (it embeds an id minted by the caller). Of `credit` only the id and
     currency are read: a credit never overdraws."""
     _check_reference(reference)
@@ -594,8 +618,4 @@ def hold_writes(debit: LockedSums, credit: LockedSums, *, amount: int, code: str
            "credit_account_id": credit.id, "amount": amount, "currency": debit.currency,
            "pending_id": None, "status": PendingStatus.PENDING, "expires_at": None,
            "created_at": now, "updated_at": now}
-    sums = (update(_A).where(_A.c.id.in_((debit.id, credit.id))).values(
-        debits_pending=_A.c.debits_pending + case((_A.c.id == debit.id, amount), else_=0),
-        credits_pending=_A.c.credits_pending + case((_A.c.id == credit.id, amount), else_=0),
-        updated_at=now))
-    return [insert(_T).values(row), sums]
+    return {f"hold_{name}": value for name, value in row.items()}

@@ -32,7 +32,7 @@ from typing import Any, cast
 
 import structlog
 from babel.numbers import is_currency
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.contractors import service as contractors
@@ -55,7 +55,7 @@ from mindlinks.platform import audit
 from mindlinks.platform.api import Page, PageParams
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import NotFound, TooManyRequests, ValidationFailed
-from mindlinks.platform.events import EventDelivery, OutboxEvent, outbox_rows
+from mindlinks.platform.events import outbox_rows
 from mindlinks.platform.money import from_minor, to_minor
 from mindlinks.platform.security import Actor
 from mindlinks.platform.states import StateMachine
@@ -71,9 +71,6 @@ WITHDRAWAL = StateMachine({
 HOLD_CODE = "withdrawal"
 # The row's values for a Core INSERT (attribute names are the column names; unset -> None).
 _COLUMNS = tuple(cast(Table, Withdrawal.__table__).columns.keys())
-_OUTBOX = cast(Table, OutboxEvent.__table__)
-_DELIVERIES = cast(Table, EventDelivery.__table__)
-_AUDIT = cast(Table, audit.AuditLog.__table__)
 
 
 class WithdrawalNotFound(NotFound):
@@ -230,27 +227,25 @@ async def request_withdrawal(session: AsyncSession, actor: Actor, body: Withdraw
         hold_reference=hold_reference(withdrawal_id), quote_id=body.quote_id,
         requested_at=now, created_at=now, updated_at=now)
     # The overdraft rule, checked against the sums read under the lock before anything is
-    # written (422 insufficient_funds), then every write of the request in one round trip on
+    # written (422 insufficient_funds); then every write of the request in one round trip on
     # PostgreSQL: the hold (transfer + sums), the row, `withdrawal.requested` in the outbox
-    # and the audit line - Core inserts of rows built here, no ORM flush.
-    writes: list[Any] = book.hold_writes(wallet, in_flight, amount=amount, code=HOLD_CODE,
-                                         reference=row.hold_reference, now=now)
-    writes.append(repo.insert_row({c: getattr(row, c) for c in _COLUMNS}))
-    events, deliveries = outbox_rows(session, "withdrawal.requested", [payload(
+    # and the audit line - prebuilt Core statements with bound rows, no ORM flush.
+    hold = book.hold_params(wallet, in_flight, amount=amount, code=HOLD_CODE,
+                            reference=row.hold_reference, now=now)
+    [event], deliveries = outbox_rows(session, "withdrawal.requested", [payload(
         row, newPayoutAccount=not paid_before, accountLast4=shown)])
-    writes.append(insert(_OUTBOX).values(events))
-    if deliveries:
-        writes.append(insert(_DELIVERIES).values(deliveries))
-    writes.append(insert(_AUDIT).values(audit.rows(
+    [audit_row] = audit.rows(
         actor, "payments.withdrawal.requested", "payment_withdrawal", [(row.id, {
             "amountMinor": amount, "currency": currency, "feeMinor": fee_total,
-            "quoteId": str(body.quote_id) if body.quote_id else None})])))
+            "quoteId": str(body.quote_id) if body.quote_id else None})])
     # Velocity (RELIABILITY 32), counted while the wallet's row is locked: concurrent
     # requests of the same contractor count one after the other, so the limit is exact on
     # PostgreSQL too (the count's statement starts after the lock was granted, so it sees
     # every withdrawal committed before). Refused, the request's transaction rolls back.
     day = timedelta(days=1)
-    recent, oldest = await repo.write_counting(session, writes, contractor_id, now - day)
+    recent, oldest = await repo.write_request(session, repo.request_params(
+        {c: getattr(row, c) for c in _COLUMNS}, hold, event, deliveries, audit_row, now - day),
+        len(deliveries))
     if recent >= per_day:
         wait = (oldest + day - now).total_seconds() if oldest else day.total_seconds()
         raise WithdrawalLimitExceeded(
