@@ -10,13 +10,16 @@ from fastapi.responses import FileResponse, Response
 from mindlinks.platform.errors import NotFound
 from mindlinks.web import (
     account_pages,
+    admin_ops_pages,
     admin_pages,
+    admin_review_pages,
     architecture,
     auth_pages,
     client_pages,
     contractor_pages,
     invoice_pages,
     language,
+    notification_pages,
     withdraw_pages,
 )
 from mindlinks.web.pages import STATIC_DIR, templates
@@ -42,5 +45,7 @@ async def static_file(name: str) -> Response:
 
 routers = [static_router, auth_pages.router, account_pages.router, language.router,
            admin_pages.router, architecture.router]
+routers += [admin_review_pages.router, admin_ops_pages.router]  # admin queues, alerts, templates
 routers += [contractor_pages.router, client_pages.router, invoice_pages.router,  # money
             withdraw_pages.router]
+routers += [notification_pages.router]
