@@ -255,6 +255,9 @@ def create_engine(url: str, *, echo: bool = False, pool: bool = True) -> AsyncEn
     return engine
 
 
+_REQUIRED = object()  # a bind parameter the caller must pass
+
+
 class RawQuery:
     """A Core SELECT compiled once per dialect and run straight on the driver connection of the
     session (aiosqlite: one hop to its thread instead of four; asyncpg: one round trip, no
@@ -266,17 +269,35 @@ class RawQuery:
 
     def __init__(self, statement: Any) -> None:
         self.statement = statement
-        self._compiled: dict[str, tuple[str, list[tuple[str, Any]], list[tuple[str, Any]]]] = {}
+        self._compiled: dict[str, tuple[str, list[tuple[str, Any, Any]],
+                                        list[tuple[str, Any]]]] = {}
 
-    def _compile(self, dialect: Any) -> tuple[str, list[tuple[str, Any]], list[tuple[str, Any]]]:
+    def _compile(
+        self, dialect: Any
+    ) -> tuple[str, list[tuple[str, Any, Any]], list[tuple[str, Any]]]:
         compiled = self.statement.compile(dialect=dialect)
-        binds = [(name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-                 for name in (compiled.positiontup or [])]
+        binds = []
+        for name in compiled.positiontup or []:
+            bind = compiled.binds[name]
+            # A value written in the statement (`status == "scheduled"`) is bound like the
+            # others; the caller passes only the named parameters (`bindparam("x")`).
+            default = _REQUIRED if bind.required else bind.effective_value
+            binds.append((name, bind.type.dialect_impl(dialect).bind_processor(dialect),
+                          default))
         results = [(col.key, col.type.dialect_impl(dialect).result_processor(dialect, None))
                    for col in self.statement.selected_columns]
         entry = (str(compiled), binds, results)
         self._compiled[dialect.name] = entry
         return entry
+
+    def _args(self, dialect: Any, params: dict[str, Any]) -> tuple[str, list[Any],
+                                                                   list[tuple[str, Any]]]:
+        sql, binds, results = self._compiled.get(dialect.name) or self._compile(dialect)
+        args = []
+        for name, proc, default in binds:
+            value = params[name] if default is _REQUIRED else params.get(name, default)
+            args.append(proc(value) if proc else value)
+        return sql, args, results
 
     async def first(self, source: AsyncSession | Database, **params: Any) -> dict[str, Any] | None:
         """The first row, on the session's connection (inside its transaction) or - given the
@@ -298,8 +319,7 @@ class RawQuery:
         dialect = db.engine.dialect
         pooled = await db.engine.raw_connection()
         try:
-            sql, binds, results = self._compiled.get(dialect.name) or self._compile(dialect)
-            args = [proc(params[name]) if proc else params[name] for name, proc in binds]
+            sql, args, results = self._args(dialect, params)
             driver: Any = pooled.driver_connection
             if dialect.name == "sqlite":
                 rows = await driver.execute_fetchall(sql, args)
@@ -313,8 +333,7 @@ class RawQuery:
     async def _run(
         self, dialect: Any, driver: Any, params: dict[str, Any]
     ) -> dict[str, Any] | None:
-        sql, binds, results = self._compiled.get(dialect.name) or self._compile(dialect)
-        args = [proc(params[name]) if proc else params[name] for name, proc in binds]
+        sql, args, results = self._args(dialect, params)
         if dialect.name == "sqlite":
             rows = await driver.execute_fetchall(sql, args)
             row = rows[0] if rows else None
