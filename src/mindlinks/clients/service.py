@@ -565,3 +565,26 @@ async def admin_review_document(
     from mindlinks.clients import documents
 
     return await documents.review_document(session, actor, document_id, data)
+
+
+async def admin_documents(
+    session: AsyncSession, actor: Actor, storage: StorageBackend, *, status: str | None,
+    offset: int, limit: int,
+) -> tuple[list[tuple[Any, str]], int]:
+    """Every company's documents (oldest first: the review queue's order), optionally of one
+    status, each as the API shows it (signed download link) with its company's legal name:
+    one count and one joined query whatever the number of rows."""
+    from sqlalchemy import func, select
+
+    from mindlinks.clients import documents
+    from mindlinks.clients.models import ClientDocument
+
+    if not actor.is_admin:
+        raise ForbiddenRole("Administrators only")
+    where: list[Any] = [] if status is None else [ClientDocument.status == status]
+    total = await session.scalar(select(func.count()).select_from(ClientDocument).where(*where))
+    rows = await session.execute(
+        select(ClientDocument, ClientCompany.legal_name)
+        .join(ClientCompany, ClientCompany.id == ClientDocument.client_id).where(*where)
+        .order_by(ClientDocument.created_at, ClientDocument.id).offset(offset).limit(limit))
+    return [(await documents.document_out(storage, d), name) for d, name in rows], int(total or 0)

@@ -201,11 +201,18 @@ async def delete_policy(session: AsyncSession, actor: Actor, policy_id: uuid.UUI
 # --- admin verification -----------------------------------------------------------------
 
 
+def _review_details(decision: str, reason: str | None) -> dict[str, str]:
+    text = (reason or "").strip()[:500]
+    return {"decision": decision, **({"reason": text} if text else {})}
+
+
 async def review_license(
-    session: AsyncSession, actor: Actor, license_id: uuid.UUID, decision: str
+    session: AsyncSession, actor: Actor, license_id: uuid.UUID, decision: str,
+    reason: str | None = None,
 ) -> License:
     """Admin check of a licence against the issuing state's register: `verified` or back to
-    `unverified`. An expired licence cannot be verified (409)."""
+    `unverified`. An expired licence cannot be verified (409). The reviewer's `reason` (the
+    admin screens ask for one) has no column: it is kept in the audit line."""
     row = await repo.license_by_id(session, license_id)
     if row is None:
         raise LicenseNotFound("No such licence")
@@ -215,17 +222,18 @@ async def review_license(
     row.verified_at = utcnow() if decision == CredentialStatus.VERIFIED else None
     await session.flush()
     await audit.record(session, actor, "contractor.license.reviewed", "contractor_license",
-                       row.id, {"decision": decision})
+                       row.id, _review_details(decision, reason))
     await emit(session, "contractor.license.reviewed",
                {"contractorId": row.contractor_id, "licenseId": row.id, "decision": decision})
     return row
 
 
 async def review_policy(
-    session: AsyncSession, actor: Actor, policy_id: uuid.UUID, decision: str
+    session: AsyncSession, actor: Actor, policy_id: uuid.UUID, decision: str,
+    reason: str | None = None,
 ) -> InsurancePolicy:
     """Admin check of a certificate of insurance: `verified` or `failed`. An expired policy
-    cannot be reviewed (409)."""
+    cannot be reviewed (409). `reason` is kept in the audit line, as for licences."""
     row = await repo.policy_by_id(session, policy_id)
     if row is None:
         raise PolicyNotFound("No such insurance policy")
@@ -235,7 +243,7 @@ async def review_policy(
     row.last_checked_at = utcnow()
     await session.flush()
     await audit.record(session, actor, "contractor.insurance.reviewed",
-                       "contractor_insurance_policy", row.id, {"decision": decision})
+                       "contractor_insurance_policy", row.id, _review_details(decision, reason))
     await emit(session, "contractor.insurance.reviewed",
                {"contractorId": row.contractor_id, "policyId": row.id, "decision": decision})
     return row

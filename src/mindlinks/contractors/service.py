@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.auth.service import User
-from mindlinks.contractors import banking, documents, onboarding
+from mindlinks.contractors import banking, credentials, documents, onboarding, review, tax
 from mindlinks.contractors import repository as repo
 from mindlinks.contractors.identifiers import (
     NameRequired,
@@ -55,24 +55,55 @@ from mindlinks.platform.storage import (
 from mindlinks.platform.uploads import AVATAR, AsyncReadable
 
 __all__ = [
+    "LICENSE_STATUSES",
+    "POLICY_STATUSES",
+    "TAX_STATUSES",
     "BankAccount",
     "ContractorNotFound",
     "ContractorStatus",
+    "LicenseNotFound",
+    "PolicyNotFound",
+    "Reviewed",
+    "TaxInfoNotFound",
     "contractor_summaries",
     "create_for_user",
+    "credential_counts",
     "get_summary",
+    "license_detail",
+    "license_queue",
     "list_bank_accounts",
     "masked",
     "own_profile",
     "payout_account",
+    "policy_detail",
+    "policy_queue",
     "profile_by_user",
     "record_document",
+    "review_license",
+    "review_policy",
+    "review_tax_info",
     "set_kyc_status",
+    "tax_detail",
+    "tax_queue",
     "user_id_of",
 ]
 
 payout_account = banking.payout_account
 list_bank_accounts = banking.list_accounts
+
+# The administrators' review queues (web/admin_review_pages): reads in review.py, verdicts
+# where the API's admin routes make them.
+Reviewed = review.Reviewed
+TAX_STATUSES, LICENSE_STATUSES, POLICY_STATUSES = (
+    review.TAX_STATUSES, review.LICENSE_STATUSES, review.POLICY_STATUSES)
+TaxInfoNotFound = tax.TaxInfoNotFound
+LicenseNotFound, PolicyNotFound = credentials.LicenseNotFound, credentials.PolicyNotFound
+tax_queue, tax_detail, review_tax_info = review.tax_queue, review.tax_detail, tax.review
+license_queue, license_detail, review_license = (
+    review.license_queue, review.license_detail, credentials.review_license)
+policy_queue, policy_detail, review_policy = (
+    review.policy_queue, review.policy_detail, credentials.review_policy)
+credential_counts = review.pending_counts
 
 
 # --- registration and claims ------------------------------------------------------------

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.clients import service as clients
 from mindlinks.contractors import service as contractors
-from mindlinks.contracts import certificates, documents
+from mindlinks.contracts import certificates, documents, templates
 from mindlinks.contracts import repository as repo
 from mindlinks.contracts.invoicing import (
     BillingContract,
@@ -453,11 +453,20 @@ async def hourly_work_terms(session: AsyncSession, since: date) -> list[WorkTerm
     return [work_terms_of(c) for c in await repo.hourly_working(session, since)]
 
 
+# Contract templates for the admin screens (web/admin_ops_pages), as the API's admin routes.
+TemplateNotFound, TemplateInUse = templates.TemplateNotFound, templates.TemplateInUse
+TEMPLATE_VARIABLES = templates.KNOWN_VARIABLES
+list_templates, get_template = templates.list_templates, templates.get_template
+create_template, update_template = templates.create_template, templates.update_template
+delete_template = templates.delete_template
+
 # For invoices: the same platform certificate PAdES-signs invoice PDFs.
 platform_signer = certificates.platform_signer
 pdf_signature_valid = certificates.pdf_signature_valid
 
-__all__ = ["TRANSITIONS", "BillingContract", "BillingMilestone", "DuePeriod", "billing_contract",
-           "billing_milestone", "create_contract", "due_periods", "get_for", "get_for_timesheets",
-           "hourly_work_terms", "is_party", "next_status", "pdf_signature_valid",
-           "platform_signer", "send_contract"]
+__all__ = ["TEMPLATE_VARIABLES", "TRANSITIONS", "BillingContract", "BillingMilestone",
+           "DuePeriod", "TemplateInUse", "TemplateNotFound", "billing_contract",
+           "billing_milestone", "create_contract", "create_template", "delete_template",
+           "due_periods", "get_for", "get_for_timesheets", "get_template", "hourly_work_terms",
+           "is_party", "list_templates", "next_status", "pdf_signature_valid",
+           "platform_signer", "send_contract", "update_template"]

@@ -64,10 +64,13 @@ async def raise_alert(session: AsyncSession, *, source: str, kind: str, key: str
 
 async def open_alerts(session: AsyncSession, *, source: str | None = None,
                       limit: int = 100, offset: int = 0,
-                      include_resolved: bool = False) -> tuple[Sequence[SystemAlert], int]:
-    """Alerts (open ones unless `include_resolved`), oldest first, and their total."""
-    where: list[ColumnElement[bool]] = [] if include_resolved else [
-        SystemAlert.resolved_at.is_(None)]
+                      include_resolved: bool = False, resolved_only: bool = False,
+                      ) -> tuple[Sequence[SystemAlert], int]:
+    """Alerts (open ones unless `include_resolved`; only resolved ones with `resolved_only`),
+    oldest first, and their total."""
+    where: list[ColumnElement[bool]] = (
+        [SystemAlert.resolved_at.is_not(None)] if resolved_only
+        else [] if include_resolved else [SystemAlert.resolved_at.is_(None)])
     if source is not None:
         where.append(SystemAlert.source == source)
     total = await session.scalar(select(func.count()).select_from(SystemAlert).where(*where))
@@ -75,6 +78,12 @@ async def open_alerts(session: AsyncSession, *, source: str | None = None,
                                   .order_by(SystemAlert.created_at, SystemAlert.key)
                                   .offset(offset).limit(limit))).all()
     return rows, int(total or 0)
+
+
+async def count_open(session: AsyncSession) -> int:
+    """Open alerts (the admin home's queue count), one indexed count."""
+    return int(await session.scalar(select(func.count()).select_from(SystemAlert).where(
+        SystemAlert.resolved_at.is_(None))) or 0)
 
 
 async def resolve(session: AsyncSession, alert_id: uuid.UUID) -> bool:

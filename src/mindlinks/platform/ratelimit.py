@@ -10,8 +10,8 @@ count, so concurrent attempts can never all see the same old count."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from mindlinks.platform.errors import TooManyRequests

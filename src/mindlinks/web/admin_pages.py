@@ -23,13 +23,14 @@ from starlette.datastructures import FormData
 from mindlinks.auth import service as auth_service
 from mindlinks.clients import service as clients
 from mindlinks.clients.schemas import ReviewRequest
+from mindlinks.contractors import service as contractors
 from mindlinks.countries import service as countries
 from mindlinks.countries.schemas import CountryRuleUpdate
 from mindlinks.kyc import service as kyc
 from mindlinks.kyc.schemas import DecisionRequest, DocumentReview
 from mindlinks.ledger import service as ledger
 from mindlinks.ledger.schemas import Digest, VerifyReport
-from mindlinks.platform import audit
+from mindlinks.platform import alerts, audit
 from mindlinks.platform.api import PageParams, SessionDep, domain_router
 from mindlinks.platform.errors import DomainError
 from mindlinks.platform.security import Actor, Role
@@ -112,6 +113,7 @@ async def admin_home(request: Request, session: SessionDep) -> Response:
     company_counts = await clients.company_counts(session)
     document_counts = await clients.document_counts(session)
     users = await auth_service.user_counts(session)
+    credentials = await contractors.credential_counts(session)
     today = datetime.now(UTC).date()
     since = datetime.combine(today - timedelta(days=KPI_DAYS - 1), datetime.min.time(), UTC)
     daily = await audit.daily_counts(session, since)
@@ -126,7 +128,12 @@ async def admin_home(request: Request, session: SessionDep) -> Response:
         (i18n.gettext("Companies to verify"), company_counts.get("pending", 0),
          "/admin/companies?status=pending"),
         (i18n.gettext("Client documents to review"), document_counts.get("pending", 0),
-         "/admin/companies?status=pending"),
+         "/admin/client-documents"),
+        (i18n.gettext("Tax forms to review"), credentials["tax_forms"], "/admin/tax-forms"),
+        (i18n.gettext("Licences to verify"), credentials["licenses"], "/admin/licenses"),
+        (i18n.gettext("Insurance policies to verify"), credentials["policies"],
+         "/admin/insurance"),
+        (i18n.gettext("Open alerts"), await alerts.count_open(session), "/admin/alerts"),
         (i18n.gettext("Suspended accounts"),
          sum(n for (_r, s), n in users.items() if s == auth_service.UserStatus.SUSPENDED),
          "/admin/users?status=suspended"),
@@ -321,7 +328,9 @@ async def client_document_review(request: Request, session: SessionDep,
                 return _not_found(request, actor)
         return await _company(request, session, actor, str(back), field_errors(exc),
                               exc.status if isinstance(exc, DomainError) else 400)
-    return redirect(request, f"/admin/companies/{back}")
+    queue = _text(form, "next", 500)  # reviewed from the documents queue: back to it
+    return redirect(request, queue if queue.startswith("/admin/client-documents")
+                    else f"/admin/companies/{back}")
 
 
 # --- users ----------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ from fastapi.responses import FileResponse, Response
 from mindlinks.platform.errors import NotFound
 from mindlinks.web import (
     account_pages,
+    admin_ops_pages,
     admin_pages,
+    admin_review_pages,
     architecture,
     auth_pages,
     client_pages,
@@ -42,5 +44,6 @@ async def static_file(name: str) -> Response:
 
 routers = [static_router, auth_pages.router, account_pages.router, language.router,
            admin_pages.router, architecture.router]
+routers += [admin_review_pages.router, admin_ops_pages.router]  # admin queues, alerts, templates
 routers += [contractor_pages.router, client_pages.router, invoice_pages.router,  # money
             withdraw_pages.router]
