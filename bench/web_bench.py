@@ -9,7 +9,8 @@ database (issue 15 §4).
   dispatcher in process), as shipped; the page is fetched with the browser session cookies
   of the measured contractor, who signs in through the web login form before each run.
 - Floor: `bench/web_floor.py`, a bare FastAPI app under its own `uvicorn.run` with the same
-  options (`cli.uvicorn_options`): raw SQL (aiosqlite / asyncpg), the same template files
+  options (`cli.uvicorn_options`): the page in one raw SQL statement (aiosqlite / asyncpg), as the
+  platform reads it in one, the same template files
   rendered by an identically configured Jinja2 environment; no auth, ORM or middleware.
   Before measuring, the bench checks that floor and target answer the same HTML.
 - Floor and target alternate, RUNS times each; medians of req/s, p99 and the server's CPU
@@ -25,6 +26,14 @@ Environment:
   MINDLINKS_BENCH_SECONDS          seconds per run (default 5)
   MINDLINKS_BENCH_RUNS             runs per side (default 3)
   MINDLINKS_BENCH_WEB_CONNECTIONS  concurrent connections (default 64)
+  MINDLINKS_BENCH_WEB_QUIET        connections of the closing latency run (default 1)
+
+Reading p99 at 64 connections: the load is closed-loop (each connection sends its next request
+when the last one is answered), so a request waits for the ~63 ahead of it and the mean
+latency is connections / throughput (Little's law). p99 <= 25 ms at 64 connections therefore
+needs >= 2,560 req/s, i.e. <= 0.39 ms of server CPU per page on a free core; the output
+prints that bound next to the measured p99, and a last run per side at QUIET connections
+gives the latency of a page that does not queue.
 """
 
 from __future__ import annotations
@@ -50,6 +59,7 @@ CONTRACTORS = int(os.environ.get("MINDLINKS_BENCH_CONTRACTORS", "10000"))
 SECONDS = float(os.environ.get("MINDLINKS_BENCH_SECONDS", "5"))
 RUNS = int(os.environ.get("MINDLINKS_BENCH_RUNS", "3"))
 CONNECTIONS = int(os.environ.get("MINDLINKS_BENCH_WEB_CONNECTIONS", "64"))
+QUIET = int(os.environ.get("MINDLINKS_BENCH_WEB_QUIET", "1"))
 GOAL_RATIO = 0.6
 GOAL_P99_MS = 25.0
 TARGET_PATH = "/contractor"
@@ -83,9 +93,10 @@ def _get(url: str, headers: dict[str, str]) -> str:
         return str(resp.read().decode())
 
 
-def _run(pid: int, port: int, path: str, headers: dict[str, str]) -> Sample:
+def _run(pid: int, port: int, path: str, headers: dict[str, str],
+         connections: int = CONNECTIONS) -> Sample:
     before = _cpu_seconds(pid)
-    load = measure("127.0.0.1", port, path, headers, SECONDS, CONNECTIONS)
+    load = measure("127.0.0.1", port, path, headers, SECONDS, connections)
     cpu = _cpu_seconds(pid) - before
     if load.errors:
         raise SystemExit(f"{load.errors} errors on {path}")
@@ -155,7 +166,15 @@ def main() -> None:
                 p50 = statistics.median(s.load.p50_ms for s in samples)
                 print(f"{name:<8} {rps:7.0f} {p50:8.2f}ms {p99:8.2f}ms {cpu:11.0f}   {each}")
             print(f"ratio {t_rps / f_rps:.2f} (goal >= {GOAL_RATIO}); target p99 {t_p99:.2f} ms "
-                  f"(goal <= {GOAL_P99_MS:g} ms on PostgreSQL)", flush=True)
+                  f"(goal <= {GOAL_P99_MS:g} ms on PostgreSQL; at {t_rps:.0f} req/s the mean "
+                  f"wait of {CONNECTIONS} closed-loop connections alone is "
+                  f"{CONNECTIONS / t_rps * 1000:.0f} ms)", flush=True)
+            quiet = [("floor", _run(floor.pid, floor_port, FLOOR_PATH, {}, QUIET)),
+                     ("target", _run(server.pid, port, TARGET_PATH,
+                                     _cookie_header(web_login(base)), QUIET))]
+            print(f"at {QUIET} connection(s): " + "; ".join(
+                f"{name} p50 {s.load.p50_ms:.2f} ms, p99 {s.load.p99_ms:.2f} ms, "
+                f"{s.cpu_us:.0f} cpu µs/req" for name, s in quiet), flush=True)
         finally:
             for proc in (server, floor):
                 if proc is not None:

@@ -9,11 +9,13 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import date, timedelta
 from typing import Any
+from unittest.mock import patch
 
 import httpx
 import pytest
 from sqlalchemy import event
 
+from mindlinks.platform.db import RawQuery
 from tests.factories import PASSWORD
 from tests.web.conftest import csrf_of, web_login
 
@@ -64,7 +66,8 @@ class Statements:
 
 @contextmanager
 def counting(app: Any) -> Iterator[Statements]:
-    """Every statement the app's engine sends while the block runs."""
+    """Every statement the app's engine sends while the block runs, and every one sent
+    straight to the driver (`platform.db.RawQuery`, which SQLAlchemy's events do not see)."""
     engine = app.state.db.engine.sync_engine
     seen = Statements()
 
@@ -73,11 +76,20 @@ def counting(app: Any) -> Iterator[Statements]:
             seen.count += 1
             seen.sql.append(statement)
 
+    def _raw(method: Any) -> Any:
+        async def counted(self: RawQuery, *args: Any, **kwargs: Any) -> Any:
+            seen.count += 1
+            seen.sql.append(str(self.statement))
+            return await method(self, *args, **kwargs)
+        return counted
+
     event.listen(engine, "before_cursor_execute", _count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", _count)
+    with patch.object(RawQuery, "all", _raw(RawQuery.all)), \
+            patch.object(RawQuery, "_run", _raw(RawQuery._run)):
+        try:
+            yield seen
+        finally:
+            event.remove(engine, "before_cursor_execute", _count)
 
 
 @pytest.fixture

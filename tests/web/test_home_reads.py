@@ -5,6 +5,7 @@ the API's contract lists still carry the contractor's name and the earnings API 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -48,3 +49,42 @@ async def test_contract_lists_still_name_the_contractor(
         assert response.status_code == 200, response.text
         rows = response.json()["data"]
         assert rows and all(r["contractorName"] == "Ada Lovelace" for r in rows), rows
+
+
+async def test_the_home_shows_only_the_contractors_own_rows(
+    app: Any, client: httpx.AsyncClient, party: Any, hourly: dict[str, Any],  # noqa: F811
+    make_party: Any, pay: Any,  # noqa: F811
+):
+    """The home's one statement is keyed on the signed-in contractor: another contractor (with
+    no contract, money or notification of their own) sees none of the first one's."""
+    await fund(pay, party.client, "500.00")
+    async with signed_in(app, party.contractor.email) as c:
+        await post_form(c, "/timesheets", "/timesheets", {
+            "contract_id": hourly["id"], "week_ending": str(WEEK), "action": "submit",
+            **grid()})
+        await deliver(app)
+        mine = await c.get("/contractor")
+    assert hourly["title"] in mine.text and "Acme Widgets Ltd" in mine.text
+    stranger = await make_party(legal_name="Other Co", contractor_name="Eve")
+    async with signed_in(app, stranger.contractor.email) as other:
+        theirs = await other.get("/contractor")
+    assert theirs.status_code == 200, theirs.text
+    assert "Welcome back, Eve" in theirs.text
+    assert hourly["title"] not in theirs.text and "Acme Widgets Ltd" not in theirs.text
+    assert "No contracts yet." in theirs.text and "(0 unread)" in theirs.text
+    assert "Nothing yet." in theirs.text
+
+
+async def test_the_home_checklist_is_the_onboarding_apis(
+    client: httpx.AsyncClient, app: Any, party: Any,
+):
+    """Each checklist badge on the home is the status `GET /api/contractors/me/onboarding`
+    gives (the page derives it from its own row through the same rules)."""
+    api = (await client.get("/api/contractors/me/onboarding",
+                            headers=party.contractor.headers)).json()
+    async with signed_in(app, party.contractor.email) as c:
+        page = (await c.get("/contractor")).text
+    checklist = page[page.index('<ol class="checklist">'):]
+    shown = re.findall(r'<li class="step-([a-z-]+)">', checklist)
+    assert shown == [s["status"].replace("_", "-") for s in api["steps"]], (shown, api)
+    assert len(set(shown)) > 1, shown  # not one status for every step: the rows matter

@@ -1,7 +1,7 @@
 """The money journey in a real browser (Playwright driving Debian's Chromium against uvicorn):
 the contractor fills and submits a weekly timesheet in the grid, the client approves it in the
 queue, the invoice run issues the period's invoice and both parties see it; the contractor
-withdraws through the confirmation page (fee, net, arrival). One test, so one browser for the
+withdraws through the quote page (itemised fees, arrival, expiry). One test, so one browser for the
 module; screenshots of each page at 1280 px and 375 px in the test's tmp dir."""
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ async def test_timesheet_to_approval_to_invoice_for_both_parties(
     await worker.get_by_role("link", name="Wallet").click()
     await expect(worker.get_by_role("heading", name="Withdraw", exact=True)).to_be_visible()
     await worker.locator("#wd-amount").fill("100.00")
-    await worker.get_by_role("button", name="Review the withdrawal").click()
+    await worker.get_by_role("button", name="Get a quote").click()
     await expect(worker.get_by_role("heading", name="Confirm the withdrawal")).to_be_visible()
     await expect(worker.get_by_text("Estimated arrival")).to_be_visible()
     await shots.take(worker, "withdraw-confirm")

@@ -16,6 +16,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.auth import mfa, revocations, throttle
+from mindlinks.auth import page_reads as page_reads
 from mindlinks.auth import repository as repo
 from mindlinks.auth.models import EmailVerification, PasswordReset, UserStatus
 from mindlinks.auth.models import User as User

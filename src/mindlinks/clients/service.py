@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.auth import service as auth
+from mindlinks.clients import page_reads as page_reads
 from mindlinks.clients import repository as repo
 from mindlinks.clients.models import (
     ClientCompany,

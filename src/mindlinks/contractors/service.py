@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.auth.service import User
 from mindlinks.contractors import banking, credentials, documents, onboarding, review, tax
+from mindlinks.contractors import page_reads as page_reads
 from mindlinks.contractors import repository as repo
 from mindlinks.contractors.identifiers import (
     NameRequired,

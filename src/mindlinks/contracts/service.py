@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mindlinks.clients import service as clients
 from mindlinks.contractors import service as contractors
 from mindlinks.contracts import certificates, documents, templates
+from mindlinks.contracts import page_reads as page_reads
 from mindlinks.contracts import repository as repo
 from mindlinks.contracts.invoicing import (
     BillingContract,

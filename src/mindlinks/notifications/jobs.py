@@ -78,13 +78,16 @@ async def send_digests(notifier: Notifier, frequency: str, now: datetime | None 
                 "recipient_name": recipient.name or recipient.email.split("@")[0],
                 "app_url": settings.resolved_public_url, "action_url": None,
                 "occurred_at": now.isoformat(), "unsubscribe_url": url,
-                "locale": recipient.locale or settings.notifications_default_locale,
+                "locale": recipient.locale or templates.locale_for(
+                    prefs.language, settings.notifications_default_locale),
                 "timezone": recipient.timezone or settings.notifications_default_timezone,
                 "items": [{"title": n.title, "message": n.message,
                            "created_at": n.created_at.isoformat()} for n in items],
                 "count": len(items), "period_label": label,
             }
-            out = render_or_default(await templates.load(session, "digest", "email"), values)
+            out = render_or_default(
+                await templates.load(session, "digest", "email", prefs.language), values,
+                prefs.language)
             delivery = NotificationDelivery(
                 id=uuid.uuid4(), dedupe_key=key, user_id=prefs.user_id, type="digest",
                 channel=Channel.EMAIL.value, recipient=recipient.email, subject=out.subject,

@@ -22,6 +22,7 @@ from fastapi.responses import Response
 from jinja2 import TemplateError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mindlinks.notifications import page_reads as page_reads
 from mindlinks.notifications import repository as repo
 from mindlinks.notifications import templates
 from mindlinks.notifications.catalogue import KINDS, OPTIONAL_TYPES, SECURITY_TYPES, Kind
@@ -258,14 +259,15 @@ async def unsubscribe(session: AsyncSession, secret: bytes, token: str) -> str:
 
 
 def render_or_default(
-    source: templates.TemplateSource, values: dict[str, Any]
+    source: templates.TemplateSource, values: dict[str, Any], language: str | None = None
 ) -> templates.Rendered:
     try:
         return templates.render(source, values)
     except TemplateError:
         # An edited template that fails at run time must not lose the notification.
         log.exception("template_failed", name=source.name, channel=source.channel)
-        return templates.render(templates.default_source(source.name, source.channel), values)
+        return templates.render(
+            templates.default_source(source.name, source.channel, language), values)
 
 
 async def notify(
@@ -289,12 +291,15 @@ async def notify(
     prefs = await repo.preferences(session, recipient.user_id)
     channels = allowed_channels(prefs, kind, recipient)
     settings = notifier.settings
+    # The recipient's `language` preference (the pages' too): Arabic texts and locale.
+    language = prefs.language if prefs is not None else None
     context: dict[str, Any] = {
         **values,
         "recipient_name": recipient.name or recipient.email.split("@")[0],
         "app_url": settings.resolved_public_url,
         "occurred_at": (occurred_at or utcnow()).isoformat(),
-        "locale": recipient.locale or settings.notifications_default_locale,
+        "locale": recipient.locale or templates.locale_for(
+            language, settings.notifications_default_locale),
         "timezone": recipient.timezone or settings.notifications_default_timezone,
         "unsubscribe_url": None,
         "action_url": None,
@@ -306,7 +311,8 @@ async def notify(
         context["action_url"] = settings.resolved_public_url + path
     notification = None
     if Channel.IN_APP in channels:
-        shown = render_or_default(await templates.load(session, kind.type, "in_app"), context)
+        shown = render_or_default(
+            await templates.load(session, kind.type, "in_app", language), context, language)
         notification = Notification(
             id=uuid.uuid4(), user_id=recipient.user_id, type=kind.type,
             title=(shown.subject or kind.type)[:300], message=shown.body, read=False, data=data,
@@ -335,8 +341,8 @@ async def notify(
             values_for_channel["unsubscribe_url"] = url
             headers = {"List-Unsubscribe": f"<{url}>",
                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-        source = await templates.load(session, kind.type, channel.value)
-        out = render_or_default(source, values_for_channel)
+        source = await templates.load(session, kind.type, channel.value, language)
+        out = render_or_default(source, values_for_channel, language)
         delivery = NotificationDelivery(
             id=uuid.uuid4(), dedupe_key=key, user_id=recipient.user_id,
             notification_id=notification.id if notification else None, event_id=event_id,

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mindlinks.notifications import catalogue_ar
 from mindlinks.notifications.catalogue import (
     KINDS,
     SAMPLE_VALUES,
@@ -183,13 +184,32 @@ def validate(source: TemplateSource) -> list[str]:
     return sorted(used)
 
 
-def default_source(name: str, channel: str) -> TemplateSource:
-    subject, body, text_body = default_sources(kind_of(name), channel)
+def translated(language: str | None) -> bool:
+    """Whether the notifications have their own templates in `language` (Arabic)."""
+    return language == catalogue_ar.LANGUAGE
+
+
+def locale_for(language: str | None, default: str) -> str:
+    """The Babel locale of the money/date filters for a recipient of `language`."""
+    return catalogue_ar.LOCALE if translated(language) else default
+
+
+def default_source(name: str, channel: str, language: str | None = None) -> TemplateSource:
+    kind = kind_of(name)
+    if translated(language):
+        subject, body, text_body = catalogue_ar.sources(kind, channel)
+    else:
+        subject, body, text_body = default_sources(kind, channel)
     return TemplateSource(name, channel, subject, body, text_body)
 
 
-async def load(session: AsyncSession, name: str, channel: str) -> TemplateSource:
-    """The template in force: the stored one, else the default."""
+async def load(session: AsyncSession, name: str, channel: str,
+               language: str | None = None) -> TemplateSource:
+    """The template in force: in the recipient's `language` when the notifications have it
+    (the Arabic catalogue; edited templates are the English ones), else the stored one, else
+    the default."""
+    if translated(language):
+        return default_source(name, channel, language)
     row = await session.scalar(
         select(NotificationTemplate).where(
             NotificationTemplate.name == name, NotificationTemplate.type == channel

@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
+from mindlinks.payments.quotes_schemas import QuoteCreate as QuoteCreate  # re-exported
+from mindlinks.payments.quotes_schemas import QuoteOut as QuoteOut  # (public shapes)
 from mindlinks.platform.api import CamelModel, Page, ResponseModel
 from mindlinks.platform.money import JsonNumber
 

@@ -18,11 +18,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from mindlinks.auth import service as auth_service
-from mindlinks.contractors import service as contractors
 from mindlinks.contracts.schemas import MilestoneSubmit
-from mindlinks.notifications import service as notifications
-from mindlinks.platform.api import PageParams, SessionDep, domain_router
+from mindlinks.platform.api import SessionDep, domain_router, request_session
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import DomainError, NotFound
 from mindlinks.platform.runtime import RuntimeDep
@@ -30,14 +27,22 @@ from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.storage import get_storage
 from mindlinks.timesheets import service as timesheets
 from mindlinks.timesheets.schemas import EntryIn, TimesheetCreate, TimesheetUpdate
-from mindlinks.web import charts, gateway
-from mindlinks.web.dash import Denied, form_of, not_found, parse_id, signed_in, text
-from mindlinks.web.i18n import gettext, money
+from mindlinks.web import charts, gateway, home
+from mindlinks.web.dash import (
+    Denied,
+    form_of,
+    not_found,
+    parse_id,
+    render_template,
+    signed_in,
+    template,
+    text,
+)
+from mindlinks.web.i18n import gettext, keep_preference, money, remember_preference
 from mindlinks.web.pages import discard, field_errors, redirect, render
 
 router = domain_router(include_in_schema=False)
-HOME_CONTRACTS = 6
-HOME_ACTIVITY = 5
+HOME_PAGE = template("money/contractor_home.html")
 LIST_LIMIT = 50
 EDITABLE = {"draft", "pending", "rejected"}
 LOCKED = {"approved", "paid"}
@@ -52,40 +57,41 @@ async def _contractor(request: Request) -> Actor:
 
 
 @router.get("/contractor", response_class=HTMLResponse)
-async def contractor_home(request: Request, session: SessionDep) -> Response:
-    """A fixed set of queries whatever the number of contracts or notifications: each list is
-    one bounded page, and names are read for the whole page at once."""
+async def contractor_home(request: Request) -> Response:
+    """One statement whatever the number of contracts or notifications (`web/home.py`), on a
+    pooled connection: the route opens no session (a valid access token needs none either)."""
     try:
-        actor = await _contractor(request)
+        actor = await signed_in(request, Role.CONTRACTOR, preference=False)
     except Denied as denied:
         return denied.response
-    storage = get_storage(request.app.state)
-    user = await auth_service.get_user(session, actor)
-    row = await contractors.profile_by_user(session, actor.user_id)
-    if row is None:
+    data = await home.read(request.app.state.db, actor.user_id, actor.contractor_id)
+    if data is None:  # no profile: no row, so no language read either
+        await remember_preference(request, request_session(request), actor)
         return not_found(request, actor)
-    # The checklist is the profile status's source: read once, both widgets use it.
-    checklist = await gateway.onboarding.progress(session, row)
-    contracts, contracts_total = await gateway.contract_views.contract_page(
-        session, actor, storage, status=None, offset=0, limit=HOME_CONTRACTS)
-    # Earnings carry the wallet widget's figures too (available, pending, main currency);
-    # the home draws no chart, so without the by-month / by-contract series.
-    earned = await gateway.earnings.earnings(session, actor, "all", breakdown=False)
-    inbox = await notifications.inbox(session, actor, None, PageParams(1, HOME_ACTIVITY))
-    return render(request, "money/contractor_home.html", {
-        "user": user, "kyc_status": row.kyc_status,
-        "profile_status": gateway.onboarding.status_of(checklist), "checklist": checklist,
-        "contracts": contracts, "contracts_total": contracts_total,
-        "active": [c for c in contracts if c.status == "active"],
-        "earnings": earned, "inbox": inbox,
+    keep_preference(request, data.language)
+    return render_template(request, HOME_PAGE, {
+        "user": {"name": data.user_name}, "kyc_status": data.kyc_status,
+        "profile_status": data.profile_status,
+        "checklist": data.checklist, "contracts": data.contracts,
+        "contracts_total": data.contracts_total, "active": data.active,
+        "earnings": data.earnings, "inbox": data.inbox,
     }, actor=actor)
 
 
 # --- timesheets ---------------------------------------------------------------------------
 
 
+# The week is the domain's (timesheets/entries.py), which is the seed's: `weekEnding` is a
+# Saturday (seed 000 table contract-timesheets, "YYYY-MM-DD (Saturday)") and the week is the
+# seven days Sunday..Saturday ending on it. The grid takes both ends from the domain.
 def _saturday(day: date) -> date:
-    return day + timedelta(days=(5 - day.weekday()) % 7)
+    """The `weekEnding` of the week holding `day`."""
+    return day + timedelta(days=(gateway.timesheet_rules.SATURDAY - day.weekday()) % 7)
+
+
+def _week_days(week: date) -> list[date]:
+    first = gateway.timesheet_rules.week_start(week)
+    return [first + timedelta(days=i) for i in range(7)]
 
 
 def _week_param(value: str | None) -> date:
@@ -131,8 +137,7 @@ async def _timesheet_page(request: Request, session: SessionDep, actor: Actor, *
                          == "amend"))
     entries = {e["date"]: e for e in sheet.entries} if sheet and not amending else {}
     days = []
-    for i in range(7):
-        day = week - timedelta(days=6 - i)
+    for day in _week_days(week):
         key = day.isoformat()
         entry = entries.get(key)
         hours = posted.get(f"hours-{key}", "") if posted is not None else (
@@ -177,8 +182,8 @@ class FormInvalid(Exception):
 
 def _entries(form: Any, week: date) -> list[EntryIn]:
     entries, errors = [], []
-    for i in range(7):
-        key = (week - timedelta(days=6 - i)).isoformat()
+    for day in _week_days(week):
+        key = day.isoformat()
         raw = text(form, f"hours-{key}", 10).strip().replace(",", ".")
         if not raw:
             continue

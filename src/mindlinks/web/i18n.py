@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import functools
 from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
@@ -30,7 +31,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 from fastapi import Request
 from markupsafe import Markup
@@ -134,14 +135,25 @@ async def remember_preference(request: Request, session: AsyncSession, actor: Ac
         await notifications.preferred_language(session, actor.user_id))
 
 
+def keep_preference(request: Request, language: str | None) -> None:
+    """`remember_preference` with the preference a page has read itself (with its data)."""
+    request.state.language_preference = _supported(language)
+
+
 def direction(language: str) -> str:
     return "rtl" if language in RTL_LANGUAGES else "ltr"
 
 
 # --- formatting filters --------------------------------------------------------------------
 
+@functools.cache
+def _locale_of(language: str) -> Locale:
+    return Locale.parse(language)
+
+
 def _locale() -> Locale:
-    return Locale.parse(current())
+    """The page language's Locale, parsed once per language (a page formats a dozen values)."""
+    return _locale_of(current())
 
 
 def _digits(text: str) -> str:
@@ -157,8 +169,13 @@ def money(amount: Any, currency: str = "USD") -> str:
         return "—"
     value = Decimal(str(amount))
     numbering = _NUMBERING.get(current(), "latn")
-    text = format_currency(value, str(currency), locale=_locale(), currency_digits=True,
-                           numbering_system=numbering)
+    locale = _locale()
+    # `format_currency(value, currency, locale=locale, currency_digits=True, ...)` without its
+    # per-call locale parsing and pattern lookup: the locale's standard currency pattern,
+    # applied with the same options.
+    text = locale.currency_formats["standard"].apply(
+        value, locale, currency=str(currency), currency_digits=True, decimal_quantization=True,
+        group_separator=True, numbering_system=numbering)
     return _digits(str(text))
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mindlinks.platform.db import rollback
 from mindlinks.platform.errors import DomainError
 from mindlinks.platform.security import Actor
-from mindlinks.web import i18n, sessions
+from mindlinks.web import errors_i18n, i18n, sessions
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -25,6 +25,8 @@ templates.env.add_extension("jinja2.ext.i18n")
 # Every visible string goes through `_()` / `{% trans %}`, answered from the catalogue of the
 # request's language (web/i18n.py); `money`, `date`, `datetime`, `number`, `status` filters.
 i18n.install(templates.env)
+# A domain error's message in the page's language, by its code (web/errors_i18n.py).
+templates.env.finalize = errors_i18n.localise
 RTL_LANGUAGES = i18n.RTL_LANGUAGES
 
 
@@ -89,5 +91,5 @@ def field_errors(exc: Exception) -> list[str]:
                 for e in exc.errors()]
     if isinstance(exc, DomainError):
         details = [f"{e.get('field', '')}: {e.get('message', '')}" for e in exc.errors or []]
-        return [exc.detail, *details]
+        return [errors_i18n.message(exc), *details]
     return [str(exc)]

@@ -19,6 +19,7 @@ from mindlinks.web import (
     contractor_pages,
     invoice_pages,
     language,
+    notification_pages,
     withdraw_pages,
 )
 from mindlinks.web.pages import STATIC_DIR, templates
@@ -47,3 +48,4 @@ routers = [static_router, auth_pages.router, account_pages.router, language.rout
 routers += [admin_review_pages.router, admin_ops_pages.router]  # admin queues, alerts, templates
 routers += [contractor_pages.router, client_pages.router, invoice_pages.router,  # money
             withdraw_pages.router]
+routers += [notification_pages.router]

@@ -104,28 +104,37 @@ def sign_out(request: Request, response: Response) -> None:
                                samesite="lax")
 
 
-async def browser_actor(request: Request) -> Actor | None:
+async def browser_actor(request: Request, *, preference: bool = True) -> Actor | None:
     """The signed-in user of this browser, or None. An expired access token is renewed with
     the refresh cookie (rotation as in `POST /api/auth/refresh`); the new pair is kept in
-    `request.state.renewed` for `pages.render` to store."""
-    session = request_session(request)
+    `request.state.renewed` for `pages.render` to store.
+
+    `preference=False`: the page reads the user's language itself (`i18n.keep_preference`),
+    with its own data. A loader that checks the revocation set needs no session: a valid
+    access token then opens none."""
+    loader = request.app.state.actor_loader
     tokens = request.app.state.tokens
     access = request.cookies.get(ACCESS_COOKIE)
     if access:
         try:
-            actor: Actor = await request.app.state.actor_loader(session, tokens.verify(access))
-            await i18n.remember_preference(request, session, actor)
+            session = request_session(request) if getattr(loader, "needs_session", True) \
+                else None
+            actor: Actor = await loader(session, tokens.verify(access))
+            if preference:
+                await i18n.remember_preference(request, request_session(request), actor)
             return actor
         except DomainError:
             pass
     refresh = request.cookies.get(REFRESH_COOKIE)
     if not refresh:
         return None
+    session = request_session(request)
     try:
         pair = await auth_sessions.refresh(session, request.app.state.runtime, refresh)
-        actor = await request.app.state.actor_loader(session, tokens.verify(pair.access_token))
+        actor = await loader(session, tokens.verify(pair.access_token))
     except DomainError:
         return None
     request.state.renewed = pair
-    await i18n.remember_preference(request, session, actor)
+    if preference:
+        await i18n.remember_preference(request, session, actor)
     return actor

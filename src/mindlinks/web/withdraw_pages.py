@@ -1,10 +1,13 @@
-"""The contractor's withdrawals: the form on the wallet page → a confirmation page showing the
-fee, the net amount and the estimated arrival (computed by the same fee rule the withdrawal
-will charge) → the final POST, guarded by an idempotency key generated once per form (a
-double click or a retried post gets the same withdrawal back, never a second one); and the
-withdrawals list with cancel for a pending one.
+"""The contractor's withdrawals: the form on the wallet page → the itemised fee and FX quote
+(`payments.service.create_quote`, the same as `POST …/withdrawals/quote`: flat, percent and FX
+fees, rate, target amount, arrival, expiry), shown before anything moves → the final POST, which
+takes that quote (single use) in `request_withdrawal`. The final POST is guarded by an
+idempotency key generated once per form: a double click or a retried post gets the same
+withdrawal back, never a second one. An expired or used quote is said so, with a button for a
+fresh quote. And the withdrawals list with cancel for a pending one.
 
-The preview changes nothing; only the final POST calls `withdrawals.request_withdrawal`.
+Step 2 stores a quote (its rate locked for 30 minutes) and moves no money; only the final POST
+holds the amount.
 """
 
 from __future__ import annotations
@@ -13,28 +16,28 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from mindlinks.contractors import service as contractors
-from mindlinks.countries import service as countries
 from mindlinks.payments import service as payments
+from mindlinks.payments.schemas import QuoteCreate, QuoteOut
 from mindlinks.payments.withdrawals_schemas import WithdrawalCreate
 from mindlinks.platform import idempotency
 from mindlinks.platform.api import PageParams, SessionDep, domain_router
-from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import DomainError, NotFound
-from mindlinks.platform.money import from_minor, to_minor
 from mindlinks.platform.security import Actor, Role
-from mindlinks.web import gateway
+from mindlinks.web import gateway, i18n
 from mindlinks.web.dash import Denied, form_of, not_found, parse_id, signed_in, text
 from mindlinks.web.pages import discard, field_errors, redirect, render
 
 router = domain_router(include_in_schema=False)
 LIST_LIMIT = 50
 STATUSES = ("all", "pending", "processing", "completed", "failed", "cancelled", "reversed")
+# What the confirm step answers with a fresh-quote offer rather than the wallet form.
+STALE_QUOTE = (payments.QuoteExpired, payments.QuoteUsed)
 
 
 async def _contractor(request: Request) -> Actor:
@@ -44,17 +47,33 @@ async def _contractor(request: Request) -> Actor:
 def _posted(form: FormData) -> dict[str, str]:
     return {"amount": text(form, "amount", 24).strip().replace(",", ""),
             "currency": text(form, "currency", 3).upper(),
+            "target_currency": text(form, "target_currency", 3).upper(),
             "method_id": text(form, "method_id", 40),
+            "quote_id": text(form, "quote_id", 40),
             "idempotency_key": text(form, "idempotency_key", 40)}
 
 
-def _body(posted: dict[str, str]) -> WithdrawalCreate:
+def _amount(posted: dict[str, str]) -> Decimal:
     try:
-        amount = Decimal(posted["amount"] or "x")
+        return Decimal(posted["amount"] or "x")
     except InvalidOperation:
-        raise ValueError("Amount: enter a number") from None
-    return WithdrawalCreate(amount=amount, currency=posted["currency"],
-                            withdrawal_method_id=posted["method_id"])
+        raise ValueError(i18n.gettext("Amount: enter a number")) from None
+
+
+def _quote_body(posted: dict[str, str]) -> QuoteCreate:
+    return QuoteCreate(amount=_amount(posted), currency=posted["currency"],
+                       withdrawal_method_id=posted["method_id"],
+                       target_currency=posted["target_currency"] or None)
+
+
+def _body(posted: dict[str, str]) -> WithdrawalCreate:
+    return WithdrawalCreate(amount=_amount(posted), currency=posted["currency"],
+                            withdrawal_method_id=posted["method_id"],
+                            quote_id=posted["quote_id"] or None)
+
+
+def _messages(exc: Exception) -> list[str]:
+    return field_errors(exc) if isinstance(exc, DomainError | ValidationError) else [str(exc)]
 
 
 async def wallet_page(request: Request, session: SessionDep, actor: Actor, *,
@@ -67,8 +86,8 @@ async def wallet_page(request: Request, session: SessionDep, actor: Actor, *,
     recent = await gateway.withdrawals.list_withdrawals(session, actor, PageParams(1, 5), "all")
     return render(request, "money/wallet_withdraw.html", {
         "wallet": wallet, "history": history, "withdrawals": recent, "errors": errors,
-        "form": form or {},
-        # One key per rendered form: the confirmation page carries it to the final POST.
+        "form": form or {}, "targets": payments.QUOTE_CURRENCIES,
+        # One key per rendered form: the quote page carries it to the final POST.
         "idempotency_key": (form or {}).get("idempotency_key") or str(uuid.uuid4()),
         "done": request.query_params.get("done")}, actor=actor, status_code=status_code)
 
@@ -83,69 +102,83 @@ async def wallet(request: Request, session: SessionDep) -> Response:
     return await wallet_page(request, session, actor)
 
 
-async def _quote(session: SessionDep, actor: Actor, body: WithdrawalCreate) -> dict[str, Any]:
-    """What the withdrawal would charge, by the same functions `request_withdrawal` uses;
-    raises the same errors (minimum, currency, country, balance) without writing."""
-    profile = await contractors.profile_by_user(session, actor.user_id)
-    if profile is None or not profile.country:
-        raise gateway.withdrawals.PayoutCountryRequired(
-            "Set your country in your profile before withdrawing")
-    rule = await countries.require_active(session, profile.country, field="country")
-    currency = body.currency
-    amount = to_minor(body.amount, currency)
-    fee, minimum = gateway.withdrawals.fee_and_minimum(rule, amount, currency)
-    if amount < minimum or fee.total >= amount:
-        raise gateway.withdrawals.AmountBelowMinimum(
-            f"The minimum withdrawal is {from_minor(max(minimum, fee.total + 1), currency)} "
-            f"{currency}")
+async def _quote(request: Request, session: SessionDep, actor: Actor,
+                 body: QuoteCreate) -> tuple[QuoteOut, Any]:
+    """The stored quote (payments' own pricing, rate locked) and the destination, after the
+    one check the quote does not make and the contractor is best told before confirming: the
+    available balance."""
     wallet = await gateway.wallet.wallet(session, actor)
     available = next((b.available_balance for b in wallet.balances
-                      if b.currency == currency), None)
+                      if b.currency == body.currency), None)
     if available is None or Decimal(str(available)) < body.amount:
         raise payments.InsufficientFunds(
-            f"You have {available or 0} {currency} available")
+            f"You have {available or 0} {body.currency} available")
+    settings = request.app.state.settings
+    quote = await payments.create_quote(
+        session, actor, payments.get_rates_provider(request.app.state),
+        payments.QuotePolicy.from_settings(settings), body)
     method = next((m for m in wallet.withdrawal_methods
                    if m.id == body.withdrawal_method_id), None)
-    if method is None:
-        raise NotFound("No such bank account")
-    return {"amount": from_minor(amount, currency), "fee": from_minor(fee.total, currency),
-            "net": from_minor(amount - fee.total, currency), "currency": currency,
-            "arrival": gateway.fees.estimated_arrival(utcnow(), rule), "method": method}
+    return quote, method
+
+
+def _rate(rate: Decimal) -> str:
+    """A rate with up to 6 decimals in the page's digits (the money filter would round it to
+    the currency's 2)."""
+    lang = i18n.current()
+    shown = str(format_decimal(rate, format="#,##0.######", locale=lang,
+                               numbering_system="arab" if lang == "ar" else "latn"))
+    return shown.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")) if lang == "ar" else shown
 
 
 @router.post("/wallet/withdraw", response_class=HTMLResponse)
-async def withdraw_preview(request: Request, session: SessionDep) -> Response:
-    """Step 2: the confirmation page (nothing is written)."""
+async def withdraw_quote(request: Request, session: SessionDep) -> Response:
+    """Step 2: the itemised quote and the confirm button (no money moves)."""
     try:
         actor = await _contractor(request)
     except Denied as denied:
         return denied.response
     posted = _posted(await form_of(request))
+    i18n.use(i18n.language_of(request))  # messages built below are in the page's language
     try:
-        quote = await _quote(session, actor, _body(posted))
+        quote, method = await _quote(request, session, actor, _quote_body(posted))
     except (DomainError, ValidationError, ValueError) as exc:
         if isinstance(exc, DomainError):
             await discard(session, exc)
-        errors = field_errors(exc) if isinstance(exc, DomainError | ValidationError) else [
-            str(exc)]
-        return await wallet_page(request, session, actor, errors=errors, form=posted,
-                                 status_code=422)
-    return render(request, "money/withdraw_confirm.html", {"quote": quote, "form": posted},
-                  actor=actor)
+        return await wallet_page(request, session, actor, errors=_messages(exc), form=posted,
+                                 status_code=exc.status if isinstance(exc, DomainError)
+                                 and exc.status == 429 else 422)
+    return render(request, "money/withdraw_confirm.html", {
+        "quote": quote, "form": posted, "method": method, "rate": _rate(quote.rate),
+        "one": _rate(Decimal(1)),
+        "fee_total": quote.fee.flat + quote.fee.percent + quote.fee.fx,
+        "converted": quote.target_currency != quote.currency}, actor=actor)
+
+
+def _stale(request: Request, actor: Actor, posted: dict[str, str], exc: DomainError) -> Response:
+    """The quote ran out or was used: say which, and offer a fresh one for the same amount (a
+    new form key: the new quote is another request)."""
+    return render(request, "money/withdraw_confirm.html", {
+        "stale": exc.code,
+        "form": {**posted, "quote_id": "", "idempotency_key": str(uuid.uuid4())}},
+        actor=actor, status_code=409)
 
 
 @router.post("/wallet/withdrawals", response_class=HTMLResponse)
 async def withdraw_confirm(request: Request, session: SessionDep) -> Response:
-    """Step 3: the withdrawal, once per form key. The same form posted again replays the
-    stored answer (the redirect to the same withdrawal); another body under the same key is
-    refused."""
+    """Step 3: the withdrawal under the quote, once per form key. The same form posted again
+    replays the stored answer (the redirect to the same withdrawal); another body under the
+    same key is refused; an expired or used quote offers a fresh one."""
     try:
         actor = await _contractor(request)
     except Denied as denied:
         return denied.response
     await request.body()  # kept: the idempotency hash reads it after the form parser
     posted = _posted(await form_of(request))
+    i18n.use(i18n.language_of(request))
     try:
+        if not posted["quote_id"]:
+            raise ValueError(i18n.gettext("Review the quote before confirming"))
         await idempotency.claim(request, actor, posted["idempotency_key"])
         made = await gateway.withdrawals.request_withdrawal(
             session, actor, _body(posted),
@@ -154,13 +187,15 @@ async def withdraw_confirm(request: Request, session: SessionDep) -> Response:
         await discard(session, exc)
         request.state.before_commit = []
         return not_found(request, actor)
+    except STALE_QUOTE as exc:
+        await discard(session, exc)
+        request.state.before_commit = []
+        return _stale(request, actor, posted, exc)
     except (DomainError, ValidationError, ValueError) as exc:
         if isinstance(exc, DomainError):
             await discard(session, exc)
         request.state.before_commit = []  # nothing is memoised for a refused request
-        errors = field_errors(exc) if isinstance(exc, DomainError | ValidationError) else [
-            str(exc)]
-        return await wallet_page(request, session, actor, errors=errors,
+        return await wallet_page(request, session, actor, errors=_messages(exc),
                                  form={**posted, "idempotency_key": ""}, status_code=422)
     return redirect(request, f"/wallet/withdrawals/{made.id}?done=requested")
 
