@@ -348,10 +348,24 @@ async def set_logo(
 
 
 async def logo_url(storage: StorageBackend, company: ClientCompany) -> str | None:
-    if not company.logo_key:
+    return await logo_url_of(storage, company.logo_key)
+
+
+async def logo_url_of(storage: StorageBackend, logo_key: str | None) -> str | None:
+    """The signed URL of a company logo by its key (as `company_name_columns` reads it)."""
+    if not logo_key:
         return None
-    url, _ = await download_url(storage, company.logo_key)
+    url, _ = await download_url(storage, logo_key)
     return url
+
+
+def company_name_columns() -> tuple[Any, Any, Any]:
+    """`(id, legal_name, logo_key)` columns of the companies' table, for another domain's
+    compiled list read that shows each row's company (one LEFT JOIN in its statement instead
+    of a second query per page). Read only: the caller's own tenant check decides which of
+    its rows it names."""
+    columns = ClientCompany.__table__.c
+    return columns.id, columns.legal_name, columns.logo_key
 
 
 async def review_company(

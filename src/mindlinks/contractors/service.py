@@ -374,6 +374,14 @@ async def contractor_names(session: AsyncSession,
     return {p.id: p.name for p in await repo.profiles_by_ids(session, contractor_ids)}
 
 
+def contractor_name_columns() -> tuple[Any, Any]:
+    """`(id, name)` columns of the profiles' table, for another domain's compiled list read
+    that shows each row's contractor name (a LEFT JOIN in its statement: `contractor_names`
+    without the second query). Read only: the caller's tenant check decides which rows."""
+    columns = ContractorProfile.__table__.c
+    return columns.id, columns.name
+
+
 async def record_document(
     session: AsyncSession, contractor_id: uuid.UUID, *, type_: str, stored: StoredFile,
     entity_id: uuid.UUID | None = None,
