@@ -149,7 +149,8 @@ async def _run(url: str, data_dir: Path) -> None:
             body = WithdrawalCreate(amount=Decimal("10.00"), withdrawal_method_id=method,
                                     currency="USD")
             async with db.session() as s:
-                await withdrawals.request_withdrawal(s, actor, body)
+                await withdrawals.request_withdrawal(s, actor, body,
+                                                     per_day=settings.withdrawals_per_day)
 
         async def floor_row(i: int) -> None:
             async with db.session() as s:

@@ -30,6 +30,7 @@ from mindlinks.platform.files_router import router as files_router
 from mindlinks.platform.health import router as health_router
 from mindlinks.platform.logging import AccessLog, configure_logging
 from mindlinks.platform.middleware import PlatformMiddleware
+from mindlinks.platform.routing import index_routes
 from mindlinks.platform.runtime import Runtime
 from mindlinks.settings import Settings, get_settings
 
@@ -171,6 +172,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         _optional_module(package, "events")
         if (setup := _optional_module(package, "setup")) is not None:
             setup.install(app)  # type: ignore[attr-defined]
+    # Every router is in: each gets a path index, so a request skips the routers that cannot
+    # match it (platform/routing.py; FastAPI asks them one by one, route by route).
+    index_routes(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

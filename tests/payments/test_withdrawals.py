@@ -19,7 +19,9 @@ from mindlinks.payments.models import Account as BookAccount
 from mindlinks.payments.models import Purpose, Transfer
 from mindlinks.payments.providers import ProviderUnavailable
 from mindlinks.payments.withdrawals_models import Withdrawal
+from mindlinks.platform.audit import AuditLog
 from mindlinks.platform.db import utcnow
+from mindlinks.platform.events import OutboxEvent
 from tests.contractors.conftest import add_us_account, statement_amounts
 from tests.factories import Account, register
 from tests.payments.withdrawal_helpers import (
@@ -301,3 +303,23 @@ async def test_the_velocity_limit_counts_every_withdrawal_of_the_last_24_hours(
         old.created_at = utcnow() - timedelta(hours=25)
     await requested(client, w, amount="100.00")
     assert await _count(app) == 3
+
+
+async def test_the_request_flags_a_new_payout_account_and_is_audited(
+        app: Any, client: httpx.AsyncClient, contractor: Account) -> None:
+    """`withdrawal.requested` says whether money already went (or is going) to this bank
+    account - the security mail's trigger - and each request leaves one audit line; both
+    are written by the request's one write statement."""
+    w = await ready(app, client, contractor)
+    first = await requested(client, w, amount="100.00")
+    await client.post(f"{PATH}/{first['id']}/cancel", headers=w.headers)
+    second = await requested(client, w, amount="100.00")  # the first never paid: still new
+    third = await requested(client, w, amount="100.00")
+    async with app.state.db.session() as s:
+        flags = {e.payload["withdrawalId"]: e.payload["newPayoutAccount"]
+                 for e in (await s.scalars(select(OutboxEvent).where(
+                     OutboxEvent.name == "withdrawal.requested"))).all()}
+        audited = (await s.scalars(select(AuditLog.entity_id).where(
+            AuditLog.action == "payments.withdrawal.requested"))).all()
+    assert flags == {first["id"]: True, second["id"]: True, third["id"]: False}
+    assert sorted(audited) == sorted([first["id"], second["id"], third["id"]])

@@ -85,7 +85,7 @@ def counting(app: Any) -> Iterator[Statements]:
 
     event.listen(engine, "before_cursor_execute", _count)
     with patch.object(RawQuery, "all", _raw(RawQuery.all)), \
-            patch.object(RawQuery, "_run", _raw(RawQuery._run)):
+            patch.object(RawQuery, "first", _raw(RawQuery.first)):
         try:
             yield seen
         finally:

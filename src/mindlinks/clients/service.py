@@ -29,6 +29,7 @@ from mindlinks.clients.providers import (
     BusinessRegistry,
     RegistryUnavailable,
     check_company,
+    get_registry,
     jurisdiction_for,
     ownership_evidence,
     registry_key,
@@ -347,10 +348,24 @@ async def set_logo(
 
 
 async def logo_url(storage: StorageBackend, company: ClientCompany) -> str | None:
-    if not company.logo_key:
+    return await logo_url_of(storage, company.logo_key)
+
+
+async def logo_url_of(storage: StorageBackend, logo_key: str | None) -> str | None:
+    """The signed URL of a company logo by its key (as `company_name_columns` reads it)."""
+    if not logo_key:
         return None
-    url, _ = await download_url(storage, company.logo_key)
+    url, _ = await download_url(storage, logo_key)
     return url
+
+
+def company_name_columns() -> tuple[Any, Any, Any]:
+    """`(id, legal_name, logo_key)` columns of the companies' table, for another domain's
+    compiled list read that shows each row's company (one LEFT JOIN in its statement instead
+    of a second query per page). Read only: the caller's own tenant check decides which of
+    its rows it names."""
+    columns = ClientCompany.__table__.c
+    return columns.id, columns.legal_name, columns.logo_key
 
 
 async def review_company(
@@ -552,6 +567,45 @@ async def admin_review_document(
     from mindlinks.clients import documents
 
     return await documents.review_document(session, actor, document_id, data)
+
+
+# --- the client's own documents (web/company_pages) ------------------------------------------
+
+
+def business_registry(app_state: Any) -> BusinessRegistry:
+    """The app's business registry (as the API's routes get it)."""
+    return get_registry(app_state)
+
+
+async def upload_own_document(
+    session: AsyncSession, actor: Actor, storage: StorageBackend, *, type_: str,
+    source: AsyncReadable, filename: str | None,
+) -> Any:
+    """`POST /api/clients/me/documents`: the same validation, storage and audit."""
+    from mindlinks.clients import documents
+
+    return await documents.upload_document(session, actor, storage, type_=type_,
+                                           source=source, filename=filename)
+
+
+async def own_documents_out(
+    session: AsyncSession, actor: Actor, storage: StorageBackend, *, offset: int, limit: int,
+) -> tuple[list[Any], int]:
+    """The actor's company documents as the API shows them (with signed download links)."""
+    from mindlinks.clients import documents
+
+    rows, total = await documents.own_documents(session, actor, offset=offset, limit=limit)
+    return [await documents.document_out(storage, d) for d in rows], total
+
+
+async def own_document_out(
+    session: AsyncSession, actor: Actor, storage: StorageBackend, document_id: uuid.UUID,
+) -> Any:
+    """One document of the actor's company; another company's is 404 `document_not_found`."""
+    from mindlinks.clients import documents
+
+    return await documents.document_out(
+        storage, await documents.get_document(session, actor, document_id))
 
 
 async def admin_documents(

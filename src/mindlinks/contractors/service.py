@@ -36,9 +36,11 @@ from mindlinks.contractors.models import (
     KycStatus,
 )
 from mindlinks.contractors.profiles import ContractorNotFound, own_profile
+from mindlinks.contractors.providers import MicroDepositSender, MicroDepositsUnavailable
 from mindlinks.contractors.schemas import (
     AddressOut,
     ContractorSummary,
+    Document,
     ProfileUpdate,
 )
 from mindlinks.contractors.schemas import ContractorProfile as ProfileOut
@@ -91,6 +93,41 @@ __all__ = [
 
 payout_account = banking.payout_account
 list_bank_accounts = banking.list_accounts
+
+# The owner's bank accounts, tax forms, licences and insurance: the functions the API routes
+# call, for the web pages (web/credential_pages.py), so both apply the same rules.
+create_bank_account = banking.create_account
+verify_bank_account = banking.verify
+delete_bank_account = banking.delete
+make_primary_bank_account = banking.make_primary
+bank_account_out = banking.account_out
+latest_tax_info = tax.latest
+submit_tax_info = tax.submit
+tax_info_out = tax.tax_out
+list_licenses = credentials.list_licenses
+add_license = credentials.add_license
+delete_license = credentials.delete_license
+list_policies = credentials.list_policies
+add_policy = credentials.add_policy
+delete_policy = credentials.delete_policy
+
+
+def micro_deposit_sender(app_state: Any) -> MicroDepositSender:
+    """The app's micro-deposit sender; 503 `micro_deposits_unavailable` without one (as the
+    API's bank-account routes)."""
+    sender: MicroDepositSender | None = getattr(app_state, "micro_deposit_sender", None)
+    if sender is None:
+        raise MicroDepositsUnavailable("No micro-deposit sender is configured")
+    return sender
+
+
+async def own_documents(
+    session: AsyncSession, actor: Actor, storage: StorageBackend, *, offset: int, limit: int,
+) -> tuple[list[Document], int]:
+    """The actor's documents with signed download links (`GET .../me/documents`)."""
+    profile = await own_profile(session, actor)
+    return await documents.page(session, storage, profile.id, offset=offset, limit=limit)
+
 
 # The administrators' review queues (web/admin_review_pages): reads in review.py, verdicts
 # where the API's admin routes make them.
@@ -335,6 +372,14 @@ async def contractor_names(session: AsyncSession,
     """Display names of these contractors, for lists that show a name and nothing else (the
     contracts list): one query, without the onboarding reads `contractor_summaries` makes."""
     return {p.id: p.name for p in await repo.profiles_by_ids(session, contractor_ids)}
+
+
+def contractor_name_columns() -> tuple[Any, Any]:
+    """`(id, name)` columns of the profiles' table, for another domain's compiled list read
+    that shows each row's contractor name (a LEFT JOIN in its statement: `contractor_names`
+    without the second query). Read only: the caller's tenant check decides which rows."""
+    columns = ContractorProfile.__table__.c
+    return columns.id, columns.name
 
 
 async def record_document(

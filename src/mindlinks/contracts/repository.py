@@ -9,17 +9,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Select, delete, false, func, select
+from sqlalchemy import Date, Select, bindparam, case, delete, false, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mindlinks.clients import service as clients
+from mindlinks.contractors import service as contractors
 from mindlinks.contracts.models import (
     Contract,
     ContractMilestone,
     ContractPayment,
     ContractSignature,
+    ContractStatus,
     ContractTemplate,
 )
+from mindlinks.platform.db import Database, RawQuery
 from mindlinks.platform.security import Actor, Role
 
 
@@ -65,6 +70,87 @@ async def page(
         return [], 0
     total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     return [], total
+
+
+# --- the API's contract lists: one compiled statement -------------------------------------
+
+_C = Contract.__table__.c
+_PAY = ContractPayment.__table__.c
+LIST_COLUMNS = ("id", "client_id", "contractor_id", "type", "title", "rate_minor", "currency",
+                "frequency", "start_date", "end_date", "status", "contractor_signed_at",
+                "client_signed_at", "created_at")
+
+
+def list_scope(actor: Actor) -> tuple[str, uuid.UUID | None] | None:
+    """`readable(actor)` as a choice of compiled statement and the value it binds: which
+    column the actor's id is matched against (None: every contract), or None when the actor
+    sees none. Kept next to `readable`; tests check both give the same rows."""
+    if actor.is_admin and actor.mfa_verified:
+        return "all", None
+    if actor.role == Role.CONTRACTOR and actor.contractor_id is not None:
+        return "contractor_id", actor.contractor_id
+    if actor.role == Role.CLIENT:
+        return "client_user_id", actor.user_id
+    return None
+
+
+def _list_query(scope: str, status_filter: bool) -> RawQuery:
+    mine = [] if scope == "all" else [_C[scope] == bindparam("party", type_=_C[scope].type)]
+    if status_filter:
+        mine.append(_C.status == bindparam("status", type_=_C.status.type))
+    total = (select(func.count()).select_from(Contract.__table__).where(*mine)
+             .scalar_subquery().label("total"))
+    page = (select(*(_C[c] for c in LIST_COLUMNS)).where(*mine)
+            .order_by(_C.created_at.desc(), _C.id)
+            .limit(bindparam("limit")).offset(bindparam("offset")).subquery("page"))
+    counts = select(total).subquery("counts")
+    company_id, company_name, logo_key = clients.company_name_columns()
+    profile_id, profile_name = contractors.contractor_name_columns()
+    # The next scheduled payment of an active contract (`next_payment_dates`), per row of
+    # the page: an index range of the schedule's (contract_id, due_date) key.
+    next_due = (select(func.min(_PAY.due_date))
+                .where(_PAY.contract_id == page.c.id,
+                       _PAY.due_date >= bindparam("today", type_=Date()),
+                       _PAY.status == "scheduled")
+                .scalar_subquery())
+    # The counts LEFT JOIN the page, so a page past the end still carries the total; the
+    # names come from the owning domains' tables by a LEFT JOIN each (a row whose company or
+    # profile is gone keeps its place, unnamed).
+    return RawQuery(
+        select(*(page.c[c] for c in LIST_COLUMNS),
+               company_name.label("client_name"), logo_key.label("client_logo_key"),
+               profile_name.label("contractor_name"),
+               case((page.c.status == ContractStatus.ACTIVE.value, next_due))
+               .label("next_payment_date"),
+               counts.c.total)
+        .select_from(counts.outerjoin(page, true())
+                     .outerjoin(company_id.table, company_id == page.c.client_id)
+                     .outerjoin(profile_id.table, profile_id == page.c.contractor_id))
+        .order_by(page.c.created_at.desc(), page.c.id))
+
+
+# Compiled once per dialect: (scope column, status filter) -> statement.
+_LISTS = {(scope, filtered): _list_query(scope, filtered)
+          for scope in ("all", "contractor_id", "client_user_id") for filtered in (False, True)}
+
+
+async def list_rows(
+    db: Database, actor: Actor, *, status: str | None, today: date, offset: int, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """The rows of `page` (LIST_COLUMNS, the company's name and logo key, the contractor's
+    name, the next payment date) and the total, in one precompiled statement on a pooled
+    connection: no session, no transaction, no entities."""
+    scope = list_scope(actor)
+    if scope is None:
+        return [], 0
+    column, party = scope
+    params: dict[str, Any] = {"today": today, "limit": limit, "offset": offset}
+    if party is not None:
+        params["party"] = party
+    if status:
+        params["status"] = status
+    rows = await _LISTS[(column, bool(status))].all(db, **params)
+    return [r for r in rows if r["id"] is not None], int(rows[0]["total"])
 
 
 async def is_party(session: AsyncSession, actor: Actor, contract_id: uuid.UUID) -> bool:

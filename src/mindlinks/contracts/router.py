@@ -25,7 +25,7 @@ from mindlinks.contracts.schemas import (
     TerminateRequest,
     VerifyReport,
 )
-from mindlinks.platform.api import Page, PageDep, SessionDep, domain_router, model_response
+from mindlinks.platform.api import Page, PageDep, SessionDep, domain_router
 from mindlinks.platform.runtime import RuntimeDep
 from mindlinks.platform.security import AdminUser, CurrentClient, CurrentContractor, CurrentUser
 from mindlinks.platform.storage import DownloadLinkOut, StorageBackend, get_storage
@@ -107,23 +107,22 @@ async def create_contract(
 
 @router.get("/api/contracts/client/me", response_model=Page[ContractListItem])
 async def client_contracts(
-    session: SessionDep, actor: CurrentClient, storage: StorageDep, page: PageDep,
+    request: Request, actor: CurrentClient, storage: StorageDep, page: PageDep,
     status: Annotated[StatusFilter | None, Query()] = None,
 ) -> Response:
-    items, total = await views.contract_page(session, actor, storage, status=status,
-                                               offset=page.offset, limit=page.limit)
-    return model_response(Page[ContractListItem].build(items, total, page))
+    # A read of the actor's own rows: one statement, no session, no transaction, served as
+    # read (see views.contract_list_response).
+    return await views.contract_list_response(request.app.state.db, actor, storage,
+                                              status=status, params=page)
 
 
 @router.get("/api/contracts/contractor/me", response_model=Page[ContractListItem])
 async def contractor_contracts(
-    session: SessionDep, actor: CurrentContractor, storage: StorageDep, page: PageDep,
+    request: Request, actor: CurrentContractor, storage: StorageDep, page: PageDep,
     status: Annotated[StatusFilter | None, Query()] = None,
 ) -> Response:
-    items, total = await views.contract_page(session, actor, storage, status=status,
-                                               offset=page.offset, limit=page.limit)
-    # Built and validated just above: served as is, not validated again by response_model.
-    return model_response(Page[ContractListItem].build(items, total, page))
+    return await views.contract_list_response(request.app.state.db, actor, storage,
+                                              status=status, params=page)
 
 
 @router.get("/api/contracts/{contract_id}", response_model=Contract)

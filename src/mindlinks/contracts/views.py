@@ -6,10 +6,13 @@ changes state.
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
+from fastapi import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.clients import service as clients
@@ -21,8 +24,8 @@ from mindlinks.contracts.schemas import ContractListItem
 from mindlinks.contracts.schemas import Milestone as MilestoneOut
 from mindlinks.contracts.service import DocumentNotReady, get_for
 from mindlinks.countries import service as countries
-from mindlinks.platform.api import RowWith
-from mindlinks.platform.db import utcnow
+from mindlinks.platform.api import PageParams, RowSerializer, RowWith, json_response
+from mindlinks.platform.db import Database, utcnow
 from mindlinks.platform.security import Actor
 from mindlinks.platform.storage import StorageBackend, download_url
 
@@ -72,6 +75,37 @@ async def contract_page(
         for r in rows
     ]
     return items, total
+
+
+_LIST_ITEM = RowSerializer(ContractListItem)
+
+
+async def contract_list_response(
+    db: Database, actor: Actor, storage: StorageBackend, *, status: str | None,
+    params: PageParams,
+) -> Response:
+    """`contract_page` as the API serves it (`Page[ContractListItem]`): one precompiled
+    statement on a pooled connection (names joined in, no session, no transaction), the
+    items written by orjson from the rows (no entities, no Pydantic validation of what the
+    server has just read)."""
+    rows, total = await repo.list_rows(db, actor, status=status, today=utcnow().date(),
+                                       offset=params.offset, limit=params.limit)
+    logos: dict[str, str | None] = {}
+    data = []
+    for row in rows:
+        key = row["client_logo_key"]
+        if key and key not in logos:
+            logos[key] = await clients.logo_url_of(storage, key)
+        item: dict[str, Any] = {
+            **row, "client_logo": logos[key] if key else None,
+            "rate": float(countries.from_minor(row["rate_minor"], row["currency"])),
+            "signed_by_contractor": row["contractor_signed_at"] is not None,
+            "signed_by_client": row["client_signed_at"] is not None,
+        }
+        data.append(_LIST_ITEM.as_dict(item))
+    return json_response({"data": data, "meta": {
+        "total": total, "page": params.page, "limit": params.limit,
+        "totalPages": math.ceil(total / params.limit) if total else 0}})
 
 
 async def contract_out(

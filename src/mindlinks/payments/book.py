@@ -25,6 +25,7 @@ Rules:
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -32,9 +33,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    String,
+    Table,
+    Uuid,
+    bindparam,
+    case,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Insert, Update
+from sqlalchemy.sql.elements import BindParameter
 
 from mindlinks.ledger import service as ledger
 from mindlinks.payments.models import (
@@ -54,10 +69,10 @@ from mindlinks.platform.errors import (
 )
 
 __all__ = [
-    "Account", "AmountExceedsPending", "Balance", "CurrencyMismatch", "InsufficientFunds",
-    "PendingExpired", "PendingResolved", "PostOrder", "ReferenceConflict", "Transfer",
-    "TransferNotFound", "account", "balances", "post_many", "post_pending", "transfer",
-    "void_pending",
+    "HOLD_WRITES", "Account", "AmountExceedsPending", "Balance", "CurrencyMismatch",
+    "InsufficientFunds", "LockedSums", "PendingExpired", "PendingResolved", "PostOrder",
+    "ReferenceConflict", "Transfer", "TransferNotFound", "account", "balances", "hold_params",
+    "post_many", "post_pending", "transfer", "void_pending",
 ]
 
 MAX_REFERENCE = 255
@@ -133,7 +148,11 @@ class Balance:
 
 
 async def account(session: AsyncSession, owner_type: str, owner_id: uuid.UUID | None,
-                  purpose: str, currency: str) -> Account:
+                  purpose: str, currency: str, *, sorts_after: uuid.UUID | None = None
+                  ) -> Account:
+    """`sorts_after`: a new account gets an id greater than this one, so that locking the two
+    in id order - as every transfer does - takes that one first (a caller that already holds
+    its lock and then writes to the new account keeps the order)."""
     owner = owner_id or PLATFORM_OWNER
     currency = currency.upper()
     query = select(Account).where(Account.owner_type == owner_type, Account.owner_id == owner,
@@ -141,7 +160,9 @@ async def account(session: AsyncSession, owner_type: str, owner_id: uuid.UUID | 
     found = await session.scalar(query)
     if found is not None:
         return found
-    row = Account(id=uuid.uuid4(), owner_type=owner_type, owner_id=owner, purpose=purpose,
+    new_id = uuid.uuid4() if sorts_after is None else uuid.UUID(
+        int=sorts_after.int + 1 + secrets.randbelow(2**128 - 1 - sorts_after.int))
+    row = Account(id=new_id, owner_type=owner_type, owner_id=owner, purpose=purpose,
                   currency=currency, may_go_negative=purpose in UNGUARDED, debits_pending=0,
                   debits_posted=0, credits_pending=0, credits_posted=0)
     try:
@@ -208,7 +229,20 @@ def _same(first: Transfer, debit: Account, credit: Account, amount: int, code: s
     return first
 
 
-def _overdraft_check(account: Account, amount: int) -> None:
+@dataclass(frozen=True, slots=True)
+class LockedSums:
+    """An account's row as read under its lock (`SELECT ... FOR UPDATE`, id order): what
+    `hold_writes` needs of it."""
+
+    id: uuid.UUID
+    currency: str
+    may_go_negative: bool
+    debits_pending: int
+    debits_posted: int
+    credits_posted: int
+
+
+def _overdraft_check(account: Account | LockedSums, amount: int) -> None:
     if account.may_go_negative:
         return
     if account.debits_pending + account.debits_posted + amount > account.credits_posted:
@@ -485,13 +519,103 @@ async def post_many(session: AsyncSession, orders: Sequence[PostOrder]) -> dict[
     if not posts:
         return {}
     await ledger.append_many(session, [_journal_entry(row) for row in posts])
-    if placed:
-        await session.execute(insert(_T), placed)
-    await session.execute(insert(_T), posts)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for rows in (placed, posts):
+        if rows and postgres:
+            await session.execute(_INSERT_UNNEST, {
+                **{f"a_{name}": [row[name] for row in rows] for name in _UNNESTED},
+                "kind": rows[0]["kind"], "status": PendingStatus.POSTED, "now": now})
+        elif rows:
+            await session.execute(insert(_T), rows)
     if resolved:
         await session.execute(update(_T).where(in_list(session, _T.c.id, resolved))
                               .values(status=PendingStatus.POSTED, updated_at=now))
-    await session.execute(_ADD_SUMS, [
-        {"account_id": account_id, "now": now, **{f"d_{n}": sums[n] for n in _SUMS}}
-        for account_id, sums in sorted(delta.items())])
+    changed = sorted(delta.items())
+    if postgres:
+        await session.execute(_ADD_SUMS_UNNEST, {
+            "ids": [account_id for account_id, _ in changed], "now": now,
+            **{f"d_{n}": [sums[n] for _, sums in changed] for n in _SUMS}})
+    else:
+        await session.execute(_ADD_SUMS, [
+            {"account_id": account_id, "now": now, **{f"d_{n}": sums[n] for n in _SUMS}}
+            for account_id, sums in changed])
     return {row["reference"]: row["id"] for row in posts}
+
+
+# PostgreSQL: a batch's rows as one array per column, unnested by the server - one execution
+# of one statement, where an executemany runs the statement once per row (issue 13 §4).
+_UNNESTED: dict[str, Any] = {"id": Uuid(), "reference": String(), "code": String(),
+             "debit_account_id": Uuid(), "credit_account_id": Uuid(), "amount": BigInteger(),
+             "currency": String(), "pending_id": Uuid()}
+_INSERT_UNNEST = text(
+    "INSERT INTO payment_transfers (id, reference, code, kind, debit_account_id, "
+    "credit_account_id, amount, currency, pending_id, status, expires_at, created_at, "
+    "updated_at) SELECT v.id, v.reference, v.code, :kind, v.debit_account_id, "
+    "v.credit_account_id, v.amount, v.currency, v.pending_id, :status, NULL, :now, :now "
+    "FROM unnest(:a_id, :a_reference, :a_code, :a_debit_account_id, :a_credit_account_id, "
+    ":a_amount, :a_currency, :a_pending_id) AS v(id, reference, code, debit_account_id, "
+    "credit_account_id, amount, currency, pending_id)",
+).bindparams(*(bindparam(f"a_{name}", type_=ARRAY(t)) for name, t in _UNNESTED.items()),
+             bindparam("now", type_=_T.c.created_at.type))
+_ADD_SUMS_UNNEST = text(
+    "UPDATE payment_accounts AS a SET debits_pending = a.debits_pending + v.dp, "
+    "debits_posted = a.debits_posted + v.dpo, credits_pending = a.credits_pending + v.cp, "
+    "credits_posted = a.credits_posted + v.cpo, updated_at = :now "
+    "FROM unnest(:ids, :d_debits_pending, :d_debits_posted, :d_credits_pending, "
+    ":d_credits_posted) AS v(id, dp, dpo, cp, cpo) WHERE a.id = v.id",
+).bindparams(bindparam("ids", type_=ARRAY(Uuid())),
+             *(bindparam(f"d_{n}", type_=ARRAY(BigInteger())) for n in _SUMS),
+             bindparam("now", type_=_A.c.updated_at.type))
+
+
+# --- a hold written with its caller's other writes (the withdrawal request) -----------------
+
+
+def _named(table: Table, prefix: str) -> Insert:
+    """A single-row INSERT of every column of `table`, each a named parameter `prefix+name`:
+    built once, so a request only binds values (a statement built with its values is
+    constructed, keyed and looked up in the compiled cache on every call)."""
+    return insert(table).values({c.name: bindparam(prefix + c.name, type_=c.type)
+                                 for c in table.columns})
+
+
+# The hold's two writes, parameters `hold_*` (see `hold_params`): the transfer, and one UPDATE
+# adding the amount to the debit's and the credit's pending sums in SQL - applied to the
+# locked rows' values, not written back from what was read.
+_debit: BindParameter[uuid.UUID] = bindparam("hold_debit_account_id")
+_credit: BindParameter[uuid.UUID] = bindparam("hold_credit_account_id")
+HOLD_WRITES: tuple[Insert | Update, ...] = (
+    _named(_T, "hold_"),
+    update(_A).where(_A.c.id.in_([_debit, _credit])).values(
+        debits_pending=_A.c.debits_pending + case((_A.c.id == _debit, bindparam("hold_amount")),
+                                                  else_=0),
+        credits_pending=_A.c.credits_pending + case(
+            (_A.c.id == _credit, bindparam("hold_amount")), else_=0),
+        updated_at=bindparam("hold_updated_at")),
+)
+
+
+def hold_params(debit: LockedSums, credit: LockedSums, *, amount: int, code: str,
+                reference: str, now: datetime) -> dict[str, Any]:
+    """`transfer(pending=True, new_reference=True)` for a caller that has locked both
+    accounts itself (in id order, their sums read in that same statement) and sends the
+    writes (`HOLD_WRITES`, with these parameters) with its own in one round trip: the same
+    checks - the overdraft rule against the locked sums - before anything is written. The
+    reference must be new (it embeds an id minted by the caller). Of `credit` only the id and
+    currency are read: a credit never overdraws."""
+    _check_reference(reference)
+    if not code or len(code) > MAX_CODE:
+        raise InvalidTransferCode(f"A code has 1 to {MAX_CODE} characters")
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
+        raise InvalidAmount("The amount must be a positive integer of minor units")
+    if debit.id == credit.id:
+        raise SameAccount("A transfer needs two different accounts")
+    if debit.currency != credit.currency:
+        raise CurrencyMismatch(f"{debit.currency} and {credit.currency} accounts")
+    _overdraft_check(debit, amount)
+    row = {"id": uuid.uuid4(), "reference": reference, "code": code,
+           "kind": TransferKind.PENDING, "debit_account_id": debit.id,
+           "credit_account_id": credit.id, "amount": amount, "currency": debit.currency,
+           "pending_id": None, "status": PendingStatus.PENDING, "expires_at": None,
+           "created_at": now, "updated_at": now}
+    return {f"hold_{name}": value for name, value in row.items()}

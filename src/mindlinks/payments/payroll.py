@@ -20,7 +20,19 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    Uuid,
+    and_,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -259,9 +271,14 @@ async def pay_batch(session: AsyncSession, item_ids: Sequence[uuid.UUID],
         await invoices.mark_paid_many(session, [i.invoice_id for i, _ in paid], paid_at)
         await session.execute(update(_H).where(in_list(session, _H.c.id, [h.id for _, h in paid]))
                               .values(status=FundingStatus.RELEASED, updated_at=paid_at))
-        await session.execute(_PAY_ITEM, [
-            {"item_id": i.id, "transfer_id": posted[pay_reference(i.invoice_id)],
-             "paid_at": paid_at} for i, _ in paid])
+        if session.get_bind().dialect.name == "postgresql":  # one execution, not one a row
+            await session.execute(_PAY_ITEMS_UNNEST, {
+                "ids": [i.id for i, _ in paid], "paid_at": paid_at, "status": ItemStatus.PAID,
+                "transfer_ids": [posted[pay_reference(i.invoice_id)] for i, _ in paid]})
+        else:
+            await session.execute(_PAY_ITEM, [
+                {"item_id": i.id, "transfer_id": posted[pay_reference(i.invoice_id)],
+                 "paid_at": paid_at} for i, _ in paid])
         await emit_many(session, "payment.received", [_received(i, h) for i, h in paid])
     done = {i.id for i, _ in paid}
     count = len(done)
@@ -276,6 +293,12 @@ _H = cast(Table, InvoiceHold.__table__)
 _PAY_ITEM = (update(_I).where(_I.c.id == bindparam("item_id"))
              .values(status=ItemStatus.PAID, transfer_id=bindparam("transfer_id"),
                      paid_at=bindparam("paid_at"), updated_at=bindparam("paid_at")))
+_PAY_ITEMS_UNNEST = text(
+    "UPDATE payment_payroll_items AS i SET status = :status, transfer_id = v.transfer_id, "
+    "paid_at = :paid_at, updated_at = :paid_at "
+    "FROM unnest(:ids, :transfer_ids) AS v(id, transfer_id) WHERE i.id = v.id",
+).bindparams(bindparam("ids", type_=ARRAY(Uuid())), bindparam("transfer_ids", type_=ARRAY(Uuid())),
+             bindparam("paid_at", type_=_I.c.paid_at.type))
 
 
 async def _post_orders(session: AsyncSession, candidates: list[tuple[Any, Any]]

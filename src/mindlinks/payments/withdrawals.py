@@ -28,10 +28,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from babel.numbers import is_currency
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.contractors import service as contractors
@@ -54,7 +55,7 @@ from mindlinks.platform import audit
 from mindlinks.platform.api import Page, PageParams
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import NotFound, TooManyRequests, ValidationFailed
-from mindlinks.platform.events import emit
+from mindlinks.platform.events import outbox_rows
 from mindlinks.platform.money import from_minor, to_minor
 from mindlinks.platform.security import Actor
 from mindlinks.platform.states import StateMachine
@@ -68,6 +69,8 @@ WITHDRAWAL = StateMachine({
     S.COMPLETED: {S.REVERSED},
 })
 HOLD_CODE = "withdrawal"
+# The row's values for a Core INSERT (attribute names are the column names; unset -> None).
+_COLUMNS = tuple(cast(Table, Withdrawal.__table__).columns.keys())
 
 
 class WithdrawalNotFound(NotFound):
@@ -172,7 +175,9 @@ async def request_withdrawal(session: AsyncSession, actor: Actor, body: Withdraw
     if not is_currency(currency):
         raise UnsupportedWithdrawalCurrency(f"{currency} is not a currency")
     amount = to_minor(body.amount, currency)  # 422 too_many_decimals
-    held = await repo.wallet_accounts(session, contractor_id, currency)
+    # The wallet's row lock is taken here, with its sums and the newPayoutAccount flag (one
+    # statement), and held to the commit: the checks below are reads or fail the request.
+    held, paid_before = await repo.lock_wallet(session, contractor_id, currency, account.id)
     if (wallet := held.get(Purpose.CONTRACTOR_WALLET)) is None:
         raise CurrencyNotHeld(f"You hold no {currency}")
     rule = await _rule(session, profile.country)
@@ -197,24 +202,16 @@ async def request_withdrawal(session: AsyncSession, actor: Actor, body: Withdraw
             f"{currency}")
     if amount > book.MAX_AMOUNT:
         raise book.InvalidAmount("Amount too large")
-    # Read before the wallet's lock is taken, to keep the time it is held short.
-    first_to_account = not await repo.paid_to_before(session, contractor_id, account.id)
-    in_flight = held.get(Purpose.WITHDRAWALS_IN_FLIGHT) or await book.account(
-        session, "contractor", contractor_id, Purpose.WITHDRAWALS_IN_FLIGHT, currency)
-    # The overdraft rule is checked under the wallet's row lock before anything is written.
-    await book.transfer(session, debit=wallet, credit=in_flight, amount=amount, code=HOLD_CODE,
-                        reference=hold_reference(withdrawal_id), pending=True,
-                        new_reference=True)
-    # Velocity (RELIABILITY 32), counted while the hold above keeps the wallet's row locked:
-    # concurrent requests of the same contractor count one after the other, so the limit is
-    # exact on PostgreSQL too. Refused, the request's transaction (the hold) rolls back.
-    day = timedelta(days=1)
-    recent, oldest = await repo.count_since(session, contractor_id, now - day)
-    if recent >= per_day:
-        wait = (oldest + day - now).total_seconds() if oldest else day.total_seconds()
-        raise WithdrawalLimitExceeded(
-            f"At most {per_day} withdrawals in 24 hours; try again later",
-            retry_after=int(wait) + 1)
+    if (in_flight := held.get(Purpose.WITHDRAWALS_IN_FLIGHT)) is None:
+        # The first withdrawal in this currency. Created (or found, committed by a request
+        # that held the wallet's lock before this one) under the wallet's lock, with an id
+        # after the wallet's: every transfer locks the two in id order, wallet first, the
+        # order in which this request takes them (the in-flight row by the hold's UPDATE).
+        created = await book.account(session, "contractor", contractor_id,
+                                     Purpose.WITHDRAWALS_IN_FLIGHT, currency,
+                                     sorts_after=wallet.id)
+        in_flight = book.LockedSums(created.id, created.currency, created.may_go_negative,
+                                    0, 0, 0)  # a credit: its sums are not read
     shown = account.last4
     converted = quoted is not None and quoted.target_currency != currency
     row = Withdrawal(
@@ -229,14 +226,31 @@ async def request_withdrawal(session: AsyncSession, actor: Actor, body: Withdraw
         estimated_arrival=fees.estimated_arrival(now, rule),
         hold_reference=hold_reference(withdrawal_id), quote_id=body.quote_id,
         requested_at=now, created_at=now, updated_at=now)
-    session.add(row)
-    await session.flush()
-    await emit(session, "withdrawal.requested", payload(
-        row, newPayoutAccount=first_to_account, accountLast4=shown))
-    await audit.record(session, actor, "payments.withdrawal.requested", "payment_withdrawal",
-                       row.id, {"amountMinor": amount, "currency": currency,
-                                "feeMinor": fee_total,
-                                "quoteId": str(body.quote_id) if body.quote_id else None})
+    # The overdraft rule, checked against the sums read under the lock before anything is
+    # written (422 insufficient_funds); then every write of the request in one round trip on
+    # PostgreSQL: the hold (transfer + sums), the row, `withdrawal.requested` in the outbox
+    # and the audit line - prebuilt Core statements with bound rows, no ORM flush.
+    hold = book.hold_params(wallet, in_flight, amount=amount, code=HOLD_CODE,
+                            reference=row.hold_reference, now=now)
+    [event], deliveries = outbox_rows(session, "withdrawal.requested", [payload(
+        row, newPayoutAccount=not paid_before, accountLast4=shown)])
+    [audit_row] = audit.rows(
+        actor, "payments.withdrawal.requested", "payment_withdrawal", [(row.id, {
+            "amountMinor": amount, "currency": currency, "feeMinor": fee_total,
+            "quoteId": str(body.quote_id) if body.quote_id else None})])
+    # Velocity (RELIABILITY 32), counted while the wallet's row is locked: concurrent
+    # requests of the same contractor count one after the other, so the limit is exact on
+    # PostgreSQL too (the count's statement starts after the lock was granted, so it sees
+    # every withdrawal committed before). Refused, the request's transaction rolls back.
+    day = timedelta(days=1)
+    recent, oldest = await repo.write_request(session, repo.request_params(
+        {c: getattr(row, c) for c in _COLUMNS}, hold, event, deliveries, audit_row, now - day),
+        len(deliveries))
+    if recent >= per_day:
+        wait = (oldest + day - now).total_seconds() if oldest else day.total_seconds()
+        raise WithdrawalLimitExceeded(
+            f"At most {per_day} withdrawals in 24 hours; try again later",
+            retry_after=int(wait) + 1)
     return out(row)
 
 

@@ -3,19 +3,25 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Executable, Table, bindparam, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Insert, Update
 
+from mindlinks.payments.book import HOLD_WRITES, LockedSums
 from mindlinks.payments.models import Account, Purpose
 from mindlinks.payments.withdrawals_models import (
     PayoutDestination,
     Withdrawal,
     WithdrawalStatus,
 )
+from mindlinks.platform.audit import AuditLog
+from mindlinks.platform.events import EventDelivery, OutboxEvent
 
 # The list filter -> the states it shows.
 FILTERS: dict[str, tuple[str, ...]] = {
@@ -26,6 +32,8 @@ FILTERS: dict[str, tuple[str, ...]] = {
     "cancelled": (WithdrawalStatus.CANCELLED,),
     "reversed": (WithdrawalStatus.REVERSED,),
 }
+# A withdrawal in these states never paid (and never will pay) its bank account.
+_NOT_PAID = (WithdrawalStatus.CANCELLED, WithdrawalStatus.FAILED)
 
 
 async def own(session: AsyncSession, contractor_id: uuid.UUID, withdrawal_id: uuid.UUID, *,
@@ -62,27 +70,6 @@ async def latest(session: AsyncSession, contractor_id: uuid.UUID) -> Withdrawal 
         .order_by(Withdrawal.created_at.desc(), Withdrawal.id).limit(1))
 
 
-async def wallet_accounts(session: AsyncSession, contractor_id: uuid.UUID,
-                          currency: str) -> dict[str, Account]:
-    """The contractor's wallet and in-flight accounts in `currency` that exist, by purpose
-    (one query; never created here)."""
-    rows = (await session.scalars(select(Account).where(
-        Account.owner_type == "contractor", Account.owner_id == contractor_id,
-        Account.purpose.in_((Purpose.CONTRACTOR_WALLET, Purpose.WITHDRAWALS_IN_FLIGHT)),
-        Account.currency == currency))).all()
-    return {row.purpose: row for row in rows}
-
-
-async def paid_to_before(session: AsyncSession, contractor_id: uuid.UUID,
-                         bank_account_id: uuid.UUID) -> bool:
-    """Whether an earlier withdrawal went (or is going) to this bank account."""
-    return await session.scalar(select(Withdrawal.id).where(
-        Withdrawal.contractor_id == contractor_id,
-        Withdrawal.bank_account_id == bank_account_id,
-        Withdrawal.status.notin_((WithdrawalStatus.CANCELLED, WithdrawalStatus.FAILED)))
-        .limit(1)) is not None
-
-
 async def destination(session: AsyncSession, provider: str,
                       bank_account_id: uuid.UUID) -> PayoutDestination | None:
     return await session.scalar(select(PayoutDestination).where(
@@ -99,11 +86,96 @@ async def stuck(session: AsyncSession, before: datetime, limit: int = 500) -> li
         .order_by(Withdrawal.requested_at).limit(limit))).all())
 
 
-async def count_since(session: AsyncSession, contractor_id: uuid.UUID,
-                      since: datetime) -> tuple[int, datetime | None]:
-    """How many withdrawals the contractor asked for since `since` (whatever became of them),
-    and when the oldest of them was asked for."""
-    count, oldest = (await session.execute(
-        select(func.count(), func.min(Withdrawal.created_at)).where(
-            Withdrawal.contractor_id == contractor_id, Withdrawal.created_at >= since))).one()
-    return int(count or 0), oldest
+_A = cast(Table, Account.__table__)
+_W = cast(Table, Withdrawal.__table__)
+
+
+# The wallet and in-flight accounts of (contractor, currency), locked in id order, with whether
+# an earlier withdrawal went (or is going) to the bank account (built once, parameters bound).
+_LOCK_WALLET = (
+    select(_A.c.id, _A.c.purpose, _A.c.currency, _A.c.may_go_negative, _A.c.debits_pending,
+           _A.c.debits_posted, _A.c.credits_posted, exists().where(
+               _W.c.contractor_id == bindparam("contractor_id"),
+               _W.c.bank_account_id == bindparam("bank_account_id"),
+               _W.c.status.notin_(_NOT_PAID)).label("paid_before"))
+    .where(_A.c.owner_type == "contractor", _A.c.owner_id == bindparam("contractor_id"),
+           _A.c.purpose.in_((Purpose.CONTRACTOR_WALLET, Purpose.WITHDRAWALS_IN_FLIGHT)),
+           _A.c.currency == bindparam("currency"))
+    .order_by(_A.c.id).with_for_update(of=_A))
+
+
+async def lock_wallet(session: AsyncSession, contractor_id: uuid.UUID, currency: str,
+                      bank_account_id: uuid.UUID) -> tuple[dict[str, LockedSums], bool]:
+    """The contractor's wallet and in-flight accounts in `currency` that exist, by purpose,
+    locked (`FOR UPDATE`, in id order like every transfer's locks) with their sums read under
+    the lock; and whether an earlier withdrawal went (or is going) to this bank account - one
+    statement. Never creates an account."""
+    rows = (await session.execute(_LOCK_WALLET, {
+        "contractor_id": contractor_id, "currency": currency,
+        "bank_account_id": bank_account_id})).all()
+    locked = {row.purpose: LockedSums(row.id, row.currency, row.may_go_negative,
+                                      row.debits_pending, row.debits_posted, row.credits_posted)
+              for row in rows}
+    return locked, any(row.paid_before for row in rows)
+
+
+def _named(table: Table, prefix: str) -> Insert:
+    """A single-row INSERT of every column of `table`, each a named parameter `prefix+name`
+    (built once: a request binds values only, the compiled statement is reused)."""
+    return insert(table).values({c.name: bindparam(prefix + c.name, type_=c.type)
+                                 for c in table.columns})
+
+
+_OUTBOX = cast(Table, OutboxEvent.__table__)
+_DELIVERIES = cast(Table, EventDelivery.__table__)
+_AUDIT = cast(Table, AuditLog.__table__)
+_COUNT = select(func.count(), func.min(_W.c.created_at)).where(
+    _W.c.contractor_id == bindparam("count_contractor_id"),
+    _W.c.created_at >= bindparam("count_since", type_=_W.c.created_at.type))
+
+
+def request_params(row: dict[str, Any], hold: dict[str, Any], event: dict[str, Any],
+                   deliveries: list[dict[str, Any]], audit_row: dict[str, Any],
+                   since: datetime) -> dict[str, Any]:
+    """The parameters of `write_request`'s statements: each row's columns under its prefix."""
+    params = {**hold, "count_contractor_id": row["contractor_id"], "count_since": since}
+    for prefix, values in (("w_", row), ("e_", event), ("a_", audit_row),
+                           *((f"d{i}_", d) for i, d in enumerate(deliveries))):
+        params.update({prefix + name: values.get(name) for name in _COLUMNS[prefix[0]]})
+    return params
+
+
+_COLUMNS = {"w": _W.columns.keys(), "e": _OUTBOX.columns.keys(),
+            "d": _DELIVERIES.columns.keys(), "a": _AUDIT.columns.keys()}
+
+
+@functools.cache
+def _writes(deliveries: int) -> tuple[Insert | Update, ...]:
+    """The request's writes in order: the hold (transfer, sums), the withdrawal, the event,
+    its `deliveries` deliveries (one per subscriber), the audit line."""
+    return (*HOLD_WRITES, _named(_W, "w_"), _named(_OUTBOX, "e_"),
+            *(_named(_DELIVERIES, f"d{i}_") for i in range(deliveries)), _named(_AUDIT, "a_"))
+
+
+@functools.cache
+def _writes_counting(deliveries: int) -> Executable:
+    """PostgreSQL: the writes as data-modifying CTEs of the count, one statement."""
+    return _COUNT.add_cte(*(w.cte(f"write_{i}") for i, w in enumerate(_writes(deliveries))))
+
+
+async def write_request(session: AsyncSession, params: dict[str, Any], deliveries: int
+                        ) -> tuple[int, datetime | None]:
+    """Write a withdrawal request (`request_params`) and return how many withdrawals the
+    contractor asked for since `since` before it, and when the oldest of them was asked for.
+
+    On PostgreSQL one statement: the writes are data-modifying CTEs of the count (they all
+    see the statement's snapshot, so the count leaves out the row being inserted; foreign
+    keys are checked at its end). Elsewhere (SQLite, one writer at a time) the count, then
+    each write."""
+    if session.get_bind().dialect.name == "postgresql":
+        found, oldest = (await session.execute(_writes_counting(deliveries), params)).one()
+    else:
+        found, oldest = (await session.execute(_COUNT, params)).one()
+        for write in _writes(deliveries):
+            await session.execute(write, params)
+    return int(found or 0), oldest

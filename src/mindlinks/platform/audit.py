@@ -65,6 +65,27 @@ async def record(
     return entry
 
 
+def rows(
+    actor: Actor | uuid.UUID | None,
+    action: str,
+    entity_type: str,
+    entries: list[tuple[uuid.UUID | str, dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """The `audit_logs` rows `record_many` inserts, for a caller that sends them in a
+    statement of its own (with its other writes, one round trip): (entity id, details)."""
+    ctx = request_context.get()
+    actor_id: uuid.UUID | None = actor.user_id if isinstance(actor, Actor) else actor
+    now = utcnow()
+    common = {
+        "actor_id": actor_id, "actor_role": str(actor.role) if isinstance(actor, Actor) else None,
+        "action": action, "entity_type": entity_type,
+        "ip_address": ctx.ip_hash if ctx else None, "user_agent": ctx.user_agent if ctx else None,
+        "request_id": ctx.request_id if ctx else None, "created_at": now, "updated_at": now,
+    }
+    return [{**common, "id": uuid.uuid4(), "entity_id": str(entity_id), "details": details or {}}
+            for entity_id, details in entries]
+
+
 async def record_many(
     session: AsyncSession,
     actor: Actor | uuid.UUID | None,
@@ -75,18 +96,8 @@ async def record_many(
     """`record` for many entities at once (one INSERT round trip): (entity id, details)."""
     if not entries:
         return
-    ctx = request_context.get()
-    actor_id: uuid.UUID | None = actor.user_id if isinstance(actor, Actor) else actor
-    now = utcnow()
-    common = {
-        "actor_id": actor_id, "actor_role": str(actor.role) if isinstance(actor, Actor) else None,
-        "action": action, "entity_type": entity_type,
-        "ip_address": ctx.ip_hash if ctx else None, "user_agent": ctx.user_agent if ctx else None,
-        "request_id": ctx.request_id if ctx else None, "created_at": now, "updated_at": now,
-    }
-    await session.execute(insert(cast(Table, AuditLog.__table__)), [
-        {**common, "id": uuid.uuid4(), "entity_id": str(entity_id), "details": details or {}}
-        for entity_id, details in entries])
+    await session.execute(insert(cast(Table, AuditLog.__table__)),
+                          rows(actor, action, entity_type, entries))
 
 
 async def search(

@@ -152,27 +152,36 @@ async def emit_many(
     (jobs that emit one event per row of a large batch)."""
     if not payloads:
         return []
-    now = utcnow()
-    rows = [{"id": uuid.uuid4(), "name": name,
-             "payload": orjson.loads(orjson.dumps(p, default=str)),
-             "occurred_at": now, "created_at": now, "updated_at": now} for p in payloads]
+    events, deliveries = outbox_rows(session, name, payloads)
     # The tables, not the entities: a Core executemany, no ORM bulk-insert bookkeeping.
-    await session.execute(insert(cast(Table, OutboxEvent.__table__)), rows)
+    await session.execute(insert(cast(Table, OutboxEvent.__table__)), events)
+    if deliveries:
+        await session.execute(insert(cast(Table, EventDelivery.__table__)), deliveries)
+    return [row["id"] for row in events]
+
+
+def outbox_rows(
+    session: AsyncSession, name: str, payloads: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows `emit_many` inserts - (events, their deliveries), the events to be written
+    first - for a caller that sends them in a statement of its own with its other writes (one
+    round trip). The dispatchers are woken after commit, as by `emit`."""
+    now = utcnow()
     subscribers = list(subscribers_of(name))
-    if subscribers:
-        await session.execute(insert(cast(Table, EventDelivery.__table__)), [
-            {"id": uuid.uuid4(), "event_id": row["id"], "subscriber": sub,
-             "status": DeliveryStatus.PENDING, "attempts": 0, "next_attempt_at": now,
-             "created_at": now, "updated_at": now}
-            for row in rows for sub in subscribers
-        ])
+    events = [{"id": uuid.uuid4(), "name": name,
+               "payload": orjson.loads(orjson.dumps(p, default=str)),
+               "occurred_at": now, "created_at": now, "updated_at": now} for p in payloads]
+    deliveries = [{"id": uuid.uuid4(), "event_id": row["id"], "subscriber": sub,
+                   "status": DeliveryStatus.PENDING, "attempts": 0, "next_attempt_at": now,
+                   "created_at": now, "updated_at": now}
+                  for row in events for sub in subscribers]
 
     async def _wake() -> None:
         for waker in list(_wakers):
             waker.set()
 
     after_commit(session, _wake)
-    return [row["id"] for row in rows]
+    return events, deliveries
 
 
 def _backoff(attempts: int) -> timedelta:

@@ -15,9 +15,12 @@ from mindlinks.web import (
     admin_review_pages,
     architecture,
     auth_pages,
+    bank_pages,
     client_pages,
+    company_pages,
     contract_pages,
     contractor_pages,
+    credential_pages,
     invoice_pages,
     language,
     notification_pages,
@@ -50,4 +53,5 @@ routers = [static_router, auth_pages.router, contract_pages.router, account_page
 routers += [admin_review_pages.router, admin_ops_pages.router]  # admin queues, alerts, templates
 routers += [contractor_pages.router, client_pages.router, invoice_pages.router,  # money
             withdraw_pages.router]
+routers += [bank_pages.router, credential_pages.router, company_pages.router]  # account
 routers += [notification_pages.router]

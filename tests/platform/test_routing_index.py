@@ -1,0 +1,72 @@
+"""The path index (`platform/routing.py`) only skips routers that cannot match: for every
+route's path (with sample values), a trailing-slash variant and unknown paths, under every
+method, the app's routers answer exactly what they answer without the index."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import httpx
+from starlette.routing import Match
+
+from mindlinks.platform.routing import index_routes
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+_PARAM = re.compile(r"{([^}:]+)(?::([^}]+))?}")
+SAMPLES = {None: "x", "str": "x", "int": "7", "path": "a/b.txt", "uuid": str(uuid.uuid4())}
+
+
+def _formats(entry: Any) -> list[str]:
+    found = []
+    for candidate in entry.effective_candidates():
+        if hasattr(candidate, "effective_candidates"):
+            found.extend(_formats(candidate))
+        elif getattr(candidate, "path", None):
+            found.append(candidate.path)
+    return found
+
+
+def _paths(app: Any) -> set[str]:
+    paths = {"/", "/nope", "/api", "/api/contracts", "/api/contracts/", "/api/x/y/z"}
+    for entry in app.router.routes:
+        formats = _formats(entry) if hasattr(entry, "effective_candidates") else [entry.path]
+        for fmt in formats:
+            path = _PARAM.sub(lambda m: SAMPLES.get(m.group(2), "x"), fmt)
+            paths.update({path, path + "/", path.rstrip("/") or "/"})
+    return paths
+
+
+def _resolve(app: Any, scope: dict[str, Any], indexed: bool) -> tuple[int, Match] | None:
+    partial = None
+    for n, entry in enumerate(app.router.routes):
+        # Without the index: the class's own `matches`, as FastAPI defines it.
+        match, _ = entry.matches(scope) if indexed else type(entry).matches(entry, scope)
+        if match == Match.FULL:
+            return n, match
+        if match == Match.PARTIAL and partial is None:
+            partial = (n, match)
+    return partial
+
+
+async def test_the_index_chooses_the_routes_fastapi_chooses(app: Any) -> None:
+    assert sum(hasattr(e.matches, "__wrapped_union__") for e in app.router.routes) > 30
+    paths = _paths(app)
+    assert len(paths) > 300
+    differ = []
+    for path in sorted(paths):
+        for method in METHODS:
+            scope = {"type": "http", "method": method, "path": path, "root_path": "",
+                     "headers": [], "query_string": b""}
+            if _resolve(app, dict(scope), True) != _resolve(app, dict(scope), False):
+                differ.append((method, path))
+    assert differ == []
+
+
+async def test_indexed_requests_still_route(client: httpx.AsyncClient, app: Any) -> None:
+    assert index_routes(app) == 0  # already indexed by create_app: not wrapped twice
+    assert (await client.get("/health")).status_code == 200
+    assert (await client.get("/api/auth/me")).status_code == 401
+    assert (await client.get("/api/no-such-thing")).status_code == 404
+    assert (await client.delete("/api/auth/me")).status_code == 405
