@@ -1,10 +1,9 @@
-"""Signed-in pages: the home dashboard, profile, identity verification and a contract. Each
-reads through the owning domain's service, so the access rules are the API's: another
-user's contract is the same 404 page as a contract that does not exist."""
+"""Signed-in pages: the home dashboard, profile and identity verification. Each reads through
+the owning domain's service, so the access rules are the API's. (A contract's page is in
+`contract_pages`.)"""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from fastapi import Request
@@ -12,15 +11,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from mindlinks.auth import service as auth_service
 from mindlinks.contractors import service as contractors
-from mindlinks.contracts import service as contracts
-from mindlinks.contracts import views as contract_views
 from mindlinks.kyc import service as kyc
 from mindlinks.notifications import service as notifications
 from mindlinks.platform.api import PageParams, SessionDep, domain_router
-from mindlinks.platform.errors import NotFound
 from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.storage import get_storage
 from mindlinks.web import sessions
+from mindlinks.web.gateway import contract_views
 from mindlinks.web.pages import render, to_login
 
 router = domain_router(include_in_schema=False)
@@ -80,16 +77,3 @@ async def kyc_page(request: Request, session: SessionDep) -> Response:
         return to_login(request)
     status = await kyc.status_of(session, actor) if actor.role == Role.CONTRACTOR else None
     return render(request, "kyc.html", {"status": status}, actor=actor)
-
-
-@router.get("/contracts/{contract_id}", response_class=HTMLResponse)
-async def contract_page(request: Request, session: SessionDep, contract_id: str) -> Response:
-    actor = await sessions.browser_actor(request)
-    if actor is None:
-        return to_login(request)
-    try:
-        contract = await contracts.get_for(session, actor, uuid.UUID(contract_id[:40]))
-    except (ValueError, NotFound):
-        return render(request, "not_found.html", actor=actor, status_code=404)
-    view = await contract_views.contract_out(session, get_storage(request.app.state), contract)
-    return render(request, "contract.html", {"contract": view}, actor=actor)
