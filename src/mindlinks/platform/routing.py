@@ -94,8 +94,8 @@ def index_routes(app: FastAPI) -> int:
             continue  # a plain route (the docs): asked as before, cheaply
         if hasattr(entry.matches, "__wrapped_union__"):
             continue  # indexed already
-        if getattr(entry.original_router, "_low_priority_routes", None):
-            continue
+        if getattr(getattr(entry, "original_router", None), "_low_priority_routes", None):
+            continue  # asked as before (see `_path_patterns`)
         _indexed(entry)
         indexed += 1
     return indexed
