@@ -18,12 +18,12 @@ from starlette.datastructures import FormData
 
 from mindlinks.contracts import service as contracts
 from mindlinks.contracts.schemas import TemplateCreate, TemplateUpdate
-from mindlinks.platform import alerts, audit
+from mindlinks.platform import alerts
 from mindlinks.platform.api import SessionDep, domain_router
 from mindlinks.platform.errors import DomainError
 from mindlinks.platform.security import Actor
 from mindlinks.web.admin_pages import _form, _guard, _not_found, _page, _pager, _text, _uuid
-from mindlinks.web.pages import discard, field_errors, redirect, render
+from mindlinks.web.pages import discard, field_errors, redirect, refused, render
 
 router = domain_router(include_in_schema=False)
 ALERT_STATES = ("open", "resolved", "all")
@@ -60,11 +60,8 @@ async def alert_resolve(request: Request, session: SessionDep, alert_id: str) ->
         return actor
     key = _uuid(alert_id)
     # Unknown, malformed and already resolved are the same 404 (as `mindlinks alerts resolve`).
-    if key is None or not await alerts.resolve(session, key):
+    if key is None or not await alerts.resolve(session, key, actor):
         return _not_found(request, actor)
-    # The CLI runs as the operator on the host; from the web, who closed it goes on record.
-    await audit.record(session, actor, "platform.alert.resolved", "platform_alert", key,
-                       {"via": "web"})
     back = _text(form, "next", 500)
     return redirect(request, back if back.startswith("/admin/alerts") else "/admin/alerts")
 
@@ -142,10 +139,9 @@ async def template_create(request: Request, session: SessionDep) -> Response:
             "variables": _variables(form), "is_default": form.get("is_default") == "on"})
         created = await contracts.create_template(session, actor, body)
     except (DomainError, ValidationError) as exc:
-        if isinstance(exc, DomainError):
-            await discard(session, exc)
+        status = await refused(session, exc, 400)
         return _editor(request, actor, None, _form_values(form), field_errors(exc),
-                       exc.status if isinstance(exc, DomainError) else 400)
+                       status)
     return redirect(request, f"/admin/contract-templates/{created.id}?saved=1")
 
 
@@ -184,12 +180,11 @@ async def template_update(request: Request, session: SessionDep, template_id: st
             "variables": _variables(form), "is_default": form.get("is_default") == "on"})
         await contracts.update_template(session, actor, template.id, body)
     except (DomainError, ValidationError) as exc:
-        if isinstance(exc, DomainError):
-            await discard(session, exc)
+        status = await refused(session, exc, 400)
         template = await _template(session, template_id)  # read again after the rollback
         values = {**_form_values(form), "type": template.type, "model": template.model}
         return _editor(request, actor, template, values, field_errors(exc),
-                       exc.status if isinstance(exc, DomainError) else 400)
+                       status)
     return redirect(request, f"/admin/contract-templates/{template.id}?saved=1")
 
 

@@ -36,7 +36,7 @@ from mindlinks.platform.errors import DomainError
 from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.storage import get_storage
 from mindlinks.web import charts, i18n, sessions
-from mindlinks.web.pages import discard, field_errors, redirect, render, to_login
+from mindlinks.web.pages import discard, field_errors, redirect, refused, render, to_login
 
 router = domain_router(include_in_schema=False)
 PAGE_SIZE = 25
@@ -208,10 +208,9 @@ async def kyc_decide(request: Request, session: SessionDep, session_id: str) -> 
     except kyc.KycSessionNotFound:
         return _not_found(request, actor)
     except (DomainError, ValidationError) as exc:
-        if isinstance(exc, DomainError):
-            await discard(session, exc)
+        status = await refused(session, exc, 400)
         return await _kyc_detail(request, session, actor, session_id, field_errors(exc),
-                                 exc.status if isinstance(exc, DomainError) else 400)
+                                 status)
     return redirect(request, f"/admin/kyc/{kyc_id}")
 
 
@@ -233,10 +232,9 @@ async def kyc_document_review(request: Request, session: SessionDep,
     except kyc.KycDocumentNotFound:
         return _not_found(request, actor)
     except (DomainError, ValidationError) as exc:
-        if isinstance(exc, DomainError):
-            await discard(session, exc)
+        status = await refused(session, exc, 400)
         return await _kyc_detail(request, session, actor, back, field_errors(exc),
-                                 exc.status if isinstance(exc, DomainError) else 400)
+                                 status)
     return redirect(request, f"/admin/kyc/{back}")
 
 
@@ -300,10 +298,9 @@ async def company_review(request: Request, session: SessionDep, company_id: str)
     except clients.CompanyNotFound:
         return _not_found(request, actor)
     except (DomainError, ValidationError) as exc:
-        if isinstance(exc, DomainError):
-            await discard(session, exc)
+        status = await refused(session, exc, 400)
         return await _company(request, session, actor, company_id, field_errors(exc),
-                              exc.status if isinstance(exc, DomainError) else 400)
+                              status)
     return redirect(request, f"/admin/companies/{key}")
 
 
@@ -322,12 +319,11 @@ async def client_document_review(request: Request, session: SessionDep,
                              reason=_text(form, "reason") or None)
         await clients.admin_review_document(session, actor, key, body)
     except (DomainError, ValidationError) as exc:
-        if isinstance(exc, DomainError):
-            await discard(session, exc)
-            if exc.status == 404:
-                return _not_found(request, actor)
+        status = await refused(session, exc, 400)
+        if status == 404:
+            return _not_found(request, actor)
         return await _company(request, session, actor, str(back), field_errors(exc),
-                              exc.status if isinstance(exc, DomainError) else 400)
+                              status)
     queue = _text(form, "next", 500)  # reviewed from the documents queue: back to it
     return redirect(request, queue if queue.startswith("/admin/client-documents")
                     else f"/admin/companies/{back}")
@@ -458,12 +454,11 @@ async def country_update(request: Request, session: SessionDep, code: str) -> Re
         await countries.update_rule(session, actor, code.upper()[:2],
                                     CountryRuleUpdate.model_validate(data))
     except (DomainError, ValidationError) as exc:
-        if isinstance(exc, DomainError):
-            await discard(session, exc)
-            if exc.status == 404:
-                return _not_found(request, actor)
+        status = await refused(session, exc, 400)
+        if status == 404:
+            return _not_found(request, actor)
         return await _country(request, session, actor, code, field_errors(exc),
-                              exc.status if isinstance(exc, DomainError) else 400)
+                              status)
     return redirect(request, f"/admin/countries/{code.upper()[:2]}?saved=1")
 
 

@@ -28,7 +28,7 @@ from mindlinks.platform.security import Actor
 from mindlinks.platform.storage import get_storage
 from mindlinks.web.admin_pages import _form, _guard, _not_found, _page, _pager, _text, _uuid
 from mindlinks.web.i18n import N_
-from mindlinks.web.pages import discard, field_errors, redirect, render
+from mindlinks.web.pages import field_errors, redirect, refused, render
 
 router = domain_router(include_in_schema=False)
 # State names of these queues that the shared `status` list does not have yet.
@@ -139,10 +139,9 @@ async def _decide(request: Request, session: SessionDep, queue: Queue, item_id: 
     except queue.not_found:
         return _not_found(request, actor)
     except (DomainError, ValidationError) as exc:
-        if isinstance(exc, DomainError):
-            await discard(session, exc)
+        status = await refused(session, exc, 400)
         return await _detail(request, session, actor, queue, item_id, field_errors(exc),
-                             exc.status if isinstance(exc, DomainError) else 400)
+                             status)
     return redirect(request, f"{queue.path}/{key}")
 
 

@@ -27,7 +27,7 @@ from mindlinks.platform.errors import DomainError, NotFound
 from mindlinks.platform.security import Actor, Role
 from mindlinks.web.dash import Denied, form_of, not_found, parse_id, signed_in, text
 from mindlinks.web.i18n import N_, gettext
-from mindlinks.web.pages import discard, field_errors, redirect, render
+from mindlinks.web.pages import discard, field_errors, redirect, refused, render
 
 router = domain_router(include_in_schema=False)
 PAGE = "/account/bank-accounts"
@@ -68,10 +68,7 @@ async def _act(request: Request, session: SessionDep, actor: Actor,
         await discard(session, exc)
         return not_found(request, actor)
     except (DomainError, ValidationError) as exc:
-        status = 422
-        if isinstance(exc, DomainError):
-            await discard(session, exc)
-            status = exc.status
+        status = await refused(session, exc)
         return await _page(request, session, actor, errors=field_errors(exc), form=form,
                            status_code=status)
     return redirect(request, f"{PAGE}?done={done}")

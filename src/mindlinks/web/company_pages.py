@@ -37,7 +37,7 @@ from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.storage import get_storage
 from mindlinks.web.dash import Denied, form_of, not_found, parse_id, signed_in, text
 from mindlinks.web.i18n import N_, gettext
-from mindlinks.web.pages import discard, field_errors, redirect, render
+from mindlinks.web.pages import discard, field_errors, redirect, refused, render
 
 router = domain_router(include_in_schema=False)
 PAGE = "/account/company"
@@ -142,10 +142,7 @@ async def register_company(request: Request, session: SessionDep) -> Response:
         await clients.register_company(session, actor,
                                        clients.business_registry(request.app.state), body)
     except (DomainError, ValidationError) as exc:
-        status = 422
-        if isinstance(exc, DomainError):
-            await discard(session, exc)
-            status = exc.status
+        status = await refused(session, exc)
         return await _company_page(request, session, actor, errors=field_errors(exc),
                                    form=posted, status_code=status)
     return redirect(request, f"{PAGE}?done=registered")
@@ -170,10 +167,7 @@ async def update_company(request: Request, session: SessionDep) -> Response:
     except clients.CompanyNotFound:
         return redirect(request, PAGE)
     except (DomainError, ValidationError) as exc:
-        status = 422
-        if isinstance(exc, DomainError):
-            await discard(session, exc)
-            status = exc.status
+        status = await refused(session, exc)
         return await _company_page(request, session, actor, errors=field_errors(exc),
                                    form=posted, status_code=status)
     return redirect(request, f"{PAGE}?done=updated")

@@ -28,7 +28,7 @@ from mindlinks.platform.storage import content_disposition, get_storage
 from mindlinks.web import contract_forms, gateway, i18n, sessions
 from mindlinks.web.dash import Denied, form_of, not_found, parse_id, signed_in, text
 from mindlinks.web.i18n import N_
-from mindlinks.web.pages import discard, field_errors, redirect, render, to_login
+from mindlinks.web.pages import discard, field_errors, redirect, refused, render, to_login
 
 router = domain_router(include_in_schema=False)
 LIST_LIMIT = 20
@@ -331,10 +331,9 @@ async def sign(request: Request, session: SessionDep, rt: RuntimeDep,
         await discard(session, exc)
         return not_found(request, actor)
     except (DomainError, ValidationError, ValueError) as exc:
-        if isinstance(exc, DomainError):
-            await discard(session, exc)
+        status = await refused(session, exc, 422)
         return await _detail(request, session, actor, cid, errors=_errors(exc),
-                             status_code=exc.status if isinstance(exc, DomainError) else 422)
+                             status_code=status)
     done = "activated" if signed.status == "active" else "signed"
     return redirect(request, f"/contracts/{cid}?done={done}")
 

@@ -31,7 +31,7 @@ from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.storage import get_storage
 from mindlinks.web.dash import Denied, form_of, not_found, parse_id, signed_in, text
 from mindlinks.web.i18n import N_, gettext
-from mindlinks.web.pages import discard, field_errors, redirect, render
+from mindlinks.web.pages import discard, field_errors, redirect, refused, render
 
 router = domain_router(include_in_schema=False)
 DOCUMENTS_PER_PAGE = 50
@@ -67,10 +67,7 @@ async def _run(request: Request, session: SessionDep, actor: Actor,
         await discard(session, exc)
         return not_found(request, actor)
     except (DomainError, ValidationError) as exc:
-        status = 422
-        if isinstance(exc, DomainError):
-            await discard(session, exc)
-            status = exc.status
+        status = await refused(session, exc)
         return await again(field_errors(exc), status)
     return redirect(request, done)
 

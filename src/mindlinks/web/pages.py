@@ -82,6 +82,15 @@ async def discard(session: AsyncSession, exc: DomainError) -> None:
         await rollback(session)
 
 
+async def refused(session: AsyncSession, exc: Exception, invalid: int = 422) -> int:
+    """A form's call was refused: undo the service's partial work (`discard`) and return the
+    page's status - the domain error's own, or `invalid` for input a request model refused."""
+    if isinstance(exc, DomainError):
+        await discard(session, exc)
+        return exc.status
+    return invalid
+
+
 def field_errors(exc: Exception) -> list[str]:
     """Readable messages of a pydantic validation error or a domain error."""
     from pydantic import ValidationError
