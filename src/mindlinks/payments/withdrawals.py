@@ -28,11 +28,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 import structlog
 from babel.numbers import is_currency
-from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.contractors import service as contractors
@@ -69,8 +68,6 @@ WITHDRAWAL = StateMachine({
     S.COMPLETED: {S.REVERSED},
 })
 HOLD_CODE = "withdrawal"
-# The row's values for a Core INSERT (attribute names are the column names; unset -> None).
-_COLUMNS = tuple(cast(Table, Withdrawal.__table__).columns.keys())
 
 
 class WithdrawalNotFound(NotFound):
@@ -244,7 +241,7 @@ async def request_withdrawal(session: AsyncSession, actor: Actor, body: Withdraw
     # every withdrawal committed before). Refused, the request's transaction rolls back.
     day = timedelta(days=1)
     recent, oldest = await repo.write_request(session, repo.request_params(
-        {c: getattr(row, c) for c in _COLUMNS}, hold, event, deliveries, audit_row, now - day),
+        row, hold, event, deliveries, audit_row, now - day),
         len(deliveries))
     if recent >= per_day:
         wait = (oldest + day - now).total_seconds() if oldest else day.total_seconds()

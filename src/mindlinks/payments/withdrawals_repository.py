@@ -134,11 +134,13 @@ _COUNT = select(func.count(), func.min(_W.c.created_at)).where(
     _W.c.created_at >= bindparam("count_since", type_=_W.c.created_at.type))
 
 
-def request_params(row: dict[str, Any], hold: dict[str, Any], event: dict[str, Any],
+def request_params(withdrawal: Withdrawal, hold: dict[str, Any], event: dict[str, Any],
                    deliveries: list[dict[str, Any]], audit_row: dict[str, Any],
                    since: datetime) -> dict[str, Any]:
-    """The parameters of `write_request`'s statements: each row's columns under its prefix."""
-    params = {**hold, "count_contractor_id": row["contractor_id"], "count_since": since}
+    """The parameters of `write_request`'s statements: each row's columns under its prefix
+    (the withdrawal is a transient ORM object: its attribute names are its column names)."""
+    row = {name: getattr(withdrawal, name) for name in _COLUMNS["w"]}
+    params = {**hold, "count_contractor_id": withdrawal.contractor_id, "count_since": since}
     for prefix, values in (("w_", row), ("e_", event), ("a_", audit_row),
                            *((f"d{i}_", d) for i, d in enumerate(deliveries))):
         params.update({prefix + name: values.get(name) for name in _COLUMNS[prefix[0]]})
