@@ -15,14 +15,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Index, String, func, select
+from sqlalchemy import ColumnElement, CursorResult, Index, String, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from mindlinks.platform import audit
 from mindlinks.platform.db import Base, IdMixin, TimestampMixin, discard, utcnow
+from mindlinks.platform.security import Actor
 
 MAX_KEY = 255
 MAX_SUMMARY = 500
@@ -86,11 +88,18 @@ async def count_open(session: AsyncSession) -> int:
         SystemAlert.resolved_at.is_(None))) or 0)
 
 
-async def resolve(session: AsyncSession, alert_id: uuid.UUID) -> bool:
-    row = await session.get(SystemAlert, alert_id)
-    if row is None or row.resolved_at is not None:
+async def resolve(session: AsyncSession, alert_id: uuid.UUID,
+                  actor: Actor | None = None) -> bool:
+    """Mark an open alert resolved; False if unknown or resolved already. One conditional
+    UPDATE, so of two admins resolving at once exactly one does. With an actor (the admin
+    console) who closed it goes on record; the CLI runs as the operator on the host."""
+    done = await session.execute(
+        update(SystemAlert).where(SystemAlert.id == alert_id, SystemAlert.resolved_at.is_(None))
+        .values(resolved_at=utcnow()).execution_options(synchronize_session=False))
+    if cast(CursorResult[Any], done).rowcount != 1:
         return False
-    row.resolved_at = utcnow()
-    await session.flush()
+    if actor is not None:
+        await audit.record(session, actor, "platform.alert.resolved", "platform_alert",
+                           alert_id, {"via": "web"})
     return True
 
