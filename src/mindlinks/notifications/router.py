@@ -121,8 +121,11 @@ async def unsubscribe(
 async def list_templates(
     session: SessionDep, _admin: AdminUser,
     type: Annotated[Literal["email", "sms", "in_app"] | None, Query()] = None,
+    language: Annotated[Literal["en", "ar"] | None, Query()] = None,
 ) -> list[TemplateOut]:
-    return [TemplateOut.model_validate(t) for t in await admin.list_templates(session, type)]
+    """Every template, one row per notification type, channel and language."""
+    return [TemplateOut.model_validate(t)
+            for t in await admin.list_templates(session, type, language)]
 
 
 @admin_router.get("/notification-templates/{template_id}", response_model=TemplateOut)

@@ -22,6 +22,7 @@ from fastapi.responses import Response
 from jinja2 import TemplateError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mindlinks.notifications import admin
 from mindlinks.notifications import page_reads as page_reads
 from mindlinks.notifications import repository as repo
 from mindlinks.notifications import templates
@@ -40,6 +41,7 @@ from mindlinks.notifications.schemas import (
     NotificationPage,
     Preferences,
     PreferencesUpdate,
+    TemplateUpdate,
 )
 from mindlinks.platform import audit
 from mindlinks.platform.api import PageParams, RowSerializer, json_response
@@ -357,3 +359,26 @@ async def notify(
         await session.flush()
         notifier.send_after_commit(session, delivery.id)
     return notification
+
+
+# --- the admin pages' template editor (web uses the domain through this module) -------------
+
+TEMPLATE_LANGUAGES = templates.LANGUAGES
+
+
+def template_kinds() -> list[tuple[str, tuple[str, ...]]]:
+    """Every notification type with a template and its channels, by name."""
+    return sorted((kind.type, tuple(kind.channels)) for kind in KINDS.values())
+
+
+async def template_versions(session: AsyncSession, name: str, channel: str
+                            ) -> dict[str, templates.TemplateSource]:
+    """A template's text in each language (stored, or the built-in one); 404 if unknown."""
+    return await admin.template_versions(session, name, channel)
+
+
+async def save_template_version(session: AsyncSession, actor: Actor, name: str, channel: str,
+                                language: str, data: TemplateUpdate) -> None:
+    """Replace one language's version (the API's checks: 422 `unknown_template_variable`,
+    `invalid_template`); audited `notifications.template.updated`."""
+    await admin.save_version(session, actor, name, channel, language, data)

@@ -24,6 +24,7 @@ from mindlinks.web import (
     invoice_pages,
     language,
     notification_pages,
+    notification_template_pages,
     withdraw_pages,
 )
 from mindlinks.web.pages import STATIC_DIR, templates
@@ -54,4 +55,4 @@ routers += [admin_review_pages.router, admin_ops_pages.router]  # admin queues, 
 routers += [contractor_pages.router, client_pages.router, invoice_pages.router,  # money
             withdraw_pages.router]
 routers += [bank_pages.router, credential_pages.router, company_pages.router]  # account
-routers += [notification_pages.router]
+routers += [notification_pages.router, notification_template_pages.router]
