@@ -18,12 +18,14 @@ from typing import Any
 
 import orjson
 import structlog
-from fastapi.responses import Response
+from fastapi import Request
+from fastapi.responses import Response, StreamingResponse
 from jinja2 import TemplateError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.notifications import admin
 from mindlinks.notifications import page_reads as page_reads
+from mindlinks.notifications import stream
 from mindlinks.notifications import repository as repo
 from mindlinks.notifications import templates
 from mindlinks.notifications.catalogue import KINDS, OPTIONAL_TYPES, SECURITY_TYPES, Kind
@@ -382,3 +384,15 @@ async def save_template_version(session: AsyncSession, actor: Actor, name: str, 
     """Replace one language's version (the API's checks: 422 `unknown_template_variable`,
     `invalid_template`); audited `notifications.template.updated`."""
     await admin.save_version(session, actor, name, channel, language, data)
+
+
+def open_stream(request: Request, notifier: Notifier, actor: Actor) -> StreamingResponse:
+    """The actor's live stream (Server-Sent Events, `notifications/stream.py`): what
+    `GET /api/notifications/me/stream` answers for a bearer token and the notifications page's
+    `/notifications/stream` for the browser's cookie session. 429 `too_many_streams` past the
+    per-user cap."""
+    notifier.hub.check_capacity(actor.user_id, notifier.settings.notifications_max_streams_per_user)
+    return StreamingResponse(
+        stream.events(request, notifier, actor), media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
