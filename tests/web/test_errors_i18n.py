@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Arabic letters in the strings are meant)
 """Domain errors and field-level details in the page's language (web/errors_i18n.py): every
 registered code a page can show has a message (or is listed as API-only with its reason),
 field-level details are translated by their code / Pydantic type with their figures, and an

@@ -97,7 +97,7 @@ async def test_only_this_sites_pages_may_open_it(settings):
 
 
 async def test_the_page_opens_the_stream_and_still_polls_without_it(settings):
-    async with running_app(settings) as (app, client):
+    async with running_app(settings) as (_app, client):
         user = await register(client, "contractor")
         page = await client.get("/notifications", headers=_cookie(user["accessToken"]))
         assert page.status_code == 200

@@ -23,11 +23,9 @@ from fastapi.responses import Response, StreamingResponse
 from jinja2 import TemplateError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mindlinks.notifications import admin
+from mindlinks.notifications import admin, stream, templates
 from mindlinks.notifications import page_reads as page_reads
-from mindlinks.notifications import stream
 from mindlinks.notifications import repository as repo
-from mindlinks.notifications import templates
 from mindlinks.notifications.catalogue import KINDS, OPTIONAL_TYPES, SECURITY_TYPES, Kind
 from mindlinks.notifications.delivery import Notifier
 from mindlinks.notifications.models import (

@@ -270,7 +270,8 @@ MESSAGES.update({
     "invalid_iban": N_("The IBAN is not valid."),
     "invalid_bic": N_("The SWIFT/BIC code is not valid."),
     "invalid_account_number": N_("The account number is not valid."),
-    "micro_deposits_unavailable": N_("Verification by small deposits is not available for this account."),
+    "micro_deposits_unavailable": N_(
+        "Verification by small deposits is not available for this account."),
     "tax_info_not_found": N_("No tax form yet."),
     "license_not_found": N_("No such licence."),
     "insurance_policy_not_found": N_("No such insurance policy."),

@@ -12,6 +12,7 @@ headers (`Allow`, `Retry-After`, ...) are kept.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,7 +27,7 @@ from mindlinks.web import errors_i18n, i18n, pages, sessions
 
 log = structlog.get_logger("mindlinks.web")
 
-Handler = Callable[[Request, Exception], Awaitable[Response]]
+Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 _NOT_PAGES = ("/api/", "/docs", "/redoc", "/openapi.json", "/health")
 _KEPT_HEADERS = ("allow", "retry-after", "www-authenticate")
 
@@ -73,7 +74,8 @@ def _back(request: Request) -> str:
 
 def _html_instead(original: Handler) -> Handler:
     async def handler(request: Request, exc: Exception) -> Response:
-        response = await original(request, exc)
+        answer = original(request, exc)
+        response = await answer if inspect.isawaitable(answer) else answer
         if response.media_type != PROBLEM_JSON or not wants_page(request):
             return response
         try:
