@@ -225,7 +225,7 @@ async def load(session: AsyncSession, name: str, channel: str,
     rows = {row.language: row for row in (await session.scalars(
         select(NotificationTemplate).where(
             NotificationTemplate.name == name, NotificationTemplate.type == channel,
-            NotificationTemplate.language.in_({wanted, DEFAULT_LANGUAGE}))
+            NotificationTemplate.language.in_((wanted, DEFAULT_LANGUAGE)))
     )).all()}
     row = rows.get(wanted) or rows.get(DEFAULT_LANGUAGE)
     if row is None:

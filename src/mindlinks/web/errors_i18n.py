@@ -156,10 +156,10 @@ def field_error(field: str, text: str, code: str | None,
 
 def entry_code(entry: dict[str, Any]) -> str | None:
     """The lookup code of an `errors` entry: its `code`, or `code:rule` for the password
-    policy's rules."""
+    policy's rules (`params.rule`)."""
     code = entry.get("code")
-    rule = (entry.get("params") or {}).get("rule") if isinstance(entry.get("params"),
-                                                                  dict) else None
+    params = entry.get("params")
+    rule = params.get("rule") if isinstance(params, dict) else None
     return f"{code}:{rule}" if code and rule else code
 
 
@@ -170,8 +170,6 @@ def entries(errors: Any) -> list[ErrorText]:
     return [field_error(str(e.get("field") or ""), str(e.get("message") or ""), entry_code(e),
                         e.get("params")) for e in errors[:50] if isinstance(e, dict)]
 
-
-problem_errors = entries
 
 
 def validation_errors(errors: list[Any]) -> list[ErrorText]:

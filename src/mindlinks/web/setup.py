@@ -23,7 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from mindlinks.platform.errors import PROBLEM_JSON
-from mindlinks.web import errors_i18n, i18n, pages, sessions
+from mindlinks.web import errors_i18n, pages, sessions
 
 log = structlog.get_logger("mindlinks.web")
 
@@ -49,14 +49,13 @@ async def error_page(request: Request, problem: dict[str, Any], status: int) -> 
     code = str(problem.get("code") or "")
     detail = errors_i18n.ErrorText(str(problem.get("detail") or problem.get("title") or ""),
                                    code)
-    fields = errors_i18n.problem_errors(problem.get("errors"))
+    fields = errors_i18n.entries(problem.get("errors"))
     try:
         actor = await sessions.cookie_actor(request)
     except Exception:  # the page must render even when the database is what failed
         actor = None
     fragment = request.headers.get("hx-request") == "true" \
         and request.headers.get("hx-boosted") != "true"
-    i18n.use(i18n.language_of(request))
     return pages.render(request, "_error_fragment.html" if fragment else "error.html", {
         "status": status, "code": code, "detail": detail, "field_list": fields,
         "back": _back(request)}, actor=actor, status_code=status)
