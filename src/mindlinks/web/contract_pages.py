@@ -233,13 +233,20 @@ async def _view(request: Request, session: SessionDep, actor: Actor,
                                                      contract)
 
 
-async def _detail(request: Request, session: SessionDep, actor: Actor, contract_id: uuid.UUID,
+async def detail(request: Request, session: SessionDep, actor: Actor, contract_id: uuid.UUID,
                   *, errors: list[str] | None = None, status_code: int = 200) -> Response:
+    """The contract's page; `errors` (a refused action's) are shown with their codes."""
     view = await _view(request, session, actor, contract_id)
+    client = actor.role == Role.CLIENT
     return render(request, "contracts/detail.html", {
         "contract": view, "errors": errors, "done": request.query_params.get("done"),
         "can_sign": view.status in SIGNABLE.get(actor.role, set()),
-        "can_edit": actor.role == Role.CLIENT and view.status == "draft",
+        "can_edit": client and view.status == "draft",
+        # Only the client's side may end a contract (the service's rule), and only in the
+        # states the contracts' state machine lets the action leave.
+        "can_cancel": client and view.status in contracts.TRANSITIONS["cancel"],
+        "can_terminate": client and view.status in contracts.TRANSITIONS["terminate"],
+        "error_codes": sorted({c for e in errors or [] if (c := getattr(e, "code", None))}),
     }, actor=actor, status_code=status_code)
 
 
@@ -254,7 +261,7 @@ async def contract_page(request: Request, session: SessionDep, contract_id: str)
     try:
         if cid is None:
             raise NotFound("No such contract")
-        return await _detail(request, session, actor, cid)
+        return await detail(request, session, actor, cid)
     except NotFound:
         return not_found(request, actor)
 
@@ -332,7 +339,7 @@ async def sign(request: Request, session: SessionDep, rt: RuntimeDep,
         return not_found(request, actor)
     except (DomainError, ValidationError, ValueError) as exc:
         status = await refused(session, exc, 422)
-        return await _detail(request, session, actor, cid, errors=_errors(exc),
+        return await detail(request, session, actor, cid, errors=_errors(exc),
                              status_code=status)
     done = "activated" if signed.status == "active" else "signed"
     return redirect(request, f"/contracts/{cid}?done={done}")
@@ -356,6 +363,6 @@ async def send(request: Request, session: SessionDep, contract_id: str) -> Respo
         return not_found(request, actor)
     except DomainError as exc:
         await discard(session, exc)
-        return await _detail(request, session, actor, cid, errors=field_errors(exc),
+        return await detail(request, session, actor, cid, errors=field_errors(exc),
                              status_code=exc.status)
     return redirect(request, f"/contracts/{cid}?done=sent")
