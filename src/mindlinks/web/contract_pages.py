@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 from pydantic import ValidationError
 
 from mindlinks.clients import service as clients
@@ -25,7 +26,7 @@ from mindlinks.platform.errors import DomainError, NotFound
 from mindlinks.platform.runtime import RuntimeDep
 from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.storage import content_disposition, get_storage
-from mindlinks.web import contract_forms, gateway, i18n, sessions
+from mindlinks.web import contract_forms, gateway, i18n, rich_text, sessions
 from mindlinks.web.dash import Denied, form_of, not_found, parse_id, signed_in, text
 from mindlinks.web.i18n import N_
 from mindlinks.web.pages import discard, field_errors, redirect, refused, render, to_login
@@ -98,9 +99,10 @@ async def contracts_page(request: Request, session: SessionDep) -> Response:
 
 
 async def _form(request: Request, session: SessionDep, actor: Actor, values: dict[str, Any], *,
-                contract: Contract | None = None, preview: str | None = None,
+                contract: Contract | None = None, preview: Markup | None = None,
                 errors: list[str] | None = None, status_code: int = 200) -> Response:
-    """The create form (or a draft's edit form): the company's templates and contractors."""
+    """The create form (or a draft's edit form): the company's templates and contractors;
+    `preview` is the rendered Markdown (`rich_text`: raw HTML and unsafe links refused)."""
     try:
         members = ([] if contract else
                    (await clients.own_contractors(session, actor, offset=0,
@@ -153,7 +155,8 @@ async def create(request: Request, session: SessionDep) -> Response:
         body = contract_forms.create_body(await _typed(session, values))
         if text(form, "action", 10) == "preview":
             preview = await contracts.preview_contract(session, actor, body)
-            return await _form(request, session, actor, values, preview=preview)
+            return await _form(request, session, actor, values,
+                               preview=await rich_text.render_markdown(preview))
         made = await contracts.create_contract(session, actor, body)
     except CompanyNotFound as exc:
         await discard(session, exc)
@@ -209,7 +212,8 @@ async def update(request: Request, session: SessionDep, contract_id: str) -> Res
         if text(form, "action", 10) == "preview":
             preview = await contracts.preview_contract(session, actor,
                                                        contract_forms.create_body(typed))
-            return await _form(request, session, actor, values, contract=view, preview=preview)
+            return await _form(request, session, actor, values, contract=view,
+                               preview=await rich_text.render_markdown(preview))
         await contracts.update_contract(session, actor, view.id,
                                         contract_forms.update_body(typed))
     except NotFound as exc:
