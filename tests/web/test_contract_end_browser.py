@@ -1,5 +1,5 @@
 """Cancel and terminate in a real browser (Playwright driving Debian's Chromium against
-uvicorn): the client cancels a sent contract and terminates an active one through the
+uvicorn): the client's home checklist, then the client cancels a sent contract and terminates an active one through the
 contract page's buttons and their confirmation forms; the contractor's page offers neither.
 Every page passes axe-core (light and dark), in English and in Arabic, and none scrolls
 sideways at 360 px."""
@@ -34,6 +34,14 @@ async def test_client_cancels_a_sent_contract_and_terminates_an_active_one(
     await worker.get_by_role("button", name="Sign out").click()
 
     owner = await _sign_in(context, party.client.email)
+    # The client's home: "Getting started" links each step to its page.
+    await owner.goto("/")
+    await expect(owner.get_by_role("heading", name="Getting started")).to_be_visible()
+    await owner.get_by_role("link", name="Get your company verified").click()
+    await expect(owner.get_by_role("heading", name="Company documents")).to_be_visible()
+    await owner.goto("/")
+    await shots.take(owner, "client-home-checklist")
+    await _fits_360(owner)
     # Cancel the sent contract: the button, the confirmation form, the result.
     await owner.goto(f"/contracts/{sent['id']}")
     await expect(owner.get_by_role("link", name="Terminate the contract")).to_have_count(0)
