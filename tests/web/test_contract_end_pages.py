@@ -184,3 +184,28 @@ async def test_a_state_that_cannot_end_that_way_is_the_409_page(
         assert "لا يمكن" in refused.text, refused.text
     assert (await _row(app, sent["id"])).status == "pending"
     assert (await _row(app, active["id"])).status == "active"
+
+
+async def test_the_same_form_sent_eight_times_at_once_cancels_once(
+    app: Any, party: Party, fixed_template: dict[str, Any], flow: Any,
+):
+    """A double (here eightfold) submit racing: one cancellation, one audit line; a request
+    arriving while the first still runs is 409 `idempotency_key_in_flight` (PostgreSQL) and,
+    sent again, the first answer."""
+    import asyncio
+
+    sent = await flow.sent(party, fixed_template["id"])
+    cid = sent["id"]
+    async with signed_in(app, party.client.email) as c:
+        data = {**await _confirm_form(c, cid, "cancel"), "reason": "Called off"}
+        answers = list(await asyncio.gather(*(c.post(f"/contracts/{cid}/cancel", data=data)
+                                              for _ in range(8))))
+        assert {a.status_code for a in answers} <= {303, 409}, [a.status_code for a in answers]
+        for i, answer in enumerate(answers):
+            if answer.status_code == 409:
+                assert "<code>idempotency_key_in_flight</code>" in answer.text, answer.text
+                answers[i] = await c.post(f"/contracts/{cid}/cancel", data=data)
+        assert {a.headers["location"] for a in answers} == {f"/contracts/{cid}?done=cancelled"}
+        assert sum("idempotent-replayed" not in a.headers for a in answers) == 1
+    assert (await _row(app, cid)).status == "cancelled"
+    assert await _audited(app, "contract.cancelled") == 1
