@@ -18,6 +18,7 @@ from mindlinks.web import (
     bank_pages,
     client_pages,
     company_pages,
+    contract_end_pages,
     contract_pages,
     contractor_pages,
     credential_pages,
@@ -54,4 +55,4 @@ routers += [admin_review_pages.router, admin_ops_pages.router]  # admin queues, 
 routers += [contractor_pages.router, client_pages.router, invoice_pages.router,  # money
             withdraw_pages.router]
 routers += [bank_pages.router, credential_pages.router, company_pages.router]  # account
-routers += [notification_pages.router]
+routers += [notification_pages.router, contract_end_pages.router]  # cancel / terminate
