@@ -16,7 +16,7 @@ from mindlinks.notifications import service as notifications
 from mindlinks.platform.api import PageParams, SessionDep, domain_router
 from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.storage import get_storage
-from mindlinks.web import sessions
+from mindlinks.web import checklists, sessions
 from mindlinks.web.gateway import contract_views
 from mindlinks.web.pages import render, to_login
 
@@ -48,10 +48,12 @@ async def home(request: Request, session: SessionDep) -> Response:
     inbox = await notifications.inbox(session, actor, None, PageParams(1, HOME_LIST_LIMIT))
     kyc_status = (await kyc.status_of(session, actor)).status \
         if actor.role == Role.CONTRACTOR else None
+    steps = (await checklists.client_steps(session, actor, total)
+             if actor.role == Role.CLIENT else None)
     return render(request, "home.html", {
         "user": user, "profile": await _profile(request, session, actor),
         "kyc_status": kyc_status, "contracts": items, "contracts_total": total,
-        "inbox": inbox, "welcome": "welcome" in request.query_params,
+        "inbox": inbox, "welcome": "welcome" in request.query_params, "steps": steps,
     }, actor=actor)
 
 

@@ -18,6 +18,7 @@ from mindlinks.web import (
     bank_pages,
     client_pages,
     company_pages,
+    contract_end_pages,
     contract_pages,
     contractor_pages,
     credential_pages,
@@ -56,3 +57,4 @@ routers += [contractor_pages.router, client_pages.router, invoice_pages.router, 
             withdraw_pages.router]
 routers += [bank_pages.router, credential_pages.router, company_pages.router]  # account
 routers += [notification_pages.router, notification_template_pages.router]
+routers += [contract_end_pages.router]  # cancel / terminate
