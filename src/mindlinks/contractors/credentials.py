@@ -76,6 +76,9 @@ async def _own_license(session: AsyncSession, actor: Actor, license_id: uuid.UUI
     return row
 
 
+own_license = _own_license  # for credential_documents.py
+
+
 async def get_license(session: AsyncSession, actor: Actor, license_id: uuid.UUID) -> License:
     return await _own_license(session, actor, license_id)
 
@@ -147,6 +150,9 @@ async def _own_policy(session: AsyncSession, actor: Actor, policy_id: uuid.UUID
     return row
 
 
+own_policy = _own_policy
+
+
 async def get_policy(session: AsyncSession, actor: Actor, policy_id: uuid.UUID
                      ) -> InsurancePolicy:
     return await _own_policy(session, actor, policy_id)
@@ -179,9 +185,14 @@ async def update_policy(
     if "coverage_types" in changes and len(set(changes["coverage_types"])) != len(
             changes["coverage_types"]):
         raise invalid("coverageTypes", DuplicateCoverage, "Each coverage type at most once")
+    changed = False
     for key, value in changes.items():
-        setattr(row, key, value.strip() if isinstance(value, str) else value)
-    if changes:
+        value = value.strip() if isinstance(value, str) else value
+        changed = changed or getattr(row, key) != value
+        setattr(row, key, value)
+    # As for licences: only a real change sends it back to review (the web's edit form sends
+    # every field, saving it unchanged keeps the verdict).
+    if changed:
         row.verification_status = POLICY_STATES.after(row.verification_status, "edit")
         row.last_checked_at = None
     await session.flush()
