@@ -2,7 +2,7 @@
 the certificate of insurance), stored as a `contractor_documents` row
 
 Revision ID: 0017_credential_documents
-Revises: 0016_fx_withdrawals
+Revises: 0016_fx_withdrawals (depends on 0006_contractors)
 Create Date: 2026-11-29 13:00:00
 """
 from collections.abc import Sequence
@@ -13,7 +13,8 @@ from alembic import op
 revision: str = '0017_credential_documents'
 down_revision: str | tuple[str, ...] | None = '0016_fx_withdrawals'
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+# The tables are the contractors branch's (0006), which 0016's line does not include.
+depends_on: str | Sequence[str] | None = '0006_contractors'
 
 # Named as the models name them: the convention's name would pass PostgreSQL's 63 characters.
 TABLES = {'contractor_licenses': 'fk_contractor_licenses_document',
