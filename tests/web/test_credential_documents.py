@@ -31,8 +31,8 @@ from tests.factories import Account
 from tests.platform.samples import MINIMAL_PDF, png
 from tests.web.conftest import csrf_of
 from tests.web.money import signed_in
-from tests.web.test_admin_review_pages import licence, policy
 from tests.web.test_admin_pages import admin_browser
+from tests.web.test_admin_review_pages import licence, policy
 
 __all__ = ["admin_browser"]
 pytestmark = pytest.mark.usefixtures("db_backend")
