@@ -72,7 +72,7 @@ async def test_contractor_edits_a_licence_with_its_scan_and_the_admin_opens_it(
     await expect(page.locator(".badge-unverified")).to_be_visible()  # back to review
     await shots.take(page, "credentials-with-document")
     async with page.expect_download() as mine:
-        await page.get_by_role("link", name="Open", exact=True).click()
+        await page.get_by_role("link", name="Open the document of licence PE-12345").click()
     download = await mine.value
     assert download.suggested_filename == "scan.pdf"
     saved = tmp_path / "contractor.pdf"
