@@ -68,7 +68,7 @@ async def list_licenses(session: AsyncSession, actor: Actor) -> list[License]:
     return await repo.licenses(session, (await own_profile(session, actor)).id)
 
 
-async def _own_license(session: AsyncSession, actor: Actor, license_id: uuid.UUID) -> License:
+async def own_license(session: AsyncSession, actor: Actor, license_id: uuid.UUID) -> License:
     profile = await own_profile(session, actor)
     row = await repo.license_(session, profile.id, license_id)
     if row is None:
@@ -76,11 +76,8 @@ async def _own_license(session: AsyncSession, actor: Actor, license_id: uuid.UUI
     return row
 
 
-own_license = _own_license  # for credential_documents.py
-
-
 async def get_license(session: AsyncSession, actor: Actor, license_id: uuid.UUID) -> License:
-    return await _own_license(session, actor, license_id)
+    return await own_license(session, actor, license_id)
 
 
 async def add_license(session: AsyncSession, actor: Actor, data: LicenseIn) -> License:
@@ -102,7 +99,7 @@ async def add_license(session: AsyncSession, actor: Actor, data: LicenseIn) -> L
 async def update_license(
     session: AsyncSession, actor: Actor, license_id: uuid.UUID, data: LicenseUpdate
 ) -> License:
-    row = await _own_license(session, actor, license_id)
+    row = await own_license(session, actor, license_id)
     changes = data.model_dump(exclude_unset=True)
     if "expiration_date" in changes:
         _not_past(changes["expiration_date"], "expirationDate")
@@ -127,7 +124,7 @@ async def update_license(
 
 
 async def delete_license(session: AsyncSession, actor: Actor, license_id: uuid.UUID) -> None:
-    row = await _own_license(session, actor, license_id)
+    row = await own_license(session, actor, license_id)
     await session.delete(row)
     await session.flush()
     await audit.record(session, actor, "contractor.license.deleted", "contractor_license",
@@ -141,7 +138,7 @@ async def list_policies(session: AsyncSession, actor: Actor) -> list[InsurancePo
     return await repo.policies(session, (await own_profile(session, actor)).id)
 
 
-async def _own_policy(session: AsyncSession, actor: Actor, policy_id: uuid.UUID
+async def own_policy(session: AsyncSession, actor: Actor, policy_id: uuid.UUID
                       ) -> InsurancePolicy:
     profile = await own_profile(session, actor)
     row = await repo.policy(session, profile.id, policy_id)
@@ -150,12 +147,9 @@ async def _own_policy(session: AsyncSession, actor: Actor, policy_id: uuid.UUID
     return row
 
 
-own_policy = _own_policy
-
-
 async def get_policy(session: AsyncSession, actor: Actor, policy_id: uuid.UUID
                      ) -> InsurancePolicy:
-    return await _own_policy(session, actor, policy_id)
+    return await own_policy(session, actor, policy_id)
 
 
 async def add_policy(session: AsyncSession, actor: Actor, data: InsuranceIn) -> InsurancePolicy:
@@ -178,7 +172,7 @@ async def add_policy(session: AsyncSession, actor: Actor, data: InsuranceIn) -> 
 async def update_policy(
     session: AsyncSession, actor: Actor, policy_id: uuid.UUID, data: InsuranceUpdate
 ) -> InsurancePolicy:
-    row = await _own_policy(session, actor, policy_id)
+    row = await own_policy(session, actor, policy_id)
     changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
     if "expiration_date" in changes:
         _not_past(changes["expiration_date"], "expirationDate")
@@ -188,7 +182,11 @@ async def update_policy(
     changed = False
     for key, value in changes.items():
         value = value.strip() if isinstance(value, str) else value
-        changed = changed or getattr(row, key) != value
+        before = getattr(row, key)
+        if key == "coverage_types":  # the same coverage in another order is no change
+            changed = changed or sorted(before) != sorted(value)
+        else:
+            changed = changed or before != value
         setattr(row, key, value)
     # As for licences: only a real change sends it back to review (the web's edit form sends
     # every field, saving it unchanged keeps the verdict).
@@ -202,7 +200,7 @@ async def update_policy(
 
 
 async def delete_policy(session: AsyncSession, actor: Actor, policy_id: uuid.UUID) -> None:
-    row = await _own_policy(session, actor, policy_id)
+    row = await own_policy(session, actor, policy_id)
     await session.delete(row)
     await session.flush()
     await audit.record(session, actor, "contractor.insurance.deleted",

@@ -66,8 +66,8 @@ async def contractor(request: Request) -> Actor:
 
 
 async def run(request: Request, session: SessionDep, actor: Actor,
-               action: Callable[[], Awaitable[Any]], done: str,
-               again: Callable[[list[str], int], Awaitable[Response]]) -> Response:
+              action: Callable[[], Awaitable[Any]], done: str,
+              again: Callable[[list[str], int], Awaitable[Response]]) -> Response:
     """One service action: an unknown or foreign id is the 404 page; a refusal renders the
     page again (`again`) with the domain's message, its work undone."""
     try:
