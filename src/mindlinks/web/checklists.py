@@ -9,11 +9,11 @@ the client's home only). `tests/web/test_checklists.py` follows every link as th
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.clients import service as clients
-from mindlinks.clients.service import CompanyNotFound
 from mindlinks.platform.security import Actor
 from mindlinks.web.i18n import N_
 
@@ -38,13 +38,10 @@ CLIENT_STEPS = [
 ]
 
 
-async def client_steps(session: AsyncSession, actor: Actor,
+async def client_steps(session: AsyncSession, actor: Actor, company: Any | None,
                        contracts_total: int) -> list[SimpleNamespace]:
-    """The client's steps (`key`, `title`, `status`, `href`) in order."""
-    try:
-        company = await clients.own_company(session, actor)
-    except CompanyNotFound:
-        company = None
+    """The client's steps (`key`, `title`, `status`, `href`) in order; `company` is the
+    client's company as the home already loaded it (None before registration)."""
     team = 0
     if company is not None:
         team = (await clients.own_contractors(session, actor, offset=0, limit=1))[1]

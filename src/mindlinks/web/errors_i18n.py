@@ -129,6 +129,17 @@ MESSAGES: dict[str, str] = {
     "withdrawal_not_found": N_("No such withdrawal."),
     "idempotency_key_reused": N_("This form was sent with other values. Start again."),
     "idempotency_key_in_flight": N_("This form is being processed. Wait a moment and reload."),
+    # uploads (platform/uploads.py) and credentials
+    "file_too_large": N_("The file is too large."),
+    "empty_file": N_("The file is empty."),
+    "unsupported_file_type": N_("This type of file is not accepted."),
+    "polyglot_file": N_("The file hides other content."),
+    "unsafe_pdf": N_("The PDF contains active content (scripts, links or attachments)."),
+    "encrypted_pdf": N_("The PDF is password-protected: upload an unprotected copy."),
+    "corrupt_file": N_("The file could not be read."),
+    "image_too_large": N_("The image has too many pixels."),
+    "license_exists": N_("You already have this licence for this state."),
+    "already_expired": N_("The expiration date is in the past."),
 }
 
 

@@ -21,6 +21,7 @@ from mindlinks.web import (
     contract_end_pages,
     contract_pages,
     contractor_pages,
+    credential_edit_pages,
     credential_pages,
     invoice_pages,
     language,
@@ -55,6 +56,7 @@ routers = [static_router, auth_pages.router, contract_pages.router, account_page
 routers += [admin_review_pages.router, admin_ops_pages.router]  # admin queues, alerts, templates
 routers += [contractor_pages.router, client_pages.router, invoice_pages.router,  # money
             withdraw_pages.router]
-routers += [bank_pages.router, credential_pages.router, company_pages.router]  # account
+routers += [bank_pages.router, credential_pages.router, credential_edit_pages.router,  # account
+            company_pages.router]
 routers += [notification_pages.router, notification_template_pages.router]
 routers += [contract_end_pages.router]  # cancel / terminate
