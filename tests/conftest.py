@@ -5,11 +5,12 @@ MINDLINKS_TEST_DATABASE_URL is set - on PostgreSQL too (the `db_backend` paramet
 
 - SQLite: the migrations run once into a template file; each test gets a copy of it.
 - PostgreSQL: the migrations run once per session into a fresh `public` schema; each test
-  starts by truncating every table (with triggers off, so append-only tables can be emptied).
+  starts by emptying every table (with triggers off, so append-only tables can be emptied).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -18,20 +19,34 @@ from typing import Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import text
 
 from mindlinks.migrations import runner
 from mindlinks.models import load_all
+from mindlinks.platform import security
 from mindlinks.platform.db import Database, create_engine
 from mindlinks.settings import Settings
 from tests.factories import Account, admin_tokens, free_port, register
 
 PG_BASE_URL = os.environ.get("MINDLINKS_TEST_DATABASE_URL")
 
+# Passwords: the production argon2id profile (64 MiB, t=3, p=4) costs 50-100 ms of CPU per
+# hash and per login, 1-2 s on a loaded 2-core machine, and nearly every test registers and
+# signs in a few accounts: it was most of the suite's time. Tests hash with the cheapest
+# argon2id (same code path, same format); the production profile is tested through the
+# `production_passwords` fixture (the upgrade of an old hash at login).
+PRODUCTION_PASSWORD_HASHER = security.password_hasher
+security.password_hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+# The hash an unknown e-mail is checked against, so both paths still cost the same.
+security._DUMMY_HASH = security.password_hasher.hash("not anybody's password")
+
 
 def _worker_database(url: str | None) -> str | None:
     """Under pytest-xdist each worker gets its own database (`<name>_gw0`, ...), created on
-    first use next to the configured one, so workers never truncate each other's tables."""
+    first use next to the configured one, so workers never empty each other's tables."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if not url or not worker:
         return url
@@ -81,7 +96,7 @@ async def _sqlite_template_file(tmp_root: Path) -> Path:
 
 
 # Rows the migrations insert (reference data: country rules, the achievements catalogue), taken
-# once after migrating and put back after each TRUNCATE, so every PostgreSQL test starts from
+# once after migrating and put back after each emptying, so every PostgreSQL test starts from
 # the same data as a freshly migrated SQLite copy.
 _pg_seed: list[tuple[Any, list[dict[str, Any]]]] = []
 
@@ -117,13 +132,23 @@ async def _pg_prepare(url: str) -> None:
         _pg_migrated = True
     else:
         async with engine.begin() as conn:
-            # Triggers off for this connection only: append-only tables refuse TRUNCATE.
+            # Triggers off for this connection only: append-only tables refuse DELETE, and
+            # foreign keys are triggers too, so the order does not matter. DELETE, not
+            # TRUNCATE: a test leaves a few rows, and TRUNCATE of ~60 tables replaces ~60
+            # files every time (0.25 s a test, about 4 CPU-minutes of a run); no table uses
+            # a sequence, so there is no identity to restart.
             await conn.execute(text("SET session_replication_role = replica"))
-            names = ", ".join(t.name for t in tables)
-            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            raw = (await conn.get_raw_connection()).driver_connection
+            await raw.execute(";".join(f'DELETE FROM "{t.name}"' for t in tables))
             for table, rows in _pg_seed:
                 await conn.execute(table.insert(), rows)
     await engine.dispose()
+
+
+@pytest.fixture
+def production_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash passwords with the production argon2id profile for this test."""
+    monkeypatch.setattr(security, "password_hasher", PRODUCTION_PASSWORD_HASHER)
 
 
 @pytest.fixture(scope="session")
@@ -143,15 +168,27 @@ async def database_url(db_backend: str, tmp_path: Path, tmp_root: Path) -> str:
     return PG_URL
 
 
+@functools.cache
+def _jwt_private_key() -> str:
+    """One RSA signing key for the tests' apps: generating one per app cost ~0.1-0.3 s a test
+    (the generation itself is tested with its own settings, `test_generated_keys_are_private`)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    """Settings of a test app: its own data dir, the test database, inline dispatching."""
+    """Settings of a test app: its own data dir, the test database, inline dispatching, and
+    no start-up freeze (one app per test: see `freeze_startup_objects`)."""
     return Settings(
         env="test",
         data_dir=tmp_path / "var",
         database_url=database_url,
         redis_url=None,
         dispatcher_in_process=False,
+        jwt_private_key=_jwt_private_key(),
+        freeze_startup_objects=False,
         _env_file=None,  # type: ignore[call-arg]
     )
 

@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     # The event dispatcher runs inside `serve` unless a separate `mindlinks worker` does it.
     dispatcher_in_process: bool = True
     dispatcher_poll_seconds: float = 1.0
+    # Start-up ends with a full garbage collection and `gc.freeze()` of what start-up built (see
+    # app.lifespan). Off where many apps start in one process (the tests: one app per test),
+    # where each freeze would keep the previous tests' objects for good.
+    freeze_startup_objects: bool = True
 
     log_json: bool | None = None
     log_level: str = "INFO"

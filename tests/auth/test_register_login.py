@@ -86,7 +86,7 @@ async def test_unicode_password_is_not_normalised(client):
     assert r.status_code == 200
 
 
-async def test_login_success_and_argon2id_hash(client, app):
+async def test_login_success_and_argon2id_hash(production_passwords, client, app):
     data = await register(client)
     r = await client.post("/api/auth/login", json={
         "email": data["user"]["email"], "password": PASSWORD})
@@ -100,7 +100,7 @@ async def test_login_success_and_argon2id_hash(client, app):
     assert user.last_login is not None
 
 
-async def test_old_parameter_hash_is_upgraded_at_login(client, app):
+async def test_old_parameter_hash_is_upgraded_at_login(production_passwords, client, app):
     from argon2 import PasswordHasher
 
     data = await register(client)

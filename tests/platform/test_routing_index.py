@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from starlette.routing import Match
 
-from mindlinks.platform.routing import index_routes
+from mindlinks.platform.routing import _path_patterns, index_routes
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 _PARAM = re.compile(r"{([^}:]+)(?::([^}]+))?}")
@@ -70,6 +70,38 @@ async def test_indexed_requests_still_route(client: httpx.AsyncClient, app: Any)
     assert (await client.get("/api/auth/me")).status_code == 401
     assert (await client.get("/api/no-such-thing")).status_code == 404
     assert (await client.delete("/api/auth/me")).status_code == 405
+
+
+def _effective_patterns(entry: Any) -> list[str]:
+    found = []
+    for candidate in entry.effective_candidates():
+        if hasattr(candidate, "effective_candidates"):
+            found.extend(_effective_patterns(candidate))
+        else:
+            found.append(_NAMED.sub("(?:", candidate.path_regex.pattern))
+    return found
+
+
+_NAMED = re.compile(r"\(\?P<[^>]+>")
+
+
+async def test_each_union_holds_the_expressions_fastapi_derives(app: Any) -> None:
+    """The unions are read from the routers' own routes; FastAPI's effective routes, built the
+    long way, give the same expressions in the same order."""
+    indexed = [e for e in app.router.routes if hasattr(e.matches, "__wrapped_union__")]
+    assert len(indexed) > 30
+    for entry in indexed:
+        assert _path_patterns(entry.original_router, entry.include_context.prefix) \
+            == _effective_patterns(entry), entry.original_router
+
+
+async def test_a_skipped_router_builds_nothing(client: httpx.AsyncClient, app: Any) -> None:
+    """Skipping a router must not build its FastAPI state (each route's dependency tree and
+    response model): that build, per router and per app, was most of a test's setup."""
+    assert (await client.get("/api/auth/me")).status_code == 401
+    built = [e for e in app.router.routes if hasattr(e, "effective_candidates")
+             and e._effective_candidates_version is not None]
+    assert 0 < len(built) <= 2, [e.original_router for e in built]
 
 
 def _inner(entry: Any, scope: dict[str, Any], indexed: bool) -> Any:

@@ -507,11 +507,27 @@ async def document(
 ) -> bytes:
     """The PDF `GET /api/contracts/{id}/download` links to: the signed one once active, else
     the one sent; 404 for another party's contract, 409 `document_not_ready` for a draft."""
+    _, key = await document_of(session, actor, contract_id)
+    return await storage.get(key)
+
+
+def document_key(contract: Contract) -> str | None:
+    """The contract's current PDF: the signed one once active, else the one sent (None for a
+    draft). The download link, the API's `pdfUrl` and the pages' stream all serve this one."""
+    return contract.signed_document_key or contract.document_key
+
+
+async def document_of(
+    session: AsyncSession, actor: Actor, contract_id: uuid.UUID
+) -> tuple[Contract, str]:
+    """The actor's contract and its current PDF's key: 404 for another party's contract, 409
+    `document_not_ready` for a draft."""
     contract = await get_for(session, actor, contract_id)
-    key = contract.signed_document_key or contract.document_key
+    key = document_key(contract)
     if key is None:
         raise DocumentNotReady("The contract has no document until it is sent")
-    return await storage.get(key)
+    return contract, key
+
 
 # Contract templates for the admin screens (web/admin_ops_pages), as the API's admin routes.
 TemplateNotFound, TemplateInUse = templates.TemplateNotFound, templates.TemplateInUse
@@ -527,7 +543,8 @@ pdf_signature_valid = certificates.pdf_signature_valid
 __all__ = ["TEMPLATE_VARIABLES", "TRANSITIONS", "BillingContract", "BillingMilestone",
            "DuePeriod", "TemplateInUse", "TemplateNotFound", "billing_contract",
            "billing_milestone", "create_contract", "create_template", "delete_template",
-           "document", "due_periods", "get_for", "get_for_timesheets", "get_template",
+           "document", "document_key", "document_of", "due_periods", "get_for",
+           "get_for_timesheets", "get_template",
            "hourly_work_terms", "is_party", "list_templates", "next_status",
            "pdf_signature_valid", "platform_signer", "preview_contract", "send_contract", "sign",
            "update_template", "verify"]

@@ -22,7 +22,7 @@ from mindlinks.contracts.models import Contract, ContractMilestone, ContractStat
 from mindlinks.contracts.schemas import Contract as ContractOut
 from mindlinks.contracts.schemas import ContractListItem
 from mindlinks.contracts.schemas import Milestone as MilestoneOut
-from mindlinks.contracts.service import DocumentNotReady, get_for
+from mindlinks.contracts.service import document_key, document_of
 from mindlinks.countries import service as countries
 from mindlinks.platform.api import PageParams, RowSerializer, RowWith, json_response
 from mindlinks.platform.db import Database, utcnow
@@ -114,7 +114,7 @@ async def contract_out(
     companies, contractor_names = await _names(session, storage, [contract])
     upcoming = await repo.next_payment_dates(session, [contract.id], utcnow().date())
     milestones = await repo.milestones(session, contract.id)
-    key = contract.signed_document_key or contract.document_key
+    key = document_key(contract)
     pdf_url = (await download_url(storage, key, filename=f"contract-{contract.id}.pdf"))[0] \
         if key else None
     # The row's own columns map by name; what follows is computed or named differently.
@@ -138,10 +138,7 @@ async def download(
 ) -> tuple[str, datetime]:
     """`(downloadUrl, expiresAt)` (1 h) of the signed PDF once active, else the sent one;
     409 `document_not_ready` for a draft."""
-    contract = await get_for(session, actor, contract_id)
-    key = contract.signed_document_key or contract.document_key
-    if key is None:
-        raise DocumentNotReady("The contract has no document until it is sent")
+    contract, key = await document_of(session, actor, contract_id)
     return await download_url(storage, key, filename=f"contract-{contract.id}.pdf",
                               ttl_seconds=3600)
 

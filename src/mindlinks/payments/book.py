@@ -60,7 +60,7 @@ from mindlinks.payments.models import (
     Transfer,
     TransferKind,
 )
-from mindlinks.platform.db import discard, in_list, utcnow
+from mindlinks.platform.db import discard, in_list, named_insert, utcnow
 from mindlinks.platform.errors import (
     Conflict,
     InsufficientFunds,
@@ -571,13 +571,6 @@ _ADD_SUMS_UNNEST = text(
 # --- a hold written with its caller's other writes (the withdrawal request) -----------------
 
 
-def _named(table: Table, prefix: str) -> Insert:
-    """A single-row INSERT of every column of `table`, each a named parameter `prefix+name`:
-    built once, so a request only binds values (a statement built with its values is
-    constructed, keyed and looked up in the compiled cache on every call)."""
-    return insert(table).values({c.name: bindparam(prefix + c.name, type_=c.type)
-                                 for c in table.columns})
-
 
 # The hold's two writes, parameters `hold_*` (see `hold_params`): the transfer, and one UPDATE
 # adding the amount to the debit's and the credit's pending sums in SQL - applied to the
@@ -585,7 +578,7 @@ def _named(table: Table, prefix: str) -> Insert:
 _debit: BindParameter[uuid.UUID] = bindparam("hold_debit_account_id")
 _credit: BindParameter[uuid.UUID] = bindparam("hold_credit_account_id")
 HOLD_WRITES: tuple[Insert | Update, ...] = (
-    _named(_T, "hold_"),
+    named_insert(_T, "hold_"),
     update(_A).where(_A.c.id.in_([_debit, _credit])).values(
         debits_pending=_A.c.debits_pending + case((_A.c.id == _debit, bindparam("hold_amount")),
                                                   else_=0),

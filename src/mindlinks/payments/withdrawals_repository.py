@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Executable, Table, bindparam, exists, func, insert, select
+from sqlalchemy import Executable, Table, bindparam, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert, Update
 
@@ -21,6 +21,7 @@ from mindlinks.payments.withdrawals_models import (
     WithdrawalStatus,
 )
 from mindlinks.platform.audit import AuditLog
+from mindlinks.platform.db import named_insert
 from mindlinks.platform.events import EventDelivery, OutboxEvent
 
 # The list filter -> the states it shows.
@@ -119,12 +120,6 @@ async def lock_wallet(session: AsyncSession, contractor_id: uuid.UUID, currency:
     return locked, any(row.paid_before for row in rows)
 
 
-def _named(table: Table, prefix: str) -> Insert:
-    """A single-row INSERT of every column of `table`, each a named parameter `prefix+name`
-    (built once: a request binds values only, the compiled statement is reused)."""
-    return insert(table).values({c.name: bindparam(prefix + c.name, type_=c.type)
-                                 for c in table.columns})
-
 
 _OUTBOX = cast(Table, OutboxEvent.__table__)
 _DELIVERIES = cast(Table, EventDelivery.__table__)
@@ -155,8 +150,9 @@ _COLUMNS = {"w": _W.columns.keys(), "e": _OUTBOX.columns.keys(),
 def _writes(deliveries: int) -> tuple[Insert | Update, ...]:
     """The request's writes in order: the hold (transfer, sums), the withdrawal, the event,
     its `deliveries` deliveries (one per subscriber), the audit line."""
-    return (*HOLD_WRITES, _named(_W, "w_"), _named(_OUTBOX, "e_"),
-            *(_named(_DELIVERIES, f"d{i}_") for i in range(deliveries)), _named(_AUDIT, "a_"))
+    return (*HOLD_WRITES, named_insert(_W, "w_"), named_insert(_OUTBOX, "e_"),
+            *(named_insert(_DELIVERIES, f"d{i}_") for i in range(deliveries)),
+            named_insert(_AUDIT, "a_"))
 
 
 @functools.cache

@@ -24,11 +24,13 @@ from sqlalchemy import (
     DateTime,
     MetaData,
     String,
+    Table,
     TypeDecorator,
     Uuid,
     any_,
     bindparam,
     event,
+    insert,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import (
@@ -39,6 +41,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.dml import Insert
 
 log = structlog.get_logger("mindlinks.db")
 
@@ -501,6 +504,15 @@ def in_list(session: AsyncSession, column: Any, values: Any) -> ColumnElement[bo
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, values, type_=ARRAY(column.type), unique=True))
     return column.in_(values)
+
+
+def named_insert(table: Table, prefix: str) -> Insert:
+    """A single-row INSERT of every column of `table`, each a named parameter `prefix+name`.
+    Built once at import, so a request only binds values: a statement built with its values is
+    constructed, keyed and looked up in the compiled cache on every call. The prefix lets
+    several such INSERTs share one parameter dict (one round trip for a request's writes)."""
+    return insert(table).values({c.name: bindparam(prefix + c.name, type_=c.type)
+                                 for c in table.columns})
 
 
 def discard(session: AsyncSession, obj: object) -> None:

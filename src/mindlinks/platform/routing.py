@@ -36,29 +36,33 @@ from fastapi.routing import (
     _restore_fastapi_scope_key,
 )
 from starlette._utils import get_route_path
-from starlette.routing import Match
+from starlette.routing import Match, compile_path
 
 _NAMED_GROUP = re.compile(r"\(\?P<[^>]+>")
 
 
-def _path_patterns(entry: Any) -> list[str] | None:
+def _path_patterns(router: Any, prefix: str) -> list[str] | None:
     """The path expressions of every route under an included router, or None when one of them
-    is not a plain HTTP route (then the router is not indexed)."""
-    if getattr(entry.original_router, "_low_priority_routes", None):
+    is not a plain HTTP route (then the router is not indexed).
+
+    Read from the router's own routes and the inclusion's prefix, as FastAPI derives them
+    (`prefix + route.path`, compiled by Starlette's `compile_path`), not from FastAPI's
+    effective route state: that state builds every route's dependency tree and response
+    model (~10-100 ms per router), and skipping a router must not cost its build."""
+    if getattr(router, "_low_priority_routes", None):
         return None
     patterns: list[str] = []
-    for candidate in entry.effective_candidates():
-        if hasattr(candidate, "effective_candidates"):  # a nested included router
-            nested = _path_patterns(candidate)
+    for route in router.routes:
+        if hasattr(route, "effective_candidates"):  # a nested included router
+            nested = _path_patterns(route.original_router, prefix + route.include_context.prefix)
             if nested is None:
                 return None
             patterns.extend(nested)
             continue
-        regex = getattr(candidate, "path_regex", None)
-        if not isinstance(getattr(candidate, "original_route", None), APIRoute) or regex is None:
+        if not isinstance(route, APIRoute):
             return None
         # Named groups may repeat across routes (`contract_id`): unnamed in the union.
-        patterns.append(_NAMED_GROUP.sub("(?:", regex.pattern))
+        patterns.append(_NAMED_GROUP.sub("(?:", compile_path(prefix + route.path)[0].pattern))
     return patterns
 
 
@@ -70,16 +74,14 @@ def _version(entry: Any) -> tuple[int, int, int]:
 def _indexed(entry: Any) -> None:
     """Replace the entry's `matches` with one that skips the router when the path cannot match.
 
-    The union is built on the first request the router is asked about, not at start-up:
-    its routes' path expressions come from FastAPI's effective route state, which FastAPI
-    builds lazily (the first time the router is asked) and which costs ~10 ms per router.
-    Built eagerly, every `create_app` paid ~0.5 s for all of them, once per test of the suite."""
+    The union is built on the first request the router is asked about, not at start-up (a
+    few compiled expressions; `create_app` runs once per test of the suite)."""
     ask = entry.matches  # the router's own matching, bound before it is replaced
     state: dict[str, Any] = {}
 
     def union_of() -> re.Pattern[str] | None:
         if "union" not in state:
-            patterns = _path_patterns(entry)
+            patterns = _path_patterns(entry.original_router, entry.include_context.prefix)
             state["union"] = re.compile("|".join(f"(?:{p})" for p in patterns)) \
                 if patterns else None
             state["built"] = _version(entry)

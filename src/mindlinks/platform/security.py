@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import hmac
 import os
@@ -147,6 +148,13 @@ def _public_pem(private_key: Any) -> bytes:
     )
 
 
+@functools.lru_cache(maxsize=4)
+def _load_private_key(pem: bytes) -> Any:
+    """Parsing checks the RSA key's arithmetic (~30 ms of CPU): an app built again in the same
+    process (a worker's restart, the tests' one app per test) reuses the parsed key."""
+    return serialization.load_pem_private_key(pem, password=None)
+
+
 class KeyRing:
     """The current signing key plus previous public keys still accepted during rotation."""
 
@@ -172,7 +180,7 @@ class KeyRing:
                         ),
                     )
             pem = path.read_bytes()
-        private_key = serialization.load_pem_private_key(pem, password=None)
+        private_key = _load_private_key(pem)
         current = SigningKey(_kid(private_key.public_key()), _public_pem(private_key), private_key)
         previous = []
         for prev_pem in settings.jwt_previous_public_keys:
