@@ -95,7 +95,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             if type(value) is str and len(value) == 26 and value[10] == " " \
                     and value[19] == "." and value[4] == "-":
                 return datetime.fromisoformat(value + "+00:00")
-            return general(value)  # type: ignore[no-any-return]
+            return general(value)
 
         return process
 

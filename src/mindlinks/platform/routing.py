@@ -128,20 +128,20 @@ def _route_match(entry: Any) -> Any:
 
     def _match(scope: Any) -> tuple[Match, Any, Any, Any]:
         if scope["type"] != "http":
-            return ask(scope)  # type: ignore[no-any-return]
+            return ask(scope)
         route_path = get_route_path(scope)
         method = scope.get("method")
         path_params = scope.get("path_params")
         memo = scope.pop(_MEMO, None)
         if memo is not None and memo[0] is entry and memo[1] == route_path \
                 and memo[2] == method and memo[3] is path_params:
-            return memo[4]  # type: ignore[no-any-return]
+            return memo[4]
         candidates = entry.effective_candidates()  # FastAPI's version check, as its own does
         if candidates is not state["candidates"]:
             state["candidates"], state["plain"] = candidates, _plain_routes(candidates)
         plain = state["plain"]
         if plain is None:
-            return ask(scope)  # type: ignore[no-any-return]
+            return ask(scope)
         result = _first_match(scope, route_path, plain)
         scope[_MEMO] = (entry, route_path, method, path_params, result)
         return result
