@@ -5,27 +5,34 @@ from __future__ import annotations
 
 import uuid
 
+from mindlinks.notifications import catalogue_ar
 from mindlinks.notifications.catalogue import KINDS
 from tests.factories import mails
 from tests.notifications.conftest import emit_and_deliver
 
 
-async def _template(client, admin, name, channel):
-    listing = (await client.get(f"/api/admin/notification-templates?type={channel}",
-                                headers=admin.headers)).json()
+async def _template(client, admin, name, channel, language="en"):
+    listing = (await client.get(
+        f"/api/admin/notification-templates?type={channel}&language={language}",
+        headers=admin.headers)).json()
     return next(t for t in listing if t["name"] == name)
 
 
 async def test_every_notification_type_is_seeded(client, admin):
     response = await client.get("/api/admin/notification-templates", headers=admin.headers)
     assert response.status_code == 200
-    seeded = {(t["name"], t["type"]) for t in response.json()}
-    expected = {(k.type, c) for k in KINDS.values() for c in k.channels}
-    assert seeded == expected
-    email = next(t for t in response.json()
-                 if t["name"] == "payment_received" and t["type"] == "email")
-    assert set(email) >= {"id", "name", "type", "subject", "body", "textBody", "variables",
-                          "createdAt", "updatedAt"}
+    seeded = [(t["name"], t["type"], t["language"]) for t in response.json()]
+    # One version per language: English (catalogue.py) and Arabic (catalogue_ar.py).
+    expected = {(k.type, c, lang) for k in KINDS.values() for c in k.channels
+                for lang in ("en", "ar")}
+    assert sorted(seeded) == sorted(expected)
+    email = next(t for t in response.json() if t["name"] == "payment_received"
+                 and t["type"] == "email" and t["language"] == "en")
+    assert set(email) >= {"id", "name", "type", "language", "subject", "body", "textBody",
+                          "variables", "createdAt", "updatedAt"}
+    arabic = next(t for t in response.json() if t["name"] == "payment_received"
+                  and t["type"] == "email" and t["language"] == "ar")
+    assert arabic["subject"] == catalogue_ar.TEXTS["payment_received"][2]
     assert "amount" in email["variables"] and "currency" in email["variables"]
     assert email["textBody"] and "<p>" in email["body"]
     sms = (await client.get("/api/admin/notification-templates?type=sms",
@@ -144,3 +151,59 @@ async def test_unsubscribe_link_opts_out_of_that_type(app, client, contractor, s
     tampered = await client.post(path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB"))
     assert tampered.status_code == 400
     assert tampered.json()["code"] == "invalid_unsubscribe_token"
+
+
+# --- per language (issue 15): the recipient's version, else English, else the catalogue ---
+
+
+async def _edit(client, admin, name, channel, language, subject, body):
+    template = await _template(client, admin, name, channel, language)
+    response = await client.put(f"/api/admin/notification-templates/{template['id']}",
+                                headers=admin.headers, json={"subject": subject, "body": body})
+    assert response.status_code == 200, response.text
+    assert response.json()["language"] == language
+    return template
+
+
+async def _latest(client, who):
+    return (await client.get("/api/notifications/me", headers=who.headers)).json()["data"][0]
+
+
+async def test_each_recipient_gets_the_edited_version_in_their_language(
+        app, client, admin, contractor, other):
+    assert (await client.put("/api/notifications/me/preferences", json={"language": "ar"},
+                             headers=other.headers)).status_code == 200
+    await _edit(client, admin, "payment_received", "in_app", "en", "Money in", "EN {{ amount }}")
+    arabic = await _edit(client, admin, "payment_received", "in_app", "ar", "وصل المال",
+                         "AR {{ amount }}")
+    for who in (contractor, other):
+        await emit_and_deliver(app, "payment.received", {
+            "paymentId": f"p-{who.id}", "userId": str(who.id), "amount": 7, "currency": "USD"})
+    assert (await _latest(client, contractor))["title"] == "Money in"
+    mine = await _latest(client, other)
+    assert (mine["title"], mine["message"]) == ("وصل المال", "AR 7")
+
+    # Without its Arabic row an Arabic recipient gets the (edited) English one...
+    from mindlinks.notifications.models import NotificationTemplate
+
+    async with app.state.db.session() as s:
+        await s.delete(await s.get(NotificationTemplate, uuid.UUID(arabic["id"])))
+    await emit_and_deliver(app, "payment.received", {
+        "paymentId": "p-2", "userId": str(other.id), "amount": 8, "currency": "USD"})
+    assert (await _latest(client, other))["title"] == "Money in"
+    # ... and with neither, the built-in Arabic text.
+    english = await _template(client, admin, "payment_received", "in_app", "en")
+    async with app.state.db.session() as s:
+        await s.delete(await s.get(NotificationTemplate, uuid.UUID(english["id"])))
+    await emit_and_deliver(app, "payment.received", {
+        "paymentId": "p-3", "userId": str(other.id), "amount": 9, "currency": "USD"})
+    assert (await _latest(client, other))["title"] == catalogue_ar.TEXTS["payment_received"][0]
+
+
+async def test_templates_are_listed_per_language(client, admin):
+    arabic = (await client.get("/api/admin/notification-templates?language=ar",
+                               headers=admin.headers)).json()
+    assert arabic and {t["language"] for t in arabic} == {"ar"}
+    refused = await client.get("/api/admin/notification-templates?language=fr",
+                               headers=admin.headers)
+    assert refused.status_code == 422

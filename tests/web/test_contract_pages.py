@@ -70,7 +70,7 @@ async def test_create_preview_edit_send_and_both_sign(
         preview = await post_form(c, "/contracts/new", "/contracts/new",
                                   {**fields(party, fixed_template), "action": "preview"})
         assert preview.status_code == 200, preview.text
-        body = re.search(r'<pre class="preview" tabindex="0">(.*?)</pre>', preview.text, re.S)
+        body = re.search(r'<div class="preview markdown"[^>]*>(.*?)</div>', preview.text, re.S)
         assert body, preview.text
         assert "Acme Widgets Ltd" in body.group(1) and "Ada Lovelace" in body.group(1)
         assert "5,000.00 USD" in body.group(1) and "Deliverables: a web shop" in body.group(1)
@@ -322,7 +322,7 @@ async def test_milestone_contract_rows_and_the_edit_preview(
         preview = await post_form(c, f"/contracts/{cid}/edit", f"/contracts/{cid}/edit", {
             **fields(party, tpl, type="milestone", rate="3000", title="Renamed"), **rows,
             "action": "preview"})
-        assert preview.status_code == 200 and "- Design: 1,200.00 USD, due 2026-02-01" in (
+        assert preview.status_code == 200 and "<li>Design: 1,200.00 USD, due 2026-02-01</li>" in (
             preview.text)
         page = await c.get(f"/contracts/{cid}")
         assert "Renamed" not in page.text  # a preview of an edit changes nothing

@@ -59,7 +59,7 @@ async def test_inbox_mark_read_and_mark_all(
         assert page.status_code == 200
         assert f"{unread} unread" in page.text and "$30.00" in page.text and "$99.00" not in page.text
         assert 'hx-get="/notifications/list?show=all&amp;page=1"' in page.text
-        assert 'hx-trigger="every 15s"' in page.text
+        assert 'hx-trigger="every 15s, ml-refresh"' in page.text  # polling: the stream's fallback
         fragment = await c.get("/notifications/list?show=unread")
         assert fragment.status_code == 200 and "<html" not in fragment.text
         assert fragment.text.count('class="unread"') == unread

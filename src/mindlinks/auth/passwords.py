@@ -59,20 +59,26 @@ class WeakPassword(ValidationFailed):
 
 def check_password_policy(password: str, email: str | None = None, field: str = "password") -> None:
     """Raise `WeakPassword` (422) naming every rule `password` breaks."""
-    problems = []
+    # (message, params): `params.rule` names the rule for a client that shows its own text
+    # (the web pages' Arabic), with the figure it needs.
+    problems: list[tuple[str, dict[str, object]]] = []
     if len(password) < MIN_LENGTH:
-        problems.append(f"must be at least {MIN_LENGTH} characters")
+        problems.append((f"must be at least {MIN_LENGTH} characters",
+                         {"rule": "min_length", "min": MIN_LENGTH}))
     if len(password) > MAX_LENGTH:
-        problems.append(f"must be at most {MAX_LENGTH} characters")
+        problems.append((f"must be at most {MAX_LENGTH} characters",
+                         {"rule": "max_length", "max": MAX_LENGTH}))
     lowered = password.lower()
     if lowered in common_passwords():
-        problems.append("is one of the most commonly used passwords")
+        problems.append(("is one of the most commonly used passwords", {"rule": "common"}))
     if email:
         local = email.split("@", 1)[0].lower()
         if len(local) >= 3 and local in lowered:
-            problems.append("must not contain the part of your email address before the @")
+            problems.append(("must not contain the part of your email address before the @",
+                             {"rule": "email"}))
     if problems:
         raise WeakPassword(
-            "The password " + "; ".join(problems) + ".",
-            errors=[{"field": field, "message": p, "code": "weak_password"} for p in problems],
+            "The password " + "; ".join(p for p, _ in problems) + ".",
+            errors=[{"field": field, "message": p, "code": "weak_password", "params": params}
+                    for p, params in problems],
         )

@@ -47,7 +47,7 @@ from mindlinks.clients.schemas import (
 from mindlinks.countries import service as countries
 from mindlinks.platform import audit, crypto
 from mindlinks.platform.api import RowWith
-from mindlinks.platform.db import utcnow
+from mindlinks.platform.db import after_commit, utcnow
 from mindlinks.platform.errors import (
     Conflict,
     ForbiddenRole,
@@ -59,7 +59,7 @@ from mindlinks.platform.events import emit
 from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.states import StateMachine
 from mindlinks.platform.storage import StorageBackend, download_url, store_upload
-from mindlinks.platform.uploads import AVATAR, AsyncReadable
+from mindlinks.platform.uploads import LOGO, MIME_BY_EXTENSION, AsyncReadable
 
 
 class ContractorView(Protocol):
@@ -110,6 +110,10 @@ def contractor_directory() -> ContractorDirectory:
 
 class CompanyNotFound(NotFound):
     code, title = "company_not_found", "Company not found"
+
+
+class LogoNotFound(NotFound):
+    code, title = "logo_not_found", "No logo"
 
 
 class CompanyExists(Conflict):
@@ -331,9 +335,11 @@ async def set_logo(
     session: AsyncSession, actor: Actor, storage: StorageBackend, source: AsyncReadable,
     filename: str | None,
 ) -> LogoUploaded:
-    """Store the company's logo (re-encoded 512 px image; no original bytes are kept)."""
+    """Store the company's logo: sniffed JPEG/PNG/WebP, at most 5 MiB and 16 megapixels,
+    re-encoded on the CPU pool into a 512 px WebP, fitted uncropped (`uploads.LOGO`); no
+    original bytes are kept."""
     company = await own_company(session, actor)
-    stored = await store_upload(storage, source, purpose=AVATAR,
+    stored = await store_upload(storage, source, purpose=LOGO,
                                 key_prefix=("clients", company.id, "logo"), filename=filename,
                                 session=session)
     previous = company.logo_key
@@ -342,9 +348,27 @@ async def set_logo(
     await audit.record(session, actor, "client.company.logo_changed", "client_company",
                        company.id, {"sha256": stored.sha256})
     if previous:
-        await storage.delete(previous)
+        # Only once the new key is committed: deleted before, a rollback would leave the
+        # company pointing at a file that is gone.
+        async def _delete_previous() -> None:
+            await storage.delete(previous)
+
+        after_commit(session, _delete_previous)
     url, expires_at = await download_url(storage, stored.key)
     return LogoUploaded(logo_url=url, expires_at=expires_at)
+
+
+async def own_logo(session: AsyncSession, actor: Actor, storage: StorageBackend
+                   ) -> tuple[bytes, str]:
+    """The actor's company logo, bytes and type, for the pages to serve from their own origin
+    (a presigned S3 URL is another origin, which the pages' `img-src 'self'` refuses).
+    404 `company_not_found` without a company, `logo_not_found` without a logo."""
+    company = await own_company(session, actor)
+    if not company.logo_key:
+        raise LogoNotFound("No logo uploaded")
+    extension = "." + company.logo_key.rpartition(".")[2]
+    return await storage.get(company.logo_key), MIME_BY_EXTENSION.get(
+        extension, "application/octet-stream")
 
 
 async def logo_url(storage: StorageBackend, company: ClientCompany) -> str | None:

@@ -68,7 +68,7 @@ async def list_licenses(session: AsyncSession, actor: Actor) -> list[License]:
     return await repo.licenses(session, (await own_profile(session, actor)).id)
 
 
-async def _own_license(session: AsyncSession, actor: Actor, license_id: uuid.UUID) -> License:
+async def own_license(session: AsyncSession, actor: Actor, license_id: uuid.UUID) -> License:
     profile = await own_profile(session, actor)
     row = await repo.license_(session, profile.id, license_id)
     if row is None:
@@ -77,7 +77,7 @@ async def _own_license(session: AsyncSession, actor: Actor, license_id: uuid.UUI
 
 
 async def get_license(session: AsyncSession, actor: Actor, license_id: uuid.UUID) -> License:
-    return await _own_license(session, actor, license_id)
+    return await own_license(session, actor, license_id)
 
 
 async def add_license(session: AsyncSession, actor: Actor, data: LicenseIn) -> License:
@@ -99,7 +99,7 @@ async def add_license(session: AsyncSession, actor: Actor, data: LicenseIn) -> L
 async def update_license(
     session: AsyncSession, actor: Actor, license_id: uuid.UUID, data: LicenseUpdate
 ) -> License:
-    row = await _own_license(session, actor, license_id)
+    row = await own_license(session, actor, license_id)
     changes = data.model_dump(exclude_unset=True)
     if "expiration_date" in changes:
         _not_past(changes["expiration_date"], "expirationDate")
@@ -124,7 +124,7 @@ async def update_license(
 
 
 async def delete_license(session: AsyncSession, actor: Actor, license_id: uuid.UUID) -> None:
-    row = await _own_license(session, actor, license_id)
+    row = await own_license(session, actor, license_id)
     await session.delete(row)
     await session.flush()
     await audit.record(session, actor, "contractor.license.deleted", "contractor_license",
@@ -138,7 +138,7 @@ async def list_policies(session: AsyncSession, actor: Actor) -> list[InsurancePo
     return await repo.policies(session, (await own_profile(session, actor)).id)
 
 
-async def _own_policy(session: AsyncSession, actor: Actor, policy_id: uuid.UUID
+async def own_policy(session: AsyncSession, actor: Actor, policy_id: uuid.UUID
                       ) -> InsurancePolicy:
     profile = await own_profile(session, actor)
     row = await repo.policy(session, profile.id, policy_id)
@@ -149,7 +149,7 @@ async def _own_policy(session: AsyncSession, actor: Actor, policy_id: uuid.UUID
 
 async def get_policy(session: AsyncSession, actor: Actor, policy_id: uuid.UUID
                      ) -> InsurancePolicy:
-    return await _own_policy(session, actor, policy_id)
+    return await own_policy(session, actor, policy_id)
 
 
 async def add_policy(session: AsyncSession, actor: Actor, data: InsuranceIn) -> InsurancePolicy:
@@ -172,16 +172,25 @@ async def add_policy(session: AsyncSession, actor: Actor, data: InsuranceIn) -> 
 async def update_policy(
     session: AsyncSession, actor: Actor, policy_id: uuid.UUID, data: InsuranceUpdate
 ) -> InsurancePolicy:
-    row = await _own_policy(session, actor, policy_id)
+    row = await own_policy(session, actor, policy_id)
     changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
     if "expiration_date" in changes:
         _not_past(changes["expiration_date"], "expirationDate")
     if "coverage_types" in changes and len(set(changes["coverage_types"])) != len(
             changes["coverage_types"]):
         raise invalid("coverageTypes", DuplicateCoverage, "Each coverage type at most once")
+    changed = False
     for key, value in changes.items():
-        setattr(row, key, value.strip() if isinstance(value, str) else value)
-    if changes:
+        value = value.strip() if isinstance(value, str) else value
+        before = getattr(row, key)
+        if key == "coverage_types":  # the same coverage in another order is no change
+            changed = changed or sorted(before) != sorted(value)
+        else:
+            changed = changed or before != value
+        setattr(row, key, value)
+    # As for licences: only a real change sends it back to review (the web's edit form sends
+    # every field, saving it unchanged keeps the verdict).
+    if changed:
         row.verification_status = POLICY_STATES.after(row.verification_status, "edit")
         row.last_checked_at = None
     await session.flush()
@@ -191,7 +200,7 @@ async def update_policy(
 
 
 async def delete_policy(session: AsyncSession, actor: Actor, policy_id: uuid.UUID) -> None:
-    row = await _own_policy(session, actor, policy_id)
+    row = await own_policy(session, actor, policy_id)
     await session.delete(row)
     await session.flush()
     await audit.record(session, actor, "contractor.insurance.deleted",

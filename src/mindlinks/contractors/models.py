@@ -184,6 +184,9 @@ class License(IdMixin, TimestampMixin, Base):
     expiration_date: Mapped[date | None] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(String(20), default=CredentialStatus.UNVERIFIED)
     verified_at: Mapped[datetime | None]
+    # The scan of the licence, if the contractor attached one (credential_documents.py).
+    document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey(
+        "contractor_documents.id", ondelete="SET NULL", name="fk_contractor_licenses_document"))
 
 
 class InsuranceStatus(StrEnum):
@@ -206,6 +209,10 @@ class InsurancePolicy(IdMixin, TimestampMixin, Base):
     verification_status: Mapped[str] = mapped_column(String(20), default=InsuranceStatus.PENDING)
     additional_insured: Mapped[bool] = mapped_column(default=False)
     last_checked_at: Mapped[datetime | None]
+    # The certificate of insurance, if attached (credential_documents.py).
+    document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey(
+        "contractor_documents.id", ondelete="SET NULL",
+        name="fk_contractor_insurance_policies_document"))
 
 
 class Achievement(IdMixin, TimestampMixin, Base):

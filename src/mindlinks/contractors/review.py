@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mindlinks.contractors.credential_documents import document_link
 from mindlinks.contractors.credentials import LicenseNotFound, PolicyNotFound
 from mindlinks.contractors.models import (
     ContractorProfile,
@@ -26,6 +27,7 @@ from mindlinks.contractors.models import (
     TaxInfo,
     TaxInfoStatus,
 )
+from mindlinks.contractors.schemas import Document
 from mindlinks.contractors.schemas import InsurancePolicy as PolicyOut
 from mindlinks.contractors.schemas import License as LicenseOut
 from mindlinks.contractors.schemas import TaxInfo as TaxInfoOut
@@ -140,6 +142,17 @@ async def policy_detail(session: AsyncSession, actor: Actor, policy_id: uuid.UUI
     if row is None:
         raise PolicyNotFound("No such insurance policy")
     return Reviewed(PolicyOut.model_validate(row[0]), row[1].id, _name(row[1]), row[1].email)
+
+
+async def credential_document(session: AsyncSession, actor: Actor, storage: StorageBackend,
+                              kind: str, item_id: uuid.UUID) -> Document:
+    """The signed, expiring link of a licence's (`kind="license"`) or policy's document, for
+    an administrator reviewing it (`ForbiddenRole` otherwise); an unknown id, or an item
+    without a document, is 404."""
+    _require_admin(actor)
+    model: Any = License if kind == "license" else InsurancePolicy
+    document_id = await session.scalar(select(model.document_id).where(model.id == item_id))
+    return await document_link(session, storage, document_id)
 
 
 async def pending_counts(session: AsyncSession) -> dict[str, int]:

@@ -11,6 +11,7 @@ from fastapi import Depends, File, Form, Query, Request, Response, UploadFile, s
 from mindlinks.contractors import (
     achievements,
     banking,
+    credential_documents,
     credentials,
     documents,
     onboarding,
@@ -226,6 +227,38 @@ async def delete_policy(session: SessionDep, actor: CurrentContractor, policy_id
                         ) -> Response:
     await credentials.delete_policy(session, actor, policy_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# A licence's scan / a policy's certificate (PDF, JPEG or PNG; the documents' upload rules).
+# Attaching one sends a reviewed item back to review; the GET is its signed, expiring link.
+
+
+@me.put("/licenses/{license_id}/document", response_model=License)
+async def attach_license_document(session: SessionDep, actor: CurrentContractor,
+                                  storage: StorageDep, license_id: uuid.UUID,
+                                  file: Annotated[UploadFile, File()]) -> Any:
+    return await credential_documents.attach_license_document(
+        session, actor, storage, license_id, file, file.filename)
+
+
+@me.get("/licenses/{license_id}/document", response_model=Document)
+async def license_document(session: SessionDep, actor: CurrentContractor, storage: StorageDep,
+                           license_id: uuid.UUID) -> Any:
+    return await credential_documents.license_document(session, actor, storage, license_id)
+
+
+@me.put("/insurance-policies/{policy_id}/document", response_model=InsurancePolicy)
+async def attach_policy_document(session: SessionDep, actor: CurrentContractor,
+                                 storage: StorageDep, policy_id: uuid.UUID,
+                                 file: Annotated[UploadFile, File()]) -> Any:
+    return await credential_documents.attach_policy_document(
+        session, actor, storage, policy_id, file, file.filename)
+
+
+@me.get("/insurance-policies/{policy_id}/document", response_model=Document)
+async def policy_document(session: SessionDep, actor: CurrentContractor, storage: StorageDep,
+                          policy_id: uuid.UUID) -> Any:
+    return await credential_documents.policy_document(session, actor, storage, policy_id)
 
 
 @admin.post("/licenses/{license_id}/review", response_model=License)

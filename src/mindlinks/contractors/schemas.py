@@ -235,6 +235,7 @@ class License(ResponseModel):
     expiration_date: date | None
     status: str
     verified_at: datetime | None
+    document_id: uuid.UUID | None = None  # the attached scan (`GET .../{id}/document`)
     created_at: datetime
     updated_at: datetime
 
@@ -282,6 +283,7 @@ class InsurancePolicy(ResponseModel):
     verification_status: str
     additional_insured: bool
     last_checked_at: datetime | None
+    document_id: uuid.UUID | None = None  # the attached certificate
     created_at: datetime
     updated_at: datetime
 

@@ -18,7 +18,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.auth.service import User
-from mindlinks.contractors import banking, credentials, documents, onboarding, review, tax
+from mindlinks.contractors import (
+    banking,
+    credential_documents,
+    credentials,
+    documents,
+    onboarding,
+    review,
+    tax,
+)
 from mindlinks.contractors import page_reads as page_reads
 from mindlinks.contractors import repository as repo
 from mindlinks.contractors.identifiers import (
@@ -110,6 +118,16 @@ delete_license = credentials.delete_license
 list_policies = credentials.list_policies
 add_policy = credentials.add_policy
 delete_policy = credentials.delete_policy
+get_license = credentials.get_license
+get_policy = credentials.get_policy
+update_license = credentials.update_license
+update_policy = credentials.update_policy
+# A licence's or policy's document (credential_documents.py): the API's and the pages' one path.
+attach_license_document = credential_documents.attach_license_document
+attach_policy_document = credential_documents.attach_policy_document
+license_document = credential_documents.license_document
+policy_document = credential_documents.policy_document
+CredentialDocumentNotFound = credential_documents.CredentialDocumentNotFound
 
 
 def micro_deposit_sender(app_state: Any) -> MicroDepositSender:
@@ -142,6 +160,7 @@ license_queue, license_detail, review_license = (
 policy_queue, policy_detail, review_policy = (
     review.policy_queue, review.policy_detail, credentials.review_policy)
 credential_counts = review.pending_counts
+credential_document = review.credential_document
 
 
 # --- registration and claims ------------------------------------------------------------

@@ -11,6 +11,7 @@ from sqlalchemy import DateTime, Table, and_, func, insert, or_, select, text, t
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.ledger.models import LedgerEntry, LedgerTile
+from mindlinks.platform.bulk import insert_columns, is_postgres
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import Conflict
 
@@ -103,6 +104,12 @@ async def insert_rows(
     the insert itself. The one typed value, `recorded_at`, is converted once per batch by the
     column type's own bind processor, so what is stored is exactly what the ORM would store.
     """
+    if is_postgres(session):
+        # One unnest statement, not one execution per entry (the payroll journals 2 a row).
+        columns = [list(values) for values in zip(*rows, strict=True)]
+        await insert_columns(session, _table, INSERT_COLUMNS,
+                             [*columns, [recorded_at] * len(rows)])
+        return
     conn = await session.connection()
     dialect = conn.dialect
     column_type = _table.c.recorded_at.type

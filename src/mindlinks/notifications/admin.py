@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.notifications import repository as repo
 from mindlinks.notifications import templates
-from mindlinks.notifications.catalogue import SAMPLE_VALUES
+from mindlinks.notifications.catalogue import KINDS, SAMPLE_VALUES
 from mindlinks.notifications.models import NotificationDelivery, NotificationTemplate
 from mindlinks.notifications.schemas import (
     TemplatePreview,
@@ -25,8 +25,45 @@ class TemplateNotFound(NotFound):
     code = "template_not_found"
 
 
-async def list_templates(session: AsyncSession, channel: str | None) -> list[NotificationTemplate]:
-    return await repo.templates(session, channel)
+async def list_templates(session: AsyncSession, channel: str | None,
+                         language: str | None = None) -> list[NotificationTemplate]:
+    return await repo.templates(session, channel, language)
+
+
+async def template_versions(session: AsyncSession, name: str, channel: str
+                            ) -> dict[str, templates.TemplateSource]:
+    """One notification type's template on one channel in each language (`templates.LANGUAGES`):
+    the stored row, or the built-in text when that row is missing. Unknown type or channel:
+    404."""
+    kind = KINDS.get(name)
+    if kind is None or channel not in kind.channels:
+        raise TemplateNotFound("Template not found")
+    stored = await repo.template_versions(session, name, channel)
+    out = {}
+    for language in templates.LANGUAGES:
+        row = stored.get(language)
+        out[language] = (templates.TemplateSource(name, channel, row.subject, row.body,
+                                                  row.text_body) if row is not None
+                         else templates.default_source(name, channel, language))
+    return out
+
+
+async def save_version(session: AsyncSession, actor: Actor, name: str, channel: str,
+                       language: str, data: TemplateUpdate) -> NotificationTemplate:
+    """Replace one language's version of a template (the row is created if an operator
+    deleted it); the checks of `update_template`. Unknown type, channel or language: 404."""
+    kind = KINDS.get(name)
+    if kind is None or channel not in kind.channels or language not in templates.LANGUAGES:
+        raise TemplateNotFound("Template not found")
+    row = (await repo.template_versions(session, name, channel)).get(language)
+    if row is None:
+        src = templates.default_source(name, channel, language)
+        row = NotificationTemplate(name=name, type=channel, language=language,
+                                   subject=src.subject, body=src.body, text_body=src.text_body,
+                                   variables=sorted(kind.allowed_variables))
+        session.add(row)
+        await session.flush()
+    return await update_template(session, actor, row.id, data)
 
 
 async def get_template(session: AsyncSession, template_id: uuid.UUID) -> NotificationTemplate:
@@ -54,7 +91,8 @@ async def update_template(
     await session.flush()
     await audit.record(session, actor, "notifications.template.updated",
                        "notification_template", template.id,
-                       {"name": template.name, "type": template.type})
+                       {"name": template.name, "type": template.type,
+                        "language": template.language})
     return template
 
 

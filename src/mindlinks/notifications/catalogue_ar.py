@@ -6,11 +6,10 @@ and email subject, written with the same variables (and the same filters: `money
 
 Which language a recipient gets is their `language` preference (seed 001 user-preferences,
 `notification_preferences.language`, the one the web pages follow); without one, English.
-Admin-edited templates (table `notification_templates`) are the English ones: an Arabic
-recipient gets these defaults (a language column for edited translations is left to do, see
-docs/web.md "Notification mails in the user's language"). This module is the notifications
-domain's own catalogue; it does not use the web's Babel catalogue (a domain does not import
-`web`).
+These texts are seeded into `notification_templates` as the Arabic rows (`language = 'ar'`),
+which admins edit like the English ones; `templates.load` falls back to them. This module is
+the notifications domain's own catalogue; it does not use the web's Babel catalogue (a domain
+does not import `web`).
 """
 
 from __future__ import annotations

@@ -77,13 +77,17 @@ class NotificationPreference(IdMixin, TimestampMixin, Base):
 
 class NotificationTemplate(IdMixin, TimestampMixin, Base):
     """An admin-editable template. `name` is the notification type (or `digest`); `type` is the
-    channel. Email templates have an HTML `body` and a plain-text `text_body`."""
+    channel; `language` the recipients' language it is for ("en", "ar": one row per language,
+    see `templates.load` for the fallback). Email templates have an HTML `body` and a
+    plain-text `text_body`."""
 
     __tablename__ = "notification_templates"
-    __table_args__ = (UniqueConstraint("name", "type"),)
+    __table_args__ = (UniqueConstraint("name", "type", "language"),)
 
     name: Mapped[str] = mapped_column(String(64))
     type: Mapped[str] = mapped_column(String(10), index=True)
+    # Rows from before 0017 were the English ones.
+    language: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
     subject: Mapped[str | None] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     text_body: Mapped[str | None] = mapped_column(Text)

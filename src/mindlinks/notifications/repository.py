@@ -150,12 +150,23 @@ async def notifications_between(
     )).all())
 
 
-async def templates(session: AsyncSession, channel: str | None) -> list[NotificationTemplate]:
-    stmt = select(NotificationTemplate).order_by(NotificationTemplate.name,
-                                                 NotificationTemplate.type)
+async def templates(session: AsyncSession, channel: str | None,
+                    language: str | None = None) -> list[NotificationTemplate]:
+    stmt = select(NotificationTemplate).order_by(
+        NotificationTemplate.name, NotificationTemplate.type, NotificationTemplate.language)
     if channel:
         stmt = stmt.where(NotificationTemplate.type == channel)
+    if language:
+        stmt = stmt.where(NotificationTemplate.language == language)
     return list((await session.scalars(stmt)).all())
+
+
+async def template_versions(session: AsyncSession, name: str, channel: str
+                            ) -> dict[str, NotificationTemplate]:
+    """The stored rows of one notification type on one channel, by language."""
+    rows = await session.scalars(select(NotificationTemplate).where(
+        NotificationTemplate.name == name, NotificationTemplate.type == channel))
+    return {row.language: row for row in rows}
 
 
 async def deliveries(

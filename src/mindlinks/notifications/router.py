@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from mindlinks.notifications import admin, service, stream
+from mindlinks.notifications import admin, service
 from mindlinks.notifications.delivery import Notifier
 from mindlinks.notifications.schemas import (
     AllMarkedRead,
@@ -89,11 +89,7 @@ async def my_stream(request: Request, actor: CurrentUser, notifier: NotifierDep
     (with the new unread count) for each new notification, `: heartbeat` comments. The stream
     ends when its login ends (logout, suspension, password change); 429 `too_many_streams`
     past the per-user cap."""
-    notifier.hub.check_capacity(actor.user_id, notifier.settings.notifications_max_streams_per_user)
-    return StreamingResponse(
-        stream.events(request, notifier, actor), media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return service.open_stream(request, notifier, actor)
 
 
 @router.get("/unsubscribe", response_class=HTMLResponse, include_in_schema=False)
@@ -121,8 +117,11 @@ async def unsubscribe(
 async def list_templates(
     session: SessionDep, _admin: AdminUser,
     type: Annotated[Literal["email", "sms", "in_app"] | None, Query()] = None,
+    language: Annotated[Literal["en", "ar"] | None, Query()] = None,
 ) -> list[TemplateOut]:
-    return [TemplateOut.model_validate(t) for t in await admin.list_templates(session, type)]
+    """Every template, one row per notification type, channel and language."""
+    return [TemplateOut.model_validate(t)
+            for t in await admin.list_templates(session, type, language)]
 
 
 @admin_router.get("/notification-templates/{template_id}", response_model=TemplateOut)

@@ -112,6 +112,7 @@ class TemplateOut(ResponseModel):
     id: uuid.UUID
     name: str
     type: str
+    language: str  # the recipients' language this version is for: "en" or "ar"
     subject: str | None
     body: str
     text_body: str | None

@@ -18,13 +18,14 @@ from typing import Any
 
 import orjson
 import structlog
-from fastapi.responses import Response
+from fastapi import Request
+from fastapi.responses import Response, StreamingResponse
 from jinja2 import TemplateError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mindlinks.notifications import admin, stream, templates
 from mindlinks.notifications import page_reads as page_reads
 from mindlinks.notifications import repository as repo
-from mindlinks.notifications import templates
 from mindlinks.notifications.catalogue import KINDS, OPTIONAL_TYPES, SECURITY_TYPES, Kind
 from mindlinks.notifications.delivery import Notifier
 from mindlinks.notifications.models import (
@@ -40,6 +41,7 @@ from mindlinks.notifications.schemas import (
     NotificationPage,
     Preferences,
     PreferencesUpdate,
+    TemplateUpdate,
 )
 from mindlinks.platform import audit
 from mindlinks.platform.api import PageParams, RowSerializer, json_response
@@ -357,3 +359,38 @@ async def notify(
         await session.flush()
         notifier.send_after_commit(session, delivery.id)
     return notification
+
+
+# --- the admin pages' template editor (web uses the domain through this module) -------------
+
+TEMPLATE_LANGUAGES = templates.LANGUAGES
+
+
+def template_kinds() -> list[tuple[str, tuple[str, ...]]]:
+    """Every notification type with a template and its channels, by name."""
+    return sorted((kind.type, tuple(kind.channels)) for kind in KINDS.values())
+
+
+async def template_versions(session: AsyncSession, name: str, channel: str
+                            ) -> dict[str, templates.TemplateSource]:
+    """A template's text in each language (stored, or the built-in one); 404 if unknown."""
+    return await admin.template_versions(session, name, channel)
+
+
+async def save_template_version(session: AsyncSession, actor: Actor, name: str, channel: str,
+                                language: str, data: TemplateUpdate) -> None:
+    """Replace one language's version (the API's checks: 422 `unknown_template_variable`,
+    `invalid_template`); audited `notifications.template.updated`."""
+    await admin.save_version(session, actor, name, channel, language, data)
+
+
+def open_stream(request: Request, notifier: Notifier, actor: Actor) -> StreamingResponse:
+    """The actor's live stream (Server-Sent Events, `notifications/stream.py`): what
+    `GET /api/notifications/me/stream` answers for a bearer token and the notifications page's
+    `/notifications/stream` for the browser's cookie session. 429 `too_many_streams` past the
+    per-user cap."""
+    notifier.hub.check_capacity(actor.user_id, notifier.settings.notifications_max_streams_per_user)
+    return StreamingResponse(
+        stream.events(request, notifier, actor), media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,7 +1,9 @@
 """Template rendering: Jinja2 sandboxed, strict about undefined variables, localised.
 
-- Admin-edited templates (table `notification_templates`) override the defaults of
-  `catalogue.py`; the defaults are seeded into the table at start-up so admins can edit them.
+- Admin-edited templates (table `notification_templates`, one row per notification type,
+  channel and language) override the defaults of `catalogue.py` (English) and
+  `catalogue_ar.py` (Arabic); both are seeded into the table at start-up so admins can edit
+  them. A recipient gets their language's row, else the English row, else the built-in text.
 - On save a template may only use its kind's variables (`jinja2.meta`), and must render
   with sample values.
 - Filters: `money(amount, currency)` (babel, the recipient's locale), `date` and `datetime`
@@ -184,9 +186,19 @@ def validate(source: TemplateSource) -> list[str]:
     return sorted(used)
 
 
+LANGUAGES = ("en", catalogue_ar.LANGUAGE)  # the languages templates are kept in
+DEFAULT_LANGUAGE = "en"
+
+
+def template_language(language: str | None) -> str:
+    """The template language of a recipient of `language`: theirs when the notifications have
+    it, else English."""
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
 def translated(language: str | None) -> bool:
     """Whether the notifications have their own templates in `language` (Arabic)."""
-    return language == catalogue_ar.LANGUAGE
+    return template_language(language) != DEFAULT_LANGUAGE
 
 
 def locale_for(language: str | None, default: str) -> str:
@@ -205,18 +217,19 @@ def default_source(name: str, channel: str, language: str | None = None) -> Temp
 
 async def load(session: AsyncSession, name: str, channel: str,
                language: str | None = None) -> TemplateSource:
-    """The template in force: in the recipient's `language` when the notifications have it
-    (the Arabic catalogue; edited templates are the English ones), else the stored one, else
-    the default."""
-    if translated(language):
-        return default_source(name, channel, language)
-    row = await session.scalar(
+    """The template in force for a recipient of `language`: the stored (admin-edited) one in
+    that language, else the stored English one, else the built-in catalogue's in that
+    language. The table holds both languages from start-up (`seed_defaults` copies the
+    catalogues in), so the English fallback is for a row an operator deleted."""
+    wanted = template_language(language)
+    rows = {row.language: row for row in (await session.scalars(
         select(NotificationTemplate).where(
-            NotificationTemplate.name == name, NotificationTemplate.type == channel
-        )
-    )
+            NotificationTemplate.name == name, NotificationTemplate.type == channel,
+            NotificationTemplate.language.in_((wanted, DEFAULT_LANGUAGE)))
+    )).all()}
+    row = rows.get(wanted) or rows.get(DEFAULT_LANGUAGE)
     if row is None:
-        return default_source(name, channel)
+        return default_source(name, channel, wanted)
     return TemplateSource(row.name, row.type, row.subject, row.body, row.text_body)
 
 
@@ -224,11 +237,13 @@ def default_rows() -> list[NotificationTemplate]:
     rows = []
     for kind in KINDS.values():
         for channel in kind.channels:
-            src = default_source(kind.type, channel)
-            rows.append(NotificationTemplate(
-                name=kind.type, type=channel, subject=src.subject, body=src.body,
-                text_body=src.text_body, variables=sorted(kind.allowed_variables),
-            ))
+            for language in LANGUAGES:
+                src = default_source(kind.type, channel, language)
+                rows.append(NotificationTemplate(
+                    name=kind.type, type=channel, language=language, subject=src.subject,
+                    body=src.body, text_body=src.text_body,
+                    variables=sorted(kind.allowed_variables),
+                ))
     return rows
 
 
@@ -237,11 +252,12 @@ async def seed_defaults(db: Database) -> int:
     inserted. Several processes starting at once may race: a lost race is harmless."""
     async with db.sessionmaker() as session:
         existing = {
-            (n, t) for n, t in (
-                await session.execute(select(NotificationTemplate.name, NotificationTemplate.type))
+            (n, t, lang) for n, t, lang in (
+                await session.execute(select(NotificationTemplate.name, NotificationTemplate.type,
+                                             NotificationTemplate.language))
             ).all()
         }
-        missing = [r for r in default_rows() if (r.name, r.type) not in existing]
+        missing = [r for r in default_rows() if (r.name, r.type, r.language) not in existing]
         if not missing:
             return 0
         session.add_all(missing)

@@ -27,7 +27,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
-    insert,
     select,
     text,
     update,
@@ -50,6 +49,7 @@ from mindlinks.payments.payroll_models import (
     PayrollSetting,
     PayrollStatus,
 )
+from mindlinks.platform.bulk import insert_many
 from mindlinks.platform.db import Database, in_list, utcnow
 from mindlinks.platform.errors import Conflict, InvalidTransition
 from mindlinks.platform.events import emit, emit_many
@@ -62,8 +62,11 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "complete": {S.PROCESSING: S.COMPLETED},
     "fail_partly": {S.PROCESSING: S.PARTIALLY_FAILED},
 }
-# Items paid per transaction: the escrow's row lock is held for one batch, not one run.
-BATCH = 500
+# Items paid per transaction: the escrow's row lock (and the journal's append lock) is held
+# for one batch, not one run. A batch costs ~30 statements whatever its size, so larger
+# batches mean fewer round trips and commits: 500 took 6,400 statements for 100k items, 2,000
+# take 1,600; beyond that the locks are held for seconds while the gain flattens.
+BATCH = 2000
 
 
 def next_status(payroll: Payroll, action: str) -> str:
@@ -134,7 +137,7 @@ async def prepare(session: AsyncSession, client_id: uuid.UUID, currency: str,
         .order_by(InvoiceHold.issued_at, InvoiceHold.id))).all()
     now = utcnow()
     if due:
-        await session.execute(insert(PayrollItem), [
+        await insert_many(session, _I, [
             {"id": uuid.uuid4(), "payroll_id": locked.id, "invoice_id": r.invoice_id,
              "contractor_id": r.contractor_id, "contract_id": r.contract_id, "amount": r.amount,
              "currency": currency, "status": ItemStatus.PENDING, "created_at": now,

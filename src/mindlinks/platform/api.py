@@ -312,6 +312,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "errors": {"type": "array", "items": {"type": "object", "properties": {
             "field": {"type": "string"}, "message": {"type": "string"},
             "code": {"type": "string"},
+            "params": {"type": "object", "description": "The rule's figures (maxLength...)"},
         }}},
     },
 }

@@ -10,10 +10,11 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Index, String, Table, func, insert, select
+from sqlalchemy import Index, String, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from mindlinks.platform.bulk import insert_many
 from mindlinks.platform.db import Base, IdMixin, TimestampMixin, utcnow
 from mindlinks.platform.middleware import request_context
 from mindlinks.platform.security import Actor
@@ -96,8 +97,8 @@ async def record_many(
     """`record` for many entities at once (one INSERT round trip): (entity id, details)."""
     if not entries:
         return
-    await session.execute(insert(cast(Table, AuditLog.__table__)),
-                          rows(actor, action, entity_type, entries))
+    await insert_many(session, cast(Table, AuditLog.__table__),
+                      rows(actor, action, entity_type, entries))
 
 
 async def search(

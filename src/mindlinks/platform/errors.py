@@ -216,7 +216,15 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
-        out.append({"field": ".".join(loc), "message": err.get("msg", ""), "code": err.get("type")})
+        entry: dict[str, Any] = {"field": ".".join(loc), "message": err.get("msg", ""),
+                                 "code": err.get("type")}
+        # The figures of the rule (`max_length`, `ge`, ...), for a client that shows its own
+        # text: plain values only (`ctx` may also hold the exception of a validator).
+        params = {k: v for k, v in (err.get("ctx") or {}).items()
+                  if isinstance(v, int | float | str) and not isinstance(v, bool)}
+        if params:
+            entry["params"] = params
+        out.append(entry)
     return out
 
 

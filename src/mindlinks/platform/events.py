@@ -30,7 +30,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
-    insert,
     or_,
     select,
     update,
@@ -38,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from mindlinks.platform.bulk import insert_many
 from mindlinks.platform.db import Base, Database, IdMixin, TimestampMixin, after_commit, utcnow
 from mindlinks.platform.logging import describe_error
 
@@ -153,10 +153,10 @@ async def emit_many(
     if not payloads:
         return []
     events, deliveries = outbox_rows(session, name, payloads)
-    # The tables, not the entities: a Core executemany, no ORM bulk-insert bookkeeping.
-    await session.execute(insert(cast(Table, OutboxEvent.__table__)), events)
-    if deliveries:
-        await session.execute(insert(cast(Table, EventDelivery.__table__)), deliveries)
+    # The tables, not the entities: one statement each (unnest arrays on PostgreSQL), no ORM
+    # bulk-insert bookkeeping.
+    await insert_many(session, cast(Table, OutboxEvent.__table__), events)
+    await insert_many(session, cast(Table, EventDelivery.__table__), deliveries)
     return [row["id"] for row in events]
 
 

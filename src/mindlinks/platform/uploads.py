@@ -56,6 +56,9 @@ class UploadPurpose:
     square_px: int | None = None
     # Decoding is refused above this many pixels, read from the header before decoding.
     max_pixels: int = MAX_IMAGE_PIXELS
+    # Square images: cropped to fill the square (avatars), or fitted inside it uncropped, the
+    # rest transparent (logos: a wide wordmark keeps its ends).
+    crop: bool = True
 
 
 DOCUMENT = UploadPurpose("document", 10 * MiB, frozenset({PDF, JPEG, PNG}))
@@ -63,6 +66,9 @@ DOCUMENT = UploadPurpose("document", 10 * MiB, frozenset({PDF, JPEG, PNG}))
 # default and keeps the decode of a small, highly compressed PNG to a fraction of a second.
 AVATAR = UploadPurpose("avatar", 5 * MiB, frozenset({JPEG, PNG, WEBP}), square_px=512,
                        max_pixels=16_000_000)
+# A company logo: the avatar's limits and re-encoding, fitted rather than cropped.
+LOGO = UploadPurpose("logo", 5 * MiB, frozenset({JPEG, PNG, WEBP}), square_px=512,
+                     max_pixels=16_000_000, crop=False)
 
 
 class AsyncReadable(Protocol):
@@ -288,10 +294,13 @@ def _reencode_image(spool: IO[bytes], mime: str, purpose: UploadPurpose) -> tupl
     image = ImageOps.exif_transpose(image) or image
     out = io.BytesIO()
     if purpose.square_px:
-        image = ImageOps.fit(
-            image.convert("RGBA"), (purpose.square_px, purpose.square_px),
-            Image.Resampling.LANCZOS,
-        )
+        side = (purpose.square_px, purpose.square_px)
+        if purpose.crop:
+            image = ImageOps.fit(image.convert("RGBA"), side, Image.Resampling.LANCZOS)
+        else:
+            fitted = ImageOps.contain(image.convert("RGBA"), side, Image.Resampling.LANCZOS)
+            image = Image.new("RGBA", side, (0, 0, 0, 0))
+            image.paste(fitted, ((side[0] - fitted.width) // 2, (side[1] - fitted.height) // 2))
         image.save(out, format="WEBP", quality=85, method=4)
         return out.getvalue(), WEBP
     if mime == JPEG:

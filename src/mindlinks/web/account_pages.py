@@ -10,13 +10,15 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from mindlinks.auth import service as auth_service
+from mindlinks.clients import service as clients
 from mindlinks.contractors import service as contractors
 from mindlinks.kyc import service as kyc
 from mindlinks.notifications import service as notifications
 from mindlinks.platform.api import PageParams, SessionDep, domain_router
 from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.storage import get_storage
-from mindlinks.web import sessions
+from mindlinks.web import checklists, sessions
+from mindlinks.web.company_pages import logo_version
 from mindlinks.web.gateway import contract_views
 from mindlinks.web.pages import render, to_login
 
@@ -48,10 +50,18 @@ async def home(request: Request, session: SessionDep) -> Response:
     inbox = await notifications.inbox(session, actor, None, PageParams(1, HOME_LIST_LIMIT))
     kyc_status = (await kyc.status_of(session, actor)).status \
         if actor.role == Role.CONTRACTOR else None
+    company = steps = None
+    if actor.role == Role.CLIENT:  # the header shows the company's name and logo
+        try:
+            company = await clients.own_company(session, actor)
+        except clients.CompanyNotFound:
+            company = None
+        steps = await checklists.client_steps(session, actor, company, total)
     return render(request, "home.html", {
+        "company": company, "logo_version": logo_version(company.logo_key if company else None),
         "user": user, "profile": await _profile(request, session, actor),
         "kyc_status": kyc_status, "contracts": items, "contracts_total": total,
-        "inbox": inbox, "welcome": "welcome" in request.query_params,
+        "inbox": inbox, "welcome": "welcome" in request.query_params, "steps": steps,
     }, actor=actor)
 
 

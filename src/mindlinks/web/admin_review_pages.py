@@ -1,6 +1,7 @@
 """Admin review queues of contractor credentials and client documents: tax forms (the signed
 form through a signed, expiring link, as the KYC review shows documents), licences, insurance
-policies, and every company's documents.
+policies (each with its attached document through a guarded route that redirects to a fresh
+signed link), and every company's documents.
 
 The guard, CSRF check and helpers are admin_pages' (signed out -> login, another role -> 404,
 no TOTP step -> 403, CSRF checked before anything else). Each verdict is the service the
@@ -23,7 +24,7 @@ from mindlinks.contractors import service as contractors
 from mindlinks.contractors.schemas import InsuranceReview, LicenseReview, TaxReview
 from mindlinks.platform import audit
 from mindlinks.platform.api import SessionDep, domain_router
-from mindlinks.platform.errors import DomainError
+from mindlinks.platform.errors import DomainError, NotFound
 from mindlinks.platform.security import Actor
 from mindlinks.platform.storage import get_storage
 from mindlinks.web.admin_pages import _form, _guard, _not_found, _page, _pager, _text, _uuid
@@ -166,6 +167,35 @@ def _routes(name: str, queue: Queue) -> None:
 
 for _name, _queue in QUEUES.items():
     _routes(_name, _queue)
+
+
+async def _credential_document(request: Request, session: SessionDep, kind: str,
+                               item_id: str) -> Response:
+    """A licence's or policy's document: 303 to a fresh signed, expiring link, for an
+    administrator past the TOTP step only (the detail page links here, so the signed URL is
+    made when it is opened, not when the page is shown)."""
+    actor = await _guard(request)
+    if not isinstance(actor, Actor):
+        return actor
+    key = _uuid(item_id)
+    try:
+        if key is None:
+            raise NotFound("No such document")
+        document = await contractors.credential_document(
+            session, actor, get_storage(request.app.state), kind, key)
+    except NotFound:
+        return _not_found(request, actor)
+    return redirect(request, document.download_url)
+
+
+@router.get("/admin/licenses/{item_id}/document")
+async def license_document(request: Request, session: SessionDep, item_id: str) -> Response:
+    return await _credential_document(request, session, "license", item_id)
+
+
+@router.get("/admin/insurance/{item_id}/document")
+async def policy_document(request: Request, session: SessionDep, item_id: str) -> Response:
+    return await _credential_document(request, session, "policy", item_id)
 
 
 # --- client documents (the verdict is admin_pages' POST /admin/client-documents/{id}/review) --

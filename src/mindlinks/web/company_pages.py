@@ -6,6 +6,10 @@
   administrator); with one, its status, the registry's answer and the review outcome (reason),
   and the form to correct the details (`PUT /api/clients/me`: changing what identifies the
   company sends it back to verification and asks the registry again).
+- `/account/company/logo`: POST uploads the logo (`clients.set_logo`, as `POST
+  /api/clients/me/logo`: JPEG/PNG/WebP by content, 5 MiB, 16 megapixels, re-encoded off the
+  event loop into a 512 px WebP); GET serves it from this origin to its company's client only
+  (the company page and the client's home header show it).
 - `/account/company/documents`: upload (PDF/JPEG/PNG, validated by content, at most 10 MB: the
   API's upload rules) and the list with each document's review status and reason;
   `/account/company/documents/{id}` is its signed, expiring link (another company's is 404).
@@ -61,7 +65,14 @@ assert set(BUSINESS_TYPES) == set(get_args(BusinessType))
 assert set(DOCUMENT_TYPES) == set(get_args(DocumentType))
 STATUS_NAMES = [N_("matched"), N_("not found"), N_("inactive"), N_("unavailable")]
 DONE = {"registered": N_("Company registered."), "updated": N_("Company details saved."),
-        "uploaded": N_("Document uploaded for review.")}
+        "uploaded": N_("Document uploaded for review."), "logo": N_("Logo saved.")}
+LOGO = PAGE + "/logo"
+
+
+def logo_version(logo_key: str | None) -> str | None:
+    """`?v=` of the logo's URL: the stored file's name (a new upload is a new key), so the
+    browser may cache one version and never shows a replaced logo."""
+    return logo_key.rpartition("/")[2].partition(".")[0][:36] if logo_key else None
 
 
 async def _client(request: Request) -> Actor:
@@ -76,13 +87,16 @@ def _done(request: Request) -> str | None:
 async def _company_page(request: Request, session: SessionDep, actor: Actor, *,
                         errors: list[str] | None = None, form: dict[str, str] | None = None,
                         status_code: int = 200) -> Response:
+    row: Any = None
+    company: Company | None = None
     try:
-        company = await clients.company_out(session, get_storage(request.app.state),
-                                            await clients.own_company(session, actor))
+        row = await clients.own_company(session, actor)
+        company = await clients.company_out(session, get_storage(request.app.state), row)
     except clients.CompanyNotFound:
-        company = None
+        pass
     context: dict[str, Any] = {
         "company": company, "errors": errors, "done": _done(request),
+        "logo_version": logo_version(row.logo_key if row else None),
         "form": form or (_form_of(company) if company else {}),
         "countries": await countries.active_countries(session),
         "business_types": BUSINESS_TYPES}
@@ -242,3 +256,45 @@ async def open_document(request: Request, session: SessionDep, document_id: str)
     except NotFound:
         return not_found(request, actor)
     return redirect(request, document.download_url)
+
+
+# --- logo -----------------------------------------------------------------------------------
+
+
+@router.post(LOGO, response_class=HTMLResponse)
+async def upload_logo(request: Request, session: SessionDep) -> Response:
+    try:
+        actor = await _client(request)
+    except Denied as denied:
+        return denied.response
+    form = await form_of(request)
+    upload = form.get("logo")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return await _company_page(request, session, actor, status_code=422,
+                                   errors=[gettext("Choose an image (JPEG, PNG or WebP).")])
+    try:
+        await clients.set_logo(session, actor, get_storage(request.app.state), upload,
+                               upload.filename)
+    except clients.CompanyNotFound:
+        return redirect(request, PAGE)
+    except DomainError as exc:  # not an image, too large, too many pixels, undecodable
+        await discard(session, exc)
+        return await _company_page(request, session, actor, errors=field_errors(exc),
+                                   status_code=exc.status)
+    return redirect(request, f"{PAGE}?done=logo")
+
+
+@router.get(LOGO)
+async def logo(request: Request, session: SessionDep) -> Response:
+    """The client's own company logo (re-encoded WebP), from this origin."""
+    try:
+        actor = await _client(request)
+    except Denied as denied:
+        return denied.response
+    try:
+        data, mime = await clients.own_logo(session, actor, get_storage(request.app.state))
+    except NotFound:
+        return not_found(request, actor)
+    # `?v=` changes with the file, so a versioned URL may be kept; private: one company's.
+    cache = "private, max-age=86400" if request.query_params.get("v") else "private, no-cache"
+    return Response(data, media_type=mime, headers={"Cache-Control": cache})

@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 from pydantic import ValidationError
 
 from mindlinks.clients import service as clients
@@ -25,7 +26,7 @@ from mindlinks.platform.errors import DomainError, NotFound
 from mindlinks.platform.runtime import RuntimeDep
 from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.storage import content_disposition, get_storage
-from mindlinks.web import contract_forms, gateway, i18n, sessions
+from mindlinks.web import contract_forms, gateway, i18n, rich_text, sessions
 from mindlinks.web.dash import Denied, form_of, not_found, parse_id, signed_in, text
 from mindlinks.web.i18n import N_
 from mindlinks.web.pages import discard, field_errors, redirect, refused, render, to_login
@@ -98,9 +99,10 @@ async def contracts_page(request: Request, session: SessionDep) -> Response:
 
 
 async def _form(request: Request, session: SessionDep, actor: Actor, values: dict[str, Any], *,
-                contract: Contract | None = None, preview: str | None = None,
+                contract: Contract | None = None, preview: Markup | None = None,
                 errors: list[str] | None = None, status_code: int = 200) -> Response:
-    """The create form (or a draft's edit form): the company's templates and contractors."""
+    """The create form (or a draft's edit form): the company's templates and contractors;
+    `preview` is the rendered Markdown (`rich_text`: raw HTML and unsafe links refused)."""
     try:
         members = ([] if contract else
                    (await clients.own_contractors(session, actor, offset=0,
@@ -153,7 +155,8 @@ async def create(request: Request, session: SessionDep) -> Response:
         body = contract_forms.create_body(await _typed(session, values))
         if text(form, "action", 10) == "preview":
             preview = await contracts.preview_contract(session, actor, body)
-            return await _form(request, session, actor, values, preview=preview)
+            return await _form(request, session, actor, values,
+                               preview=await rich_text.render_markdown(preview))
         made = await contracts.create_contract(session, actor, body)
     except CompanyNotFound as exc:
         await discard(session, exc)
@@ -209,7 +212,8 @@ async def update(request: Request, session: SessionDep, contract_id: str) -> Res
         if text(form, "action", 10) == "preview":
             preview = await contracts.preview_contract(session, actor,
                                                        contract_forms.create_body(typed))
-            return await _form(request, session, actor, values, contract=view, preview=preview)
+            return await _form(request, session, actor, values, contract=view,
+                               preview=await rich_text.render_markdown(preview))
         await contracts.update_contract(session, actor, view.id,
                                         contract_forms.update_body(typed))
     except NotFound as exc:
@@ -233,13 +237,20 @@ async def _view(request: Request, session: SessionDep, actor: Actor,
                                                      contract)
 
 
-async def _detail(request: Request, session: SessionDep, actor: Actor, contract_id: uuid.UUID,
+async def detail(request: Request, session: SessionDep, actor: Actor, contract_id: uuid.UUID,
                   *, errors: list[str] | None = None, status_code: int = 200) -> Response:
+    """The contract's page; `errors` (a refused action's) are shown with their codes."""
     view = await _view(request, session, actor, contract_id)
+    client = actor.role == Role.CLIENT
     return render(request, "contracts/detail.html", {
         "contract": view, "errors": errors, "done": request.query_params.get("done"),
         "can_sign": view.status in SIGNABLE.get(actor.role, set()),
-        "can_edit": actor.role == Role.CLIENT and view.status == "draft",
+        "can_edit": client and view.status == "draft",
+        # Only the client's side may end a contract (the service's rule), and only in the
+        # states the contracts' state machine lets the action leave.
+        "can_cancel": client and view.status in contracts.TRANSITIONS["cancel"],
+        "can_terminate": client and view.status in contracts.TRANSITIONS["terminate"],
+        "error_codes": sorted({c for e in errors or [] if (c := getattr(e, "code", None))}),
     }, actor=actor, status_code=status_code)
 
 
@@ -254,7 +265,7 @@ async def contract_page(request: Request, session: SessionDep, contract_id: str)
     try:
         if cid is None:
             raise NotFound("No such contract")
-        return await _detail(request, session, actor, cid)
+        return await detail(request, session, actor, cid)
     except NotFound:
         return not_found(request, actor)
 
@@ -332,7 +343,7 @@ async def sign(request: Request, session: SessionDep, rt: RuntimeDep,
         return not_found(request, actor)
     except (DomainError, ValidationError, ValueError) as exc:
         status = await refused(session, exc, 422)
-        return await _detail(request, session, actor, cid, errors=_errors(exc),
+        return await detail(request, session, actor, cid, errors=_errors(exc),
                              status_code=status)
     done = "activated" if signed.status == "active" else "signed"
     return redirect(request, f"/contracts/{cid}?done={done}")
@@ -356,6 +367,6 @@ async def send(request: Request, session: SessionDep, contract_id: str) -> Respo
         return not_found(request, actor)
     except DomainError as exc:
         await discard(session, exc)
-        return await _detail(request, session, actor, cid, errors=field_errors(exc),
+        return await detail(request, session, actor, cid, errors=field_errors(exc),
                              status_code=exc.status)
     return redirect(request, f"/contracts/{cid}?done=sent")

@@ -27,7 +27,7 @@ from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.storage import get_storage
 from mindlinks.timesheets import service as timesheets
 from mindlinks.timesheets.schemas import EntryIn, TimesheetCreate, TimesheetUpdate
-from mindlinks.web import charts, gateway, home
+from mindlinks.web import charts, checklists, gateway, home
 from mindlinks.web.dash import (
     Denied,
     form_of,
@@ -73,6 +73,8 @@ async def contractor_home(request: Request) -> Response:
         "user": {"name": data.user_name}, "kyc_status": data.kyc_status,
         "profile_status": data.profile_status,
         "checklist": data.checklist, "contracts": data.contracts,
+        "step_pages": checklists.CONTRACTOR_STEP_PAGES,
+        "more_pages": checklists.CONTRACTOR_MORE_PAGES,
         "contracts_total": data.contracts_total, "active": data.active,
         "earnings": data.earnings, "inbox": data.inbox,
     }, actor=actor)

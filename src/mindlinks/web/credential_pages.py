@@ -3,8 +3,9 @@
 - `/account/tax`: the latest tax information (masked tax id, the form's signed link, review
   status and reason) and a new submission with the signed form (PDF/JPEG/PNG, validated by
   content and size-limited by the same upload rules as `POST /api/contractors/me/tax-info`).
-- `/account/credentials`: licences and insurance policies, add and remove (the API's bodies
-  `LicenseIn` / `InsuranceIn`; neither API takes a file, so neither form does).
+- `/account/credentials`: licences and insurance policies, add (the API's bodies `LicenseIn` /
+  `InsuranceIn`, with an optional document: the scan or certificate, the same upload rules as
+  the tax form) and remove; each item's edit page is `web/credential_edit_pages.py`.
 - `/account/documents`: every stored document with its signed, expiring link.
 
 All through `contractors.service`, the functions the API's routes call. Another contractor's
@@ -41,10 +42,18 @@ PROVIDERS = ("manual", "trustlayer", "veriforce")
 DONE = {"submitted": N_("Tax form submitted for review."),
         "license-added": N_("Licence added."), "license-removed": N_("Licence removed."),
         "policy-added": N_("Insurance policy added."),
-        "policy-removed": N_("Insurance policy removed.")}
+        "policy-removed": N_("Insurance policy removed."),
+        "license-saved": N_("Licence saved."), "policy-saved": N_("Insurance policy saved.")}
 # Values shown through the `status` filter that the shared list in web/i18n.py lacks.
 STATUS_NAMES = [N_("pending review"), N_("individual"), N_("entity"), N_("manual"),
-                N_("tax form"), N_("invoice"), N_("contract")]
+                N_("tax form"), N_("invoice"), N_("contract"), N_("license"),
+                N_("insurance certificate")]
+
+
+def document_of(form: Any) -> UploadFile | None:
+    """The form's optional `document` file (a file input left empty sends no name)."""
+    upload = form.get("document")
+    return upload if isinstance(upload, UploadFile) and upload.filename else None
 
 
 def _done(request: Request) -> str | None:
@@ -52,13 +61,13 @@ def _done(request: Request) -> str | None:
     return gettext(DONE[done]) if done in DONE else None
 
 
-async def _contractor(request: Request) -> Actor:
+async def contractor(request: Request) -> Actor:
     return await signed_in(request, Role.CONTRACTOR)
 
 
-async def _run(request: Request, session: SessionDep, actor: Actor,
-               action: Callable[[], Awaitable[Any]], done: str,
-               again: Callable[[list[str], int], Awaitable[Response]]) -> Response:
+async def run(request: Request, session: SessionDep, actor: Actor,
+              action: Callable[[], Awaitable[Any]], done: str,
+              again: Callable[[list[str], int], Awaitable[Response]]) -> Response:
     """One service action: an unknown or foreign id is the 404 page; a refusal renders the
     page again (`again`) with the domain's message, its work undone."""
     try:
@@ -92,7 +101,7 @@ async def _tax_page(request: Request, session: SessionDep, actor: Actor, *,
 @router.get("/account/tax", response_class=HTMLResponse)
 async def tax_page(request: Request, session: SessionDep) -> Response:
     try:
-        actor = await _contractor(request)
+        actor = await contractor(request)
     except Denied as denied:
         return denied.response
     return await _tax_page(request, session, actor)
@@ -103,7 +112,7 @@ async def tax_submit(request: Request, session: SessionDep) -> Response:
     """A new submission (multipart): the form type is derived from the country and entity
     type by the service; a chosen type that disagrees is refused with its message."""
     try:
-        actor = await _contractor(request)
+        actor = await contractor(request)
     except Denied as denied:
         return denied.response
     form = await form_of(request)
@@ -139,7 +148,7 @@ async def tax_submit(request: Request, session: SessionDep) -> Response:
             tax_form_type=posted["tax_form_type"] or None, upload=upload,
             filename=upload.filename)
 
-    return await _run(request, session, actor, submit, "/account/tax?done=submitted", again)
+    return await run(request, session, actor, submit, "/account/tax?done=submitted", again)
 
 
 # --- licences and insurance -----------------------------------------------------------------
@@ -166,13 +175,13 @@ async def _credentials_page(request: Request, session: SessionDep, actor: Actor,
 @router.get("/account/credentials", response_class=HTMLResponse)
 async def credentials_page(request: Request, session: SessionDep) -> Response:
     try:
-        actor = await _contractor(request)
+        actor = await contractor(request)
     except Denied as denied:
         return denied.response
     return await _credentials_page(request, session, actor)
 
 
-def _date(value: str) -> dt.date | str | None:
+def date_field(value: str) -> dt.date | str | None:
     """A date field: empty -> None; anything else goes to the schema, which refuses a bad one."""
     return value.strip() or None
 
@@ -180,32 +189,38 @@ def _date(value: str) -> dt.date | str | None:
 @router.post("/account/credentials/licenses", response_class=HTMLResponse)
 async def add_license(request: Request, session: SessionDep) -> Response:
     try:
-        actor = await _contractor(request)
+        actor = await contractor(request)
     except Denied as denied:
         return denied.response
     form = await form_of(request)
     posted = {k: text(form, k, 110).strip() for k in ("state", "license_number",
                                                       "license_type", "expiration_date")}
 
+    upload = document_of(form)
+
     async def add() -> None:
         body = LicenseIn.model_validate({
             "state": posted["state"], "license_number": posted["license_number"],
             "license_type": posted["license_type"] or None,
-            "expiration_date": _date(posted["expiration_date"])})
-        await contractors.add_license(session, actor, body)
+            "expiration_date": date_field(posted["expiration_date"])})
+        row = await contractors.add_license(session, actor, body)
+        if upload is not None:  # refused -> the licence is not kept either
+            await contractors.attach_license_document(
+                session, actor, get_storage(request.app.state), row.id, upload,
+                upload.filename)
 
     async def again(errors: list[str], status: int) -> Response:
         return await _credentials_page(request, session, actor, errors=errors,
                                        license_form=posted, status_code=status)
 
-    return await _run(request, session, actor, add, "/account/credentials?done=license-added",
+    return await run(request, session, actor, add, "/account/credentials?done=license-added",
                       again)
 
 
 @router.post("/account/credentials/insurance", response_class=HTMLResponse)
 async def add_policy(request: Request, session: SessionDep) -> Response:
     try:
-        actor = await _contractor(request)
+        actor = await contractor(request)
     except Denied as denied:
         return denied.response
     form = await form_of(request)
@@ -217,16 +232,22 @@ async def add_policy(request: Request, session: SessionDep) -> Response:
         "additional_insured": form.get("additional_insured") == "yes",
         "coverage_types": coverage}
 
+    upload = document_of(form)
+
     async def add() -> None:
         body = InsuranceIn.model_validate(
-            {**posted, "expiration_date": _date(posted["expiration_date"])})
-        await contractors.add_policy(session, actor, body)
+            {**posted, "expiration_date": date_field(posted["expiration_date"])})
+        row = await contractors.add_policy(session, actor, body)
+        if upload is not None:
+            await contractors.attach_policy_document(
+                session, actor, get_storage(request.app.state), row.id, upload,
+                upload.filename)
 
     async def again(errors: list[str], status: int) -> Response:
         return await _credentials_page(request, session, actor, errors=errors,
                                        policy_form=posted, status_code=status)
 
-    return await _run(request, session, actor, add, "/account/credentials?done=policy-added",
+    return await run(request, session, actor, add, "/account/credentials?done=policy-added",
                       again)
 
 
@@ -234,7 +255,7 @@ async def add_policy(request: Request, session: SessionDep) -> Response:
 async def delete_credential(request: Request, session: SessionDep, kind: str,
                             item_id: str) -> Response:
     try:
-        actor = await _contractor(request)
+        actor = await contractor(request)
     except Denied as denied:
         return denied.response
     await form_of(request)
@@ -253,7 +274,7 @@ async def delete_credential(request: Request, session: SessionDep, kind: str,
                                        status_code=status)
 
     done = "license-removed" if kind == "licenses" else "policy-removed"
-    return await _run(request, session, actor, remove, f"/account/credentials?done={done}",
+    return await run(request, session, actor, remove, f"/account/credentials?done={done}",
                       again)
 
 
@@ -263,7 +284,7 @@ async def delete_credential(request: Request, session: SessionDep, kind: str,
 @router.get("/account/documents", response_class=HTMLResponse)
 async def documents_page(request: Request, session: SessionDep) -> Response:
     try:
-        actor = await _contractor(request)
+        actor = await contractor(request)
     except Denied as denied:
         return denied.response
     raw = request.query_params.get("page", "1")[:6]

@@ -2,9 +2,11 @@
 filter (all / unread) and pages, mark one read, mark all read - each through
 `notifications.service`, so the rules are the API's (another user's notification is the same
 404 page as a missing one). The list refreshes itself every POLL_SECONDS with htmx polling of
-`/notifications/list` (the list alone); without JavaScript the page is complete and a reload
-shows new ones. The API's SSE stream is not used here: it takes a bearer token, not the
-browser's cookie session, and htmx needs its separate SSE extension for it.
+`/notifications/list` (the list alone) whenever `/notifications/stream` says something
+changed: the notifications' live stream (Server-Sent Events, the API's stream) for the
+browser's cookie session, opened by `static/live-inbox.js`. Without EventSource, or while the
+stream is down or refused, the list polls itself every POLL_SECONDS instead; without
+JavaScript the page is complete and a reload shows new ones.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from mindlinks.notifications import service as notifications
 from mindlinks.platform.api import PageParams, SessionDep, domain_router
-from mindlinks.platform.errors import NotFound
+from mindlinks.platform.errors import NotAuthenticated, NotFound
 from mindlinks.platform.security import Actor
 from mindlinks.web import sessions
 from mindlinks.web.dash import form_of, not_found, parse_id
@@ -64,6 +66,20 @@ async def notifications_list(request: Request, session: SessionDep) -> Response:
         return Response(status_code=286)
     return render(request, "notifications/_list.html",
                   await _inbox(request, session, actor), actor=actor)
+
+
+@router.get("/notifications/stream")
+async def notifications_stream(request: Request) -> Response:
+    """The API's live stream (`notifications.service.open_stream`: same events, same end when
+    the login ends, same per-user cap) for the cookie session: only from this site's pages
+    (`sessions.same_origin`, 403 `csrf_failed` otherwise) and only with a valid access cookie
+    (401; the page's next poll renews it and the script reopens the stream)."""
+    if not sessions.same_origin(request):
+        raise sessions.CsrfRefused("The stream is for this site's own pages")
+    actor = await sessions.cookie_actor(request)
+    if actor is None:
+        raise NotAuthenticated("Sign in again")
+    return notifications.open_stream(request, request.app.state.notifier, actor)
 
 
 def _back(request: Request, done: str) -> str:

@@ -92,13 +92,16 @@ async def refused(session: AsyncSession, exc: Exception, invalid: int = 422) -> 
 
 
 def field_errors(exc: Exception) -> list[str]:
-    """Readable messages of a pydantic validation error or a domain error."""
+    """Readable messages of a pydantic validation error or a domain error: `ErrorText`s that
+    the page shows in its language (web/errors_i18n.py)."""
     from pydantic import ValidationError
 
     if isinstance(exc, ValidationError):
-        return [f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}"
-                for e in exc.errors()]
+        return list(errors_i18n.validation_errors(exc.errors()))
     if isinstance(exc, DomainError):
-        details = [f"{e.get('field', '')}: {e.get('message', '')}" for e in exc.errors or []]
+        details = errors_i18n.entries(exc.errors)
+        if details and all((d.code or "").split(":")[0] == exc.code for d in details):
+            # The entries name the field of the same error: the top line would repeat them.
+            return list(details)
         return [errors_i18n.message(exc), *details]
     return [str(exc)]

@@ -18,12 +18,15 @@ from mindlinks.web import (
     bank_pages,
     client_pages,
     company_pages,
+    contract_end_pages,
     contract_pages,
     contractor_pages,
+    credential_edit_pages,
     credential_pages,
     invoice_pages,
     language,
     notification_pages,
+    notification_template_pages,
     withdraw_pages,
 )
 from mindlinks.web.pages import STATIC_DIR, templates
@@ -53,5 +56,7 @@ routers = [static_router, auth_pages.router, contract_pages.router, account_page
 routers += [admin_review_pages.router, admin_ops_pages.router]  # admin queues, alerts, templates
 routers += [contractor_pages.router, client_pages.router, invoice_pages.router,  # money
             withdraw_pages.router]
-routers += [bank_pages.router, credential_pages.router, company_pages.router]  # account
-routers += [notification_pages.router]
+routers += [bank_pages.router, credential_pages.router, credential_edit_pages.router,  # account
+            company_pages.router]
+routers += [notification_pages.router, notification_template_pages.router]
+routers += [contract_end_pages.router]  # cancel / terminate

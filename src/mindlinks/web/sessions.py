@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
@@ -137,4 +138,40 @@ async def browser_actor(request: Request, *, preference: bool = True) -> Actor |
     request.state.renewed = pair
     if preference:
         await i18n.remember_preference(request, session, actor)
+    return actor
+
+
+def same_origin(request: Request) -> bool:
+    """Whether a GET carrying the cookie session comes from this site's own pages. Browsers
+    send `Origin` on every cross-origin `fetch`/`EventSource` (and `Sec-Fetch-Site`); a
+    same-origin GET may carry neither. Either header naming another site refuses it; the
+    site is the request's own origin or the configured public URL (behind a proxy)."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    own = {f"{request.url.scheme}://{request.url.netloc}"}
+    public = request.app.state.settings.public_url
+    if public:
+        parsed = urlsplit(str(public))
+        own.add(f"{parsed.scheme}://{parsed.netloc}")
+    return origin.rstrip("/") in own
+
+
+async def cookie_actor(request: Request) -> Actor | None:
+    """The signed-in user of the access cookie alone, checked as on pages (signature, expiry,
+    the login's revocation and the account's status, through the app's `actor_loader`), or
+    None. No renewal from the refresh cookie: a long-lived background request (the live
+    stream) never rotates the browser's tokens; the page itself renews them."""
+    access = request.cookies.get(ACCESS_COOKIE)
+    if not access:
+        return None
+    loader = request.app.state.actor_loader
+    try:
+        session = request_session(request) if getattr(loader, "needs_session", True) else None
+        actor: Actor = await loader(session, request.app.state.tokens.verify(access))
+    except DomainError:
+        return None
     return actor

@@ -1,0 +1,63 @@
+"""`bulk.insert_many` stores exactly what a Core executemany stores, on both databases (the
+PostgreSQL path is an unnest of one array per column): JSON, NULLs, aware timestamps, enum
+strings, and the Python-side defaults of columns the rows leave out."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import Table, insert, select
+
+from mindlinks.platform import audit
+from mindlinks.platform.bulk import insert_many
+from mindlinks.platform.events import OutboxEvent
+
+pytestmark = pytest.mark.usefixtures("db_backend")
+
+_A = cast(Table, audit.AuditLog.__table__)
+_E = cast(Table, OutboxEvent.__table__)
+
+
+def _rows(action: str, n: int) -> list[dict[str, Any]]:
+    at = datetime(2026, 6, 1, 12, 30, 15, 123456, tzinfo=UTC)
+    return [{"id": uuid.uuid4(), "actor_id": None if k % 2 else uuid.uuid4(),
+             "actor_role": None, "action": action, "entity_type": "invoice",
+             "entity_id": f"e{k}", "ip_address": None, "user_agent": "ua \u00e9\u4e2d",
+             "request_id": None, "details": {"k": k, "nested": [1, "two", None],
+                                             "text": "quote \" and \\ slash"},
+             "created_at": at + timedelta(seconds=k), "updated_at": at} for k in range(n)]
+
+
+def _seen(rows: Any) -> list[tuple[Any, ...]]:
+    return sorted((r.entity_id, r.actor_id, r.actor_role, r.user_agent, r.details, r.created_at,
+                   r.updated_at) for r in rows)
+
+
+async def test_insert_many_stores_what_an_executemany_stores(database: Any) -> None:
+    bulk, core = _rows("bulk.probe", 7), _rows("core.probe", 7)
+    for a, b in zip(bulk, core, strict=True):
+        b["actor_id"] = a["actor_id"]
+    async with database.session() as s:
+        await insert_many(s, _A, bulk)
+        await s.execute(insert(_A), core)
+    async with database.session() as s:
+        got = {action: _seen((await s.execute(select(_A).where(_A.c.action == action))).all())
+               for action in ("bulk.probe", "core.probe")}
+    assert len(got["bulk.probe"]) == 7
+    assert got["bulk.probe"] == got["core.probe"]
+
+
+async def test_insert_many_fills_python_side_defaults(database: Any) -> None:
+    before = datetime.now(UTC)
+    async with database.session() as s:
+        await insert_many(s, _E, [{"name": "bulk.defaults", "payload": {"n": n}}
+                                  for n in range(3)])
+        await insert_many(s, _E, [])  # nothing to do
+    async with database.session() as s:
+        rows = (await s.execute(select(_E).where(_E.c.name == "bulk.defaults"))).all()
+    assert sorted(r.payload["n"] for r in rows) == [0, 1, 2]
+    assert len({r.id for r in rows}) == 3  # one uuid4 each, not one for all
+    assert all(r.occurred_at >= before - timedelta(seconds=1) and r.created_at for r in rows)
