@@ -324,7 +324,6 @@ class Actor:
     contractor_id: uuid.UUID | None = None
     client_id: uuid.UUID | None = None
     kyc_status: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_admin(self) -> bool:
