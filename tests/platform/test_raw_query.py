@@ -87,3 +87,26 @@ async def test_sqlite_reads_see_the_latest_commit_and_fall_back_when_busy(
     response = await client.get("/api/auth/me", headers=account.headers)
     assert response.status_code == 200 and response.json()["name"] == "After"
     assert len(asked) == 1  # the reader was asked first
+
+
+@pytest.mark.parametrize("text", [
+    "2026-11-29 12:46:35.836914", "2026-11-29 12:46:35.000000", "0001-01-01 00:00:00.000000",
+    "9999-12-31 23:59:59.999999", "2026-11-29 12:46:35", "2026-11-29 12:46:35.5", None,
+])
+def test_sqlite_timestamps_read_as_the_general_processor_reads_them(text: str | None) -> None:
+    """`UTCDateTime` reads SQLAlchemy's own SQLite text directly (the hot reads' three
+    timestamps): the same aware UTC value as the general way, any other text that way."""
+    from datetime import UTC
+
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.types import TypeDecorator
+
+    from mindlinks.platform.db import UTCDateTime
+
+    dialect = sqlite.dialect()
+    column_type = UTCDateTime().dialect_impl(dialect)
+    fast = column_type.result_processor(dialect, None)
+    general = TypeDecorator.result_processor(column_type, dialect, None)
+    value, expected = fast(text), general(text)
+    assert value == expected and type(value) is type(expected)
+    assert value is None or value.tzinfo is UTC

@@ -102,3 +102,45 @@ async def test_a_skipped_router_builds_nothing(client: httpx.AsyncClient, app: A
     built = [e for e in app.router.routes if hasattr(e, "effective_candidates")
              and e._effective_candidates_version is not None]
     assert 0 < len(built) <= 2, [e.original_router for e in built]
+
+
+def _inner(entry: Any, scope: dict[str, Any], indexed: bool) -> Any:
+    # With the index: the router's `_match` as create_app left it; without: FastAPI's own.
+    match, child, route, context = (entry._match(scope) if indexed
+                                    else type(entry)._match(entry, scope))
+    return match, route, context, child.get("endpoint"), child.get("path_params")
+
+
+async def test_the_index_chooses_the_route_fastapi_chooses_inside_a_router(app: Any) -> None:
+    """Route by route within each router: the same route, match and path parameters as
+    FastAPI's own `_match`, for every path and method (a fresh scope each time, so the reuse
+    of a first answer never applies), in every router the index lets a path reach."""
+    paths = _paths(app)
+    entries = [e for e in app.router.routes if hasattr(e, "effective_candidates")]
+    assert sum("_match" in vars(e) for e in entries) > 30
+    differ = []
+    for path in sorted(paths):
+        for method in METHODS:
+            scope = {"type": "http", "method": method, "path": path, "root_path": "",
+                     "headers": [], "query_string": b""}
+            for entry in entries:
+                union = entry.matches.__wrapped_union__()
+                if union is not None and union.match(path) is None:
+                    continue  # never asked for this path (the test above)
+                if _inner(entry, dict(scope), True) != _inner(entry, dict(scope), False):
+                    differ.append((method, path, entry.original_router.prefix))
+    assert differ == []
+
+
+async def test_a_second_match_reuses_the_first_only_for_the_same_request_path(app: Any) -> None:
+    entry = next(e for e in app.router.routes
+                 if getattr(getattr(e, "original_router", None), "prefix", "") == "/api/auth")
+    scope = {"type": "http", "method": "GET", "path": "/api/auth/me", "root_path": "",
+             "headers": [], "query_string": b""}
+    first = entry._match(scope)
+    assert first[0] == Match.FULL
+    assert entry._match(scope) is first  # the handling pass: the same answer, not asked again
+    assert entry._match(scope) is not first  # used once
+    entry._match(scope)
+    scope["method"] = "DELETE"  # another request on the same dict: asked again
+    assert entry._match(scope)[0] == Match.PARTIAL

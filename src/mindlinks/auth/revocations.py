@@ -76,6 +76,11 @@ class Revocations:
     def is_suspended(self, user_id: uuid.UUID) -> bool:
         return user_id in self.suspended
 
+    @property
+    def ready(self) -> bool:
+        """Loaded (and subscribed, with Redis): checked before each read."""
+        return self._ready.is_set()
+
     async def ensure_started(self) -> None:
         if self._ready.is_set():
             return

@@ -194,39 +194,79 @@ def _uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
+# Actors built from verified claims, per login identity (see `actor_loader`); bounded.
+ACTOR_CACHE_SIZE = 4096
+
+
+def _identity(claims: dict[str, Any]) -> tuple[Any, ...] | None:
+    """Everything `actor_loader` builds an `Actor` from, as a key (None: not cacheable)."""
+    amr = claims.get("amr") or ()
+    try:
+        return (claims["sub"], claims["sid"], claims["role"], claims.get("email"), tuple(amr),
+                claims.get("contractorId"), claims.get("clientId"), claims.get("kycStatus"))
+    except (KeyError, TypeError):
+        return None
+
+
 def actor_loader(revoked: Revocations) -> ActorLoader:
     """`ActorLoader` that checks the revocation set instead of the database: no query. The
     identity comes from the verified token (role and profile ids are fixed for a login: a role
-    change must end the user's logins, as suspension does)."""
+    change must end the user's logins, as suspension does).
+
+    A token is sent with every request of its 15 minutes: the `Actor` built from its claims
+    (ids parsed, role checked) is remembered, keyed by every claim it is built from, so the
+    same claims always give the same actor. The revocation set is asked on every request."""
+    built: dict[tuple[Any, ...], Actor] = {}
 
     async def load(_session: AsyncSession, claims: dict[str, Any]) -> Actor:
+        key = _identity(claims)
+        actor = built.get(key) if key is not None else None
+        if actor is not None:
+            if not revoked.ready:
+                await revoked.ensure_started()
+            _check_live(revoked, actor.user_id, actor.session_id)  # type: ignore[arg-type]
+            return actor
         user_id, family_id = _ids(claims)
-        await revoked.ensure_started()
-        if revoked.is_suspended(user_id):  # before the login: suspension says more
-            raise AccountSuspended("This account is suspended")
-        if revoked.is_revoked(family_id):
-            raise SessionRevoked("This session has ended; sign in again")
+        if not revoked.ready:
+            await revoked.ensure_started()
+        _check_live(revoked, user_id, family_id)
         if "role" not in claims and _session is not None:
             # Not a token's claims but a liveness re-check (an open stream passes `sub` and
             # `sid` only): the database answers, with the row's own role.
             return await load_actor(_session, claims)
-        try:
-            role = Role(claims["role"])
-        except (KeyError, ValueError) as exc:
-            raise InvalidToken("Invalid token") from exc
-        return Actor(
-            user_id=user_id,
-            email=str(claims.get("email", "")),
-            role=role,
-            session_id=family_id,
-            amr=tuple(claims.get("amr") or ()),
-            contractor_id=_uuid(claims.get("contractorId")),
-            client_id=_uuid(claims.get("clientId")),
-            kyc_status=claims.get("kycStatus"),
-        )
+        actor = _from_claims(claims, user_id, family_id)
+        if key is not None:
+            if len(built) >= ACTOR_CACHE_SIZE:
+                del built[next(iter(built))]  # the oldest
+            built[key] = actor
+        return actor
 
     load.needs_session = False  # type: ignore[attr-defined]
     return load  # type: ignore[return-value]
+
+
+def _check_live(revoked: Revocations, user_id: uuid.UUID, family_id: uuid.UUID) -> None:
+    if revoked.is_suspended(user_id):  # before the login: suspension says more
+        raise AccountSuspended("This account is suspended")
+    if revoked.is_revoked(family_id):
+        raise SessionRevoked("This session has ended; sign in again")
+
+
+def _from_claims(claims: dict[str, Any], user_id: uuid.UUID, family_id: uuid.UUID) -> Actor:
+    try:
+        role = Role(claims["role"])
+    except (KeyError, ValueError) as exc:
+        raise InvalidToken("Invalid token") from exc
+    return Actor(
+        user_id=user_id,
+        email=str(claims.get("email", "")),
+        role=role,
+        session_id=family_id,
+        amr=tuple(claims.get("amr") or ()),
+        contractor_id=_uuid(claims.get("contractorId")),
+        client_id=_uuid(claims.get("clientId")),
+        kyc_status=claims.get("kycStatus"),
+    )
 
 
 async def load_actor(session: AsyncSession, claims: dict[str, Any]) -> Actor:

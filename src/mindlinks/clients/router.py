@@ -8,7 +8,6 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import Depends, File, Form, Path, Query, Request, Response, UploadFile, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from mindlinks.clients import documents, invitations, service
 from mindlinks.clients.models import VerificationStatus
@@ -30,7 +29,7 @@ from mindlinks.clients.schemas import (
 )
 from mindlinks.platform.api import Page, PageDep, SessionDep, domain_router
 from mindlinks.platform.runtime import RuntimeDep
-from mindlinks.platform.security import Actor, AdminUser, CurrentClient, current_actor
+from mindlinks.platform.security import AdminUser, CurrentClient, OptionalUser
 from mindlinks.platform.storage import StorageBackend, get_storage
 
 TAG = "Client Service"
@@ -51,20 +50,8 @@ async def _registry(request: Request) -> BusinessRegistry:
 StorageDep = Annotated[StorageBackend, Depends(_storage)]
 RegistryDep = Annotated[BusinessRegistry, Depends(_registry)]
 
-_optional_bearer = HTTPBearer(auto_error=False)
-
-
-async def _optional_actor(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_optional_bearer)],
-) -> Actor | None:
-    """The signed-in user if a bearer token is sent (and valid), else None."""
-    if credentials is None:
-        return None
-    return await current_actor(request, credentials)
-
-
-OptionalActor = Annotated[Actor | None, Depends(_optional_actor)]
+# The signed-in user if a bearer token is sent (and valid), else None.
+OptionalActor = OptionalUser
 TokenPath = Annotated[str, Path(min_length=16, max_length=128)]
 
 

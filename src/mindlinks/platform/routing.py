@@ -14,6 +14,12 @@ cannot match: it answers NONE without asking its routes. The others are asked ex
 before, in the same order, so the route chosen (and 404 / 405 / slash redirects) does not
 change. Routers holding anything but plain HTTP routes (websockets, mounts, frontend
 groups) and routers changed after indexing are asked as before.
+
+Inside a router the same holds route by route (`_route_match`): FastAPI asks each route in
+turn, each ask a scope update, a call chain and a restore; a route whose path expression does
+not match the path answers NONE, so it is skipped after one regular expression test. And
+FastAPI matches a request's router twice (once to choose it, once more to handle it, on the
+same scope): the second time reuses the first answer.
 """
 
 from __future__ import annotations
@@ -22,7 +28,13 @@ import re
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
+from fastapi.routing import (
+    _FASTAPI_EFFECTIVE_ROUTE_CONTEXT_KEY,
+    _SCOPE_MISSING,
+    APIRoute,
+    _get_fastapi_scope,
+    _restore_fastapi_scope_key,
+)
 from starlette._utils import get_route_path
 from starlette.routing import Match, compile_path
 
@@ -85,6 +97,80 @@ def _indexed(entry: Any) -> None:
 
     matches.__wrapped_union__ = union_of  # type: ignore[attr-defined]
     entry.matches = matches
+    entry._match = _route_match(entry)
+
+
+# The answer of a router's first match of a request, for its second (see the module docstring).
+_MEMO = "mindlinks.route_match"
+
+
+def _plain_routes(candidates: list[Any]) -> list[tuple[Any, re.Pattern[str]]] | None:
+    """Each candidate with its path expression, when all are plain HTTP routes; else None."""
+    plain = []
+    for candidate in candidates:
+        regex = getattr(candidate, "path_regex", None)
+        route = getattr(candidate, "original_route", None)
+        # A route class with its own `matches` may answer other than by its path: asked as is.
+        if not isinstance(route, APIRoute) or type(route).matches is not APIRoute.matches \
+                or getattr(candidate, "starlette_route", None) is not None \
+                or not isinstance(regex, re.Pattern):
+            return None
+        plain.append((candidate, regex))
+    return plain
+
+
+def _route_match(entry: Any) -> Any:
+    """The router's `_match` (which route of the router, FULL / PARTIAL / NONE), answering what
+    FastAPI's answers: for plain HTTP routes, FastAPI's own steps for each route whose path
+    expression matches the path; anything else is asked of FastAPI's `_match` as is."""
+    ask = entry._match
+    state: dict[str, Any] = {"candidates": None, "plain": None}
+
+    def _match(scope: Any) -> tuple[Match, Any, Any, Any]:
+        if scope["type"] != "http":
+            return ask(scope)
+        route_path = get_route_path(scope)
+        method = scope.get("method")
+        path_params = scope.get("path_params")
+        memo = scope.pop(_MEMO, None)
+        if memo is not None and memo[0] is entry and memo[1] == route_path \
+                and memo[2] == method and memo[3] is path_params:
+            return memo[4]
+        candidates = entry.effective_candidates()  # FastAPI's version check, as its own does
+        if candidates is not state["candidates"]:
+            state["candidates"], state["plain"] = candidates, _plain_routes(candidates)
+        plain = state["plain"]
+        if plain is None:
+            return ask(scope)
+        result = _first_match(scope, route_path, plain)
+        scope[_MEMO] = (entry, route_path, method, path_params, result)
+        return result
+
+    return _match
+
+
+def _first_match(scope: Any, route_path: str,
+                 plain: list[tuple[Any, re.Pattern[str]]]) -> tuple[Match, Any, Any, Any]:
+    """FastAPI's `_IncludedRouter._match` for plain HTTP routes, each route asked with the same
+    steps, but only those whose path expression matches."""
+    partial = None
+    for candidate, regex in plain:
+        if regex.match(route_path) is None:
+            continue  # the route's own `matches` would answer NONE
+        fastapi_scope = _get_fastapi_scope(scope)
+        previous = fastapi_scope.get(_FASTAPI_EFFECTIVE_ROUTE_CONTEXT_KEY, _SCOPE_MISSING)
+        fastapi_scope[_FASTAPI_EFFECTIVE_ROUTE_CONTEXT_KEY] = candidate
+        try:
+            match, child_scope = candidate.original_route.matches(scope)
+        finally:
+            _restore_fastapi_scope_key(scope, _FASTAPI_EFFECTIVE_ROUTE_CONTEXT_KEY, previous)
+        if match == Match.FULL:
+            return match, child_scope, candidate.original_route, candidate
+        if match == Match.PARTIAL and partial is None:
+            partial = (child_scope, candidate.original_route, candidate)
+    if partial is not None:
+        return Match.PARTIAL, partial[0], partial[1], partial[2]
+    return Match.NONE, {}, None, None
 
 
 def index_routes(app: FastAPI) -> int:

@@ -33,8 +33,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.base import SecurityBase
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mindlinks.platform.api import request_session
 from mindlinks.platform.errors import (
     ForbiddenRole,
     InvalidToken,
@@ -43,6 +46,7 @@ from mindlinks.platform.errors import (
     TokenExpired,
 )
 from mindlinks.platform.json_input import parse_json
+from mindlinks.platform.logging import bind_user
 from mindlinks.settings import Settings
 
 
@@ -320,7 +324,6 @@ class Actor:
     contractor_id: uuid.UUID | None = None
     client_id: uuid.UUID | None = None
     kyc_status: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_admin(self) -> bool:
@@ -340,65 +343,97 @@ class ActorLoader(Protocol):
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/auth/login")
 
+# The request's actor, once resolved from its bearer token: every auth dependency of the
+# request (a route may ask for `CurrentUser` and a role) shares it.
+_ACTOR_KEY = "mindlinks.actor"
 
-async def current_actor(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Actor:
-    from mindlinks.platform.api import request_session
 
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise NotAuthenticated("Missing bearer token")
-    claims = request.app.state.tokens.verify(credentials.credentials)
+async def _resolve(request: Request, token: str) -> Actor:
+    """Verify `token` (signature, audience, issuer, time window) and have the loader check the
+    login is alive and the user not suspended; the actor, remembered for this request."""
+    claims = request.app.state.tokens.verify(token)
     loader: ActorLoader = request.app.state.actor_loader
     # A loader that checks a revocation set instead of the database takes no session, so a
     # request that reads nothing else opens none.
     session = request_session(request) if getattr(loader, "needs_session", True) else None
     actor = await loader(session, claims)  # type: ignore[arg-type]
     request.state.actor = actor
-    from mindlinks.platform.logging import bind_user
-
+    request.scope[_ACTOR_KEY] = actor
     bind_user(actor.user_id)
     return actor
 
 
-CurrentUser = Annotated[Actor, Depends(current_actor)]
+def _bearer_token(request: Request) -> str | None:
+    """The credentials of an `Authorization: Bearer ...` header, as `HTTPBearer` reads them."""
+    scheme, credentials = get_authorization_scheme_param(request.headers.get("authorization"))
+    if not (scheme and credentials) or scheme.lower() != "bearer":
+        return None
+    return credentials
 
 
-async def optional_actor(
+async def current_actor(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Actor | None:
-    """The signed-in user when a bearer token is sent (then it must be valid), else None:
-    for routes that also accept another proof (a link's token)."""
-    return None if credentials is None else await current_actor(request, credentials)
+) -> Actor:
+    """The actor of a request whose credentials were read by an `HTTPBearer` (a router's own
+    optional scheme); routes use `CurrentUser`."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise NotAuthenticated("Missing bearer token")
+    actor: Actor | None = request.scope.get(_ACTOR_KEY)
+    return actor if actor is not None else await _resolve(request, credentials.credentials)
 
 
-OptionalUser = Annotated[Actor | None, Depends(optional_actor)]
+class BearerActor(SecurityBase):
+    """The request's `Actor` as ONE dependency: the bearer token read, verified, the login
+    checked alive, then the role rules of this instance.
+
+    It was a chain (`require_role` -> `current_actor` -> `HTTPBearer`): FastAPI solves each
+    level on every request (sub-dependencies, cache keys, parameter extraction), which cost
+    more than verifying the token. A security scheme itself, so the OpenAPI document shows the
+    same `HTTPBearer` scheme on the same operations."""
+
+    def __init__(self, roles: frozenset[Role] | None = None, *, admin_only: bool = False,
+                 optional: bool = False) -> None:
+        self.model = _bearer.model
+        self.scheme_name = _bearer.scheme_name
+        self.roles = roles
+        self.admin_only = admin_only
+        self.optional = optional
+
+    async def __call__(self, request: Request) -> Actor | None:
+        actor: Actor | None = request.scope.get(_ACTOR_KEY)
+        if actor is None:
+            token = _bearer_token(request)
+            if token is None:
+                if self.optional:
+                    return None
+                raise NotAuthenticated("Missing bearer token")
+            actor = await _resolve(request, token)
+        if self.admin_only:
+            if actor.role != Role.ADMIN:
+                raise ForbiddenRole("Administrators only")
+            if not actor.mfa_verified:
+                raise MfaRequired("Admin actions need MFA")
+        elif self.roles is not None:
+            if actor.role not in self.roles:
+                raise ForbiddenRole("This action needs another role")
+            if actor.role == Role.ADMIN and not actor.mfa_verified:
+                raise MfaRequired("Admin actions need MFA")
+        return actor
+
+
+CurrentUser = Annotated[Actor, Depends(BearerActor())]
+
+# The signed-in user when a bearer token is sent (then it must be valid), else None: for
+# routes that also accept another proof (a link's token).
+OptionalUser = Annotated[Actor | None, Depends(BearerActor(optional=True))]
 
 
 def require_role(*roles: Role | str) -> Any:
     """A dependency that lets only `roles` through (403 `forbidden_role` otherwise)."""
-    allowed = {Role(r) for r in roles}
-
-    async def _check(actor: CurrentUser) -> Actor:
-        if actor.role not in allowed:
-            raise ForbiddenRole("This action needs another role")
-        if actor.role == Role.ADMIN and not actor.mfa_verified:
-            raise MfaRequired("Admin actions need MFA")
-        return actor
-
-    return Depends(_check)
+    return Depends(BearerActor(frozenset(Role(r) for r in roles)))
 
 
-async def _admin(actor: CurrentUser) -> Actor:
-    if actor.role != Role.ADMIN:
-        raise ForbiddenRole("Administrators only")
-    if not actor.mfa_verified:
-        raise MfaRequired("Admin actions need MFA")
-    return actor
-
-
-AdminUser = Annotated[Actor, Depends(_admin)]
+AdminUser = Annotated[Actor, Depends(BearerActor(admin_only=True))]
 CurrentContractor = Annotated[Actor, require_role(Role.CONTRACTOR)]
 CurrentClient = Annotated[Actor, require_role(Role.CLIENT)]
