@@ -28,13 +28,18 @@ import re
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.routing import (
-    _FASTAPI_EFFECTIVE_ROUTE_CONTEXT_KEY,
-    _SCOPE_MISSING,
-    APIRoute,
-    _get_fastapi_scope,
-    _restore_fastapi_scope_key,
-)
+from fastapi.routing import APIRoute
+
+try:  # FastAPI's private steps of a route match (0.165): without them, routes match as before
+    from fastapi.routing import (  # type: ignore[attr-defined,unused-ignore]
+        _FASTAPI_EFFECTIVE_ROUTE_CONTEXT_KEY,
+        _SCOPE_MISSING,
+        _get_fastapi_scope,
+        _restore_fastapi_scope_key,
+    )
+    _IN_ROUTER = True
+except ImportError:  # pragma: no cover - another FastAPI version
+    _IN_ROUTER = False
 from starlette._utils import get_route_path
 from starlette.routing import Match, compile_path
 
@@ -97,7 +102,8 @@ def _indexed(entry: Any) -> None:
 
     matches.__wrapped_union__ = union_of  # type: ignore[attr-defined]
     entry.matches = matches
-    entry._match = _route_match(entry)
+    if _IN_ROUTER and hasattr(entry, "_match"):
+        entry._match = _route_match(entry)
 
 
 # The answer of a router's first match of a request, for its second (see the module docstring).
