@@ -177,6 +177,7 @@ async def home_context(db: RawDb, user_id: uuid.UUID, contractor_id: uuid.UUID,
         last_month=from_minor(last, currency), pending_payments=from_minor(pending, currency),
         available_balance=from_minor(available, currency), currency=currency)
 
+    from mindlinks.web.checklists import CONTRACTOR_MORE_PAGES, CONTRACTOR_STEP_PAGES
     from mindlinks.web.pages import HTMX_FILE
 
     return {  # `pages.render`'s own keys first
@@ -184,6 +185,7 @@ async def home_context(db: RawDb, user_id: uuid.UUID, contractor_id: uuid.UUID,
         "dir": "rtl" if lang == "ar" else "ltr", "htmx_file": HTMX_FILE, "here": "/contractor",
         "user": SimpleNamespace(name=first[15]), "kyc_status": first[1],
         "profile_status": profile_status, "checklist": SimpleNamespace(steps=steps),
+        "step_pages": CONTRACTOR_STEP_PAGES, "more_pages": CONTRACTOR_MORE_PAGES,
         "contracts": contracts, "contracts_total": total,
         "active": [c for c in contracts if c.status == "active"],
         "earnings": earnings, "inbox": inbox,

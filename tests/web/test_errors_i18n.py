@@ -30,7 +30,9 @@ def _every_module() -> None:
 
 def test_every_registered_code_has_a_message_or_a_reason_it_cannot_reach_a_page():
     _every_module()
-    missing = sorted(set(ERROR_CODES) - set(errors_i18n.MESSAGES) - set(errors_i18n.API_ONLY))
+    # The app's codes only: tests declare their own (`already_there`...) in the same process.
+    ours = {code for code, entry in ERROR_CODES.items() if entry.module.startswith("mindlinks.")}
+    missing = sorted(ours - set(errors_i18n.MESSAGES) - set(errors_i18n.API_ONLY))
     assert missing == [], "add a message to errors_i18n.MESSAGES or a reason to API_ONLY"
     assert set(errors_i18n.MESSAGES) <= set(ERROR_CODES), "a message for an unknown code"
     assert set(errors_i18n.API_ONLY) <= set(ERROR_CODES)

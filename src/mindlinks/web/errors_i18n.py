@@ -340,6 +340,7 @@ MESSAGES.update({
 # Codes no page can show, with the reason: the test requires every other registered code to
 # have a message above.
 API_ONLY: dict[str, str] = {
+    "logo_not_found": "the logo's own address, an image source: no page shows its message",
     "invalid_json": "pages post forms, never a JSON body",
     "not_acceptable": "pages never send an Accept the API refuses",
     "idempotency_key_required": "the Idempotency-Key header of the API (pages use a form key)",
