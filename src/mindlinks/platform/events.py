@@ -57,7 +57,7 @@ MAX_ATTEMPTS = 8
 class OutboxEvent(IdMixin, TimestampMixin, Base):
     __tablename__ = "platform_outbox_events"
 
-    name: Mapped[str] = mapped_column(String(120), index=True)
+    name: Mapped[str] = mapped_column(String(120))  # unindexed: no query selects by name
     payload: Mapped[dict[str, Any]]
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
 
