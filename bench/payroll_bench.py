@@ -4,7 +4,8 @@
   is placed (rows inserted directly: users, profiles, invoices, holds, the book's accounts and
   pending transfers). Each item: lock, checks, `invoices.mark_paid` (journal, event), the post
   (journal), `payment.received`. Floor, in the same run: a bulk INSERT (executemany, 5,000 a
-  statement) of the same number of payroll items and transfers, rolled back.
+  statement) of the same number of payroll items and transfers, rolled back. Every id, seeded
+  or of the floor, comes from `platform.db.new_id` (UUIDv7), as the platform mints them.
   Issue goal: 100,000 contractors in <= 10 s, ratio floor/ours >= 0.25.
 - Earnings: `payments.earnings.earnings(period="all")` over M posted transfers into one wallet
   (spread over 24 months and 50 contracts) against a bare `GROUP BY month` over the same
