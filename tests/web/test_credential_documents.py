@@ -301,3 +301,33 @@ async def test_the_admin_opens_the_document_through_a_guarded_link(
     async with signed_in(app, contractor.email) as c:
         refused = await c.get(f"/admin/licenses/{licence_id}/document")
         assert refused.status_code == 404 and "location" not in refused.headers
+
+
+async def test_a_replaced_document_is_no_longer_listed_as_current(
+    app: Any, client: httpx.AsyncClient, contractor: Account,
+):
+    """A licence's new scan replaces the old one: the old file stays in the documents list
+    (it is what was reviewed), marked replaced, in the API and on the page; a policy's
+    certificate and a document of another kind are never marked."""
+    licence_id, policy_id = await licence(client, contractor), await policy(client, contractor)
+
+    async def attach(kind: str, item_id: str, name: str) -> None:
+        response = await client.put(f"/api/contractors/me/{kind}/{item_id}/document",
+                                    headers=contractor.headers,
+                                    files={"file": (name, MINIMAL_PDF, "application/pdf")})
+        assert response.status_code == 200, response.text
+
+    await attach("licenses", licence_id, "first.pdf")
+    await attach("insurance-policies", policy_id, "certificate.pdf")
+    await attach("licenses", licence_id, "second.pdf")
+    listed = await client.get("/api/contractors/me/documents", headers=contractor.headers)
+    replaced = {d["name"]: d["replaced"] for d in listed.json()["data"]}
+    assert replaced == {"first.pdf": True, "second.pdf": False, "certificate.pdf": False}
+    current = (await _row(app, License, licence_id)).document_id
+    assert [d["id"] for d in listed.json()["data"] if d["name"] == "second.pdf"] == [str(current)]
+    async with signed_in(app, contractor.email) as c:
+        page = await c.get("/account/documents")
+        assert page.status_code == 200
+        assert page.text.count("Replaced by a newer document") == 1
+        first = page.text.index("first.pdf")
+        assert "Replaced by a newer document" in page.text[first:first + 600]
