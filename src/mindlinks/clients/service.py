@@ -439,6 +439,16 @@ async def admin_companies(
     return await repo.company_page(session, actor, status=status, offset=offset, limit=limit)
 
 
+async def admin_document_counts(session: AsyncSession, actor: Actor,
+                                company_ids: Sequence[uuid.UUID]
+                                ) -> dict[uuid.UUID, tuple[int, int]]:
+    """For the companies queue: each listed company's `(all, pending)` document counts, one
+    statement for the whole page (a company without documents is absent)."""
+    if not actor.is_admin:
+        raise ForbiddenRole("Administrators only")
+    return await repo.document_counts(session, company_ids)
+
+
 # --- contractors of a client ----------------------------------------------------------------
 
 
