@@ -363,7 +363,7 @@ async def test_review_queues_show_whether_each_item_has_a_document(
     async with signed_in(app, contractor.email) as c:  # the owner is not an administrator
         assert (await c.get(link)).status_code == 404
 
-    account, company = await make_client({**UNKNOWN_COMPANY, "legalName": "Docs Counted Ltd"})
+    account, _company = await make_client({**UNKNOWN_COMPANY, "legalName": "Docs Counted Ltd"})
     companies = await admin_browser.get("/admin/companies")
     row = companies.text[companies.text.index("Docs Counted Ltd"):]
     assert row[:row.index("</tr>")].count("None") == 1
@@ -375,4 +375,4 @@ async def test_review_queues_show_whether_each_item_has_a_document(
     companies = await admin_browser.get("/admin/companies")
     row = companies.text[companies.text.index("Docs Counted Ltd"):]
     row = row[:row.index("</tr>")]
-    assert f'#cdocs-h">2</a>' in row and "2 waiting" in row
+    assert '#cdocs-h">2</a>' in row and "2 waiting" in row

@@ -36,7 +36,6 @@ from mindlinks.platform.storage import StorageBackend, store_upload
 from mindlinks.platform.uploads import DOCUMENT, AsyncReadable
 
 
-
 class CredentialDocumentNotFound(NotFound):
     code, title = "document_not_found", "Document not found"
 
