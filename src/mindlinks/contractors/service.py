@@ -55,6 +55,7 @@ from mindlinks.contractors.schemas import ContractorProfile as ProfileOut
 from mindlinks.countries import service as countries
 from mindlinks.platform import audit
 from mindlinks.platform.api import RowWith
+from mindlinks.platform.errors import NotFound
 from mindlinks.platform.events import emit
 from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.storage import (
@@ -63,7 +64,7 @@ from mindlinks.platform.storage import (
     download_url,
     store_upload,
 )
-from mindlinks.platform.uploads import AVATAR, AsyncReadable
+from mindlinks.platform.uploads import AVATAR, MIME_BY_EXTENSION, AsyncReadable
 
 __all__ = [
     "LICENSE_STATUSES",
@@ -84,6 +85,7 @@ __all__ = [
     "license_queue",
     "list_bank_accounts",
     "masked",
+    "own_avatar",
     "own_profile",
     "payout_account",
     "policy_detail",
@@ -93,9 +95,11 @@ __all__ = [
     "review_license",
     "review_policy",
     "review_tax_info",
+    "set_avatar",
     "set_kyc_status",
     "tax_detail",
     "tax_queue",
+    "update_profile",
     "user_id_of",
 ]
 
@@ -323,6 +327,19 @@ async def set_avatar(
                {"contractorId": profile.id, "userId": profile.user_id, "fields": ["avatarUrl"]})
     url, _ = await download_url(storage, stored.key)
     return url
+
+
+async def own_avatar(session: AsyncSession, actor: Actor, storage: StorageBackend
+                     ) -> tuple[bytes, str]:
+    """The actor's avatar, bytes and type, for the pages to serve from their own origin (a
+    presigned S3 URL is another origin, which the pages' `img-src 'self'` refuses); 404
+    without a profile or an avatar."""
+    profile = await own_profile(session, actor)
+    if not profile.avatar_key:
+        raise NotFound("No avatar uploaded")
+    extension = "." + profile.avatar_key.rpartition(".")[2]
+    return await storage.get(profile.avatar_key), MIME_BY_EXTENSION.get(
+        extension, "application/octet-stream")
 
 
 # --- for other domains ------------------------------------------------------------------

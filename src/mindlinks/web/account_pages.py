@@ -1,6 +1,6 @@
-"""Signed-in pages: the home dashboard, profile and identity verification. Each reads through
-the owning domain's service, so the access rules are the API's. (A contract's page is in
-`contract_pages`.)"""
+"""Signed-in pages: the home dashboard and identity verification. Each reads through the
+owning domain's service, so the access rules are the API's. (A contract's page is in
+`contract_pages`, the profile in `profile_pages`.)"""
 
 from __future__ import annotations
 
@@ -68,16 +68,6 @@ async def home(request: Request, session: SessionDep) -> Response:
 @router.get("/dashboard", response_class=HTMLResponse)
 async def dashboard(request: Request, session: SessionDep) -> Response:
     return await home(request, session)
-
-
-@router.get("/profile", response_class=HTMLResponse)
-async def profile_page(request: Request, session: SessionDep) -> Response:
-    actor = await sessions.browser_actor(request)
-    if actor is None:
-        return to_login(request)
-    user = await auth_service.get_user(session, actor)
-    return render(request, "profile.html", {
-        "user": user, "profile": await _profile(request, session, actor)}, actor=actor)
 
 
 @router.get("/kyc", response_class=HTMLResponse)

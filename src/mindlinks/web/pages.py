@@ -109,3 +109,20 @@ def field_errors(exc: Exception) -> list[str]:
             return list(details)
         return [errors_i18n.message(exc), *details]
     return [str(exc)]
+
+
+def by_field(errors: list[str], names: Any) -> tuple[list[str], dict[str, list[str]]]:
+    """A form's errors split for showing each next to its field: those whose field is one of
+    the form's `names` (its whole path `address_postal_code`, else its last part), and the
+    rest (shown above the form)."""
+    general: list[str] = []
+    per_field: dict[str, list[str]] = {}
+    for error in errors:
+        field = getattr(error, "field", None)
+        match = next((n for n in errors_i18n.field_names(field) if n in names),
+                     None) if field else None
+        if match is None:
+            general.append(error)
+        else:
+            per_field.setdefault(match, []).append(error)
+    return general, per_field
