@@ -663,3 +663,9 @@ async def admin_documents(
         .join(ClientCompany, ClientCompany.id == ClientDocument.client_id).where(*where)
         .order_by(ClientDocument.created_at, ClientDocument.id).offset(offset).limit(limit))
     return [(await documents.document_out(storage, d), name) for d, name in rows], int(total or 0)
+
+
+# Invitations (web/: the landing and accept pages, the team page): the module the API's
+# routes call. It builds on this module, so it is imported last; the pages reach it as
+# `service.invitations`.
+from mindlinks.clients import invitations as invitations  # noqa: E402
