@@ -7,10 +7,8 @@ token; other roles see their account facts and nothing else."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import re
-import threading
 from typing import Any
 
 import httpx
@@ -19,13 +17,13 @@ from PIL import Image
 from sqlalchemy import select
 
 from mindlinks.contractors.models import ContractorProfile
-from mindlinks.platform import audit, uploads
+from mindlinks.platform import audit
 from tests.contractors.conftest import complete_profile
 from tests.factories import Account
 from tests.platform.samples import MINIMAL_PDF, png
-from tests.platform.test_offload import HOLD_LIMIT, Held, _entered
 from tests.web.conftest import csrf_of
 from tests.web.money import signed_in
+from tests.web.test_company_logo import held_off_the_loop
 
 pytestmark = pytest.mark.usefixtures("db_backend")
 PAGE, AVATAR = "/profile", "/profile/avatar"
@@ -229,19 +227,9 @@ async def test_the_avatar_is_re_encoded_off_the_event_loop(
     app: Any, client: httpx.AsyncClient, contractor: Account, monkeypatch: pytest.MonkeyPatch,
 ):
     """As the logo's test: the re-encoding is held once entered; `/health` still answers."""
-    held = Held(uploads._reencode_image)
-    monkeypatch.setattr(uploads, "_reencode_image", held)
     async with signed_in(app, contractor.email) as c:
         token = csrf_of(await c.get(PAGE))
-        task = asyncio.create_task(c.post(
+        response = await held_off_the_loop(client, monkeypatch, lambda: c.post(
             AVATAR, data={"csrf_token": token, "idempotency_key": "held-upload-key-1"},
             files={"avatar": ("big.png", png(2000, 2000), "image/png")}))
-        try:
-            await asyncio.wait_for(_entered(held), HOLD_LIMIT)
-            assert (await client.get("/health")).status_code == 200
-            assert not task.done()
-        finally:
-            held.release.set()
-        response = await task
     assert response.status_code == 303, response.text[:300]
-    assert held.released_in_time and threading.get_ident() not in held.threads

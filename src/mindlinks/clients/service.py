@@ -58,8 +58,8 @@ from mindlinks.platform.errors import (
 from mindlinks.platform.events import emit
 from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.states import StateMachine
-from mindlinks.platform.storage import StorageBackend, download_url, store_upload
-from mindlinks.platform.uploads import LOGO, MIME_BY_EXTENSION, AsyncReadable
+from mindlinks.platform.storage import StorageBackend, download_url, store_upload, stored_image
+from mindlinks.platform.uploads import LOGO, AsyncReadable
 
 
 class ContractorView(Protocol):
@@ -366,9 +366,7 @@ async def own_logo(session: AsyncSession, actor: Actor, storage: StorageBackend
     company = await own_company(session, actor)
     if not company.logo_key:
         raise LogoNotFound("No logo uploaded")
-    extension = "." + company.logo_key.rpartition(".")[2]
-    return await storage.get(company.logo_key), MIME_BY_EXTENSION.get(
-        extension, "application/octet-stream")
+    return await stored_image(storage, company.logo_key)
 
 
 async def logo_url(storage: StorageBackend, company: ClientCompany) -> str | None:

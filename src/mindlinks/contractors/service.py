@@ -63,8 +63,9 @@ from mindlinks.platform.storage import (
     StoredFile,
     download_url,
     store_upload,
+    stored_image,
 )
-from mindlinks.platform.uploads import AVATAR, MIME_BY_EXTENSION, AsyncReadable
+from mindlinks.platform.uploads import AVATAR, AsyncReadable
 
 __all__ = [
     "LICENSE_STATUSES",
@@ -337,9 +338,7 @@ async def own_avatar(session: AsyncSession, actor: Actor, storage: StorageBacken
     profile = await own_profile(session, actor)
     if not profile.avatar_key:
         raise NotFound("No avatar uploaded")
-    extension = "." + profile.avatar_key.rpartition(".")[2]
-    return await storage.get(profile.avatar_key), MIME_BY_EXTENSION.get(
-        extension, "application/octet-stream")
+    return await stored_image(storage, profile.avatar_key)
 
 
 # --- for other domains ------------------------------------------------------------------

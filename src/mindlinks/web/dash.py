@@ -86,3 +86,11 @@ def parse_id(value: str) -> uuid.UUID | None:
         return uuid.UUID(value[:40])
     except ValueError:
         return None
+
+
+def private_image(request: Request, data: bytes, mime: str) -> Response:
+    """A signed-in user's own picture (avatar, company logo) from this origin: `?v=` (the
+    stored file's name) changes with the file, so a versioned URL may be kept; private: one
+    user's."""
+    cache = "private, max-age=86400" if request.query_params.get("v") else "private, no-cache"
+    return Response(data, media_type=mime, headers={"Cache-Control": cache})

@@ -40,7 +40,7 @@ from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.storage import get_storage
 from mindlinks.web import sessions
 from mindlinks.web.company_pages import logo_version
-from mindlinks.web.dash import Denied, form_of, not_found, signed_in, text
+from mindlinks.web.dash import Denied, form_of, not_found, private_image, signed_in, text
 from mindlinks.web.i18n import N_, gettext
 from mindlinks.web.pages import by_field, field_errors, redirect, refused, render, to_login
 
@@ -185,6 +185,4 @@ async def avatar(request: Request, session: SessionDep) -> Response:
         data, mime = await contractors.own_avatar(session, actor, get_storage(request.app.state))
     except NotFound:
         return not_found(request, actor)
-    # `?v=` changes with the file, so a versioned URL may be kept; private: one user's.
-    cache = "private, max-age=86400" if request.query_params.get("v") else "private, no-cache"
-    return Response(data, media_type=mime, headers={"Cache-Control": cache})
+    return private_image(request, data, mime)
