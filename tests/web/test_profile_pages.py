@@ -210,7 +210,7 @@ async def test_forms_need_the_csrf_token_and_other_roles_only_see_their_account(
     async with signed_in(app, account.email) as c:
         page = await c.get(PAGE)
         assert page.status_code == 200 and account.email in page.text
-        assert 'action="/profile"' not in page.text and "Profile photo" not in page.text
+        assert 'action="/profile"' not in page.text and "Your photo" not in page.text
         token = csrf_of(page)
         assert (await c.post(PAGE, data={"csrf_token": token, "name": "X"})).status_code == 404
         assert (await c.post(AVATAR, data={"csrf_token": token},
