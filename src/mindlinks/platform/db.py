@@ -287,8 +287,9 @@ class RawQuery:
     SQLAlchemy result machinery). Values go through the columns' own bind and result
     processors, so rows come back as the ORM would give them (UUIDs, aware UTC datetimes).
 
-    For hot reads only (`GET /api/auth/me`); it runs on the session's connection and within its
-    transaction, if one is open."""
+    For hot statements only (`GET /api/auth/me`, the lists, the withdrawal request); given a
+    session it runs on the session's connection, inside its transaction (begun if need be).
+    Nothing of SQLAlchemy's runs for it: no events, no statement cache, no ORM identity map."""
 
     def __init__(self, statement: Any) -> None:
         self.statement = statement
@@ -326,23 +327,27 @@ class RawQuery:
         """The first row, on the session's connection (inside its transaction) or - given the
         `Database` - on a pooled connection taken for this one statement only (no session, no
         transaction: nothing to begin or end)."""
-        if isinstance(source, Database):
-            dialect = source.engine.dialect
-            rows = await self._pooled(source, params, one=True)
-        else:
-            connection = await source.connection()
-            raw = await connection.get_raw_connection()
-            dialect = connection.dialect
-            sql, args, _results = self._args(dialect, params)
-            rows = await _fetch(dialect, raw.driver_connection, sql, args, one=True)
+        dialect, rows = await self._run(source, params, one=True)
         return self._row(dialect, rows[0]) if rows else None
 
-    async def all(self, db: Database, **params: Any) -> list[dict[str, Any]]:
-        """Every row, on a pooled connection taken for this one statement (see `first`)."""
-        rows = await self._pooled(db, params, one=False)
-        results = self._compiled[db.engine.dialect.name][2]
-        return [{key: proc(value) if proc else value
-                 for (key, proc), value in zip(results, row, strict=True)} for row in rows]
+    async def all(self, source: AsyncSession | Database, **params: Any) -> list[dict[str, Any]]:
+        """Every row, on the session's connection or a pooled one (see `first`)."""
+        dialect, rows = await self._run(source, params, one=False)
+        return [self._row(dialect, row) for row in rows]
+
+    async def _run(self, source: AsyncSession | Database, params: dict[str, Any], *,
+                   one: bool) -> tuple[Any, list[Any]]:
+        if isinstance(source, Database):
+            return source.engine.dialect, await self._pooled(source, params, one=one)
+        connection = await source.connection()
+        raw = await connection.get_raw_connection()
+        dialect = connection.dialect
+        sql, args, _results = self._args(dialect, params)
+        # The session's transaction, which SQLAlchemy's asyncpg adapter begins only before its
+        # own next statement: begun here, so that this statement (a `FOR UPDATE` above all)
+        # runs inside it and its locks last until the session commits.
+        await _begun(raw.dbapi_connection)
+        return dialect, await _fetch(dialect, raw.driver_connection, sql, args, one=one)
 
     def _row(self, dialect: Any, row: Any) -> dict[str, Any]:
         _sql, _binds, results = self._compiled[dialect.name]
@@ -384,6 +389,18 @@ class RawQuery:
 def _pool_size(engine: AsyncEngine) -> int:
     size = getattr(engine.sync_engine.pool, "size", None)
     return int(size()) if callable(size) else 0
+
+
+async def _begun(adapted: Any) -> None:
+    """Begin the transaction of an asyncpg connection adapted by SQLAlchemy as its own next
+    statement would (`_prepare_and_execute`: under its mutex, unless in autocommit mode - a
+    read-only request's lazily begun session). SQLite's is begun by the session already."""
+    if getattr(adapted, "_transaction", False) is not None or \
+            adapted.isolation_level == "autocommit":
+        return
+    async with adapted._execute_mutex:
+        if adapted._transaction is None:
+            await adapted._start_transaction()
 
 
 async def _fetch(dialect: Any, driver: Any, sql: str, args: list[Any], *, one: bool) -> list[Any]:
