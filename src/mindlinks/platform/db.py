@@ -282,9 +282,12 @@ def create_engine(url: str, *, echo: bool = False, pool: bool = True) -> AsyncEn
         # Enough pooled connections for the usual concurrency: an overflow connection is
         # closed on return, so a pool smaller than the load opened a new connection (TCP,
         # authentication, type introspection: tens of ms) on a share of the requests.
-        # READERS_KEPT more for the connections RawQuery keeps between its reads.
-        kwargs.update(pool_size=20 + READERS_KEPT, max_overflow=20, pool_pre_ping=False,
-                      pool_recycle=1800)
+        # READERS_KEPT more for the connections RawQuery keeps between its reads, taken from
+        # the overflow: a process never holds more than 40 connections, as before the readers
+        # were kept (two test workers' race tests, 50 requests each, must fit in PostgreSQL's
+        # default max_connections of 100; so must a few server processes in production).
+        kwargs.update(pool_size=20 + READERS_KEPT, max_overflow=20 - READERS_KEPT,
+                      pool_pre_ping=False, pool_recycle=1800)
     engine = create_async_engine(url, **kwargs)
     _listen(engine)
     return engine
