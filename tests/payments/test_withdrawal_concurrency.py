@@ -6,7 +6,7 @@
   runs that figure (MINDLINKS_TEST_WITHDRAWAL_RUNS=200). The suite runs
   MINDLINKS_TEST_WITHDRAWAL_RUNS (default 10) x MINDLINKS_TEST_WITHDRAWAL_CONCURRENCY (default
   50): each round is 50 requests at once on a fresh 100.00, and with the wallet's row lock
-  removed by hand the first round already fails (36 of the 50 answered 500), so later rounds add
+  removed by hand the first round already fails (most of the 50 answer 500), so later rounds add
   repetitions, not a new kind of check (~0.8 s each on a loaded 2-core runner).
 - 50 concurrent requests under one Idempotency-Key: one withdrawal, one hold; every request
   answers the same bytes (a request that arrives while the first still runs gets 409
