@@ -11,8 +11,10 @@ MINDLINKS_TEST_DATABASE_URL is set - on PostgreSQL too (the `db_backend` paramet
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import shutil
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,13 @@ from mindlinks.settings import Settings
 from tests.factories import Account, admin_tokens, free_port, register
 
 PG_BASE_URL = os.environ.get("MINDLINKS_TEST_DATABASE_URL")
+
+# httpx's ASGITransport asks, on every request, whether trio is running by importing sniffio;
+# sniffio is not installed here, and a failed import is not cached: Python searches sys.path
+# again each time, ~0.1-0.3 ms of every in-process request (10% of the access matrix's
+# requests). None in sys.modules makes that import fail at once, the same answer.
+if importlib.util.find_spec("sniffio") is None:
+    sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 # Passwords: the production argon2id profile (64 MiB, t=3, p=4) costs 50-100 ms of CPU per
 # hash and per login, 1-2 s on a loaded 2-core machine, and nearly every test registers and
@@ -67,6 +76,31 @@ _NO_RACE_ON_SQLITE = pytest.mark.skip(
     reason="race: SQLite serialises writers, so this cannot fail there; runs on PostgreSQL")
 
 
+# A Chromium journey drives pages that call the same services on both databases, and those
+# services' database behaviour is tested on both by the domain and page tests: the journey
+# tests the browser side (forms, scripts, links, axe), which does not depend on the database.
+# So it runs once, on PostgreSQL when configured (production's database), else on SQLite.
+_BROWSER_ON_ONE_DATABASE = pytest.mark.skip(
+    reason="browser journey: runs once, on PostgreSQL (the pages' queries run on both "
+           "databases in the page tests)")
+
+# Tests that take tens of seconds each. Run last, one of them is a tail: under pytest-xdist
+# the run ends when the slowest worker ends. They are moved to the front (stable order
+# otherwise), so the short tests fill in behind them on both workers. Node-id prefixes;
+# every Chromium journey (a test using the `chromium` fixture) counts too.
+LONG_TESTS = (
+    "tests/security/test_access_matrix.py",
+    "tests/fuzz/test_schemathesis.py",
+    "tests/payments/test_withdrawal_concurrency.py",
+    "tests/payments/test_withdrawal_crash.py",
+    "tests/invoices/test_numbering.py::test_concurrent_issues_number_one_to_fifty",
+)
+
+
+def _is_long(item: pytest.Item) -> bool:
+    return item.nodeid.startswith(LONG_TESTS) or "chromium" in getattr(item, "fixturenames", ())
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if "db_backend" in getattr(item, "fixturenames", ()):
@@ -76,6 +110,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(getattr(pytest.mark, backend))
             if backend == "sqlite" and item.get_closest_marker("race"):
                 item.add_marker(_NO_RACE_ON_SQLITE)
+            if (backend == "sqlite" and len(BACKENDS) > 1
+                    and "chromium" in getattr(item, "fixturenames", ())):
+                item.add_marker(_BROWSER_ON_ONE_DATABASE)
+    items.sort(key=lambda item: not _is_long(item))
 
 
 @pytest.fixture(params=BACKENDS)
@@ -182,20 +220,29 @@ def _jwt_private_key() -> str:
                              serialization.NoEncryption()).decode()
 
 
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    """Settings of a test app: its own data dir, the test database, inline dispatching, and
-    no start-up freeze (one app per test: see `freeze_startup_objects`)."""
+@functools.cache
+def _settings_template() -> Settings:
+    """Validated once per worker: building Settings reads and validates ~100 fields from the
+    environment (~11 ms, every test); each test takes a deep copy with its own paths. Never
+    used by an app itself, so no cached property (`resolved_database_url`) is ever stale."""
     return Settings(
         env="test",
-        data_dir=tmp_path / "var",
-        database_url=database_url,
+        data_dir=Path("unused"),
+        database_url="sqlite+aiosqlite:///unused",
         redis_url=None,
         dispatcher_in_process=False,
         jwt_private_key=_jwt_private_key(),
         freeze_startup_objects=False,
         _env_file=None,  # type: ignore[call-arg]
     )
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Settings of a test app: its own data dir, the test database, inline dispatching, and
+    no start-up freeze (one app per test: see `freeze_startup_objects`)."""
+    return _settings_template().model_copy(
+        update={"data_dir": tmp_path / "var", "database_url": database_url}, deep=True)
 
 
 @pytest.fixture

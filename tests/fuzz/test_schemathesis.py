@@ -10,9 +10,11 @@ the run would only see 401s."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -23,6 +25,8 @@ from pathlib import Path
 
 import pyotp
 import pytest
+
+from tests.conftest import _sqlite_template_file
 
 PASSWORD = "correct horse battery staple"
 SELF_ENDING = ["/api/auth/logout", "/api/auth/logout-all", "/api/auth/password/change",
@@ -46,13 +50,17 @@ def _post(url: str, body: dict, token: str | None = None) -> dict:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+def server(tmp_path_factory: pytest.TempPathFactory,
+           tmp_root: Path) -> Iterator[tuple[str, dict[str, str]]]:
     data_dir = tmp_path_factory.mktemp("fuzz") / "var"
     env = {**os.environ, "MINDLINKS_DATA_DIR": str(data_dir), "MINDLINKS_LOG_LEVEL": "WARNING"}
     for key in ("MINDLINKS_DATABASE_URL", "MINDLINKS_REDIS_URL"):
         env.pop(key, None)
     cli = [sys.executable, "-m", "mindlinks.cli"]
-    subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True, timeout=120)
+    # The worker's migrated SQLite template (tests/conftest.py), copied where `serve` looks:
+    # a `mindlinks migrate` process costs ~3 s of CPU and is tested in test_settings_cli.py.
+    data_dir.mkdir(parents=True)
+    shutil.copyfile(asyncio.run(_sqlite_template_file(tmp_root)), data_dir / "mindlinks.db")
     created = subprocess.run([*cli, "create-admin", "--email", "root@example.com",
                               "--password-stdin"], env=env, input=PASSWORD + "\n", text=True,
                              check=True, capture_output=True, timeout=120)

@@ -2,9 +2,12 @@
 
 - N concurrent withdrawals of 10.00 on a wallet holding 100.00, run after run: exactly 10 are
   held, the rest are 422 `insufficient_funds`, never a 5xx, the wallet never below zero, each
-  accepted withdrawal held exactly once. The issue asks 200 runs x 50; CI runs
-  MINDLINKS_TEST_WITHDRAWAL_RUNS (default 25) x MINDLINKS_TEST_WITHDRAWAL_CONCURRENCY (default
-  50) to stay near a minute on a 2-core runner; set RUNS=200 for the full figure.
+  accepted withdrawal held exactly once. The issue asks 200 runs x 50: `make test-race-full`
+  runs that figure (MINDLINKS_TEST_WITHDRAWAL_RUNS=200). The suite runs
+  MINDLINKS_TEST_WITHDRAWAL_RUNS (default 10) x MINDLINKS_TEST_WITHDRAWAL_CONCURRENCY (default
+  50): each round is 50 requests at once on a fresh 100.00, and with the wallet's row lock
+  removed by hand the first round already fails (most of the 50 answer 500), so later rounds add
+  repetitions, not a new kind of check (~0.8 s each on a loaded 2-core runner).
 - 50 concurrent requests under one Idempotency-Key: one withdrawal, one hold; every request
   answers the same bytes (a request that arrives while the first still runs gets 409
   `idempotency_key_in_flight` and, retried as the IETF draft says, the replay).
@@ -31,7 +34,7 @@ from tests.payments.withdrawal_helpers import PATH, fund, key, ready, request
 
 pytestmark = [pytest.mark.usefixtures("db_backend"), pytest.mark.race]
 
-RUNS = int(os.environ.get("MINDLINKS_TEST_WITHDRAWAL_RUNS", "25"))
+RUNS = int(os.environ.get("MINDLINKS_TEST_WITHDRAWAL_RUNS", "10"))
 CONCURRENCY = int(os.environ.get("MINDLINKS_TEST_WITHDRAWAL_CONCURRENCY", "50"))
 
 

@@ -53,7 +53,8 @@ async def test_contractor_verifies_a_bank_account_and_client_registers_its_compa
     await page.get_by_label("Account number", exact=True).fill(ACCOUNT)
     await page.get_by_role("button", name="Add the account").click()
     # Refused (no ABA number for a US account): the page again with the domain's message.
-    await expect(page.get_by_text("routingNumber: US accounts need an ABA routing number", exact=True)).to_be_visible()
+    # The field is named by the form's label, not the API's `routingNumber`.
+    await expect(page.get_by_text("Routing number / sort code: US accounts need an ABA routing number", exact=True)).to_be_visible()
     await shots.take(page, "bank-account-refused")
     await page.get_by_label("Routing number / sort code").fill(ABA)
     await page.get_by_role("button", name="Add the account").click()

@@ -74,7 +74,7 @@ async def test_admin_works_the_review_queues_in_the_browser(
     await nav.get_by_role("link", name="Tax forms").click()
     await expect(page.get_by_role("heading", name="Tax forms")).to_be_visible()
     await shots.take(page, "admin-tax-forms")
-    await page.get_by_role("link", name="Queue Walker").click()
+    await page.get_by_role("link", name="Queue Walker", exact=True).click()
     await expect(page.get_by_role("heading", name="Tax form")).to_be_visible()
     await expect(page.get_by_role("link", name="Open the file (signed link)")).to_be_visible()
     await shots.take(page, "admin-tax-form")

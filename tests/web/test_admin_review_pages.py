@@ -24,7 +24,8 @@ from tests.web.test_admin_pages import ZERO, admin_browser
 __all__ = ["admin_browser"]
 pytestmark = pytest.mark.usefixtures("db_backend")
 
-GET_PAGES = ["/admin/tax-forms", f"/admin/tax-forms/{ZERO}", "/admin/licenses",
+GET_PAGES = ["/admin/tax-forms", f"/admin/tax-forms/{ZERO}", f"/admin/tax-forms/{ZERO}/document",
+             "/admin/licenses",
              f"/admin/licenses/{ZERO}", "/admin/insurance", f"/admin/insurance/{ZERO}",
              "/admin/client-documents", "/admin/alerts", "/admin/contract-templates",
              "/admin/contract-templates/new", f"/admin/contract-templates/{ZERO}"]

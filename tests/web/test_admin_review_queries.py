@@ -25,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("db_backend")
 # page crossing its line has grown an N+1 or a new round trip.
 LIMITS = {
     "/admin": 10, "/admin/tax-forms": 5, "/admin/licenses": 5, "/admin/insurance": 5,
-    "/admin/client-documents": 5, "/admin/alerts": 5, "/admin/contract-templates": 5,
+    "/admin/client-documents": 5, "/admin/companies": 6, "/admin/alerts": 5, "/admin/contract-templates": 5,
     "/admin/contract-templates/new": 3,
 }
 DETAIL_LIMITS = {"/admin/tax-forms/": 7, "/admin/licenses/": 6, "/admin/insurance/": 6,

@@ -2,7 +2,10 @@
 uvicorn on 127.0.0.1: sign up, open the mailed verification link, sign out and in, see the
 home page; and a password reset through the mailed link with JavaScript turned off.
 A screenshot of each page at 1280 px and 375 px goes to the test's tmp dir, and each page
-passes the axe-core check (tests/web/axe.py)."""
+passes the axe-core check (tests/web/axe.py).
+
+Every Chromium journey runs on one database: PostgreSQL when configured, else SQLite (the
+pages' queries run on both in the page tests; see docs/web.md and tests/conftest.py)."""
 
 from __future__ import annotations
 

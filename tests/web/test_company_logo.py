@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import threading
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -115,23 +116,31 @@ async def test_the_logo_form_needs_the_csrf_token_and_the_logo_is_the_clients_ow
         assert (await c.get(LOGO)).status_code == 404
 
 
+async def held_off_the_loop(client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch,
+                            send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
+    """As tests/platform/test_offload.py: the re-encoding is held once entered; `/health`
+    must still be answered, which it could not be if the loop itself were held. Returns the
+    upload's answer (the avatar's test uses it too)."""
+    held = Held(uploads._reencode_image)
+    monkeypatch.setattr(uploads, "_reencode_image", held)
+    task = asyncio.create_task(send())
+    try:
+        await asyncio.wait_for(_entered(held), HOLD_LIMIT)
+        assert (await client.get("/health")).status_code == 200
+        assert not task.done()
+    finally:
+        held.release.set()
+    response = await task
+    assert held.released_in_time and threading.get_ident() not in held.threads
+    return response
+
+
 async def test_the_logo_is_re_encoded_off_the_event_loop(
     app: Any, client: httpx.AsyncClient, make_client: Any, monkeypatch: pytest.MonkeyPatch,
 ):
-    """As tests/platform/test_offload.py: the re-encoding is held once entered; `/health`
-    must still be answered, which it could not be if the loop itself were held."""
     account, _ = await make_client(verified_company())
-    held = Held(uploads._reencode_image)
-    monkeypatch.setattr(uploads, "_reencode_image", held)
     async with signed_in(app, account.email) as c:
         token = csrf_of(await c.get(PAGE))
-        task = asyncio.create_task(_upload(c, png(2000, 2000), token=token))
-        try:
-            await asyncio.wait_for(_entered(held), HOLD_LIMIT)
-            assert (await client.get("/health")).status_code == 200
-            assert not task.done()
-        finally:
-            held.release.set()
-        response = await task
+        response = await held_off_the_loop(
+            client, monkeypatch, lambda: _upload(c, png(2000, 2000), token=token))
     assert response.status_code == 303, response.text[:300]
-    assert held.released_in_time and threading.get_ident() not in held.threads

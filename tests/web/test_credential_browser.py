@@ -81,7 +81,7 @@ async def test_contractor_edits_a_licence_with_its_scan_and_the_admin_opens_it(
 
     # The administrator finds it waiting again, with the document behind the guarded link.
     await admin.goto("/admin/licenses")
-    await admin.get_by_role("link", name="Ada Lovelace").click()
+    await admin.get_by_role("link", name="Ada Lovelace", exact=True).click()
     await expect(admin.locator("h1 .badge-unverified")).to_be_visible()
     await expect(admin.get_by_text("Professional engineer")).to_be_visible()
     await shots.take(admin, "admin-licence-with-document")

@@ -297,7 +297,82 @@ async def test_the_admin_opens_the_document_through_a_guarded_link(
     for kind in ("licenses", "insurance"):
         for bad in ("not-an-id", str(uuid.uuid4())):
             assert (await admin_browser.get(f"/admin/{kind}/{bad}/document")).status_code == 404
+    # The queues show which rows have a document, linked to the same guarded route.
+    for kind, item in (("licenses", licence_id), ("insurance", policy_id)):
+        queue = await admin_browser.get(f"/admin/{kind}?status=all")
+        assert f'href="/admin/{kind}/{item}/document"' in queue.text
     # The contractor who owns it is not an administrator: the admin route is 404 for them.
     async with signed_in(app, contractor.email) as c:
         refused = await c.get(f"/admin/licenses/{licence_id}/document")
         assert refused.status_code == 404 and "location" not in refused.headers
+
+
+async def test_a_replaced_document_is_no_longer_listed_as_current(
+    app: Any, client: httpx.AsyncClient, contractor: Account,
+):
+    """A licence's new scan replaces the old one: the old file stays in the documents list
+    (it is what was reviewed), marked replaced, in the API and on the page; a policy's
+    certificate and a document of another kind are never marked."""
+    licence_id, policy_id = await licence(client, contractor), await policy(client, contractor)
+
+    async def attach(kind: str, item_id: str, name: str) -> None:
+        response = await client.put(f"/api/contractors/me/{kind}/{item_id}/document",
+                                    headers=contractor.headers,
+                                    files={"file": (name, MINIMAL_PDF, "application/pdf")})
+        assert response.status_code == 200, response.text
+
+    await attach("licenses", licence_id, "first.pdf")
+    await attach("insurance-policies", policy_id, "certificate.pdf")
+    await attach("licenses", licence_id, "second.pdf")
+    listed = await client.get("/api/contractors/me/documents", headers=contractor.headers)
+    replaced = {d["name"]: d["replaced"] for d in listed.json()["data"]}
+    assert replaced == {"first.pdf": True, "second.pdf": False, "certificate.pdf": False}
+    current = (await _row(app, License, licence_id)).document_id
+    assert [d["id"] for d in listed.json()["data"] if d["name"] == "second.pdf"] == [str(current)]
+    async with signed_in(app, contractor.email) as c:
+        page = await c.get("/account/documents")
+        assert page.status_code == 200
+        assert page.text.count("Replaced by a newer document") == 1
+        first = page.text.index("first.pdf")
+        assert "Replaced by a newer document" in page.text[first:first + 600]
+
+
+async def test_review_queues_show_whether_each_item_has_a_document(
+    app: Any, client: httpx.AsyncClient, contractor: Account, admin_browser: httpx.AsyncClient,
+    make_client: Any,
+):
+    """Licences and policies without a document say "None" in their queue; a tax form always
+    has its signed form, opened through `/admin/tax-forms/{id}/document` (admin only); the
+    companies queue counts each company's documents and those waiting."""
+    from tests.clients.conftest import UNKNOWN_COMPANY
+    from tests.web.test_admin_review_pages import tax_form
+
+    licence_id, policy_id = await licence(client, contractor), await policy(client, contractor)
+    for kind, item in (("licenses", licence_id), ("insurance", policy_id)):
+        queue = await admin_browser.get(f"/admin/{kind}?status=all")
+        assert f"/admin/{kind}/{item}/document" not in queue.text
+        assert "None" in queue.text
+    submitted = await tax_form(client, contractor)
+    queue = await admin_browser.get("/admin/tax-forms")
+    link = f"/admin/tax-forms/{submitted['id']}/document"
+    assert f'href="{link}"' in queue.text
+    opened = await admin_browser.get(link)
+    assert opened.status_code == 303 and "sig=" in opened.headers["location"]
+    fetched = await _download(admin_browser, opened.headers["location"])
+    assert fetched.status_code == 200 and fetched.content == MINIMAL_PDF
+    async with signed_in(app, contractor.email) as c:  # the owner is not an administrator
+        assert (await c.get(link)).status_code == 404
+
+    account, _company = await make_client({**UNKNOWN_COMPANY, "legalName": "Docs Counted Ltd"})
+    companies = await admin_browser.get("/admin/companies")
+    row = companies.text[companies.text.index("Docs Counted Ltd"):]
+    assert row[:row.index("</tr>")].count("None") == 1
+    for n in range(2):
+        uploaded = await client.post(
+            "/api/clients/me/documents", headers=account.headers, data={"type": "other"},
+            files={"file": (f"d{n}.pdf", MINIMAL_PDF, "application/pdf")})
+        assert uploaded.status_code == 201, uploaded.text
+    companies = await admin_browser.get("/admin/companies")
+    row = companies.text[companies.text.index("Docs Counted Ltd"):]
+    row = row[:row.index("</tr>")]
+    assert '#cdocs-h">2</a>' in row and "2 waiting" in row

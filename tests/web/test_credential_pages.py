@@ -345,3 +345,25 @@ async def test_without_a_micro_deposit_sender_nothing_is_added(
     finally:
         app.state.micro_deposit_sender = sender
     assert await _count(app, BankAccount) == 0
+
+
+async def test_field_errors_name_the_field_by_the_forms_label(
+    app: Any, client: httpx.AsyncClient, contractor: Account,
+):
+    """The domain names the field `routingNumber`, the schema `currency`: the page shows the
+    label its form gives them, in English and in Arabic, never the API's name."""
+    await complete_profile(client, contractor)
+    async with signed_in(app, contractor.email) as c:
+        no_aba = await post_form(c, BANK, BANK, {**US_ACCOUNT, "routing_number": ""})
+        assert "Routing number / sort code: US accounts need an ABA routing number" \
+            in no_aba.text
+        assert "routingNumber" not in no_aba.text
+        bad_currency = await post_form(c, BANK, BANK, {**US_ACCOUNT, "currency": "US"})
+        assert "<li>Currency (3 letters): " in bad_currency.text
+        c.cookies.set("ml_lang", "ar")
+        arabic = await post_form(c, BANK, BANK, {**US_ACCOUNT, "routing_number": ""})
+        page = await c.get(BANK)
+        label = page.text.split('for="ba-routing">', 1)[1].split("\n", 1)[0].strip()
+        assert label and label != "Routing number / sort code"  # the Arabic label
+        assert f"<li>{label}: " in arabic.text
+        assert "routingNumber" not in arabic.text

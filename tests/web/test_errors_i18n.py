@@ -89,9 +89,10 @@ def test_domain_field_entries_are_translated_by_their_code_and_rule():
     entries = errors_i18n.entries([{"field": "newPassword", "message": "Field required",
                                     "code": "missing"}])
     assert _arabic(entries) == ["كلمة المرور الجديدة: هذا الحقل مطلوب."]
-    # An unknown code keeps the English detail (it may be more specific).
+    # An unknown code keeps the English detail (it may be more specific); a field no form or
+    # shared label names is shown by its name made readable.
     assert _arabic(errors_i18n.entries([{"field": "x", "message": "odd", "code": "zzz"}])) == [
-        "x: odd"]
+        "X: odd"]
 
 
 async def test_an_arabic_form_shows_its_field_errors_in_arabic(browser: httpx.AsyncClient):

@@ -37,6 +37,11 @@ from mindlinks.auth.schemas import (
 from mindlinks.auth.schemas import User as UserOut
 from mindlinks.auth.sessions import AccountSuspended, start_login
 
+# The browser session's sign-out and token renewal (web/auth_pages.py, web/sessions.py): the
+# functions `POST /api/auth/logout` and `/refresh` call.
+from mindlinks.auth.sessions import logout as logout
+from mindlinks.auth.sessions import refresh as refresh
+
 # Public API for higher domains (they may import only `service`/`schemas`): the claims
 # registration and the user row type that registration hooks and claims providers receive.
 from mindlinks.auth.sessions import register_claims_provider as register_claims_provider

@@ -17,6 +17,7 @@ from mindlinks.clients.models import (
     ClientContractor,
     ClientDocument,
     ClientInvitation,
+    DocumentStatus,
     InvitationStatus,
     VerificationStatus,
 )
@@ -139,6 +140,19 @@ async def document_page(
     stmt = documents_readable(actor).where(ClientDocument.client_id == client_id)
     return await _page(session, stmt, offset=offset, limit=limit,
                        order=(ClientDocument.created_at.desc(), ClientDocument.id))
+
+
+async def document_counts(session: AsyncSession, company_ids: Sequence[uuid.UUID]
+                          ) -> dict[uuid.UUID, tuple[int, int]]:
+    """`(all, pending)` documents of each of these companies, in one grouped statement."""
+    if not company_ids:
+        return {}
+    pending = func.count().filter(ClientDocument.status == DocumentStatus.PENDING)
+    rows = await session.execute(
+        select(ClientDocument.client_id, func.count(), pending)
+        .where(ClientDocument.client_id.in_(list(company_ids)))
+        .group_by(ClientDocument.client_id))
+    return {row[0]: (int(row[1]), int(row[2])) for row in rows}
 
 
 # --- invitations ------------------------------------------------------------------------------

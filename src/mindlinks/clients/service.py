@@ -58,8 +58,8 @@ from mindlinks.platform.errors import (
 from mindlinks.platform.events import emit
 from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.states import StateMachine
-from mindlinks.platform.storage import StorageBackend, download_url, store_upload
-from mindlinks.platform.uploads import LOGO, MIME_BY_EXTENSION, AsyncReadable
+from mindlinks.platform.storage import StorageBackend, download_url, store_upload, stored_image
+from mindlinks.platform.uploads import LOGO, AsyncReadable
 
 
 class ContractorView(Protocol):
@@ -366,9 +366,7 @@ async def own_logo(session: AsyncSession, actor: Actor, storage: StorageBackend
     company = await own_company(session, actor)
     if not company.logo_key:
         raise LogoNotFound("No logo uploaded")
-    extension = "." + company.logo_key.rpartition(".")[2]
-    return await storage.get(company.logo_key), MIME_BY_EXTENSION.get(
-        extension, "application/octet-stream")
+    return await stored_image(storage, company.logo_key)
 
 
 async def logo_url(storage: StorageBackend, company: ClientCompany) -> str | None:
@@ -437,6 +435,16 @@ async def admin_companies(
     if not actor.is_admin:
         raise ForbiddenRole("Administrators only")
     return await repo.company_page(session, actor, status=status, offset=offset, limit=limit)
+
+
+async def admin_document_counts(session: AsyncSession, actor: Actor,
+                                company_ids: Sequence[uuid.UUID]
+                                ) -> dict[uuid.UUID, tuple[int, int]]:
+    """For the companies queue: each listed company's `(all, pending)` document counts, one
+    statement for the whole page (a company without documents is absent)."""
+    if not actor.is_admin:
+        raise ForbiddenRole("Administrators only")
+    return await repo.document_counts(session, company_ids)
 
 
 # --- contractors of a client ----------------------------------------------------------------
@@ -653,3 +661,9 @@ async def admin_documents(
         .join(ClientCompany, ClientCompany.id == ClientDocument.client_id).where(*where)
         .order_by(ClientDocument.created_at, ClientDocument.id).offset(offset).limit(limit))
     return [(await documents.document_out(storage, d), name) for d, name in rows], int(total or 0)
+
+
+# Invitations (web/: the landing and accept pages, the team page): the module the API's
+# routes call. It builds on this module, so it is imported last; the pages reach it as
+# `service.invitations`.
+from mindlinks.clients import invitations as invitations  # noqa: E402

@@ -6,7 +6,8 @@ the contractor's documents list) and pointed at by the credential's `document_id
 
 A new document is a change of what the credential says: like an edit of its fields, it sends a
 reviewed item back to review (licence `unverified`, policy `pending`). The previous document
-stays in the contractor's documents list; the credential points at the newest one.
+stays in the contractor's documents list (what was reviewed before), marked `replaced` there
+(`repository.documents_page`: the credential points at the newest one).
 
 Reads are signed, expiring links: the owner's through the owner check (another contractor's
 id is 404), an administrator's through `review.credential_document`.
@@ -26,14 +27,13 @@ from mindlinks.contractors.credentials import (
     own_policy,
 )
 from mindlinks.contractors.models import ContractorDocument, InsurancePolicy, License
+from mindlinks.contractors.repository import LICENSE_DOCUMENT, POLICY_DOCUMENT
 from mindlinks.contractors.schemas import Document
 from mindlinks.platform import audit
 from mindlinks.platform.errors import NotFound
 from mindlinks.platform.security import Actor
 from mindlinks.platform.storage import StorageBackend, store_upload
 from mindlinks.platform.uploads import DOCUMENT, AsyncReadable
-
-LICENSE_DOCUMENT, POLICY_DOCUMENT = "license", "insurance_certificate"
 
 
 class CredentialDocumentNotFound(NotFound):

@@ -41,13 +41,15 @@ async def record(
     return doc
 
 
-async def document_out(storage: StorageBackend, doc: ContractorDocument) -> Document:
+async def document_out(storage: StorageBackend, doc: ContractorDocument, *,
+                       replaced: bool = False) -> Document:
     url, expires = await download_url(storage, doc.storage_key, filename=doc.original_name)
     return Document.model_validate(RowWith(
         doc,
         name=doc.original_name,
         download_url=url,
         expires_at=expires,
+        replaced=replaced,
     ))
 
 
@@ -57,4 +59,4 @@ async def page(
 ) -> tuple[list[Document], int]:
     rows, total = await repo.documents_page(session, contractor_id, offset=offset, limit=limit,
                                             type_=type_)
-    return [await document_out(storage, d) for d in rows], total
+    return [await document_out(storage, d, replaced=r) for d, r in rows], total

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -228,21 +228,37 @@ async def tax_forms_to_expire(
 # --- documents --------------------------------------------------------------------------
 
 
+# The `contractor_documents.type` of a licence's scan and of a policy's certificate
+# (credential_documents.py), with the credential table that points at the current one.
+LICENSE_DOCUMENT, POLICY_DOCUMENT = "license", "insurance_certificate"
+CREDENTIAL_DOCUMENT_TYPES = ((LICENSE_DOCUMENT, License), (POLICY_DOCUMENT, InsurancePolicy))
+
+
+def _replaced() -> ColumnElement[bool]:
+    """A credential's earlier document: its licence or policy now points at another file.
+    A correlated EXISTS in the list's own statement (no query per row)."""
+    doc = ContractorDocument
+    return or_(*(and_(doc.type == type_, exists().where(
+        model.id == doc.entity_id, model.document_id != doc.id))
+        for type_, model in CREDENTIAL_DOCUMENT_TYPES))
+
+
 async def documents_page(
     session: AsyncSession, contractor_id: uuid.UUID, *, offset: int, limit: int,
     type_: str | None = None,
-) -> tuple[list[ContractorDocument], int]:
+) -> tuple[list[tuple[ContractorDocument, bool]], int]:
+    """A page of the contractor's documents, newest first, each with `replaced`."""
     where = [ContractorDocument.contractor_id == contractor_id]
     if type_:
         where.append(ContractorDocument.type == type_)
     total = await session.scalar(select(func.count()).select_from(ContractorDocument)
                                  .where(*where)) or 0
-    rows = await session.scalars(
-        select(ContractorDocument).where(*where)
+    rows = await session.execute(
+        select(ContractorDocument, _replaced()).where(*where)
         .order_by(ContractorDocument.created_at.desc(), ContractorDocument.id)
         .offset(offset).limit(limit)
     )
-    return list(rows), int(total)
+    return [(row[0], bool(row[1])) for row in rows], int(total)
 
 
 async def document(session: AsyncSession, contractor_id: uuid.UUID, document_id: uuid.UUID

@@ -78,7 +78,7 @@ async def tax_queue(session: AsyncSession, actor: Actor, *, status: str | None, 
     _require_admin(actor)
     rows, total = await _page(session, TaxInfo, TaxInfo.status, status, TaxInfo.submitted_at,
                               offset, limit)
-    # The list shows no file link: the signed link is made on the detail page only.
+    # The list links each form through `credential_document` (signed when opened).
     return [Reviewed(_tax_row(info), p.id, _name(p), p.email) for info, p in rows], total
 
 
@@ -144,13 +144,19 @@ async def policy_detail(session: AsyncSession, actor: Actor, policy_id: uuid.UUI
     return Reviewed(PolicyOut.model_validate(row[0]), row[1].id, _name(row[1]), row[1].email)
 
 
+# What points at a reviewed item's document, by the kind the review pages name.
+DOCUMENT_OWNERS: dict[str, Any] = {"license": License, "policy": InsurancePolicy,
+                                   "tax": TaxInfo}
+
+
 async def credential_document(session: AsyncSession, actor: Actor, storage: StorageBackend,
                               kind: str, item_id: uuid.UUID) -> Document:
-    """The signed, expiring link of a licence's (`kind="license"`) or policy's document, for
-    an administrator reviewing it (`ForbiddenRole` otherwise); an unknown id, or an item
-    without a document, is 404."""
+    """The signed, expiring link of a licence's (`kind="license"`), policy's or tax form's
+    (`"tax"`) document, for an administrator reviewing it (`ForbiddenRole` otherwise); an
+    unknown id, or an item without a document, is 404. The queues link each row here, so a
+    list signs no URL per row."""
     _require_admin(actor)
-    model: Any = License if kind == "license" else InsurancePolicy
+    model = DOCUMENT_OWNERS[kind]
     document_id = await session.scalar(select(model.document_id).where(model.id == item_id))
     return await document_link(session, storage, document_id)
 

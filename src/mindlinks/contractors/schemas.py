@@ -301,6 +301,9 @@ class Document(ResponseModel):
     download_url: str
     expires_at: datetime
     created_at: datetime
+    # A licence's scan or a policy's certificate that a newer upload replaced: kept (it is
+    # what was reviewed before), but no longer the credential's current document.
+    replaced: bool = False
 
 
 class OnboardingStep(ResponseModel):

@@ -55,6 +55,7 @@ from mindlinks.contractors.schemas import ContractorProfile as ProfileOut
 from mindlinks.countries import service as countries
 from mindlinks.platform import audit
 from mindlinks.platform.api import RowWith
+from mindlinks.platform.errors import NotFound
 from mindlinks.platform.events import emit
 from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.storage import (
@@ -62,6 +63,7 @@ from mindlinks.platform.storage import (
     StoredFile,
     download_url,
     store_upload,
+    stored_image,
 )
 from mindlinks.platform.uploads import AVATAR, AsyncReadable
 
@@ -84,8 +86,11 @@ __all__ = [
     "license_queue",
     "list_bank_accounts",
     "masked",
+    "own_avatar",
     "own_profile",
     "payout_account",
+    "payout_account_of",
+    "payout_reads",
     "policy_detail",
     "policy_queue",
     "profile_by_user",
@@ -93,13 +98,18 @@ __all__ = [
     "review_license",
     "review_policy",
     "review_tax_info",
+    "set_avatar",
     "set_kyc_status",
     "tax_detail",
     "tax_queue",
+    "update_profile",
     "user_id_of",
 ]
 
 payout_account = banking.payout_account
+# The withdrawal request reads its checks in one statement of its own (payments).
+payout_reads = banking.payout_reads
+payout_account_of = banking.payout_account_of
 list_bank_accounts = banking.list_accounts
 
 # The owner's bank accounts, tax forms, licences and insurance: the functions the API routes
@@ -323,6 +333,17 @@ async def set_avatar(
                {"contractorId": profile.id, "userId": profile.user_id, "fields": ["avatarUrl"]})
     url, _ = await download_url(storage, stored.key)
     return url
+
+
+async def own_avatar(session: AsyncSession, actor: Actor, storage: StorageBackend
+                     ) -> tuple[bytes, str]:
+    """The actor's avatar, bytes and type, for the pages to serve from their own origin (a
+    presigned S3 URL is another origin, which the pages' `img-src 'self'` refuses); 404
+    without a profile or an avatar."""
+    profile = await own_profile(session, actor)
+    if not profile.avatar_key:
+        raise NotFound("No avatar uploaded")
+    return await stored_image(storage, profile.avatar_key)
 
 
 # --- for other domains ------------------------------------------------------------------

@@ -548,3 +548,10 @@ __all__ = ["TEMPLATE_VARIABLES", "TRANSITIONS", "BillingContract", "BillingMiles
            "hourly_work_terms", "is_party", "list_templates", "next_status",
            "pdf_signature_valid", "platform_signer", "preview_contract", "send_contract", "sign",
            "update_template", "verify"]
+
+
+# The dashboards' read models and milestone actions (web/): the modules the API's routes call.
+# They build on this module (each imports names defined above), so they are imported last; the
+# pages reach them as `service.views` / `service.milestones`.
+from mindlinks.contracts import milestones as milestones  # noqa: E402
+from mindlinks.contracts import views as views  # noqa: E402

@@ -24,8 +24,14 @@ from mindlinks.payments.book import (
     transfer,
     void_pending,
 )
+from mindlinks.payments.earnings import earnings
+from mindlinks.payments.escrow import create_deposit, escrow
 from mindlinks.payments.fx import DEFAULT_RATES, get_rates_provider
 from mindlinks.payments.models import PLATFORM_OWNER, PendingStatus, Purpose, TransferKind
+from mindlinks.payments.payroll_reads import approve as approve_payroll
+from mindlinks.payments.payroll_reads import detail as payroll_detail
+from mindlinks.payments.payroll_reads import list_payrolls
+from mindlinks.payments.providers import get_provider
 from mindlinks.payments.quotes import (
     QuoteExpired,
     QuoteMismatch,
@@ -35,17 +41,60 @@ from mindlinks.payments.quotes import (
     create_quote,
     get_quote,
 )
+from mindlinks.payments.wallet import history as wallet_history
+from mindlinks.payments.wallet import wallet
+from mindlinks.payments.withdrawals import cancel as cancel_withdrawal
+from mindlinks.payments.withdrawals import get_withdrawal, list_withdrawals, request_withdrawal
+from mindlinks.payments.withdrawals_schemas import WithdrawalCreate
 
 # Currencies a withdrawal can be quoted into whatever the rates provider (the sandbox's fixed
 # table; the ECB publishes these too or they are pegged/admin-set): the web form's choices.
 QUOTE_CURRENCIES = tuple(sorted(DEFAULT_RATES))
 
-# Fee and FX quotes (payments/quotes.py) are public for the web's withdraw flow.
+# Fee and FX quotes (payments/quotes.py) are public for the web's withdraw flow; so are the
+# dashboards' reads and actions (earnings, escrow, payroll runs, wallet, withdrawals): the
+# functions the API's routes call, so the pages apply the same rules.
 __all__ = [
-    "PLATFORM_OWNER", "QUOTE_CURRENCIES", "Account", "AmountExceedsPending", "Balance",
-    "CurrencyMismatch", "InsufficientFunds", "PendingExpired", "PendingResolved",
-    "PendingStatus", "Purpose", "QuoteExpired", "QuoteMismatch", "QuoteNotFound",
-    "QuotePolicy", "QuoteUsed", "ReferenceConflict", "Transfer", "TransferKind",
-    "TransferNotFound", "account", "balances", "create_quote", "get_quote",
-    "get_rates_provider", "post_pending", "transfer", "void_pending",
+    "PLATFORM_OWNER",
+    "QUOTE_CURRENCIES",
+    "Account",
+    "AmountExceedsPending",
+    "Balance",
+    "CurrencyMismatch",
+    "InsufficientFunds",
+    "PendingExpired",
+    "PendingResolved",
+    "PendingStatus",
+    "Purpose",
+    "QuoteExpired",
+    "QuoteMismatch",
+    "QuoteNotFound",
+    "QuotePolicy",
+    "QuoteUsed",
+    "ReferenceConflict",
+    "Transfer",
+    "TransferKind",
+    "TransferNotFound",
+    "WithdrawalCreate",
+    "account",
+    "approve_payroll",
+    "balances",
+    "cancel_withdrawal",
+    "create_deposit",
+    "create_quote",
+    "earnings",
+    "escrow",
+    "get_provider",
+    "get_quote",
+    "get_rates_provider",
+    "get_withdrawal",
+    "list_payrolls",
+    "list_withdrawals",
+    "payroll_detail",
+    "post_pending",
+    "request_withdrawal",
+    "transfer",
+    "void_pending",
+    "wallet",
+    "wallet_history",
 ]

@@ -147,16 +147,20 @@ async def idempotency_key(request: Request, actor: CurrentUser) -> str:
     return await claim(request, actor, request.headers.get(HEADER))
 
 
-async def claim(request: Request, actor: Actor, raw_key: str | None) -> str:
+async def claim(request: Request, actor: Actor, raw_key: str | None, *,
+                content: bytes | None = None) -> str:
     """The dependency's work for a key that arrives another way: a web form carries it in a
     hidden field (the browser cannot send the header). Same checks, same replay of the stored
-    response (raise `Replay`), same claim in the request's transaction."""
+    response (raise `Replay`), same claim in the request's transaction. `content` stands for
+    the body when the raw bytes differ between two sends of the same form: a multipart
+    form's boundary is new on every post, so the page passes a digest of its fields."""
     from mindlinks.platform.api import request_session
 
     key = _check_key(raw_key)
     session = request_session(request)
     digest = hashlib.sha256()
-    for part in (request.method.encode(), request.url.path.encode(), await request.body()):
+    body = await request.body() if content is None else content
+    for part in (request.method.encode(), request.url.path.encode(), body):
         digest.update(len(part).to_bytes(8, "big") + part)
     request_hash = digest.hexdigest()
     now = utcnow()

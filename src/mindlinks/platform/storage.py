@@ -356,6 +356,13 @@ def configuration_problems(settings: Settings) -> list[str]:
     return problems
 
 
+async def stored_image(storage: StorageBackend, key: str) -> tuple[bytes, str]:
+    """A stored picture's bytes and type (by the extension `store_upload` gave its key), for
+    a page to serve from its own origin (an avatar, a company logo)."""
+    extension = "." + key.rpartition(".")[2]
+    return await storage.get(key), MIME_BY_EXTENSION.get(extension, "application/octet-stream")
+
+
 async def store_upload(
     storage: StorageBackend,
     source: AsyncReadable | Any,

@@ -39,6 +39,7 @@ from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.states import StateMachine
 from mindlinks.timesheets import entries as rules
 from mindlinks.timesheets import repository as repo
+from mindlinks.timesheets import views
 from mindlinks.timesheets.models import Timesheet, TimesheetStatus
 from mindlinks.timesheets.schemas import (
     EntryIn,
@@ -305,5 +306,17 @@ async def mark_paid(session: AsyncSession, timesheet_ids: list[uuid.UUID]) -> No
                             [(row.id, {}) for row in changed])
 
 
-__all__ = ["TRANSITIONS", "approved_for_invoicing", "create_timesheet", "get_for", "mark_paid",
-           "submit_timesheet", "update_timesheet"]
+# For the dashboards (web/): the week's rules (a week ends on a Saturday) and the list view,
+# as the API's routes use them.
+SATURDAY, week_start, hours_of = rules.SATURDAY, rules.week_start, rules.hours_of
+many_out = views.many_out
+
+__all__ = ["SATURDAY", "TRANSITIONS", "approved_for_invoicing", "create_timesheet", "get_for",
+           "hours_of", "many_out", "mark_paid", "submit_timesheet", "update_timesheet",
+           "week_start"]
+
+
+# The approval actions (web/): the module the API's review routes call. It builds on this
+# module (it imports names defined above), so it is imported last; the pages reach it as
+# `service.reviews`.
+from mindlinks.timesheets import reviews as reviews  # noqa: E402

@@ -1,6 +1,6 @@
-"""Signed-in pages: the home dashboard, profile and identity verification. Each reads through
-the owning domain's service, so the access rules are the API's. (A contract's page is in
-`contract_pages`.)"""
+"""Signed-in pages: the home dashboard and identity verification. Each reads through the
+owning domain's service, so the access rules are the API's. (A contract's page is in
+`contract_pages`, the profile in `profile_pages`.)"""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from mindlinks.auth import service as auth_service
 from mindlinks.clients import service as clients
 from mindlinks.contractors import service as contractors
+from mindlinks.contracts import service as contracts
 from mindlinks.kyc import service as kyc
 from mindlinks.notifications import service as notifications
 from mindlinks.platform.api import PageParams, SessionDep, domain_router
@@ -19,7 +20,6 @@ from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.storage import get_storage
 from mindlinks.web import checklists, sessions
 from mindlinks.web.company_pages import logo_version
-from mindlinks.web.gateway import contract_views
 from mindlinks.web.pages import render, to_login
 
 router = domain_router(include_in_schema=False)
@@ -45,7 +45,7 @@ async def home(request: Request, session: SessionDep) -> Response:
     items: list[Any] = []
     total = 0
     if actor.role in (Role.CONTRACTOR, Role.CLIENT):
-        items, total = await contract_views.contract_page(
+        items, total = await contracts.views.contract_page(
             session, actor, storage, status=None, offset=0, limit=HOME_LIST_LIMIT)
     inbox = await notifications.inbox(session, actor, None, PageParams(1, HOME_LIST_LIMIT))
     kyc_status = (await kyc.status_of(session, actor)).status \
@@ -68,16 +68,6 @@ async def home(request: Request, session: SessionDep) -> Response:
 @router.get("/dashboard", response_class=HTMLResponse)
 async def dashboard(request: Request, session: SessionDep) -> Response:
     return await home(request, session)
-
-
-@router.get("/profile", response_class=HTMLResponse)
-async def profile_page(request: Request, session: SessionDep) -> Response:
-    actor = await sessions.browser_actor(request)
-    if actor is None:
-        return to_login(request)
-    user = await auth_service.get_user(session, actor)
-    return render(request, "profile.html", {
-        "user": user, "profile": await _profile(request, session, actor)}, actor=actor)
 
 
 @router.get("/kyc", response_class=HTMLResponse)

@@ -251,8 +251,9 @@ async def company_list(request: Request, session: SessionDep) -> Response:
     params = _page(request)
     rows, total = await clients.admin_companies(session, actor, status=status,
                                                 offset=params.offset, limit=params.limit)
+    counts = await clients.admin_document_counts(session, actor, [c.id for c in rows])
     return render(request, "admin/companies.html", {
-        "companies": rows, "status": status, "statuses": COMPANY_STATUSES,
+        "companies": rows, "documents": counts, "status": status, "statuses": COMPANY_STATUSES,
         "pager": _pager(request, params, total)}, actor=actor)
 
 

@@ -171,7 +171,7 @@ for _name, _queue in QUEUES.items():
 
 async def _credential_document(request: Request, session: SessionDep, kind: str,
                                item_id: str) -> Response:
-    """A licence's or policy's document: 303 to a fresh signed, expiring link, for an
+    """A licence's, policy's or tax form's document: 303 to a fresh signed, expiring link, for an
     administrator past the TOTP step only (the detail page links here, so the signed URL is
     made when it is opened, not when the page is shown)."""
     actor = await _guard(request)
@@ -196,6 +196,11 @@ async def license_document(request: Request, session: SessionDep, item_id: str) 
 @router.get("/admin/insurance/{item_id}/document")
 async def policy_document(request: Request, session: SessionDep, item_id: str) -> Response:
     return await _credential_document(request, session, "policy", item_id)
+
+
+@router.get("/admin/tax-forms/{item_id}/document")
+async def tax_form_document(request: Request, session: SessionDep, item_id: str) -> Response:
+    return await _credential_document(request, session, "tax", item_id)
 
 
 # --- client documents (the verdict is admin_pages' POST /admin/client-documents/{id}/review) --

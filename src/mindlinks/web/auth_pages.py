@@ -9,9 +9,8 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from mindlinks.auth import service as auth_service
-from mindlinks.auth import sessions as auth_sessions
 from mindlinks.auth.schemas import LoginRequest, MfaChallenge, RegisterRequest, TokenPair
-from mindlinks.clients import invitations
+from mindlinks.clients import service as clients
 from mindlinks.clients.schemas import AcceptInvitation
 from mindlinks.platform.api import SessionDep, domain_router
 from mindlinks.platform.errors import DomainError
@@ -89,7 +88,7 @@ async def logout(request: Request, session: SessionDep) -> Response:
     del form
     actor = await sessions.browser_actor(request)
     if actor is not None:
-        await auth_sessions.logout(session, actor)
+        await auth_service.logout(session, actor)
     request.state.renewed = None  # a token renewed just now must not be stored again
     response = redirect(request, "/login")
     sessions.sign_out(request, response)
@@ -176,7 +175,7 @@ async def invitation_page(
 ) -> Response:
     actor = await sessions.browser_actor(request)
     try:
-        invitation = await invitations.view(session, rt, get_storage(request.app.state),
+        invitation = await clients.invitations.view(session, rt, get_storage(request.app.state),
                                             token[:200])
     except DomainError as exc:
         await discard(session, exc)
@@ -195,7 +194,7 @@ async def invitation_accept(
     try:
         data = None if actor else AcceptInvitation(
             password=_text(form, "password") or None, name=_text(form, "name", 200) or None)
-        result, _created = await invitations.accept(session, rt, token[:200], actor, data)
+        result, _created = await clients.invitations.accept(session, rt, token[:200], actor, data)
     except (DomainError, ValidationError) as exc:
         status = 400
         if isinstance(exc, DomainError):

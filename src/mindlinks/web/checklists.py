@@ -17,8 +17,8 @@ from mindlinks.clients import service as clients
 from mindlinks.platform.security import Actor
 from mindlinks.web.i18n import N_
 
-# contractors.onboarding.STEPS key -> the page that completes it. The profile has no edit
-# page yet: its step shows the profile's fields (what is missing).
+# contractors.onboarding.STEPS key -> the page that completes it (the profile's is its edit
+# form, web/profile_pages.py).
 CONTRACTOR_STEP_PAGES = {
     "profile": "/profile",
     "identity": "/kyc",

@@ -23,7 +23,9 @@ from pydantic import ValidationError
 from mindlinks.clients import service as clients
 from mindlinks.clients.schemas import InvitationCreate
 from mindlinks.clients.service import CompanyNotFound
+from mindlinks.contracts import service as contracts
 from mindlinks.contracts.schemas import MilestoneReject
+from mindlinks.payments import service as payments
 from mindlinks.payments.schemas import DepositCreate
 from mindlinks.platform.api import PageParams, SessionDep, domain_router
 from mindlinks.platform.errors import DomainError, NotFound
@@ -31,7 +33,6 @@ from mindlinks.platform.runtime import RuntimeDep
 from mindlinks.platform.security import Actor, Role
 from mindlinks.timesheets import service as timesheets
 from mindlinks.timesheets.schemas import ReviewItem, ReviewRequest
-from mindlinks.web import gateway
 from mindlinks.web.dash import Denied, form_of, not_found, parse_id, signed_in, text
 from mindlinks.web.i18n import gettext
 from mindlinks.web.pages import discard, field_errors, redirect, render
@@ -57,8 +58,8 @@ async def _queue(request: Request, session: SessionDep, actor: Actor, *,
                  errors: list[str] | None = None, status_code: int = 200) -> Response:
     rows, total = await timesheets.page(session, actor, contract_id=None, status="pending",
                                         start=None, end=None, offset=0, limit=QUEUE_LIMIT)
-    sheets = await gateway.timesheet_views.many_out(session, rows)
-    milestones = await gateway.contract_views.milestone_list(
+    sheets = await timesheets.many_out(session, rows)
+    milestones = await contracts.views.milestone_list(
         session, actor, statuses=["submitted"], limit=QUEUE_LIMIT)
     return render(request, "money/approvals.html", {
         "sheets": sheets, "sheets_total": total, "milestones": milestones, "errors": errors,
@@ -102,7 +103,7 @@ async def review_timesheet(request: Request, session: SessionDep, timesheet_id: 
     tid = parse_id(timesheet_id)
     if tid is None or decision not in ("approve", "reject"):
         return not_found(request, actor)
-    reviews = gateway.timesheet_reviews
+    reviews = timesheets.reviews
     if decision == "approve":
         return await _decide(request, session, actor,
                              lambda: reviews.approve(session, actor, tid), "approved")
@@ -131,7 +132,7 @@ async def bulk_approve(request: Request, session: SessionDep) -> Response:
     items = [ReviewItem(id=i, decision="approve") for i in ids if i is not None]
     return await _decide(
         request, session, actor,
-        lambda: gateway.timesheet_reviews.review_many(session, actor, ReviewRequest(items=items)),
+        lambda: timesheets.reviews.review_many(session, actor, ReviewRequest(items=items)),
         "approved")
 
 
@@ -147,7 +148,7 @@ async def review_milestone(request: Request, session: SessionDep, contract_id: s
     cid, mid = parse_id(contract_id), parse_id(milestone_id)
     if cid is None or mid is None or decision not in ("approve", "reject"):
         return not_found(request, actor)
-    ms = gateway.milestones
+    ms = contracts.milestones
     if decision == "approve":
         return await _decide(request, session, actor,
                              lambda: ms.approve(session, actor, cid, mid), "approved")
@@ -167,7 +168,7 @@ async def _escrow_page(request: Request, session: SessionDep, actor: Actor, *,
                        errors: list[str] | None = None, form: dict[str, str] | None = None,
                        status_code: int = 200) -> Response:
     try:
-        data = await gateway.escrow.escrow(session, actor, PageParams(1, LIST_LIMIT))
+        data = await payments.escrow(session, actor, PageParams(1, LIST_LIMIT))
     except CompanyNotFound:
         return _no_company(request, actor)
     return render(request, "money/escrow.html", {
@@ -205,8 +206,8 @@ async def escrow_deposit(request: Request, session: SessionDep) -> Response:
             raise ValueError("The form is incomplete; reload the page")
         body = DepositCreate(amount=Decimal(posted["amount"].strip() or "x"),
                              currency=posted["currency"], method=posted["method"])
-        deposit = await gateway.escrow.create_deposit(
-            session, actor, gateway.providers.get_provider(request.app.state), body, str(key))
+        deposit = await payments.create_deposit(
+            session, actor, payments.get_provider(request.app.state), body, str(key))
     except CompanyNotFound:
         return _no_company(request, actor)
     except (DomainError, ValidationError, ValueError, InvalidOperation) as exc:
@@ -231,7 +232,7 @@ async def payroll_list(request: Request, session: SessionDep) -> Response:
     except Denied as denied:
         return denied.response
     try:
-        page = await gateway.payroll_reads.list_payrolls(session, actor,
+        page = await payments.list_payrolls(session, actor,
                                                          PageParams(1, LIST_LIMIT))
     except CompanyNotFound:
         return _no_company(request, actor)
@@ -245,16 +246,16 @@ async def _payroll(request: Request, session: SessionDep, actor: Actor, payroll_
         if pid is None:
             raise NotFound("No such payroll")
         if approve:
-            await gateway.payroll_reads.approve(session, actor, pid)
+            await payments.approve_payroll(session, actor, pid)
             return redirect(request, f"/payroll/{pid}?done=approved")
-        detail = await gateway.payroll_reads.detail(session, actor, pid, item_limit=500)
+        detail = await payments.payroll_detail(session, actor, pid, item_limit=500)
     except NotFound as exc:  # also company_not_found: nothing of another company shows
         await discard(session, exc)
         return not_found(request, actor)
     except DomainError as exc:
         await discard(session, exc)
         assert pid is not None  # a None id raised NotFound above
-        detail = await gateway.payroll_reads.detail(session, actor, pid, item_limit=500)
+        detail = await payments.payroll_detail(session, actor, pid, item_limit=500)
         return render(request, "money/payroll.html", {"payroll": detail,
                                                       "errors": field_errors(exc)},
                       actor=actor, status_code=409)
@@ -290,13 +291,13 @@ async def _team(request: Request, session: SessionDep, actor: Actor, *,
     try:
         members, members_total = await clients.own_contractors(session, actor, offset=0,
                                                                limit=LIST_LIMIT)
-        rows, invites_total = await gateway.invitations.own_invitations(
+        rows, invites_total = await clients.invitations.own_invitations(
             session, actor, offset=0, limit=LIST_LIMIT)
     except CompanyNotFound:
         return _no_company(request, actor)
     return render(request, "money/team.html", {
         "members": members, "members_total": members_total,
-        "invitations": [gateway.invitations.invitation_out(r) for r in rows],
+        "invitations": [clients.invitations.invitation_out(r) for r in rows],
         "invitations_total": invites_total, "errors": errors, "form": form or {},
         "done": request.query_params.get("done")}, actor=actor, status_code=status_code)
 
@@ -322,7 +323,7 @@ async def team_invite(request: Request, session: SessionDep, rt: RuntimeDep) -> 
     posted = {"email": text(form, "email", 320).strip(), "name": text(form, "name", 200).strip(),
               "message": text(form, "message", 2000).strip()}
     try:
-        await gateway.invitations.invite(session, actor, rt, InvitationCreate(
+        await clients.invitations.invite(session, actor, rt, InvitationCreate(
             email=posted["email"], name=posted["name"] or None,
             message=posted["message"] or None))
     except CompanyNotFound:

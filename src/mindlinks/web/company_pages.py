@@ -39,7 +39,15 @@ from mindlinks.platform.api import SessionDep, domain_router
 from mindlinks.platform.errors import DomainError, NotFound
 from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.storage import get_storage
-from mindlinks.web.dash import Denied, form_of, not_found, parse_id, signed_in, text
+from mindlinks.web.dash import (
+    Denied,
+    form_of,
+    not_found,
+    parse_id,
+    private_image,
+    signed_in,
+    text,
+)
 from mindlinks.web.i18n import N_, gettext
 from mindlinks.web.pages import discard, field_errors, redirect, refused, render
 
@@ -295,6 +303,4 @@ async def logo(request: Request, session: SessionDep) -> Response:
         data, mime = await clients.own_logo(session, actor, get_storage(request.app.state))
     except NotFound:
         return not_found(request, actor)
-    # `?v=` changes with the file, so a versioned URL may be kept; private: one company's.
-    cache = "private, max-age=86400" if request.query_params.get("v") else "private, no-cache"
-    return Response(data, media_type=mime, headers={"Cache-Control": cache})
+    return private_image(request, data, mime)

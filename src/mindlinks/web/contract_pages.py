@@ -26,7 +26,7 @@ from mindlinks.platform.errors import DomainError, NotFound
 from mindlinks.platform.runtime import RuntimeDep
 from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.storage import content_disposition, get_storage
-from mindlinks.web import contract_forms, gateway, i18n, rich_text, sessions
+from mindlinks.web import contract_forms, i18n, rich_text, sessions
 from mindlinks.web.dash import Denied, form_of, not_found, parse_id, signed_in, text
 from mindlinks.web.i18n import N_
 from mindlinks.web.pages import discard, field_errors, redirect, refused, render, to_login
@@ -87,7 +87,7 @@ async def contracts_page(request: Request, session: SessionDep) -> Response:
     raw_page = request.query_params.get("page", "1")
     page = min(max(int(raw_page), 1), 10_000) if raw_page.isdigit() and len(raw_page) < 6 else 1
     params = PageParams(page, LIST_LIMIT)
-    items, total = await gateway.contract_views.contract_page(
+    items, total = await contracts.views.contract_page(
         session, actor, get_storage(request.app.state),
         status=None if status == "all" else status, offset=params.offset, limit=LIST_LIMIT)
     return render(request, "contracts/list.html", {
@@ -233,7 +233,7 @@ async def update(request: Request, session: SessionDep, contract_id: str) -> Res
 async def _view(request: Request, session: SessionDep, actor: Actor,
                 contract_id: uuid.UUID) -> Contract:
     contract = await contracts.get_for(session, actor, contract_id)
-    return await gateway.contract_views.contract_out(session, get_storage(request.app.state),
+    return await contracts.views.contract_out(session, get_storage(request.app.state),
                                                      contract)
 
 

@@ -18,7 +18,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
+from mindlinks.contracts import service as contracts
 from mindlinks.contracts.schemas import MilestoneSubmit
+from mindlinks.payments import service as payments
 from mindlinks.platform.api import SessionDep, domain_router, request_session
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.errors import DomainError, NotFound
@@ -27,7 +29,7 @@ from mindlinks.platform.security import Actor, Role
 from mindlinks.platform.storage import get_storage
 from mindlinks.timesheets import service as timesheets
 from mindlinks.timesheets.schemas import EntryIn, TimesheetCreate, TimesheetUpdate
-from mindlinks.web import charts, checklists, gateway, home
+from mindlinks.web import charts, checklists, home
 from mindlinks.web.dash import (
     Denied,
     form_of,
@@ -88,11 +90,11 @@ async def contractor_home(request: Request) -> Response:
 # seven days Sunday..Saturday ending on it. The grid takes both ends from the domain.
 def _saturday(day: date) -> date:
     """The `weekEnding` of the week holding `day`."""
-    return day + timedelta(days=(gateway.timesheet_rules.SATURDAY - day.weekday()) % 7)
+    return day + timedelta(days=(timesheets.SATURDAY - day.weekday()) % 7)
 
 
 def _week_days(week: date) -> list[date]:
-    first = gateway.timesheet_rules.week_start(week)
+    first = timesheets.week_start(week)
     return [first + timedelta(days=i) for i in range(7)]
 
 
@@ -104,7 +106,7 @@ def _week_param(value: str | None) -> date:
 
 
 async def _hourly_contracts(session: SessionDep, request: Request, actor: Actor) -> list[Any]:
-    items, _ = await gateway.contract_views.contract_page(
+    items, _ = await contracts.views.contract_page(
         session, actor, get_storage(request.app.state), status="active", offset=0,
         limit=LIST_LIMIT)
     return [c for c in items if c.type == "hourly"]
@@ -143,15 +145,15 @@ async def _timesheet_page(request: Request, session: SessionDep, actor: Actor, *
         key = day.isoformat()
         entry = entries.get(key)
         hours = posted.get(f"hours-{key}", "") if posted is not None else (
-            f'{gateway.timesheet_rules.hours_of(entry["hundredths"]).normalize():f}'
+            f'{timesheets.hours_of(entry["hundredths"]).normalize():f}'
             if entry else "")
         desc = posted.get(f"desc-{key}", "") if posted is not None else (
             entry["description"] if entry else "")
         days.append({"date": day, "key": key, "hours": hours, "description": desc})
     rows, total = await timesheets.page(session, actor, contract_id=None, status="all",
                                         start=None, end=None, offset=0, limit=20)
-    recent = await gateway.timesheet_views.many_out(session, rows)
-    shown = await gateway.timesheet_views.many_out(session, [*([sheet] if sheet else []),
+    recent = await timesheets.many_out(session, rows)
+    shown = await timesheets.many_out(session, [*([sheet] if sheet else []),
                                                              *amendments])
     current = shown[0] if sheet else None
     return render(request, "money/timesheets.html", {
@@ -260,7 +262,7 @@ async def milestones_page(request: Request, session: SessionDep) -> Response:
         actor = await _contractor(request)
     except Denied as denied:
         return denied.response
-    rows = await gateway.contract_views.milestone_list(session, actor, statuses=None,
+    rows = await contracts.views.milestone_list(session, actor, statuses=None,
                                                        limit=200)
     return render(request, "money/milestones.html", {
         "rows": rows, "done": request.query_params.get("done")}, actor=actor)
@@ -278,14 +280,14 @@ async def milestone_submit(request: Request, session: SessionDep, contract_id: s
     if cid is None or mid is None:
         return not_found(request, actor)
     try:
-        await gateway.milestones.submit(session, actor, cid, mid,
+        await contracts.milestones.submit(session, actor, cid, mid,
                                         MilestoneSubmit(note=text(form, "note", 5000) or None))
     except NotFound as exc:
         await discard(session, exc)
         return not_found(request, actor)
     except DomainError as exc:
         await discard(session, exc)
-        rows = await gateway.contract_views.milestone_list(session, actor, statuses=None,
+        rows = await contracts.views.milestone_list(session, actor, statuses=None,
                                                            limit=200)
         return render(request, "money/milestones.html", {
             "rows": rows, "errors": field_errors(exc)}, actor=actor, status_code=409)
@@ -303,7 +305,7 @@ async def earnings_page(request: Request, session: SessionDep) -> Response:
         return denied.response
     period = request.query_params.get("period", "all")
     period = period if period in PERIODS else "all"
-    data = await gateway.earnings.earnings(session, actor, period)
+    data = await payments.earnings(session, actor, period)
     cur = data.currency
     # The chart is drawn by the template (`bar_chart`), so its title and description go
     # through the page's translations like every other visible string.

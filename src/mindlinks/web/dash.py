@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 
 from mindlinks.platform.api import request_session
 from mindlinks.platform.security import Actor, Role
-from mindlinks.web import i18n, sessions
+from mindlinks.web import form_labels, i18n, sessions
 from mindlinks.web.pages import HTMX_FILE, finish, render, templates, to_login
 
 MAX_FIELD = 2000  # no dashboard form field needs more (reasons and notes are cut by schemas)
@@ -54,6 +54,7 @@ def render_template(request: Request, page: Template, context: dict[str, Any], *
     language, headers and cookies."""
     lang = i18n.language_of(request)
     i18n.use(lang)
+    form_labels.use(page.name)
     html = page.render({
         "request": request, "actor": actor, "csrf_token": sessions.csrf_token(request),
         "lang": lang, "dir": i18n.direction(lang), "htmx_file": HTMX_FILE,
@@ -85,3 +86,11 @@ def parse_id(value: str) -> uuid.UUID | None:
         return uuid.UUID(value[:40])
     except ValueError:
         return None
+
+
+def private_image(request: Request, data: bytes, mime: str) -> Response:
+    """A signed-in user's own picture (avatar, company logo) from this origin: `?v=` (the
+    stored file's name) changes with the file, so a versioned URL may be kept; private: one
+    user's."""
+    cache = "private, max-age=86400" if request.query_params.get("v") else "private, no-cache"
+    return Response(data, media_type=mime, headers={"Cache-Control": cache})

@@ -14,7 +14,8 @@ Field-level details (the `errors` entries of a domain error or of a problem, and
 code is the domain's per-field code (`invalid_iban`, `weak_password` with its `rule`) or the
 Pydantic error type (`missing`, `string_too_long` with `max_length`, ...), looked up in
 `FIELD_MESSAGES` then `MESSAGES`, the parameters put in the translated message (numbers in the
-page's digits), the field shown by its label (`FIELD_LABELS`) or its name.
+page's digits), the field shown by the label of the page's form (`form_labels`), else
+`FIELD_LABELS`, else its name made readable - in English too.
 
 `tests/web/test_errors_i18n.py` checks that every registered code (`ERROR_CODES`, every module
 imported) has a message here or is in `API_ONLY` with the reason no page can show it, and
@@ -28,7 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 from mindlinks.platform.errors import DomainError
-from mindlinks.web import i18n
+from mindlinks.web import form_labels, i18n
 from mindlinks.web.i18n import N_
 
 
@@ -39,13 +40,15 @@ class ErrorText(str):
     code: str | None
     field: str | None
     params: dict[str, Any]
+    detail: str  # the English message without the field's name
 
     def __new__(cls, text: str, code: str | None = None, field: str | None = None,
-                params: dict[str, Any] | None = None) -> ErrorText:
+                params: dict[str, Any] | None = None, detail: str | None = None) -> ErrorText:
         made = super().__new__(cls, text)
         made.code = code
         made.field = field
         made.params = params or {}
+        made.detail = text if detail is None else detail
         return made
 
 
@@ -160,9 +163,10 @@ def _plain(params: Any) -> dict[str, Any]:
 
 def field_error(field: str, text: str, code: str | None,
                 params: dict[str, Any] | None = None) -> ErrorText:
-    """One field-level detail: English `field: text`, translated by `code` (+ `params`)."""
+    """One field-level detail: English `field: text` (shown with the form's label),
+    translated by `code` (+ `params`)."""
     return ErrorText(f"{field}: {text}" if field else text, code, field or None,
-                     _plain(params))
+                     _plain(params), text)
 
 
 def entry_code(entry: dict[str, Any]) -> str | None:
@@ -190,10 +194,24 @@ def validation_errors(errors: list[Any]) -> list[ErrorText]:
                         e.get("ctx")) for e in errors]
 
 
+def _snake(name: str) -> str:
+    return _SNAKE.sub(r"_\1", name).lower()
+
+
+def field_names(field: str) -> tuple[str, str]:
+    """The form names an error's field may have: its whole path (`address.postalCode` ->
+    `address_postal_code`) and its last part (`postal_code`)."""
+    return _snake(field.replace(".", "_")), _snake(field.rsplit(".", 1)[-1])
+
+
 def _label(field: str) -> str:
-    last = field.rsplit(".", 1)[-1]
-    key = _SNAKE.sub(r"_\1", last).lower()
-    return i18n.gettext(FIELD_LABELS[key]) if key in FIELD_LABELS else field
+    """The field as the page's form labels it (web/form_labels.py), else by the shared
+    labels, else its name made readable (`routingNumber` -> "Routing number")."""
+    whole, last = field_names(field)
+    message = form_labels.label(whole, last) or FIELD_LABELS.get(whole) or FIELD_LABELS.get(last)
+    if message is not None:
+        return i18n.gettext(message)
+    return last.replace("_", " ").strip().capitalize() or field
 
 
 def _formatted(params: dict[str, Any]) -> dict[str, Any]:
@@ -201,27 +219,46 @@ def _formatted(params: dict[str, Any]) -> dict[str, Any]:
             for k, v in params.items()}
 
 
-def translate(value: ErrorText) -> str | None:
-    """`value` in the page's language, or None when its code has no message."""
+def _message(value: ErrorText) -> str | None:
+    """The message alone (no field name) in the page's language, or None when its code has
+    no message or the page is English (the service's text may be more specific)."""
+    if i18n.current() == i18n.DEFAULT_LANGUAGE:
+        return None
     template = FIELD_MESSAGES.get(value.code or "") or MESSAGES.get(value.code or "")
     if template is None:
         return None
     text = i18n.gettext(template)
     try:
-        text = text % _formatted(value.params) if "%(" in text else text
+        return text % _formatted(value.params) if "%(" in text else text
     except (KeyError, ValueError, TypeError):  # a parameter missing: the generic sentence
+        return None
+
+
+def translate(value: ErrorText) -> str | None:
+    """`value` in the page's language, or None when its code has no message."""
+    text = _message(value)
+    if text is None:
         return None
     return f"{_label(value.field)}: {text}" if value.field else text
 
 
+def bare(value: Any) -> Any:
+    """A field error shown next to its field (the label is already there): the message
+    alone, in the page's language."""
+    if not isinstance(value, ErrorText):
+        return value
+    return _message(value) or value.detail
+
+
 def localise(value: Any) -> Any:
-    """Jinja's `finalize`: an `ErrorText` with a known code in the page's language; every
-    other value unchanged (one `isinstance` per printed expression)."""
-    if isinstance(value, ErrorText) and i18n.current() != i18n.DEFAULT_LANGUAGE:
-        translated = translate(value)
-        if translated is not None:
-            return translated
-    return value
+    """Jinja's `finalize`: an `ErrorText` in the page's language with its field shown by the
+    form's label ("Routing number / sort code: ..." rather than `routingNumber: ...`, in
+    English too); every other value unchanged (one `isinstance` per printed expression)."""
+    if not isinstance(value, ErrorText):
+        return value
+    if value.field:
+        return f"{_label(value.field)}: {_message(value) or value.detail}"
+    return translate(value) or value
 
 
 # Contract, KYC, account and money codes a page can show (added for issue 15's Arabic pages).

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mindlinks.platform.db import rollback
 from mindlinks.platform.errors import DomainError
 from mindlinks.platform.security import Actor
-from mindlinks.web import errors_i18n, i18n, sessions
+from mindlinks.web import errors_i18n, form_labels, i18n, sessions
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -27,6 +27,9 @@ templates.env.add_extension("jinja2.ext.i18n")
 i18n.install(templates.env)
 # A domain error's message in the page's language, by its code (web/errors_i18n.py).
 templates.env.finalize = errors_i18n.localise
+# ... and its field shown by the label the page's form gives it (web/form_labels.py).
+form_labels.install(templates.env)
+templates.env.filters["field_message"] = errors_i18n.bare
 RTL_LANGUAGES = i18n.RTL_LANGUAGES
 
 
@@ -34,6 +37,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
            actor: Actor | None = None, status_code: int = 200) -> HTMLResponse:
     lang = i18n.language_of(request)
     i18n.use(lang)  # rendering below is synchronous: the whole page is in `lang`
+    form_labels.use(name)
     response = templates.TemplateResponse(request, name, {
         "actor": actor, "csrf_token": sessions.csrf_token(request), "lang": lang,
         "dir": i18n.direction(lang), "htmx_file": HTMX_FILE,
@@ -105,3 +109,20 @@ def field_errors(exc: Exception) -> list[str]:
             return list(details)
         return [errors_i18n.message(exc), *details]
     return [str(exc)]
+
+
+def by_field(errors: list[str], names: Any) -> tuple[list[str], dict[str, list[str]]]:
+    """A form's errors split for showing each next to its field: those whose field is one of
+    the form's `names` (its whole path `address_postal_code`, else its last part), and the
+    rest (shown above the form)."""
+    general: list[str] = []
+    per_field: dict[str, list[str]] = {}
+    for error in errors:
+        field = getattr(error, "field", None)
+        match = next((n for n in errors_i18n.field_names(field) if n in names),
+                     None) if field else None
+        if match is None:
+            general.append(error)
+        else:
+            per_field.setdefault(match, []).append(error)
+    return general, per_field

@@ -27,6 +27,7 @@ from mindlinks.web import (
     language,
     notification_pages,
     notification_template_pages,
+    profile_pages,
     withdraw_pages,
 )
 from mindlinks.web.pages import STATIC_DIR, templates
@@ -60,3 +61,5 @@ routers += [bank_pages.router, credential_pages.router, credential_edit_pages.ro
             company_pages.router]
 routers += [notification_pages.router, notification_template_pages.router]
 routers += [contract_end_pages.router]  # cancel / terminate
+routers += [profile_pages.router]  # the profile form and avatar
+

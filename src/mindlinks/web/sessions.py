@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
-from mindlinks.auth import sessions as auth_sessions
+from mindlinks.auth import service as auth_service
 from mindlinks.auth.schemas import TokenPair
 from mindlinks.platform.api import request_session
 from mindlinks.platform.errors import DomainError, PermissionDenied
@@ -131,7 +131,7 @@ async def browser_actor(request: Request, *, preference: bool = True) -> Actor |
         return None
     session = request_session(request)
     try:
-        pair = await auth_sessions.refresh(session, request.app.state.runtime, refresh)
+        pair = await auth_service.refresh(session, request.app.state.runtime, refresh)
         actor = await loader(session, tokens.verify(pair.access_token))
     except DomainError:
         return None

@@ -24,12 +24,11 @@ from starlette.datastructures import FormData
 
 from mindlinks.payments import service as payments
 from mindlinks.payments.schemas import QuoteCreate, QuoteOut
-from mindlinks.payments.withdrawals_schemas import WithdrawalCreate
 from mindlinks.platform import idempotency
 from mindlinks.platform.api import PageParams, SessionDep, domain_router
 from mindlinks.platform.errors import DomainError, NotFound
 from mindlinks.platform.security import Actor, Role
-from mindlinks.web import gateway, i18n
+from mindlinks.web import i18n
 from mindlinks.web.dash import Denied, form_of, not_found, parse_id, signed_in, text
 from mindlinks.web.pages import discard, field_errors, redirect, render
 
@@ -66,8 +65,8 @@ def _quote_body(posted: dict[str, str]) -> QuoteCreate:
                        target_currency=posted["target_currency"] or None)
 
 
-def _body(posted: dict[str, str]) -> WithdrawalCreate:
-    return WithdrawalCreate(amount=_amount(posted), currency=posted["currency"],
+def _body(posted: dict[str, str]) -> payments.WithdrawalCreate:
+    return payments.WithdrawalCreate(amount=_amount(posted), currency=posted["currency"],
                             withdrawal_method_id=posted["method_id"],
                             quote_id=posted["quote_id"] or None)
 
@@ -79,11 +78,11 @@ def _messages(exc: Exception) -> list[str]:
 async def wallet_page(request: Request, session: SessionDep, actor: Actor, *,
                       errors: list[str] | None = None, form: dict[str, str] | None = None,
                       status_code: int = 200) -> Response:
-    wallet = await gateway.wallet.wallet(session, actor)
-    history = await gateway.wallet.history(session, actor, PageParams(1, LIST_LIMIT),
+    wallet = await payments.wallet(session, actor)
+    history = await payments.wallet_history(session, actor, PageParams(1, LIST_LIMIT),
                                            status="all", contract_id=None, start=None,
                                            end=None)
-    recent = await gateway.withdrawals.list_withdrawals(session, actor, PageParams(1, 5), "all")
+    recent = await payments.list_withdrawals(session, actor, PageParams(1, 5), "all")
     return render(request, "money/wallet_withdraw.html", {
         "wallet": wallet, "history": history, "withdrawals": recent, "errors": errors,
         "form": form or {}, "targets": payments.QUOTE_CURRENCIES,
@@ -107,7 +106,7 @@ async def _quote(request: Request, session: SessionDep, actor: Actor,
     """The stored quote (payments' own pricing, rate locked) and the destination, after the
     one check the quote does not make and the contractor is best told before confirming: the
     available balance."""
-    wallet = await gateway.wallet.wallet(session, actor)
+    wallet = await payments.wallet(session, actor)
     available = next((b.available_balance for b in wallet.balances
                       if b.currency == body.currency), None)
     if available is None or Decimal(str(available)) < body.amount:
@@ -180,7 +179,7 @@ async def withdraw_confirm(request: Request, session: SessionDep) -> Response:
         if not posted["quote_id"]:
             raise ValueError(i18n.gettext("Review the quote before confirming"))
         await idempotency.claim(request, actor, posted["idempotency_key"])
-        made = await gateway.withdrawals.request_withdrawal(
+        made = await payments.request_withdrawal(
             session, actor, _body(posted),
             per_day=request.app.state.settings.withdrawals_per_day)
     except NotFound as exc:
@@ -208,7 +207,7 @@ async def withdrawals_list(request: Request, session: SessionDep) -> Response:
         return denied.response
     status = request.query_params.get("status", "all")
     status = status if status in STATUSES else "all"
-    page = await gateway.withdrawals.list_withdrawals(session, actor,
+    page = await payments.list_withdrawals(session, actor,
                                                       PageParams(1, LIST_LIMIT), status)
     return render(request, "money/withdrawals.html", {
         "page": page, "status": status, "statuses": STATUSES}, actor=actor)
@@ -224,7 +223,7 @@ async def withdrawal_page(request: Request, session: SessionDep, withdrawal_id: 
     try:
         if wid is None:
             raise NotFound("No such withdrawal")
-        row = await gateway.withdrawals.get_withdrawal(session, actor, wid)
+        row = await payments.get_withdrawal(session, actor, wid)
     except NotFound:
         return not_found(request, actor)
     return render(request, "money/withdrawal.html", {
@@ -243,13 +242,13 @@ async def withdrawal_cancel(request: Request, session: SessionDep,
     try:
         if wid is None:
             raise NotFound("No such withdrawal")
-        await gateway.withdrawals.cancel(session, actor, wid)
+        await payments.cancel_withdrawal(session, actor, wid)
     except NotFound as exc:
         await discard(session, exc)
         return not_found(request, actor)
     except DomainError as exc:
         await discard(session, exc)
-        row = await gateway.withdrawals.get_withdrawal(session, actor, wid)  # type: ignore[arg-type]
+        row = await payments.get_withdrawal(session, actor, wid)  # type: ignore[arg-type]
         return render(request, "money/withdrawal.html", {"w": row, "errors": field_errors(exc)},
                       actor=actor, status_code=409)
     return redirect(request, f"/wallet/withdrawals/{wid}?done=cancelled")
