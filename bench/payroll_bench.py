@@ -4,7 +4,8 @@
   is placed (rows inserted directly: users, profiles, invoices, holds, the book's accounts and
   pending transfers). Each item: lock, checks, `invoices.mark_paid` (journal, event), the post
   (journal), `payment.received`. Floor, in the same run: a bulk INSERT (executemany, 5,000 a
-  statement) of the same number of payroll items and transfers, rolled back.
+  statement) of the same number of payroll items and transfers, rolled back. Every id, seeded
+  or of the floor, comes from `platform.db.new_id` (UUIDv7), as the platform mints them.
   Issue goal: 100,000 contractors in <= 10 s, ratio floor/ours >= 0.25.
 - Earnings: `payments.earnings.earnings(period="all")` over M posted transfers into one wallet
   (spread over 24 months and 50 contracts) against a bare `GROUP BY month` over the same
@@ -29,6 +30,8 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+from mindlinks.platform.db import new_id
 
 PAYROLL_N = int(os.environ.get("MINDLINKS_BENCH_PAYROLL_N", "200"))
 EARNINGS_M = int(os.environ.get("MINDLINKS_BENCH_EARNINGS_M", "100000"))
@@ -63,7 +66,7 @@ async def _fresh(url: str) -> Any:
 
 def _account(owner_type: str, owner: uuid.UUID, purpose: str, now: datetime,
              **sums: int) -> dict[str, Any]:
-    return {"id": uuid.uuid4(), "owner_type": owner_type, "owner_id": owner, "purpose": purpose,
+    return {"id": new_id(), "owner_type": owner_type, "owner_id": owner, "purpose": purpose,
             "currency": "USD", "may_go_negative": purpose == "processor_clearing",
             "debits_pending": 0, "debits_posted": 0, "credits_pending": 0, "credits_posted": 0,
             "created_at": now, "updated_at": now, **sums}
@@ -77,14 +80,14 @@ async def _seed_payroll(engine: Any, n: int, today: date) -> uuid.UUID:
     from mindlinks.payments.payroll_models import InvoiceHold
 
     now = datetime.now(UTC)
-    client_id, client_user = uuid.uuid4(), uuid.uuid4()
+    client_id, client_user = new_id(), new_id()
     total = n * AMOUNT
     world = _account("platform", PLATFORM_OWNER, "processor_clearing", now, debits_posted=total)
     escrow = _account("client", client_id, "client_escrow", now, credits_posted=total,
                       debits_pending=total)
     users, profiles, invoices, holds, wallets, transfers = [], [], [], [], [], []
     for i in range(n):
-        user, contractor, invoice = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        user, contractor, invoice = new_id(), new_id(), new_id()
         users.append({"id": user, "email": f"c{i}@bench.example", "password_hash": "x",
                       "role": "contractor", "status": "active", "email_verified": True,
                       "mfa_enabled": False, "created_at": now, "updated_at": now})
@@ -104,13 +107,13 @@ async def _seed_payroll(engine: Any, n: int, today: date) -> uuid.UUID:
         wallets.append(wallet)
         reference = f"hold:invoice:{invoice}"
         transfers.append({
-            "id": uuid.uuid4(), "reference": reference, "code": "invoice_hold",
+            "id": new_id(), "reference": reference, "code": "invoice_hold",
             "kind": "pending", "debit_account_id": escrow["id"],
             "credit_account_id": wallet["id"], "amount": AMOUNT, "currency": "USD",
             "pending_id": None, "status": "pending", "expires_at": None, "created_at": now,
             "updated_at": now})
         holds.append({
-            "id": uuid.uuid4(), "invoice_id": invoice, "invoice_number": f"INV-2026-{i:06d}",
+            "id": new_id(), "invoice_id": invoice, "invoice_number": f"INV-2026-{i:06d}",
             "client_id": client_id, "client_user_id": client_user, "client_name": "Acme",
             "contract_id": contractor, "contractor_id": contractor, "contractor_user_id": user,
             "amount": AMOUNT, "currency": "USD", "issue_date": today - timedelta(days=14),
@@ -138,12 +141,12 @@ async def _floor(engine: Any, n: int) -> float:
     async with engine.connect() as conn:
         ids = (await conn.execute(select(Account.id).limit(2))).scalars().all()
         await conn.rollback()
-        payroll = uuid.uuid4()
-        items = [{"id": uuid.uuid4(), "payroll_id": payroll, "contractor_id": uuid.uuid4(),
-                  "contract_id": uuid.uuid4(), "invoice_id": uuid.uuid4(), "amount": AMOUNT,
+        payroll = new_id()
+        items = [{"id": new_id(), "payroll_id": payroll, "contractor_id": new_id(),
+                  "contract_id": new_id(), "invoice_id": new_id(), "amount": AMOUNT,
                   "currency": "USD", "status": "paid", "created_at": now, "updated_at": now}
                  for _ in range(n)]
-        transfers = [{"id": uuid.uuid4(), "reference": f"floor:{i}", "code": "invoice_hold",
+        transfers = [{"id": new_id(), "reference": f"floor:{i}", "code": "invoice_hold",
                       "kind": "single", "debit_account_id": ids[0], "credit_account_id": ids[1],
                       "amount": AMOUNT, "currency": "USD", "pending_id": None,
                       "status": "posted", "expires_at": None, "created_at": now,
@@ -197,11 +200,11 @@ async def _earnings(url: str) -> None:
 
     engine = await _fresh(url)
     now = datetime.now(UTC)
-    user, contractor = uuid.uuid4(), uuid.uuid4()
+    user, contractor = new_id(), new_id()
     escrow = _account("client", PLATFORM_OWNER, "client_escrow", now)
     wallet = _account("contractor", contractor, "contractor_wallet", now)
-    contracts = [(uuid.uuid4(), uuid.uuid4()) for _ in range(50)]  # (contract, invoice)
-    holds = [{"id": uuid.uuid4(), "invoice_id": inv, "invoice_number": None,
+    contracts = [(new_id(), new_id()) for _ in range(50)]  # (contract, invoice)
+    holds = [{"id": new_id(), "invoice_id": inv, "invoice_number": None,
               "client_id": PLATFORM_OWNER, "client_user_id": None, "client_name": f"C{k}",
               "contract_id": c, "contractor_id": contractor, "contractor_user_id": user,
               "amount": 1, "currency": "USD", "issue_date": now.date(), "due_date": now.date(),
@@ -223,13 +226,13 @@ async def _earnings(url: str) -> None:
             for i in range(start, min(start + CHUNK, EARNINGS_M)):
                 contract, invoice = contracts[i % 50]
                 at = now - timedelta(days=(i * 7) % 730)
-                tid = uuid.uuid4()
+                tid = new_id()
                 transfers.append({"id": tid, "reference": f"e{i}", "code": "invoice_hold",
                                   "kind": "post", "debit_account_id": escrow["id"],
                                   "credit_account_id": wallet["id"], "amount": 100 + i % 900,
                                   "currency": "USD", "pending_id": None, "status": "posted",
                                   "expires_at": None, "created_at": at, "updated_at": at})
-                items.append({"id": uuid.uuid4(), "payroll_id": uuid.uuid4(),
+                items.append({"id": new_id(), "payroll_id": new_id(),
                               "contractor_id": contractor, "contract_id": contract,
                               "invoice_id": invoice, "amount": 1, "currency": "USD",
                               "status": "paid", "transfer_id": tid, "paid_at": at,

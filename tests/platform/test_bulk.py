@@ -59,5 +59,5 @@ async def test_insert_many_fills_python_side_defaults(database: Any) -> None:
     async with database.session() as s:
         rows = (await s.execute(select(_E).where(_E.c.name == "bulk.defaults"))).all()
     assert sorted(r.payload["n"] for r in rows) == [0, 1, 2]
-    assert len({r.id for r in rows}) == 3  # one uuid4 each, not one for all
+    assert len({r.id for r in rows}) == 3  # one id each, not one for all
     assert all(r.occurred_at >= before - timedelta(seconds=1) and r.created_at for r in rows)

@@ -27,7 +27,7 @@ from mindlinks.contracts import service as contracts
 from mindlinks.invoices import repository as repo
 from mindlinks.invoices.models import Invoice, InvoiceLine, InvoiceStatus
 from mindlinks.invoices.service import issue
-from mindlinks.platform.db import utcnow
+from mindlinks.platform.db import new_id, utcnow
 from mindlinks.timesheets import service as timesheets
 
 
@@ -62,7 +62,7 @@ async def create_and_issue(
         return None
     client_name, contractor_name = await _names(session, contract)
     invoice = Invoice(
-        id=uuid.uuid4(), source_key=source_key, contract_id=contract.contract_id,
+        id=new_id(), source_key=source_key, contract_id=contract.contract_id,
         contractor_id=contract.contractor_id, contractor_user_id=contract.contractor_user_id,
         client_id=contract.client_id, client_user_id=contract.client_user_id,
         client_name=client_name[:200], contractor_name=contractor_name[:200],
@@ -80,7 +80,7 @@ async def create_and_issue(
     except IntegrityError:
         return None  # another run inserted it first (unique source_key)
     session.add_all([
-        InvoiceLine(id=uuid.uuid4(), invoice_id=invoice.id, position=i,
+        InvoiceLine(id=new_id(), invoice_id=invoice.id, position=i,
                     description=line.description[:300],
                     quantity_hundredths=line.quantity_hundredths,
                     unit_price_minor=line.unit_price_minor, amount_minor=line.amount_minor,

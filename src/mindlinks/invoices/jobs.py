@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
 from sqlalchemy import insert, update
@@ -25,7 +24,7 @@ from mindlinks.invoices import generation
 from mindlinks.invoices import repository as repo
 from mindlinks.invoices.models import Invoice, InvoiceStatus, InvoiceStep, InvoiceStepRecord
 from mindlinks.invoices.service import InvoiceContext, _payload, next_status
-from mindlinks.platform.db import Database, utcnow
+from mindlinks.platform.db import Database, new_id, utcnow
 from mindlinks.platform.events import emit_many
 
 OVERDUE_BATCH = 500
@@ -69,7 +68,7 @@ async def mark_overdue_in(session: AsyncSession, today: date, limit: int = OVERD
     )
     if fresh:
         await session.execute(insert(InvoiceStepRecord), [
-            {"id": uuid.uuid4(), "invoice_id": invoice.id, "step": step, "done_at": now}
+            {"id": new_id(), "invoice_id": invoice.id, "step": step, "done_at": now}
             for invoice in fresh
             for step in (InvoiceStep.MARKED_OVERDUE, InvoiceStep.CLIENT_REMINDED)
         ])

@@ -44,7 +44,7 @@ class Invoice(IdMixin, TimestampMixin, Base):
 
     source_key: Mapped[str] = mapped_column(String(80), unique=True)
     contract_id: Mapped[uuid.UUID] = mapped_column(index=True)
-    contractor_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    contractor_id: Mapped[uuid.UUID]  # indexed by the unique key it leads
     contractor_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_users.id"))
     client_id: Mapped[uuid.UUID] = mapped_column(index=True)  # the client company
     client_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_users.id"))

@@ -45,7 +45,7 @@ from mindlinks.notifications.schemas import (
 )
 from mindlinks.platform import audit
 from mindlinks.platform.api import PageParams, RowSerializer, json_response
-from mindlinks.platform.db import Database, utcnow
+from mindlinks.platform.db import Database, new_id, utcnow
 from mindlinks.platform.errors import BadRequest, NotFound, ValidationFailed
 from mindlinks.platform.security import Actor
 
@@ -316,7 +316,7 @@ async def notify(
         shown = render_or_default(
             await templates.load(session, kind.type, "in_app", language), context, language)
         notification = Notification(
-            id=uuid.uuid4(), user_id=recipient.user_id, type=kind.type,
+            id=new_id(), user_id=recipient.user_id, type=kind.type,
             title=(shown.subject or kind.type)[:300], message=shown.body, read=False, data=data,
             action_url=context["action_url"], event_id=event_id,
         )
@@ -346,7 +346,7 @@ async def notify(
         source = await templates.load(session, kind.type, channel.value, language)
         out = render_or_default(source, values_for_channel, language)
         delivery = NotificationDelivery(
-            id=uuid.uuid4(), dedupe_key=key, user_id=recipient.user_id,
+            id=new_id(), dedupe_key=key, user_id=recipient.user_id,
             notification_id=notification.id if notification else None, event_id=event_id,
             type=kind.type, channel=channel.value,
             recipient=recipient.email if channel == Channel.EMAIL else (recipient.phone or ""),

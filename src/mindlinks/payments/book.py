@@ -60,7 +60,7 @@ from mindlinks.payments.models import (
     Transfer,
     TransferKind,
 )
-from mindlinks.platform.db import discard, in_list, named_insert, utcnow
+from mindlinks.platform.db import discard, in_list, named_insert, new_id, utcnow
 from mindlinks.platform.errors import (
     Conflict,
     InsufficientFunds,
@@ -160,9 +160,9 @@ async def account(session: AsyncSession, owner_type: str, owner_id: uuid.UUID | 
     found = await session.scalar(query)
     if found is not None:
         return found
-    new_id = uuid.uuid4() if sorts_after is None else uuid.UUID(
+    account_id = new_id() if sorts_after is None else uuid.UUID(
         int=sorts_after.int + 1 + secrets.randbelow(2**128 - 1 - sorts_after.int))
-    row = Account(id=new_id, owner_type=owner_type, owner_id=owner, purpose=purpose,
+    row = Account(id=account_id, owner_type=owner_type, owner_id=owner, purpose=purpose,
                   currency=currency, may_go_negative=purpose in UNGUARDED, debits_pending=0,
                   debits_posted=0, credits_pending=0, credits_posted=0)
     try:
@@ -305,7 +305,7 @@ async def transfer(session: AsyncSession, *, debit: Account, credit: Account, am
         return _same(first, debit, credit, amount, code, kind)
     d, c = locked[debit.id], locked[credit.id]
     _overdraft_check(d, amount)
-    row = Transfer(id=uuid.uuid4(), reference=reference, code=code, kind=kind,
+    row = Transfer(id=new_id(), reference=reference, code=code, kind=kind,
                    debit_account_id=d.id, credit_account_id=c.id, amount=amount,
                    currency=d.currency, pending_id=None, expires_at=expires_at,
                    status=PendingStatus.PENDING if pending else PendingStatus.POSTED,
@@ -352,7 +352,7 @@ async def _resolve(session: AsyncSession, reference: str, resolution_reference: 
             raise AmountExceedsPending(
                 f"Post between 1 and {pending.amount} minor units of this pending transfer")
     d, c = locked[pending.debit_account_id], locked[pending.credit_account_id]
-    row = Transfer(id=uuid.uuid4(), reference=resolution_reference, code=pending.code,
+    row = Transfer(id=new_id(), reference=resolution_reference, code=pending.code,
                    kind=kind, debit_account_id=d.id, credit_account_id=c.id,
                    amount=post_amount if kind == TransferKind.POST else pending.amount,
                    currency=pending.currency, pending_id=pending.id, expires_at=None,
@@ -500,7 +500,7 @@ async def post_many(session: AsyncSession, orders: Sequence[PostOrder]) -> dict[
                     + taken["debits_posted"] + amount > d.credits_posted
                     + taken["credits_posted"]):
                 continue
-            pending_id, currency = uuid.uuid4(), d.currency
+            pending_id, currency = new_id(), d.currency
             placed.append({"id": pending_id, "reference": order.pending_reference,
                            "code": code, "kind": TransferKind.PENDING,
                            "debit_account_id": debit, "credit_account_id": credit,
@@ -511,7 +511,7 @@ async def post_many(session: AsyncSession, orders: Sequence[PostOrder]) -> dict[
         seen.add(order.post_reference)
         delta[debit]["debits_posted"] += amount
         delta[credit]["credits_posted"] += amount
-        posts.append({"id": uuid.uuid4(), "reference": order.post_reference, "code": code,
+        posts.append({"id": new_id(), "reference": order.post_reference, "code": code,
                       "kind": TransferKind.POST, "debit_account_id": debit,
                       "credit_account_id": credit, "amount": amount, "currency": currency,
                       "pending_id": pending_id, "status": PendingStatus.POSTED,
@@ -606,7 +606,7 @@ def hold_params(debit: LockedSums, credit: LockedSums, *, amount: int, code: str
     if debit.currency != credit.currency:
         raise CurrencyMismatch(f"{debit.currency} and {credit.currency} accounts")
     _overdraft_check(debit, amount)
-    row = {"id": uuid.uuid4(), "reference": reference, "code": code,
+    row = {"id": new_id(), "reference": reference, "code": code,
            "kind": TransferKind.PENDING, "debit_account_id": debit.id,
            "credit_account_id": credit.id, "amount": amount, "currency": debit.currency,
            "pending_id": None, "status": PendingStatus.PENDING, "expires_at": None,

@@ -25,7 +25,7 @@ from mindlinks.invoices.models import Invoice
 from mindlinks.payments import book
 from mindlinks.payments.models import Purpose
 from mindlinks.payments.payroll_models import FundingStatus, InvoiceHold
-from mindlinks.platform.db import utcnow
+from mindlinks.platform.db import new_id, utcnow
 from mindlinks.platform.events import emit
 from mindlinks.platform.money import from_minor
 
@@ -86,7 +86,7 @@ async def on_invoice_issued(session: AsyncSession, invoice_id: uuid.UUID) -> Inv
     if invoice is None or invoice.issue_date is None or invoice.due_date is None:
         raise LookupError(f"invoice {invoice_id} is not issued")
     row = InvoiceHold(
-        id=uuid.uuid4(), invoice_id=invoice.id, invoice_number=invoice.invoice_number,
+        id=new_id(), invoice_id=invoice.id, invoice_number=invoice.invoice_number,
         client_id=invoice.client_id, client_user_id=invoice.client_user_id,
         client_name=invoice.client_name[:200], contract_id=invoice.contract_id,
         contractor_id=invoice.contractor_id, contractor_user_id=invoice.contractor_user_id,

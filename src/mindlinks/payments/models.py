@@ -14,7 +14,15 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mindlinks.platform.db import Base, IdMixin, TimestampMixin
@@ -75,6 +83,9 @@ class Account(IdMixin, TimestampMixin, Base):
     credits_posted: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+_EXPIRING = text("status = 'pending' AND expires_at IS NOT NULL")
+
+
 class Transfer(IdMixin, TimestampMixin, Base):
     """Immutable, except `status` of a pending transfer (pending -> posted | voided | expired),
     which only records which resolving transfer exists."""
@@ -85,7 +96,10 @@ class Transfer(IdMixin, TimestampMixin, Base):
         CheckConstraint("debit_account_id <> credit_account_id", name="distinct_accounts"),
         Index("ix_payment_transfers_debit", "debit_account_id", "created_at"),
         Index("ix_payment_transfers_credit", "credit_account_id", "created_at"),
-        Index("ix_payment_transfers_expiry", "status", "expires_at"),
+        # Only what the expiry job reads (pending, with an expiry): posts and holds without
+        # one - all of a payroll's - never touch it (migration 0018).
+        Index("ix_payment_transfers_expiry", "expires_at", postgresql_where=_EXPIRING,
+              sqlite_where=_EXPIRING),
     )
 
     reference: Mapped[str] = mapped_column(String(255), unique=True)

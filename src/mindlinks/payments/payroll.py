@@ -50,7 +50,7 @@ from mindlinks.payments.payroll_models import (
     PayrollStatus,
 )
 from mindlinks.platform.bulk import insert_many
-from mindlinks.platform.db import Database, in_list, utcnow
+from mindlinks.platform.db import Database, in_list, new_id, utcnow
 from mindlinks.platform.errors import Conflict, InvalidTransition
 from mindlinks.platform.events import emit, emit_many
 from mindlinks.platform.money import from_minor
@@ -113,7 +113,7 @@ async def prepare(session: AsyncSession, client_id: uuid.UUID, currency: str,
         Payroll.client_id == client_id, Payroll.pay_date == pay_date,
         Payroll.currency == currency))
     if payroll is None:
-        payroll = Payroll(id=uuid.uuid4(), client_id=client_id, pay_date=pay_date,
+        payroll = Payroll(id=new_id(), client_id=client_id, pay_date=pay_date,
                           period=pay_date.strftime("%Y-%m"), currency=currency,
                           contractor_count=0, total_amount=0, status=S.DRAFT)
         try:
@@ -138,7 +138,7 @@ async def prepare(session: AsyncSession, client_id: uuid.UUID, currency: str,
     now = utcnow()
     if due:
         await insert_many(session, _I, [
-            {"id": uuid.uuid4(), "payroll_id": locked.id, "invoice_id": r.invoice_id,
+            {"id": new_id(), "payroll_id": locked.id, "invoice_id": r.invoice_id,
              "contractor_id": r.contractor_id, "contract_id": r.contract_id, "amount": r.amount,
              "currency": currency, "status": ItemStatus.PENDING, "created_at": now,
              "updated_at": now} for r in due])

@@ -101,7 +101,7 @@ class PayrollItem(IdMixin, TimestampMixin, Base):
         Index("ix_payment_payroll_items_contractor", "contractor_id", "paid_at"),
     )
 
-    payroll_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    payroll_id: Mapped[uuid.UUID]  # indexed by the unique key it leads
     contractor_id: Mapped[uuid.UUID]
     contract_id: Mapped[uuid.UUID]
     invoice_id: Mapped[uuid.UUID]

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mindlinks.platform.bulk import insert_many
-from mindlinks.platform.db import Base, IdMixin, TimestampMixin, utcnow
+from mindlinks.platform.db import Base, IdMixin, TimestampMixin, new_id, utcnow
 from mindlinks.platform.middleware import request_context
 from mindlinks.platform.security import Actor
 
@@ -83,7 +83,7 @@ def rows(
         "ip_address": ctx.ip_hash if ctx else None, "user_agent": ctx.user_agent if ctx else None,
         "request_id": ctx.request_id if ctx else None, "created_at": now, "updated_at": now,
     }
-    return [{**common, "id": uuid.uuid4(), "entity_id": str(entity_id), "details": details or {}}
+    return [{**common, "id": new_id(), "entity_id": str(entity_id), "details": details or {}}
             for entity_id, details in entries]
 
 

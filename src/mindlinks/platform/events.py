@@ -38,7 +38,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mindlinks.platform.bulk import insert_many
-from mindlinks.platform.db import Base, Database, IdMixin, TimestampMixin, after_commit, utcnow
+from mindlinks.platform.db import (
+    Base,
+    Database,
+    IdMixin,
+    TimestampMixin,
+    after_commit,
+    new_id,
+    utcnow,
+)
 from mindlinks.platform.logging import describe_error
 
 log = structlog.get_logger("mindlinks.events")
@@ -49,7 +57,7 @@ MAX_ATTEMPTS = 8
 class OutboxEvent(IdMixin, TimestampMixin, Base):
     __tablename__ = "platform_outbox_events"
 
-    name: Mapped[str] = mapped_column(String(120), index=True)
+    name: Mapped[str] = mapped_column(String(120))  # unindexed: no query selects by name
     payload: Mapped[dict[str, Any]]
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -128,7 +136,7 @@ async def emit(session: AsyncSession, name: str, payload: dict[str, Any]) -> uui
     # Round-trip through orjson so UUIDs, datetimes and Decimals become plain JSON now,
     # not at delivery time.
     data = orjson.loads(orjson.dumps(payload, default=str))
-    event = OutboxEvent(id=uuid.uuid4(), name=name, payload=data, occurred_at=utcnow())
+    event = OutboxEvent(id=new_id(), name=name, payload=data, occurred_at=utcnow())
     session.add(event)
     # No ORM relationship links the two (lazy loading is banned), so the unit of work would
     # not order the inserts by the foreign key: write the event first.
@@ -168,10 +176,10 @@ def outbox_rows(
     round trip). The dispatchers are woken after commit, as by `emit`."""
     now = utcnow()
     subscribers = list(subscribers_of(name))
-    events = [{"id": uuid.uuid4(), "name": name,
+    events = [{"id": new_id(), "name": name,
                "payload": orjson.loads(orjson.dumps(p, default=str)),
                "occurred_at": now, "created_at": now, "updated_at": now} for p in payloads]
-    deliveries = [{"id": uuid.uuid4(), "event_id": row["id"], "subscriber": sub,
+    deliveries = [{"id": new_id(), "event_id": row["id"], "subscriber": sub,
                    "status": DeliveryStatus.PENDING, "attempts": 0, "next_attempt_at": now,
                    "created_at": now, "updated_at": now}
                   for row in events for sub in subscribers]

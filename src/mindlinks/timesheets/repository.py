@@ -16,6 +16,7 @@ from sqlalchemy import Select, false, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mindlinks.platform.db import new_id
 from mindlinks.platform.security import Actor, Role
 from mindlinks.timesheets.models import Timesheet, TimesheetReminder, TimesheetStatus
 
@@ -157,7 +158,7 @@ async def claim_reminder(
     `ON CONFLICT DO NOTHING` on both databases: a concurrent worker's row wins quietly."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    row_id = uuid.uuid4()
+    row_id = new_id()
     stmt = (insert(TimesheetReminder)
             .values(id=row_id, contract_id=contract_id, contractor_id=contractor_id,
                     week_ending=week_ending, created_at=now, updated_at=now)

@@ -26,7 +26,7 @@ from mindlinks.contractors import service as contractors
 from mindlinks.contracts import service as contracts
 from mindlinks.contracts.schemas import WorkTerms
 from mindlinks.platform import audit
-from mindlinks.platform.db import utcnow
+from mindlinks.platform.db import new_id, utcnow
 from mindlinks.platform.errors import (
     Conflict,
     ForbiddenRole,
@@ -186,7 +186,7 @@ async def create_timesheet(
         raise TimesheetExists("This week already has a timesheet; edit it, or amend it once "
                               "approved")
     row = Timesheet(
-        id=uuid.uuid4(), contract_id=terms.id, contractor_id=terms.contractor_id,
+        id=new_id(), contract_id=terms.id, contractor_id=terms.contractor_id,
         contractor_user_id=terms.contractor_user_id, client_id=terms.client_id,
         client_user_id=terms.client_user_id, week_ending=data.week_ending, amends_id=amends_id,
         notes=data.notes, status=T.DRAFT if data.status == "draft" else T.PENDING,
