@@ -21,7 +21,7 @@ from mindlinks.models import load_all
 from mindlinks.platform.audit import AuditLog
 from mindlinks.platform.events import OutboxEvent
 from mindlinks.platform.storage import get_storage
-from tests.builders import active_contract
+from tests.builders import PLACEHOLDER_PDF, active_contract
 from tests.contracts.conftest import Party
 
 pytestmark = pytest.mark.usefixtures("db_backend")
@@ -138,3 +138,8 @@ async def test_the_builder_leaves_what_the_signing_flow_leaves(
     assert added[0] == added[1]
     assert states[0] == states[1]
     assert states[1]["contract"]["status"] == "active"
+    # The builder's saving is real: its documents are the placeholder, not rendered PDFs.
+    async with app.state.db.session() as session:
+        built = await session.get(Contract, uuid.UUID(returned["id"]))
+        assert built is not None and built.signed_document_key is not None
+    assert await get_storage(app.state).get(built.signed_document_key) == PLACEHOLDER_PDF
