@@ -10,8 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from mindlinks.contractors.models import ContractorProfile
+from mindlinks.countries.models import CountryRule
 from mindlinks.payments import payouts
 from mindlinks.payments.fees import add_business_days
 from mindlinks.payments.jobs import JOBS
@@ -136,6 +138,14 @@ async def test_each_refusal_has_its_code_and_changes_nothing(
                              verify=False)
     response = await request(client, unverified)
     assert (response.status_code, response.json()["code"]) == (409, "bank_account_not_verified")
+    # The profile's country no longer served (its rule deactivated since it was chosen).
+    async with app.state.db.session() as s:
+        country = await s.scalar(select(ContractorProfile.country)
+                                 .where(ContractorProfile.id == w.contractor_id))
+        await s.execute(update(CountryRule).where(CountryRule.country_code == country)
+                        .values(is_active=False))
+    response = await request(client, w)
+    assert (response.status_code, response.json()["code"]) == (422, "country_not_supported")
     assert await _count(app) == 0
     assert await available(app, w.contractor_id) == 1_000_000
     assert sandbox(app).all() == []

@@ -110,3 +110,32 @@ def test_sqlite_timestamps_read_as_the_general_processor_reads_them(text: str | 
     value, expected = fast(text), general(text)
     assert value == expected and type(value) is type(expected)
     assert value is None or value.tzinfo is UTC
+
+
+async def test_on_a_session_it_runs_inside_the_sessions_transaction(
+    app: Any, client: httpx.AsyncClient, db_backend: str
+):
+    """Given a session whose transaction has not sent anything yet, the statement begins it:
+    a row it locks stays locked until the session ends (the withdrawal request's first
+    statement is its wallet lock)."""
+    if db_backend != "postgresql":
+        pytest.skip("SQLite's session begins its (write-locking) transaction itself")
+    import asyncpg
+
+    account = Account(await register(client, "contractor"))
+    users = User.__table__
+    lock = RawQuery(select(users.c.id).where(users.c.id == bindparam("id")).with_for_update())
+    url = app.state.db.url.replace("postgresql+asyncpg", "postgresql")
+    other = await asyncpg.connect(url)
+    try:
+        async with app.state.db.sessionmaker() as session:
+            assert await lock.first(session, id=uuid.UUID(account.user_id)) is not None
+            with pytest.raises(asyncpg.LockNotAvailableError):
+                await other.fetch("SELECT id FROM auth_users WHERE id = $1 FOR UPDATE NOWAIT",
+                                  uuid.UUID(account.user_id))
+            await session.rollback()
+        # Released with the session's transaction.
+        assert await other.fetch("SELECT id FROM auth_users WHERE id = $1 FOR UPDATE NOWAIT",
+                                 uuid.UUID(account.user_id))
+    finally:
+        await other.close()

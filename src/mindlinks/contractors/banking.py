@@ -14,8 +14,12 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from types import SimpleNamespace
+from typing import Any
 
+from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.contractors import repository as repo
@@ -381,6 +385,20 @@ async def payout_account(
     (None): a check that needs no decryption (the withdrawal request; the worker reveals)."""
     account = (await repo.account(session, contractor_id, account_id) if account_id
                else await repo.primary_account(session, contractor_id))
+    checked = _payable(account, contractor_id)
+    if not reveal:
+        return checked
+    return replace(
+        checked,
+        iban=await unseal(session, account, "iban_enc"),
+        account_number=await unseal(session, account, "account_number_enc"),
+        routing_number=await unseal(session, account, "routing_number_enc"),
+    )
+
+
+def _payable(account: Any, contractor_id: uuid.UUID) -> PayoutAccount:
+    """The payout rules of `payout_account` on an account (an entity or a `payout_reads` row's
+    stand-in): numbers sealed."""
     if account is None:
         raise BankAccountNotFound("No such bank account")
     if account.status != BankVerificationStatus.VERIFIED:
@@ -391,8 +409,34 @@ async def payout_account(
         id=account.id, contractor_id=contractor_id,
         account_holder_name=account.account_holder_name, bank_name=account.bank_name,
         country=account.country, currency=account.currency, swift_code=account.swift_code,
-        iban=await unseal(session, account, "iban_enc") if reveal else None,
-        account_number=await unseal(session, account, "account_number_enc") if reveal else None,
-        routing_number=await unseal(session, account, "routing_number_enc") if reveal else None,
+        iban=None, account_number=None, routing_number=None,
         last4=account.account_number_last4 or account.iban_last4,
     )
+
+
+_P = ContractorProfile.__table__.c
+_B = BankAccount.__table__.c
+# What `_payable` reads of an account; `payout_reads` names them `bank_<column>`.
+_PAYOUT_BANK = ("id", "status", "name_mismatch", "account_holder_name", "bank_name", "country",
+                "currency", "swift_code", "account_number_last4", "iban_last4")
+
+
+def payout_reads(user_id: ColumnElement[Any], account_id: ColumnElement[Any]) -> Select[Any]:
+    """Core, no I/O: the contractor profile of `user_id` (`contractor_id`, `kyc_status`,
+    `country`) with its live bank account `account_id` LEFT JOINed (`bank_<column>`, NULL when
+    it has no such account). One row, none without a profile. For a caller that reads this
+    in its own statement (the withdrawal request: one round trip for all its checks), then
+    applies the rules with `payout_account_of`."""
+    bank = and_(_B.contractor_id == _P.id, _B.id == account_id, _B.deleted_at.is_(None))
+    return (select(_P.id.label("contractor_id"), _P.kyc_status, _P.country,
+                   *(_B[c].label(f"bank_{c}") for c in _PAYOUT_BANK))
+            .select_from(ContractorProfile.__table__.outerjoin(BankAccount.__table__, bank))
+            .where(_P.user_id == user_id))
+
+
+def payout_account_of(row: Mapping[str, Any]) -> PayoutAccount:
+    """`payout_account(..., reveal=False)` of a `payout_reads` row: the same rules, the same
+    errors."""
+    account = (None if row["bank_id"] is None
+               else SimpleNamespace(**{c: row[f"bank_{c}"] for c in _PAYOUT_BANK}))
+    return _payable(account, row["contractor_id"])

@@ -86,6 +86,8 @@ __all__ = [
     "masked",
     "own_profile",
     "payout_account",
+    "payout_account_of",
+    "payout_reads",
     "policy_detail",
     "policy_queue",
     "profile_by_user",
@@ -100,6 +102,9 @@ __all__ = [
 ]
 
 payout_account = banking.payout_account
+# The withdrawal request reads its checks in one statement of its own (payments).
+payout_reads = banking.payout_reads
+payout_account_of = banking.payout_account_of
 list_bank_accounts = banking.list_accounts
 
 # The owner's bank accounts, tax forms, licences and insurance: the functions the API routes

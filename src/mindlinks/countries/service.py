@@ -7,11 +7,14 @@ form apply (`get_rule`), and convert fee amounts between minor units and decimal
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from decimal import Decimal
+from typing import Any
 
 import pycountry
 from babel import Locale
+from sqlalchemy import ColumnElement, FromClause, Join, Label, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.countries import repository as repo
@@ -116,17 +119,50 @@ async def get_rule(session: AsyncSession, code: str) -> RuleView | None:
 async def require_active(session: AsyncSession, code: str, *, field: str = "country") -> RuleView:
     """The rule of `code` if it is an ISO 3166-1 alpha-2 country the platform serves now;
     otherwise `UnknownCountry` / `CountryNotSupported` (422) naming `field`."""
+    code = _iso_country(code, field)
+    row = await repo.get(session, code)
+    return _active(code, _view(row) if row else None, field)
+
+
+def _iso_country(code: str, field: str) -> str:
     code = code.upper()
     if not is_iso_country(code):
         raise UnknownCountry(f"{code!r} is not an ISO 3166-1 alpha-2 country code",
                              errors=[{"field": field, "message": "unknown country",
                                       "code": "unknown_country"}])
-    row = await repo.get(session, code)
-    if row is None or not row.is_active:
+    return code
+
+
+def _active(code: str, rule: RuleView | None, field: str) -> RuleView:
+    if rule is None or not rule.is_active:
         raise CountryNotSupported(f"Mind-Links does not serve {code} yet",
                                   errors=[{"field": field, "message": "country not supported",
                                            "code": "country_not_supported"}])
-    return _view(row)
+    return rule
+
+
+_R = CountryRule.__table__.c
+_RULE_FIELDS = tuple(f.name for f in fields(RuleView))
+
+
+def rule_join(left: FromClause, code: ColumnElement[Any]) -> Join:
+    """Core, no I/O: `left` LEFT JOINed to the rule of the country `code` (any case; its
+    columns are `rule_columns()`): for a caller that reads the rule in its own statement (the
+    withdrawal request), then applies `active_rule_of`. Rules are public data."""
+    return left.outerjoin(CountryRule.__table__, _R.country_code == func.upper(code))
+
+
+def rule_columns() -> list[Label[Any]]:
+    return [_R[name].label(f"rule_{name}") for name in _RULE_FIELDS]
+
+
+def active_rule_of(code: str, row: Mapping[str, Any], *, field: str = "country") -> RuleView:
+    """`require_active` of a row read with `rule_join` / `rule_columns`: the same rules, the
+    same errors."""
+    code = _iso_country(code, field)
+    rule = (None if row["rule_country_code"] is None
+            else RuleView(*(row[f"rule_{name}"] for name in _RULE_FIELDS)))
+    return _active(code, rule, field)
 
 
 async def active_countries(session: AsyncSession) -> list[CountryRule]:

@@ -133,10 +133,10 @@ def payload(row: Withdrawal, **extra: Any) -> dict[str, Any]:
             "fee": str(from_minor(row.fee, row.currency)), "currency": row.currency, **extra}
 
 
-async def _rule(session: AsyncSession, country: str | None) -> countries.RuleView:
-    if not country:
+def _rule(facts: dict[str, Any]) -> countries.RuleView:
+    if not (country := facts["country"]):
         raise PayoutCountryRequired("Set your country in your profile before withdrawing")
-    return await countries.require_active(session, country, field="country")
+    return countries.active_rule_of(country, facts)
 
 
 def fee_and_minimum(rule: countries.RuleView, amount: int,
@@ -155,29 +155,31 @@ async def request_withdrawal(session: AsyncSession, actor: Actor, body: Withdraw
     """Hold the amount and record a `pending` withdrawal, or raise a 4xx having changed
     nothing. The amount leaves the available balance at once; the payout happens in the
     worker after commit (`withdrawal.requested`)."""
-    profile = await contractors.profile_by_user(session, actor.user_id)
-    if profile is None:
+    # Every read in one statement (one round trip): the profile, the bank account, the
+    # country rule, and the wallet's row lock with its sums and the newPayoutAccount flag -
+    # the lock held to the commit. The checks below go in their documented order on what it
+    # read; each fails the request (the transaction, the lock with it, rolls back).
+    reads = await repo.request_reads(session, actor.user_id, body.withdrawal_method_id,
+                                     body.currency)
+    if reads is None:
         raise ContractorNotFound("No contractor profile")
-    contractor_id = profile.id
-    # kyc's gate reads this same column (the profile's kycStatus, written only by kyc);
-    # read here from the row already loaded rather than through a second lookup.
-    if profile.kyc_status != "verified":
+    facts = reads.facts
+    contractor_id = facts["contractor_id"]
+    # kyc's gate reads this same column (the profile's kycStatus, written only by kyc).
+    if facts["kyc_status"] != "verified":
         raise kyc.KycRequired("Identity verification required")
     provider = payouts.of(session)
     if body.method_type not in provider.methods:
         raise MethodUnavailable(f"Withdrawals by {body.method_type} are not available")
-    account = await contractors.payout_account(session, contractor_id,
-                                               body.withdrawal_method_id, reveal=False)
+    account = contractors.payout_account_of(facts)
     currency = body.currency
     if not is_currency(currency):
         raise UnsupportedWithdrawalCurrency(f"{currency} is not a currency")
     amount = to_minor(body.amount, currency)  # 422 too_many_decimals
-    # The wallet's row lock is taken here, with its sums and the newPayoutAccount flag (one
-    # statement), and held to the commit: the checks below are reads or fail the request.
-    held, paid_before = await repo.lock_wallet(session, contractor_id, currency, account.id)
+    held, paid_before = reads.locked, reads.paid_before
     if (wallet := held.get(Purpose.CONTRACTOR_WALLET)) is None:
         raise CurrencyNotHeld(f"You hold no {currency}")
-    rule = await _rule(session, profile.country)
+    rule = _rule(facts)
     withdrawal_id = uuid.uuid4()
     now = utcnow()
     quoted: withdrawal_fx.QuotedTerms | None = None
