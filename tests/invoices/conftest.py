@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import httpx
 import pytest
 
 from mindlinks.invoices import jobs
+from tests.builders import active_contract
 from tests.contracts.conftest import (  # noqa: F401 - fixtures reused by name
     Party,
     contract_body,
@@ -26,21 +26,14 @@ CONTRACTOR = "/api/payments/contractor/me/invoices"
 CLIENT = "/api/payments/client/me/invoices"
 
 
-async def template(client: httpx.AsyncClient, owner: Party, type_: str) -> dict[str, Any]:
-    response = await client.get("/api/contract-templates", params={"type": type_,
-                                                                  "model": "direct"},
-                                headers=owner.client.headers)
-    return response.json()["data"][0]  # type: ignore[no-any-return]
-
-
 @pytest.fixture
-def active_fixed(client: httpx.AsyncClient, flow: Any) -> Any:  # noqa: F811
+def active_fixed(app: Any) -> Any:
     """An active fixed contract: 5000.00 USD monthly from 2026-01-01 to 2026-06-30 (schedule
-    rows due 02-01, 03-01, 04-01, 05-01, 06-01, 06-30)."""
+    rows due 02-01, 03-01, 04-01, 05-01, 06-01, 06-30), built by `tests.builders` (as the
+    signing flow leaves it, without rendering its PDFs)."""
 
     async def _make(owner: Party, **over: Any) -> dict[str, Any]:
-        tpl = await template(client, owner, "fixed")
-        return await flow.active(owner, tpl["id"], **over)  # type: ignore[no-any-return]
+        return await active_contract(app, owner, **over)
 
     return _make
 

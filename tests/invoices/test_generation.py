@@ -15,7 +15,8 @@ from mindlinks.invoices import generation
 from mindlinks.invoices.models import Invoice, InvoiceLine
 from mindlinks.ledger.models import LedgerEntry
 from mindlinks.platform.events import OutboxEvent
-from tests.invoices.conftest import CLIENT, CONTRACTOR, SEED_KEYS, issue_due, template
+from tests.builders import active_contract
+from tests.invoices.conftest import CLIENT, CONTRACTOR, SEED_KEYS, issue_due
 
 pytestmark = pytest.mark.usefixtures("db_backend")
 
@@ -86,10 +87,9 @@ async def test_a_period_not_yet_due_is_not_invoiced(
 
 
 async def test_approved_milestone_is_invoiced_once_on_approval(
-    app: Any, client: httpx.AsyncClient, party: Any, flow: Any
+    app: Any, client: httpx.AsyncClient, party: Any
 ):
-    tpl = await template(client, party, "milestone")
-    contract = await flow.active(party, tpl["id"], type="milestone", rate=3000, milestones=[
+    contract = await active_contract(app, party, type="milestone", rate=3000, milestones=[
         {"title": "Design", "amount": 1200.5}, {"title": "Build", "amount": 1799.5}])
     cid = contract["id"]
     mid = contract["milestones"][0]["id"]

@@ -14,16 +14,16 @@ import pytest
 
 from mindlinks.invoices import service
 from tests.invoices.conftest import CLIENT, CONTRACTOR, issue_due
-from tests.timesheets.conftest import hourly, sheets  # noqa: F401 - fixtures
+from tests.timesheets.conftest import active_hourly, sheets  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.usefixtures("db_backend")
 
 
 async def test_hourly_invoice_per_period_with_a_line_per_timesheet(
-    app: Any, client: httpx.AsyncClient, party: Any, hourly: dict[str, Any],  # noqa: F811
+    app: Any, client: httpx.AsyncClient, party: Any, active_hourly: dict[str, Any],  # noqa: F811
     sheets: Any,  # noqa: F811
 ):
-    cid = hourly["id"]  # 50.00 USD an hour, monthly from 2024-11-01
+    cid = active_hourly["id"]  # 50.00 USD an hour, monthly from 2024-11-01
     dec7 = await sheets.submitted(party.contractor, cid)  # the seed's 37.5 h
     assert (await sheets.act(party.client, dec7["id"], "approve")).status_code == 200
     amendment = await sheets.submitted(party.contractor, cid, amendsId=dec7["id"], entries=[

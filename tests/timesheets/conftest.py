@@ -1,6 +1,7 @@
 """Fixtures of the timesheets tests: an active hourly contract (50.00 USD an hour, the seed's
-rate) between a client company and its contractor, built through the API with the contracts
-tests' fixtures, and helpers to submit and review timesheets."""
+rate) between a client company and its contractor (`active_hourly`: built through the
+contracts services by `tests.builders`; `hourly`: signed through the API, for end-to-end
+tests), and helpers to submit and review timesheets."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from mindlinks.ledger.models import LedgerEntry
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.events import OutboxEvent
+from tests.builders import active_contract
 from tests.contracts.conftest import Party, flow, make_party, party  # noqa: F401
 
 # The seed's example week (seed 000 "Submit timesheet"): 37.5 hours.
@@ -43,15 +45,27 @@ def this_week() -> date:
     return saturday_on_or_after(utcnow().date())
 
 
+HOURLY_TERMS = {"type": "hourly", "rate": 50, "currency": "USD", "startDate": CONTRACT_START,
+                "endDate": None, "frequency": "monthly"}
+
+
+@pytest.fixture
+async def active_hourly(app: Any, party: Party) -> dict[str, Any]:  # noqa: F811 (fixture)
+    """The contract, as the signing flow leaves it, built by `tests.builders` (fast: no HTTP,
+    no PDFs): for the tests of what happens once a contract is active."""
+    return await active_contract(app, party, **HOURLY_TERMS)
+
+
 @pytest.fixture
 async def hourly(
     client: httpx.AsyncClient, party: Party, flow: Any,  # noqa: F811 (fixtures)
 ) -> dict[str, Any]:
+    """The contract signed through the API (PDFs rendered and sealed): for end-to-end tests
+    (the money path, the browser journeys)."""
     tpl = (await client.get("/api/contract-templates", params={"type": "hourly",
                                                                "model": "direct"},
                             headers=party.client.headers)).json()["data"][0]
-    return await flow.active(party, tpl["id"], type="hourly", rate=50, currency="USD",  # type: ignore[no-any-return]
-                             startDate=CONTRACT_START, endDate=None, frequency="monthly")
+    return await flow.active(party, tpl["id"], **HOURLY_TERMS)  # type: ignore[no-any-return]
 
 
 @pytest.fixture

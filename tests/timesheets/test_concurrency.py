@@ -23,9 +23,9 @@ pytestmark = [pytest.mark.usefixtures("db_backend"), pytest.mark.race]
 
 
 async def test_fifty_concurrent_approvals_approve_once(
-    app: Any, client: httpx.AsyncClient, party: Any, hourly: dict[str, Any], sheets: Any
+    app: Any, client: httpx.AsyncClient, party: Any, active_hourly: dict[str, Any], sheets: Any
 ):
-    sheet = await sheets.submitted(party.contractor, hourly["id"])
+    sheet = await sheets.submitted(party.contractor, active_hourly["id"])
     answers = await asyncio.gather(*[sheets.act(party.client, sheet["id"], "approve")
                                      for _ in range(50)])
     codes = sorted(r.status_code for r in answers)
@@ -38,9 +38,9 @@ async def test_fifty_concurrent_approvals_approve_once(
 
 
 async def test_concurrent_submissions_of_one_week_make_one_timesheet(
-    app: Any, party: Any, hourly: dict[str, Any], sheets: Any
+    app: Any, party: Any, active_hourly: dict[str, Any], sheets: Any
 ):
-    answers = await asyncio.gather(*[sheets.post(party.contractor, hourly["id"])
+    answers = await asyncio.gather(*[sheets.post(party.contractor, active_hourly["id"])
                                      for _ in range(20)])
     codes = sorted(r.status_code for r in answers)
     assert codes.count(201) == 1, codes

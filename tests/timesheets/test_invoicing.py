@@ -19,9 +19,9 @@ pytestmark = pytest.mark.usefixtures("db_backend")
 
 
 async def test_lines_of_a_period_and_paying_them(
-    app: Any, party: Any, hourly: dict[str, Any], sheets: Any
+    app: Any, party: Any, active_hourly: dict[str, Any], sheets: Any
 ):
-    cid = hourly["id"]
+    cid = active_hourly["id"]
     dec7 = await sheets.submitted(party.contractor, cid)
     await sheets.act(party.client, dec7["id"], "approve")
     amendment = await sheets.submitted(party.contractor, cid, amendsId=dec7["id"], entries=[

@@ -35,9 +35,9 @@ async def _reminded(app: Any) -> list[tuple[str, str]]:
 
 
 async def test_reminders_once_per_week_despite_reruns_and_downtime(
-    app: Any, settings: Any, party: Any, hourly: dict[str, Any], sheets: Any
+    app: Any, settings: Any, party: Any, active_hourly: dict[str, Any], sheets: Any
 ):
-    cid = hourly["id"]
+    cid = active_hourly["id"]
     await sheets.submitted(party.contractor, cid)  # 2024-12-07 is submitted: no reminder
     draft_week = "2024-12-14"  # a draft is not submitted: reminded
     await sheets.submitted(party.contractor, cid, week=draft_week, status="draft",
@@ -65,9 +65,9 @@ async def test_reminders_once_per_week_despite_reruns_and_downtime(
 
 
 async def test_weeks_outside_the_contract_or_not_ended_are_not_reminded(
-    app: Any, party: Any, hourly: dict[str, Any]
+    app: Any, party: Any, active_hourly: dict[str, Any]
 ):
     # the contract starts 2024-11-01 (a Friday): its first week ends 2024-11-02
     assert await _run(app, date(2024, 11, 2)) == 0  # that week has not ended yet
     assert await _run(app, date(2024, 11, 3)) == 1
-    assert await _reminded(app) == [(hourly["id"], "2024-11-02")]
+    assert await _reminded(app) == [(active_hourly["id"], "2024-11-02")]

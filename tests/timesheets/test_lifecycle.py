@@ -29,9 +29,9 @@ SEED_LIST_KEYS = {"id", "contractId", "clientName", "weekEnding", "hoursWorked",
 
 
 async def test_seed_example_submits_37_5_hours_for_1875(
-    app: Any, client: httpx.AsyncClient, party: Any, hourly: dict[str, Any], sheets: Any
+    app: Any, client: httpx.AsyncClient, party: Any, active_hourly: dict[str, Any], sheets: Any
 ):
-    created = await sheets.submitted(party.contractor, hourly["id"])
+    created = await sheets.submitted(party.contractor, active_hourly["id"])
     assert set(created) >= SEED_SUBMIT_KEYS
     assert created["status"] == "pending" and created["weekEnding"] == SEED_WEEK
     assert created["hoursWorked"] == 37.5 and created["hourlyRate"] == 50
@@ -50,7 +50,7 @@ async def test_seed_example_submits_37_5_hours_for_1875(
                                   "description": "Database optimization"}
 
     [event] = await events(app, "timesheet.submitted")
-    assert event["timesheetId"] == created["id"] and event["contractId"] == hourly["id"]
+    assert event["timesheetId"] == created["id"] and event["contractId"] == active_hourly["id"]
     assert event["clientUserId"] == party.client.user_id
     assert event["contractorId"] == party.contractor_id
     assert (event["hours"], event["amount"], event["amountMinor"]) == ("37.50", "1875.00", 187500)
@@ -62,10 +62,10 @@ async def test_seed_example_submits_37_5_hours_for_1875(
 
 
 async def test_list_filters_by_status_contract_and_week(
-    client: httpx.AsyncClient, party: Any, hourly: dict[str, Any], sheets: Any
+    client: httpx.AsyncClient, party: Any, active_hourly: dict[str, Any], sheets: Any
 ):
-    first = await sheets.submitted(party.contractor, hourly["id"])
-    await sheets.submitted(party.contractor, hourly["id"], week="2024-12-14",
+    first = await sheets.submitted(party.contractor, active_hourly["id"])
+    await sheets.submitted(party.contractor, active_hourly["id"], week="2024-12-14",
                            entries=week_of(date(2024, 12, 14)))
     await sheets.act(party.client, first["id"], "approve")
     h = party.contractor.headers
@@ -80,7 +80,7 @@ async def test_list_filters_by_status_contract_and_week(
     assert await ids(status="pending") == ["2024-12-14"]
     assert await ids(startDate="2024-12-08") == ["2024-12-14"]
     assert await ids(endDate="2024-12-08") == [SEED_WEEK]
-    assert await ids(contractId=hourly["id"], status="all") == ["2024-12-14", SEED_WEEK]
+    assert await ids(contractId=active_hourly["id"], status="all") == ["2024-12-14", SEED_WEEK]
     assert await ids(contractId="00000000-0000-4000-8000-000000000000") == []
     bad = await client.get("/api/timesheets/contractor/me", params={"status": "nope"}, headers=h)
     assert bad.status_code == 422
@@ -91,9 +91,9 @@ async def test_list_filters_by_status_contract_and_week(
 
 
 async def test_draft_is_private_until_submitted(
-    app: Any, client: httpx.AsyncClient, party: Any, hourly: dict[str, Any], sheets: Any
+    app: Any, client: httpx.AsyncClient, party: Any, active_hourly: dict[str, Any], sheets: Any
 ):
-    draft = await sheets.submitted(party.contractor, hourly["id"], status="draft")
+    draft = await sheets.submitted(party.contractor, active_hourly["id"], status="draft")
     assert draft["status"] == "draft" and draft["submittedAt"] is None
     assert await events(app, "timesheet.submitted") == []
     assert (await sheets.get(party.client, draft["id"])).status_code == 404
@@ -117,9 +117,9 @@ async def test_draft_is_private_until_submitted(
 
 
 async def test_pending_edit_then_reject_then_edit_resubmits(
-    app: Any, client: httpx.AsyncClient, party: Any, hourly: dict[str, Any], sheets: Any
+    app: Any, client: httpx.AsyncClient, party: Any, active_hourly: dict[str, Any], sheets: Any
 ):
-    sheet = await sheets.submitted(party.contractor, hourly["id"])
+    sheet = await sheets.submitted(party.contractor, active_hourly["id"])
     edit = await client.put(f"/api/timesheets/{sheet['id']}", headers=party.contractor.headers,
                             json={"notes": "Updated notes"})
     assert edit.status_code == 200 and edit.json()["status"] == "pending"
@@ -154,11 +154,11 @@ async def test_pending_edit_then_reject_then_edit_resubmits(
 
 
 async def test_approval_is_locked_journaled_and_announced(
-    app: Any, client: httpx.AsyncClient, party: Any, hourly: dict[str, Any], sheets: Any
+    app: Any, client: httpx.AsyncClient, party: Any, active_hourly: dict[str, Any], sheets: Any
 ):
-    late = await sheets.submitted(party.contractor, hourly["id"])  # 2024: long overdue
+    late = await sheets.submitted(party.contractor, active_hourly["id"])  # 2024: long overdue
     week = this_week()
-    punctual = await sheets.submitted(party.contractor, hourly["id"], week=week.isoformat(),
+    punctual = await sheets.submitted(party.contractor, active_hourly["id"], week=week.isoformat(),
                                       entries=[{"date": utcnow().date().isoformat(), "hours": 1,
                                                 "description": "on time"}])
     for sheet in (late, punctual):
@@ -204,27 +204,27 @@ async def test_approval_is_locked_journaled_and_announced(
 
 
 async def test_amendment_is_its_own_timesheet(
-    app: Any, client: httpx.AsyncClient, party: Any, hourly: dict[str, Any], sheets: Any
+    app: Any, client: httpx.AsyncClient, party: Any, active_hourly: dict[str, Any], sheets: Any
 ):
-    original = await sheets.submitted(party.contractor, hourly["id"])
-    early = await sheets.post(party.contractor, hourly["id"], amendsId=original["id"],
+    original = await sheets.submitted(party.contractor, active_hourly["id"])
+    early = await sheets.post(party.contractor, active_hourly["id"], amendsId=original["id"],
                               entries=[{"date": "2024-12-06", "hours": 2, "description": "x"}])
     assert early.status_code == 422 and early.json()["code"] == "invalid_amendment"
     await sheets.act(party.client, original["id"], "approve")
 
-    second = await sheets.post(party.contractor, hourly["id"])
+    second = await sheets.post(party.contractor, active_hourly["id"])
     assert second.status_code == 409 and second.json()["code"] == "timesheet_exists"
-    wrong_week = await sheets.post(party.contractor, hourly["id"], week="2024-12-14",
+    wrong_week = await sheets.post(party.contractor, active_hourly["id"], week="2024-12-14",
                                    amendsId=original["id"],
                                    entries=[{"date": "2024-12-13", "hours": 2,
                                              "description": "x"}])
     assert wrong_week.status_code == 422 and wrong_week.json()["code"] == "invalid_amendment"
-    too_much = await sheets.post(party.contractor, hourly["id"], amendsId=original["id"],
+    too_much = await sheets.post(party.contractor, active_hourly["id"], amendsId=original["id"],
                                  entries=[{"date": "2024-12-06", "hours": 18.5,
                                            "description": "x"}])
     assert too_much.status_code == 422 and too_much.json()["code"] == "too_many_hours"
 
-    amendment = await sheets.submitted(party.contractor, hourly["id"], amendsId=original["id"],
+    amendment = await sheets.submitted(party.contractor, active_hourly["id"], amendsId=original["id"],
                                        entries=[{"date": "2024-12-06", "hours": 2.25,
                                                  "description": "forgot the release"}])
     assert amendment["amendsId"] == original["id"] and amendment["status"] == "pending"

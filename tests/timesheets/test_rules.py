@@ -43,10 +43,10 @@ def _entries(**change: Any) -> list[dict[str, Any]]:
     ({"weekEnding": "not-a-date"}, "validation_error"),
 ])
 async def test_bad_input_is_422_with_a_code_and_stores_nothing(
-    app: Any, party: Any, hourly: dict[str, Any], sheets: Any, override: dict[str, Any],
+    app: Any, party: Any, active_hourly: dict[str, Any], sheets: Any, override: dict[str, Any],
     code: str,
 ):
-    response = await sheets.post(party.contractor, hourly["id"], **override)
+    response = await sheets.post(party.contractor, active_hourly["id"], **override)
     assert response.status_code == 422, response.text
     assert response.json()["code"] == code
     async with app.state.db.session() as session:
@@ -89,25 +89,25 @@ async def test_only_active_hourly_contracts_take_timesheets(
 
 
 async def test_one_regular_timesheet_per_week(
-    party: Any, hourly: dict[str, Any], sheets: Any
+    party: Any, active_hourly: dict[str, Any], sheets: Any
 ):
-    await sheets.submitted(party.contractor, hourly["id"], status="draft")
-    again = await sheets.post(party.contractor, hourly["id"])
+    await sheets.submitted(party.contractor, active_hourly["id"], status="draft")
+    again = await sheets.post(party.contractor, active_hourly["id"])
     assert again.status_code == 409 and again.json()["code"] == "timesheet_exists"
 
 
 async def test_another_partys_timesheet_is_404(
-    client: httpx.AsyncClient, party: Any, make_party: Any, hourly: dict[str, Any],
+    client: httpx.AsyncClient, party: Any, make_party: Any, active_hourly: dict[str, Any],
     sheets: Any,
 ):
-    sheet = await sheets.submitted(party.contractor, hourly["id"])
+    sheet = await sheets.submitted(party.contractor, active_hourly["id"])
     other = await make_party(legal_name="Rival Corp", contractor_name="Alan Turing")
     # another contractor cannot read, edit, submit, or file against the contract
     assert (await sheets.get(other.contractor, sheet["id"])).status_code == 404
     put = await client.put(f"/api/timesheets/{sheet['id']}", headers=other.contractor.headers,
                            json={"notes": "mine now"})
     assert put.status_code == 404
-    theirs = await sheets.post(other.contractor, hourly["id"])
+    theirs = await sheets.post(other.contractor, active_hourly["id"])
     assert theirs.status_code == 404 and theirs.json()["code"] == "contract_not_found"
     # the client of another company can neither see nor approve nor reject
     assert (await sheets.get(other.client, sheet["id"])).status_code == 404
@@ -142,12 +142,12 @@ async def test_another_partys_timesheet_is_404(
 
 
 async def test_bulk_review_is_all_or_nothing(
-    app: Any, client: httpx.AsyncClient, party: Any, hourly: dict[str, Any], sheets: Any
+    app: Any, client: httpx.AsyncClient, party: Any, active_hourly: dict[str, Any], sheets: Any
 ):
-    a = await sheets.submitted(party.contractor, hourly["id"])
-    b = await sheets.submitted(party.contractor, hourly["id"], week="2024-12-14",
+    a = await sheets.submitted(party.contractor, active_hourly["id"])
+    b = await sheets.submitted(party.contractor, active_hourly["id"], week="2024-12-14",
                                entries=[{"date": "2024-12-10", "hours": 4, "description": ""}])
-    c = await sheets.submitted(party.contractor, hourly["id"], week="2024-12-21",
+    c = await sheets.submitted(party.contractor, active_hourly["id"], week="2024-12-21",
                                entries=[{"date": "2024-12-17", "hours": 4, "description": ""}])
     await sheets.act(party.client, c["id"], "approve")
     h = party.client.headers
@@ -180,16 +180,16 @@ async def test_bulk_review_is_all_or_nothing(
     assert len(await events(app, "timesheet.rejected")) == 1
 
 
-async def test_seed_week_is_the_default_example(party: Any, hourly: dict[str, Any],
+async def test_seed_week_is_the_default_example(party: Any, active_hourly: dict[str, Any],
                                                 sheets: Any):
     # weekEnding in the seed is a Saturday and its entries the Monday..Friday before it
-    created = await sheets.submitted(party.contractor, hourly["id"])
+    created = await sheets.submitted(party.contractor, active_hourly["id"])
     assert created["weekEnding"] == SEED_WEEK
     assert [e["date"] for e in created["entries"]] == [e["date"] for e in SEED_ENTRIES]
 
 
 async def test_every_illegal_transition_is_409_and_changes_nothing(
-    app: Any, client: httpx.AsyncClient, party: Any, hourly: dict[str, Any], sheets: Any
+    app: Any, client: httpx.AsyncClient, party: Any, active_hourly: dict[str, Any], sheets: Any
 ):
     import uuid
 
@@ -201,12 +201,12 @@ async def test_every_illegal_transition_is_409_and_changes_nothing(
         return {"week": saturday, "entries": [{"date": day, "hours": 1, "description": ""}]}
 
     made = {
-        "draft": await sheets.submitted(party.contractor, hourly["id"], status="draft",
+        "draft": await sheets.submitted(party.contractor, active_hourly["id"], status="draft",
                                         **week(0)),
-        "pending": await sheets.submitted(party.contractor, hourly["id"], **week(1)),
-        "approved": await sheets.submitted(party.contractor, hourly["id"], **week(2)),
-        "rejected": await sheets.submitted(party.contractor, hourly["id"], **week(3)),
-        "paid": await sheets.submitted(party.contractor, hourly["id"], **week(4)),
+        "pending": await sheets.submitted(party.contractor, active_hourly["id"], **week(1)),
+        "approved": await sheets.submitted(party.contractor, active_hourly["id"], **week(2)),
+        "rejected": await sheets.submitted(party.contractor, active_hourly["id"], **week(3)),
+        "paid": await sheets.submitted(party.contractor, active_hourly["id"], **week(4)),
     }
     for status in ("approved", "paid"):
         assert (await sheets.act(party.client, made[status]["id"], "approve")).status_code == 200

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import event
 
 from mindlinks.platform.db import RawQuery
+from tests.builders import active_contract
 from tests.factories import PASSWORD
 from tests.web.conftest import csrf_of, web_login
 
@@ -49,13 +50,10 @@ async def post_form(c: httpx.AsyncClient, page_url: str, action: str,
     return await c.post(action, data={"csrf_token": csrf_of(page), **data})
 
 
-async def milestone_contract(client: httpx.AsyncClient, party: Any, flow: Any) -> dict[str, Any]:
-    tpl = (await client.get("/api/contract-templates", params={"type": "milestone",
-                                                               "model": "direct"},
-                            headers=party.client.headers)).json()["data"][0]
-    return await flow.active(party, tpl["id"], type="milestone", rate=3000,  # type: ignore[no-any-return]
-                             milestones=[{"title": "Design", "amount": 1200},
-                                         {"title": "Build", "amount": 1800}])
+async def milestone_contract(app: Any, party: Any) -> dict[str, Any]:
+    return await active_contract(app, party, type="milestone", rate=3000,
+                                 milestones=[{"title": "Design", "amount": 1200},
+                                             {"title": "Build", "amount": 1800}])
 
 
 class Statements:

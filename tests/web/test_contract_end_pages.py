@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from mindlinks.contracts.models import Contract
 from mindlinks.platform.audit import AuditLog
+from tests.builders import active_contract
 from tests.contracts.conftest import Party
 from tests.web.conftest import csrf_of
 from tests.web.money import post_form, signed_in
@@ -86,9 +87,9 @@ async def test_client_cancels_a_sent_contract_once(
 
 
 async def test_client_terminates_an_active_contract(
-    app: Any, party: Party, fixed_template: dict[str, Any], flow: Any,
+    app: Any, party: Party,
 ):
-    active = await flow.active(party, fixed_template["id"])
+    active = await active_contract(app, party)
     cid = active["id"]
     async with signed_in(app, party.client.email) as c:
         page = await c.get(f"/contracts/{cid}")
@@ -118,7 +119,7 @@ async def test_the_contractor_and_another_company_get_the_404_page(
     app: Any, party: Party, make_party: Any, fixed_template: dict[str, Any], flow: Any,
 ):
     sent = await flow.sent(party, fixed_template["id"])
-    active = await flow.active(party, fixed_template["id"])
+    active = await active_contract(app, party)
     other = await make_party(legal_name="Other Co", contractor_name="Someone Else")
     for account in (party.contractor, other.client, other.contractor):
         async with signed_in(app, account.email) as c:
@@ -141,7 +142,7 @@ async def test_without_the_csrf_token_nothing_ends(
     app: Any, party: Party, fixed_template: dict[str, Any], flow: Any,
 ):
     sent = await flow.sent(party, fixed_template["id"])
-    active = await flow.active(party, fixed_template["id"])
+    active = await active_contract(app, party)
     async with signed_in(app, party.client.email) as c:
         for cid, action in ((sent["id"], "cancel"), (active["id"], "terminate")):
             hidden = await _confirm_form(c, cid, action)
@@ -160,7 +161,7 @@ async def test_a_state_that_cannot_end_that_way_is_the_409_page(
     app: Any, party: Party, fixed_template: dict[str, Any], flow: Any,
 ):
     sent = await flow.sent(party, fixed_template["id"])
-    active = await flow.active(party, fixed_template["id"])
+    active = await active_contract(app, party)
     async with signed_in(app, party.client.email) as c:
         # The confirmation pages are not offered in these states...
         assert (await c.get(f"/contracts/{sent['id']}/terminate")).status_code == 303

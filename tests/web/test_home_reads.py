@@ -13,26 +13,26 @@ import pytest
 
 from tests.payments.conftest import pay  # noqa: F401 - fixture
 from tests.payments.payroll_helpers import deliver, fund
-from tests.timesheets.conftest import hourly  # noqa: F401 - fixture
+from tests.timesheets.conftest import active_hourly  # noqa: F401 - fixture
 from tests.web.money import WEEK, counting, grid, post_form, signed_in
 
 pytestmark = pytest.mark.usefixtures("db_backend")
 
 
 async def test_contractor_home_reads_onboarding_once_and_no_chart_series(
-    app: Any, party: Any, hourly: dict[str, Any], pay: Any,  # noqa: F811
+    app: Any, party: Any, active_hourly: dict[str, Any], pay: Any,  # noqa: F811
 ):
     await fund(pay, party.client, "500.00")
     async with signed_in(app, party.contractor.email) as c:
         await post_form(c, "/timesheets", "/timesheets", {
-            "contract_id": hourly["id"], "week_ending": str(WEEK), "action": "submit",
+            "contract_id": active_hourly["id"], "week_ending": str(WEEK), "action": "submit",
             **grid()})
         await deliver(app)
         await c.get("/contractor")  # the first read opens the wallet account (an INSERT)
         with counting(app) as seen:
             page = await c.get("/contractor")
     assert page.status_code == 200, page.text
-    assert hourly["title"] in page.text and "Acme Widgets Ltd" in page.text
+    assert active_hourly["title"] in page.text and "Acme Widgets Ltd" in page.text
     sql = [s.lower() for s in seen.sql]
     assert sum("from contractor_bank_details" in s for s in sql) == 1, sql
     assert sum("from contractor_tax_info" in s for s in sql) == 1, sql
@@ -41,7 +41,7 @@ async def test_contractor_home_reads_onboarding_once_and_no_chart_series(
 
 
 async def test_contract_lists_still_name_the_contractor(
-    client: httpx.AsyncClient, party: Any, hourly: dict[str, Any],  # noqa: F811
+    client: httpx.AsyncClient, party: Any, active_hourly: dict[str, Any],  # noqa: F811
 ):
     for url, who in (("/api/contracts/client/me", party.client),
                      ("/api/contracts/contractor/me", party.contractor)):
@@ -52,7 +52,7 @@ async def test_contract_lists_still_name_the_contractor(
 
 
 async def test_the_home_shows_only_the_contractors_own_rows(
-    app: Any, client: httpx.AsyncClient, party: Any, hourly: dict[str, Any],  # noqa: F811
+    app: Any, client: httpx.AsyncClient, party: Any, active_hourly: dict[str, Any],  # noqa: F811
     make_party: Any, pay: Any,  # noqa: F811
 ):
     """The home's one statement is keyed on the signed-in contractor: another contractor (with
@@ -60,17 +60,17 @@ async def test_the_home_shows_only_the_contractors_own_rows(
     await fund(pay, party.client, "500.00")
     async with signed_in(app, party.contractor.email) as c:
         await post_form(c, "/timesheets", "/timesheets", {
-            "contract_id": hourly["id"], "week_ending": str(WEEK), "action": "submit",
+            "contract_id": active_hourly["id"], "week_ending": str(WEEK), "action": "submit",
             **grid()})
         await deliver(app)
         mine = await c.get("/contractor")
-    assert hourly["title"] in mine.text and "Acme Widgets Ltd" in mine.text
+    assert active_hourly["title"] in mine.text and "Acme Widgets Ltd" in mine.text
     stranger = await make_party(legal_name="Other Co", contractor_name="Eve")
     async with signed_in(app, stranger.contractor.email) as other:
         theirs = await other.get("/contractor")
     assert theirs.status_code == 200, theirs.text
     assert "Welcome back, Eve" in theirs.text
-    assert hourly["title"] not in theirs.text and "Acme Widgets Ltd" not in theirs.text
+    assert active_hourly["title"] not in theirs.text and "Acme Widgets Ltd" not in theirs.text
     assert "No contracts yet." in theirs.text and "(0 unread)" in theirs.text
     assert "Nothing yet." in theirs.text
 

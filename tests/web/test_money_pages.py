@@ -19,7 +19,7 @@ from mindlinks.timesheets.models import Timesheet
 from tests.factories import PASSWORD
 from tests.payments.conftest import pay  # noqa: F401 - fixture
 from tests.payments.payroll_helpers import fund, issue, run_payroll
-from tests.timesheets.conftest import hourly  # noqa: F401 - fixture
+from tests.timesheets.conftest import active_hourly  # noqa: F401 - fixture
 from tests.web.conftest import csrf_of, web_login
 from tests.web.money import WEEK, grid, milestone_contract, post_form, signed_in
 
@@ -40,10 +40,10 @@ async def _sheet(app: Any) -> Timesheet:
 
 
 async def test_weekly_grid_review_and_invoice_for_both_parties(
-    app: Any, browser: httpx.AsyncClient, party: Any, hourly: dict[str, Any],  # noqa: F811
+    app: Any, browser: httpx.AsyncClient, party: Any, active_hourly: dict[str, Any],  # noqa: F811
     make_party: Any,
 ):
-    cid = hourly["id"]
+    cid = active_hourly["id"]
     page_url = f"/timesheets?contract={cid}&week={WEEK}"
     await web_login(browser, party.contractor.email, PASSWORD)
     page = await browser.get(page_url)
@@ -142,16 +142,15 @@ async def test_weekly_grid_review_and_invoice_for_both_parties(
 
 
 async def test_foreign_ids_are_404_and_change_nothing(
-    app: Any, party: Any, hourly: dict[str, Any], make_party: Any,  # noqa: F811
-    client: httpx.AsyncClient, flow: Any,
+    app: Any, party: Any, active_hourly: dict[str, Any], make_party: Any,  # noqa: F811
 ):
-    cid = hourly["id"]
+    cid = active_hourly["id"]
     async with signed_in(app, party.contractor.email) as owner:
         response = await post_form(owner, "/timesheets", "/timesheets", {
             "contract_id": cid, "week_ending": str(WEEK), "action": "submit", **grid()})
         assert response.status_code == 303
     sheet = await _sheet(app)
-    milestones = await milestone_contract(client, party, flow)
+    milestones = await milestone_contract(app, party)
     mid = milestones["milestones"][0]["id"]
 
     stranger = await make_party(legal_name="Other Co", contractor_name="Eve")
@@ -184,9 +183,9 @@ async def test_foreign_ids_are_404_and_change_nothing(
 
 
 async def test_every_post_needs_the_csrf_token(
-    app: Any, party: Any, hourly: dict[str, Any],  # noqa: F811
+    app: Any, party: Any, active_hourly: dict[str, Any],  # noqa: F811
 ):
-    cid = hourly["id"]
+    cid = active_hourly["id"]
     contractor_posts = [("/timesheets", {"contract_id": cid, "week_ending": str(WEEK),
                                          "action": "submit", **grid()}),
                         (f"/milestones/{cid}/{FOREIGN}/submit", {"note": "x"})]
@@ -233,9 +232,9 @@ async def test_pages_by_role_and_signed_out(app: Any, browser: httpx.AsyncClient
 
 
 async def test_milestone_submit_and_client_review(
-    app: Any, client: httpx.AsyncClient, party: Any, flow: Any,
+    app: Any, client: httpx.AsyncClient, party: Any,
 ):
-    contract = await milestone_contract(client, party, flow)
+    contract = await milestone_contract(app, party)
     cid = contract["id"]
     design, build = (m["id"] for m in contract["milestones"])
     async with signed_in(app, party.contractor.email) as c:
@@ -302,12 +301,12 @@ async def test_escrow_deposit_goes_to_the_provider_page_once_per_form(
 
 
 async def test_payroll_wallet_earnings_and_home_after_a_paid_week(
-    app: Any, party: Any, pay: Any, hourly: dict[str, Any],  # noqa: F811
+    app: Any, party: Any, pay: Any, active_hourly: dict[str, Any],  # noqa: F811
 ):
     await fund(pay, party.client, "3000.00")
     async with signed_in(app, party.contractor.email) as c:
         await post_form(c, "/timesheets", "/timesheets", {
-            "contract_id": hourly["id"], "week_ending": str(WEEK), "action": "submit",
+            "contract_id": active_hourly["id"], "week_ending": str(WEEK), "action": "submit",
             **grid()})
     async with signed_in(app, party.client.email) as c:
         sheet = await _sheet(app)

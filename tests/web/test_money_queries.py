@@ -15,11 +15,12 @@ from sqlalchemy import func, select
 from mindlinks.clients import service as clients
 from mindlinks.contractors import service as contractors
 from mindlinks.notifications.models import Notification
+from tests.builders import active_contract
 from tests.contracts.conftest import Party
 from tests.factories import Account, register
 from tests.payments.conftest import pay  # noqa: F401 - fixture
 from tests.payments.payroll_helpers import deliver, fund
-from tests.timesheets.conftest import hourly  # noqa: F401 - fixture
+from tests.timesheets.conftest import active_hourly  # noqa: F401 - fixture
 from tests.web.money import WEEK, count_statements, grid, post_form, signed_in
 
 __all__ = ["count_statements"]
@@ -39,8 +40,7 @@ async def _notifications(app: Any, user_id: str) -> int:
             Notification.user_id == uuid.UUID(user_id))) or 0)
 
 
-async def _another_client_contract(app: Any, client: httpx.AsyncClient, make_party: Any,
-                                   flow: Any, party: Party, n: int) -> None:
+async def _another_client_contract(app: Any, make_party: Any, party: Party, n: int) -> None:
     """An active hourly contract of `party`'s contractor with another company."""
     other = await make_party(legal_name=f"Client {n} Ltd", contractor_name=f"Nobody {n}")
     async with app.state.db.session() as session:
@@ -51,17 +51,14 @@ async def _another_client_contract(app: Any, client: httpx.AsyncClient, make_par
                                       contractor_user_id=uuid.UUID(party.contractor.user_id),
                                       invitation_id=None)
     pair = Party(other.client, other.company_id, party.contractor, party.contractor_id)
-    tpl = (await client.get("/api/contract-templates", params={"type": "hourly",
-                                                               "model": "direct"},
-                            headers=other.client.headers)).json()["data"][0]
-    await flow.active(pair, tpl["id"], type="hourly", rate=40, currency="USD",
-                      startDate="2024-11-01", endDate=None, frequency="monthly",
-                      title=f"Contract {n}")
+    await active_contract(app, pair, type="hourly", rate=40, currency="USD",
+                          startDate="2024-11-01", endDate=None, frequency="monthly",
+                          title=f"Contract {n}")
 
 
 async def test_contractor_home_is_one_round_whatever_the_rows(
-    app: Any, client: httpx.AsyncClient, party: Any, hourly: dict[str, Any],  # noqa: F811
-    make_party: Any, flow: Any, count_statements: Any,
+    app: Any, party: Any, active_hourly: dict[str, Any],  # noqa: F811
+    make_party: Any, count_statements: Any,
 ):
     await deliver(app)
     async with signed_in(app, party.contractor.email) as c:
@@ -69,7 +66,7 @@ async def test_contractor_home_is_one_round_whatever_the_rows(
         few = await count_statements(c, "/contractor")
         notes_before = await _notifications(app, party.contractor.user_id)
         for n in range(4):
-            await _another_client_contract(app, client, make_party, flow, party, n)
+            await _another_client_contract(app, make_party, party, n)
         await deliver(app)
         assert await _notifications(app, party.contractor.user_id) >= notes_before + 4
         page = await c.get("/contractor")
@@ -79,8 +76,8 @@ async def test_contractor_home_is_one_round_whatever_the_rows(
     assert many <= LIMITS["/contractor"], many
 
 
-async def _another_contractor_week(app: Any, client: httpx.AsyncClient, flow: Any,
-                                   party: Party, n: int) -> None:
+async def _another_contractor_week(app: Any, client: httpx.AsyncClient, party: Party,
+                                   n: int) -> None:
     """A new contractor of `party`'s company with an active hourly contract and a submitted
     week (the approval queue's rows come from several contractors)."""
     worker = Account(await register(client, "contractor", name=f"Worker {n}"))
@@ -93,11 +90,8 @@ async def _another_contractor_week(app: Any, client: httpx.AsyncClient, flow: An
         await contractors.set_kyc_status(session, profile.id, "verified")
         contractor_id = str(profile.id)
     pair = Party(party.client, party.company_id, worker, contractor_id)
-    tpl = (await client.get("/api/contract-templates", params={"type": "hourly",
-                                                               "model": "direct"},
-                            headers=party.client.headers)).json()["data"][0]
-    contract = await flow.active(pair, tpl["id"], type="hourly", rate=40, currency="USD",
-                                 startDate="2024-11-01", endDate=None, frequency="monthly")
+    contract = await active_contract(app, pair, type="hourly", rate=40, currency="USD",
+                                     startDate="2024-11-01", endDate=None, frequency="monthly")
     response = await client.post("/api/timesheets", headers=worker.headers, json={
         "contractId": contract["id"], "weekEnding": str(WEEK), "entries": [
             {"date": "2024-12-02", "hours": 8, "description": "work"}]})
@@ -105,14 +99,14 @@ async def _another_contractor_week(app: Any, client: httpx.AsyncClient, flow: An
 
 
 async def test_approval_queue_and_team_do_not_grow_with_contractors(
-    app: Any, client: httpx.AsyncClient, party: Any, hourly: dict[str, Any],  # noqa: F811
-    flow: Any, count_statements: Any,
+    app: Any, client: httpx.AsyncClient, party: Any, active_hourly: dict[str, Any],  # noqa: F811
+    count_statements: Any,
 ):
-    await _another_contractor_week(app, client, flow, party, 0)
+    await _another_contractor_week(app, client, party, 0)
     async with signed_in(app, party.client.email) as c:
         few = {url: await count_statements(c, url) for url in ("/approvals", "/team")}
         for n in range(1, 4):
-            await _another_contractor_week(app, client, flow, party, n)
+            await _another_contractor_week(app, client, party, n)
         page = await c.get("/approvals")
         assert all(f"Worker {n}" in page.text for n in range(4))
         many = {url: await count_statements(c, url) for url in ("/approvals", "/team")}
@@ -120,14 +114,14 @@ async def test_approval_queue_and_team_do_not_grow_with_contractors(
 
 
 async def test_every_money_page_stays_under_its_statement_limit(
-    app: Any, party: Any, hourly: dict[str, Any], pay: Any,  # noqa: F811
+    app: Any, party: Any, active_hourly: dict[str, Any], pay: Any,  # noqa: F811
     count_statements: Any,
 ):
     await fund(pay, party.client, "500.00")
     counts: dict[str, int] = {}
     async with signed_in(app, party.contractor.email) as c:
         await post_form(c, "/timesheets", "/timesheets", {
-            "contract_id": hourly["id"], "week_ending": str(WEEK), "action": "submit",
+            "contract_id": active_hourly["id"], "week_ending": str(WEEK), "action": "submit",
             **grid()})
         await c.get("/contractor")  # the first read opens the wallet account (an INSERT)
         for url in ("/contractor", "/timesheets", "/milestones", "/invoices", "/earnings",

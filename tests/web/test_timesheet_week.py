@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.factories import PASSWORD
-from tests.timesheets.conftest import hourly  # noqa: F401 - fixture
+from tests.timesheets.conftest import active_hourly  # noqa: F401 - fixture
 from tests.web.conftest import web_login
 
 pytestmark = pytest.mark.usefixtures("db_backend")
@@ -28,10 +28,10 @@ def _grid_days(html: str) -> list[str]:
 
 async def test_the_grid_is_the_seed_week_sunday_to_saturday(
     app: Any, client: httpx.AsyncClient, browser: httpx.AsyncClient, party: Any,
-    hourly: dict[str, Any],  # noqa: F811
+    active_hourly: dict[str, Any],  # noqa: F811
 ):
     await web_login(browser, party.contractor.email, PASSWORD)
-    base = f"/timesheets?contract={hourly['id']}&week="
+    base = f"/timesheets?contract={active_hourly['id']}&week="
     for picked in ("2024-12-07", "2024-12-01", "2024-12-04"):  # Saturday, Sunday, Wednesday
         page = await browser.get(base + picked)
         assert page.status_code == 200
@@ -48,7 +48,7 @@ async def test_the_grid_is_the_seed_week_sunday_to_saturday(
     assert "الأحد" in arabic.text and _grid_days(arabic.text) == SEED_WEEK
 
     # The domain's week is the grid's: its first day is in, the day after its last is not.
-    body = {"contractId": hourly["id"], "weekEnding": "2024-12-07",
+    body = {"contractId": active_hourly["id"], "weekEnding": "2024-12-07",
             "entries": [{"date": "2024-12-01", "hours": 2, "description": "Sunday work"},
                         {"date": "2024-12-08", "hours": 2, "description": "next Sunday"}]}
     refused = await client.post("/api/timesheets", json=body,
