@@ -140,7 +140,7 @@ async def _seed_payroll(engine: Any, n: int, today: date) -> uuid.UUID:
     return client_id
 
 
-async def _floor(engine: Any, n: int) -> float:
+async def _item_transfer_floor(engine: Any, n: int) -> float:
     """The item+transfer floor: an item and a transfer per contractor, bulk inserted (the first
     floor; kept so its ratio stays comparable with the earlier passes)."""
     from sqlalchemy import select
@@ -182,7 +182,7 @@ async def _payroll(url: str) -> None:
     engine = await _fresh(url)
     today = date(2026, 6, 1)
     await _seed_payroll(engine, PAYROLL_N, today)
-    two_rows = await _floor(engine, PAYROLL_N)
+    two_rows = await _item_transfer_floor(engine, PAYROLL_N)
     postgres = engine.dialect.name == "postgresql"
     if postgres:
         await row_floor.snapshot(engine)

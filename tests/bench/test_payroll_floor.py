@@ -28,7 +28,7 @@ async def test_bench_payroll_pays_every_seeded_contractor_once(database_url: str
     db = Database(database_url)
     try:
         await payroll_bench._seed_payroll(engine, N, TODAY)
-        assert await payroll_bench._floor(engine, N) > 0
+        assert await payroll_bench._item_transfer_floor(engine, N) > 0
         async with db.session() as s:  # the item+transfer floor was rolled back
             assert await s.scalar(select(func.count()).select_from(PayrollItem)) == 0
         assert (await payroll.run(db, TODAY))["paid"] == N
