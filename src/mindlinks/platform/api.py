@@ -220,7 +220,7 @@ def _state(request: Request) -> dict[str, Any]:
     """The dict `request.state` wraps. Read with `.get`: Starlette's `State` answers a key not
     set by formatting and raising an AttributeError (~1 µs), twice per request that opens no
     session when read with `getattr(request.state, ..., None)`."""
-    return request.scope.setdefault("state", {})  # type: ignore[no-any-return]
+    return request.scope.setdefault("state", {})
 
 
 def request_session(request: Request) -> AsyncSession:
