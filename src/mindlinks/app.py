@@ -144,6 +144,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="The open platform for hiring contractors across borders.",
         openapi_tags=OPENAPI_TAGS,
         lifespan=lifespan,
+        telemetry={"tracing": settings.fastapi_telemetry, "metrics": settings.fastapi_telemetry,
+                   "logs": settings.fastapi_telemetry},
     )
     app.state.settings = settings
     app.state.runtime = runtime

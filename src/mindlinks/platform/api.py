@@ -216,9 +216,16 @@ async def page_params(
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 
+def _state(request: Request) -> dict[str, Any]:
+    """The dict `request.state` wraps. Read with `.get`: Starlette's `State` answers a key not
+    set by formatting and raising an AttributeError (~1 µs), twice per request that opens no
+    session when read with `getattr(request.state, ..., None)`."""
+    return request.scope.setdefault("state", {})
+
+
 def request_session(request: Request) -> AsyncSession:
     """The request's session, created on first use; `TransactionalRoute` ends it."""
-    session: AsyncSession | None = getattr(request.state, "db_session", None)
+    session: AsyncSession | None = _state(request).get("db_session")
     if session is None:
         db = request.app.state.db
         # A read-only request begins its transaction only if it writes (`db.LAZY_BEGIN`).
@@ -267,7 +274,7 @@ class TransactionalRoute(APIRoute):
                         raise
                     await _discard_session(request)
                     response = await handler(request)
-                session: AsyncSession | None = getattr(request.state, "db_session", None)
+                session: AsyncSession | None = _state(request).get("db_session")
                 if session is not None:
                     # Work that must commit with the response (the idempotency record).
                     for hook in getattr(request.state, "before_commit", ()):
@@ -275,7 +282,7 @@ class TransactionalRoute(APIRoute):
                     await commit(session)
                 return response
             except BaseException as exc:
-                session = getattr(request.state, "db_session", None)
+                session = _state(request).get("db_session")
                 if session is not None:
                     if isinstance(exc, DomainError) and exc.persist:
                         await commit(session)
@@ -283,7 +290,7 @@ class TransactionalRoute(APIRoute):
                         await rollback(session)
                 raise
             finally:
-                session = getattr(request.state, "db_session", None)
+                session = _state(request).get("db_session")
                 if session is not None:
                     request.state.db_session = None
                     await session.close()
@@ -292,7 +299,7 @@ class TransactionalRoute(APIRoute):
 
 
 async def _discard_session(request: Request) -> None:
-    session: AsyncSession | None = getattr(request.state, "db_session", None)
+    session: AsyncSession | None = _state(request).get("db_session")
     request.state.db_session = None
     if session is not None:
         await rollback(session)

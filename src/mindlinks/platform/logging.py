@@ -22,6 +22,7 @@ import time
 import traceback
 import uuid
 from collections.abc import MutableMapping
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -108,6 +109,7 @@ def configure_logging(*, json: bool, level: str = "INFO") -> None:
     )
     structlog.configure(
         processors=[
+            _request_fields,  # first: the request's own fields win over anything bound
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -175,13 +177,45 @@ class AccessLog:
         self.out.write(line + "\n")
 
 
+class _RequestFields:
+    """The request id and, once the bearer token is checked, the user id of the request being
+    served: read by `_request_fields` when a line is logged."""
+
+    __slots__ = ("request_id", "user_id")
+
+    def __init__(self, request_id: str) -> None:
+        self.request_id = request_id
+        self.user_id: str | None = None
+
+
+# Set once per request (`bind_request`). It replaced structlog's `clear_contextvars` +
+# `bind_contextvars` on every request (~1 µs, and a second bind for the user): most requests
+# log only their access line, which takes its fields directly, so the lookup is done when a
+# line is logged, not per request. A new request sets a new object, so nothing of the
+# previous request (its user) can leak into the next one's lines.
+_request: ContextVar[_RequestFields | None] = ContextVar("mindlinks_log_request", default=None)
+
+
+def _request_fields(_logger: Any, _name: str, event: MutableMapping[str, Any]
+                    ) -> MutableMapping[str, Any]:
+    fields = _request.get()
+    if fields is not None:
+        event.setdefault("request_id", fields.request_id)
+        if fields.user_id is not None:
+            event.setdefault("user_id", fields.user_id)
+    return event
+
+
 def bind_request(request_id: str) -> None:
-    structlog.contextvars.clear_contextvars()
-    structlog.contextvars.bind_contextvars(request_id=request_id)
+    _request.set(_RequestFields(request_id))
 
 
 def bind_user(user_id: uuid.UUID) -> None:
-    structlog.contextvars.bind_contextvars(user_id=str(user_id))
+    fields = _request.get()
+    if fields is not None:
+        fields.user_id = str(user_id)
+    else:  # outside a request (a script resolving an actor): structlog's own context
+        structlog.contextvars.bind_contextvars(user_id=str(user_id))
 
 
 UNMATCHED = "<unmatched>"

@@ -179,22 +179,24 @@ class PlatformMiddleware:
 
         status = 500
         response_started = False
-        extra_headers = [(b"x-request-id", request_id.encode()), *self.static_headers]
+        request_id_header = (b"x-request-id", request_id.encode())
+        static_headers = self.static_headers
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
                 response_started = True
-                hdrs = list(message.get("headers", ()))
-                for k, v in hdrs:
+                headers = message.get("headers", ())
+                html: list[tuple[bytes, bytes]] = []
+                for k, v in headers:
                     if k == b"content-type" or k.lower() == b"content-type":
                         if v.startswith(b"text/html"):
-                            hdrs += _DOCS_HEADERS if path in ("/docs", "/redoc") \
-                                else _HTML_HEADERS
+                            html = _DOCS_HEADERS if path in ("/docs", "/redoc") else _HTML_HEADERS
                         break
-                hdrs += extra_headers
-                message = {**message, "headers": hdrs}
+                # One new header list; the message itself is the sender's, built for this one
+                # send (ASGI), so it is updated in place rather than copied.
+                message["headers"] = [*headers, *html, request_id_header, *static_headers]
             await send(message)
 
         try:

@@ -364,8 +364,16 @@ async def _resolve(request: Request, token: str) -> Actor:
 
 
 def _bearer_token(request: Request) -> str | None:
-    """The credentials of an `Authorization: Bearer ...` header, as `HTTPBearer` reads them."""
-    scheme, credentials = get_authorization_scheme_param(request.headers.get("authorization"))
+    """The credentials of an `Authorization: Bearer ...` header, as `HTTPBearer` reads them.
+
+    The header is looked up as `request.headers.get` does (the first one, names as the server
+    sent them: lowercase), without building the `Headers` object (~1 µs a request)."""
+    header = None
+    for key, value in request.scope["headers"]:
+        if key == b"authorization":
+            header = value.decode("latin-1")
+            break
+    scheme, credentials = get_authorization_scheme_param(header)
     if not (scheme and credentials) or scheme.lower() != "bearer":
         return None
     return credentials
