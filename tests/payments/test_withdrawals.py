@@ -138,10 +138,18 @@ async def test_each_refusal_has_its_code_and_changes_nothing(
                              verify=False)
     response = await request(client, unverified)
     assert (response.status_code, response.json()["code"]) == (409, "bank_account_not_verified")
-    # The profile's country no longer served (its rule deactivated since it was chosen).
+    # No country on the profile: nothing prices the fee.
     async with app.state.db.session() as s:
         country = await s.scalar(select(ContractorProfile.country)
                                  .where(ContractorProfile.id == w.contractor_id))
+        await s.execute(update(ContractorProfile).where(ContractorProfile.id == w.contractor_id)
+                        .values(country=None))
+    response = await request(client, w)
+    assert (response.status_code, response.json()["code"]) == (422, "payout_country_required")
+    # The profile's country no longer served (its rule deactivated since it was chosen).
+    async with app.state.db.session() as s:
+        await s.execute(update(ContractorProfile).where(ContractorProfile.id == w.contractor_id)
+                        .values(country=country))
         await s.execute(update(CountryRule).where(CountryRule.country_code == country)
                         .values(is_active=False))
     response = await request(client, w)

@@ -103,13 +103,20 @@ class Price:
         return self.net - self.fx_fee
 
 
-async def withdrawal_rule(session: AsyncSession, profile_country: str | None) -> RuleView:
-    """The rule that prices a contractor's withdrawal, as the withdrawal itself finds it: the
-    profile's country (422 `payout_country_required` without one, `country_not_supported` when
-    the platform does not serve it)."""
+def payout_country(profile_country: str | None) -> str:
+    """The country whose rule prices a contractor's withdrawals: the profile's (422
+    `payout_country_required` without one). The quote and the withdrawal both ask here."""
     if not profile_country:
         raise PayoutCountryRequired("Set your country in your profile before withdrawing")
-    return await countries.require_active(session, profile_country, field="country")
+    return profile_country
+
+
+async def withdrawal_rule(session: AsyncSession, profile_country: str | None) -> RuleView:
+    """The rule that prices a contractor's withdrawal, as the withdrawal itself finds it: the
+    profile's country (`payout_country`), `country_not_supported` when the platform does not
+    serve it."""
+    return await countries.require_active(session, payout_country(profile_country),
+                                          field="country")
 
 
 async def price(session: AsyncSession, rates: fx.RatesProvider, policy: QuotePolicy,
@@ -268,6 +275,7 @@ __all__ = [
     "QuoteUsed",
     "create_quote",
     "get_quote",
+    "payout_country",
     "price",
     "take_quote",
     "withdrawal_rule",

@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mindlinks.contractors import service as contractors
 from mindlinks.countries import service as countries
 from mindlinks.kyc import service as kyc
-from mindlinks.payments import book, fees, payouts, withdrawal_fx
+from mindlinks.payments import book, fees, payouts, quotes, withdrawal_fx
 from mindlinks.payments import withdrawals_repository as repo
 from mindlinks.payments.models import Purpose
 from mindlinks.payments.wallet import ContractorNotFound, contractor_id_of
@@ -98,10 +98,6 @@ class AmountBelowMinimum(ValidationFailed):
     code, title = "amount_below_minimum", "Amount below the minimum withdrawal"
 
 
-class PayoutCountryRequired(ValidationFailed):
-    code, title = "payout_country_required", "Profile country required for withdrawals"
-
-
 class QuoteRequired(ValidationFailed):
     code, title = "quote_required", "A quote is required for this currency"
 
@@ -134,9 +130,7 @@ def payload(row: Withdrawal, **extra: Any) -> dict[str, Any]:
 
 
 def _rule(facts: dict[str, Any]) -> countries.RuleView:
-    if not (country := facts["country"]):
-        raise PayoutCountryRequired("Set your country in your profile before withdrawing")
-    return countries.active_rule_of(country, facts)
+    return countries.active_rule_of(quotes.payout_country(facts["country"]), facts)
 
 
 def fee_and_minimum(rule: countries.RuleView, amount: int,
