@@ -133,6 +133,7 @@ def bench_pdf() -> None:
 async def _overdue(url: str) -> None:
     from sqlalchemy import insert, text
 
+    from mindlinks.app import load_subscribers
     from mindlinks.auth.models import User
     from mindlinks.invoices import jobs
     from mindlinks.invoices.models import Invoice
@@ -166,6 +167,7 @@ async def _overdue(url: str) -> None:
                 "due_date": today - timedelta(days=16), "created_at": now, "updated_at": now,
             } for i in range(start, min(start + 5000, OVERDUE_N))])
     await engine.dispose()
+    load_subscribers()  # `invoice.overdue` is written with its deliveries, as in production
     db = Database(url)
     started = time.perf_counter()
     marked = await jobs.mark_overdue(db, today)

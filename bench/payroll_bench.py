@@ -60,11 +60,15 @@ async def _chunks(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
 async def _fresh(url: str) -> Any:
     from sqlalchemy import text
 
+    from mindlinks.app import load_subscribers
     from mindlinks.migrations import runner
     from mindlinks.models import load_all
     from mindlinks.platform.db import create_engine
 
     load_all()
+    # The domains' event subscribers, as a serving process has them: each event the payroll
+    # emits is written with one delivery row per subscriber, in the run's transaction.
+    load_subscribers()
     engine = create_engine(url, pool=False)
     if engine.dialect.name == "postgresql":
         async with engine.begin() as conn:

@@ -61,6 +61,14 @@ def _optional_module(package: str, name: str) -> object | None:
     names = {m.name for m in pkgutil.iter_modules(module.__path__)}
     return importlib.import_module(f"{package}.{name}") if name in names else None
 
+
+def load_subscribers() -> None:
+    """Register every domain's event subscribers (their `events` modules), as the app does at
+    start-up: `emit` writes one delivery row per subscriber in the emitter's transaction, so
+    code measured or run outside an app (the benches) writes what it writes in production."""
+    for package in DOMAINS:
+        _optional_module(package, "events")
+
 # One tag per seed service (seed 000 "Service Responsibilities"), in the order a reader needs.
 OPENAPI_TAGS = [
     {"name": "Auth Service", "description": "Accounts, sign-in, sessions, password reset, MFA."},
@@ -172,9 +180,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if (router_module := _optional_module(package, "router")) is not None:
             for router in router_module.routers:  # type: ignore[attr-defined]
                 app.include_router(router)
-        _optional_module(package, "events")
         if (setup := _optional_module(package, "setup")) is not None:
             setup.install(app)  # type: ignore[attr-defined]
+    load_subscribers()
     # Every router is in: each gets a path index, so a request skips the routers that cannot
     # match it (platform/routing.py; FastAPI asks them one by one, route by route).
     index_routes(app)
