@@ -144,3 +144,19 @@ async def test_a_second_match_reuses_the_first_only_for_the_same_request_path(ap
     entry._match(scope)
     scope["method"] = "DELETE"  # another request on the same dict: asked again
     assert entry._match(scope)[0] == Match.PARTIAL
+
+
+async def test_health_is_the_apps_first_route_and_answers(client: httpx.AsyncClient,
+                                                          app: Any) -> None:
+    """Liveness probes hit `/health` most: it is the app's own first route (after FastAPI's
+    docs routes, as in a bare app), with no included router's entry in between
+    (platform/health.py `install`)."""
+    from fastapi.routing import APIRoute
+
+    first = next(r for r in app.router.routes if type(r).__name__ != "Route")
+    assert isinstance(first, APIRoute) and first.path == "/health"
+    assert first.matches({"type": "http", "path": "/health", "method": "GET",
+                          "root_path": ""})[0] is Match.FULL
+    r = await client.get("/health")
+    assert r.status_code == 200 and r.json() == {"status": "ok"}
+    assert (await client.get("/health/ready")).status_code == 200
