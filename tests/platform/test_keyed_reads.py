@@ -87,19 +87,30 @@ async def test_a_failed_statement_fails_every_caller_and_the_next_batch_works(
 
 
 async def test_a_cancelled_caller_leaves_the_others_their_rows(
-    app: Any, client: httpx.AsyncClient, db_backend: str
+    app: Any, client: httpx.AsyncClient, db_backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if db_backend != "postgresql":
         pytest.skip("SQLite reads are not batched (each ends before it could be cancelled)")
-    accounts = await _accounts(client, 3)
+    accounts = await _accounts(client, 4)
     ids = [uuid.UUID(a.user_id) for a in accounts]
     read = _read()
+    real, running, release = read.many.all, asyncio.Event(), asyncio.Event()
+
+    async def held(*args: Any, **kw: Any) -> Any:
+        running.set()
+        await release.wait()
+        return await real(*args, **kw)
+
+    monkeypatch.setattr(read.many, "all", held)
     tasks = [asyncio.ensure_future(read.get(app.state.db, k)) for k in ids]
     await asyncio.sleep(0)  # every read has joined the batch
-    tasks[1].cancel()
+    tasks[1].cancel()  # before the statement
+    await running.wait()
+    tasks[2].cancel()  # while it runs
+    release.set()
     done = await asyncio.gather(*tasks, return_exceptions=True)
-    assert isinstance(done[1], asyncio.CancelledError)
-    assert [done[0]["id"], done[2]["id"]] == [ids[0], ids[2]]
+    assert [isinstance(d, asyncio.CancelledError) for d in done] == [False, True, True, False]
+    assert [done[0]["id"], done[3]["id"]] == [ids[0], ids[3]]
 
 
 async def test_me_answers_each_caller_with_its_own_account(
