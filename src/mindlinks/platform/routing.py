@@ -89,8 +89,10 @@ def _indexed(entry: Any, top: _TopIndex | None = None) -> None:
     one look at the request's memo (see `_TopIndex`)."""
     ask = entry.matches  # the router's own matching, bound before it is replaced
     state: dict[str, Any] = {}
-    # The entry's position among the app's routes, kept by `top` (never skipped unless known).
+    # The entry's position among the app's routes, kept by `top` (never skipped unless known);
+    # `top` is used once `index_routes` has it watching every change (`in_use`).
     position = top.position_of(entry) if top is not None else [_UNKNOWN]
+    in_use: list[_TopIndex | None] = [None]
 
     def union_of() -> re.Pattern[str] | None:
         if "union" not in state:
@@ -102,7 +104,7 @@ def _indexed(entry: Any, top: _TopIndex | None = None) -> None:
 
     def matches(scope: Any) -> tuple[Match, Any]:
         if scope["type"] == "http":
-            if top is not None:
+            if (top := in_use[0]) is not None:
                 memo = scope.get(_TOP)
                 if memo is None or memo[0] is not scope["path"] \
                         or memo[1] is not scope.get("root_path"):
@@ -116,6 +118,7 @@ def _indexed(entry: Any, top: _TopIndex | None = None) -> None:
         return ask(scope)
 
     matches.__wrapped_union__ = union_of  # type: ignore[attr-defined]
+    matches.__top__ = in_use  # type: ignore[attr-defined]
     entry.matches = matches
     if _IN_ROUTER and hasattr(entry, "_match"):
         entry._match = _route_match(entry)
@@ -227,8 +230,10 @@ def index_routes(app: FastAPI) -> int:
             continue  # asked as before (see `_path_patterns`)
         _indexed(entry, top)
         indexed += 1
-    if indexed:
-        top.watch()
+    if indexed and top.watch():
+        for entry in app.router.routes:  # only now: an unwatched top index could go stale
+            if hasattr(entry.matches, "__wrapped_union__"):
+                entry.matches.__top__[0] = top  # type: ignore[attr-defined]
     return indexed
 
 
@@ -260,10 +265,13 @@ class _TopIndex:
     def position_of(self, entry: Any) -> list[int]:
         return self.positions.setdefault(id(entry), [_UNKNOWN])
 
-    def watch(self) -> None:
-        """Count every change FastAPI marks on the app's router or an included one."""
+    def watch(self) -> bool:
+        """Count every change FastAPI marks on the app's router or an included one; False
+        (and no top index) when this FastAPI does not mark them as 0.165 does."""
         routers = [self.router] + [e.original_router for e in self.router.routes
                                    if hasattr(e, "original_router")]
+        if not all(callable(getattr(r, "_mark_routes_changed", None)) for r in routers):
+            return False  # pragma: no cover - another FastAPI version
         for router in routers:
             mark = router._mark_routes_changed
 
@@ -272,6 +280,7 @@ class _TopIndex:
                 mark()
 
             router._mark_routes_changed = marked
+        return True
 
     def _build(self) -> None:
         routes = self.router.routes
