@@ -23,7 +23,7 @@ from mindlinks.invoices.models import (
     InvoiceStatus,
     InvoiceStepRecord,
 )
-from mindlinks.platform.db import in_list
+from mindlinks.platform.db import in_list, records
 from mindlinks.platform.security import Actor, Role
 
 S = InvoiceStatus
@@ -105,7 +105,7 @@ async def pay_many(session: AsyncSession, ids: Sequence[uuid.UUID], moves: dict[
                    table.c.status.in_([old for old, new in moves.items() if new == paid]))
             .values(status=paid, paid_at=paid_at, paid_date=paid_at.date(), updated_at=paid_at)
             .returning(*(table.c[name] for name in _PAID_COLUMNS)))
-    return list((await session.execute(stmt)).all())
+    return records(await session.execute(stmt))
 
 
 async def billed_timesheets(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:

@@ -50,7 +50,7 @@ from mindlinks.payments.payroll_models import (
     PayrollStatus,
 )
 from mindlinks.platform.bulk import insert_many
-from mindlinks.platform.db import Database, in_list, new_id, utcnow
+from mindlinks.platform.db import Database, in_list, new_id, records, utcnow
 from mindlinks.platform.errors import Conflict, InvalidTransition
 from mindlinks.platform.events import emit, emit_many
 from mindlinks.platform.money import from_minor
@@ -245,20 +245,20 @@ async def pay_batch(session: AsyncSession, item_ids: Sequence[uuid.UUID],
     ids = sorted(rank)
     if not ids:
         return 0
-    items = list((await session.execute(
+    items = records(await session.execute(
         select(_I.c.id, _I.c.payroll_id, _I.c.invoice_id, _I.c.contractor_id,
                _I.c.contract_id, _I.c.amount, _I.c.currency)
         .where(in_list(session, _I.c.id, ids), _I.c.status == ItemStatus.PENDING)
-        .order_by(_I.c.id).with_for_update())).all())
+        .order_by(_I.c.id).with_for_update()))
     items.sort(key=lambda i: rank[i.id])  # the caller's order: who is placed first, who fails
     if not items:
         return 0
-    by_invoice = {h.invoice_id: h for h in (await session.execute(
+    by_invoice = {h.invoice_id: h for h in records(await session.execute(
         select(_H.c.id, _H.c.invoice_id, _H.c.status, _H.c.reference, _H.c.client_id,
                _H.c.contractor_id, _H.c.contractor_user_id, _H.c.client_name, _H.c.amount,
                _H.c.currency)
         .where(in_list(session, _H.c.invoice_id, [i.invoice_id for i in items]))
-        .order_by(_H.c.id).with_for_update())).all()}
+        .order_by(_H.c.id).with_for_update()))}
     open_holds = [h for h in by_invoice.values() if h.status in holds.OPEN]
     active = await contractors.active_users(
         session, list({h.contractor_user_id for h in open_holds}))

@@ -12,9 +12,11 @@ import threading
 import time
 import uuid
 import weakref
+from collections import namedtuple
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -559,6 +561,19 @@ def in_list(session: AsyncSession, column: Any, values: Any) -> ColumnElement[bo
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, values, type_=ARRAY(column.type), unique=True))
     return column.in_(values)
+
+
+@lru_cache(maxsize=256)
+def _record_type(keys: tuple[str, ...]) -> Any:
+    return namedtuple("Record", keys)  # built from a result's keys at run time
+
+
+def records(result: Any) -> list[Any]:
+    """A result's rows as named tuples, for a batch that reads each row's columns by name many
+    times: a `Row` finds a name after a failed attribute lookup (~0.35 us a read here), a
+    named tuple by a slot (~0.01 us) - measured ~15 % of the payroll's client CPU before."""
+    make = _record_type(tuple(result.keys()))._make
+    return list(map(make, result))
 
 
 def named_insert(table: Table, prefix: str) -> Insert:
