@@ -61,3 +61,29 @@ async def test_insert_many_fills_python_side_defaults(database: Any) -> None:
     assert sorted(r.payload["n"] for r in rows) == [0, 1, 2]
     assert len({r.id for r in rows}) == 3  # one id each, not one for all
     assert all(r.occurred_at >= before - timedelta(seconds=1) and r.created_at for r in rows)
+
+
+async def test_columns_bound_once_store_what_an_executemany_stores(database: Any) -> None:
+    """A column holding the same object in every row is bound once as a scalar on PostgreSQL
+    (a JSON value, NULLs, a timestamp, a string); one row, and equal values that are not the
+    same object, stay arrays. The rows stored are the same as a Core executemany's."""
+    shared = {"same": True, "list": [1, None, "x"]}
+    at = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+
+    def rows(action: str, n: int) -> list[dict[str, Any]]:
+        return [{"id": uuid.uuid4(), "actor_id": None, "actor_role": "admin", "action": action,
+                 "entity_type": "invoice", "entity_id": f"e{k}", "ip_address": None,
+                 "user_agent": None, "request_id": None, "details": shared,
+                 "created_at": at, "updated_at": at.replace()} for k in range(n)]
+
+    bulk, core, one = rows("bulk.const", 5), rows("core.const", 5), rows("bulk.const1", 1)
+    async with database.session() as s:
+        await insert_many(s, _A, bulk)
+        await insert_many(s, _A, one)
+        await s.execute(insert(_A), core)
+    async with database.session() as s:
+        got = {action: _seen((await s.execute(select(_A).where(_A.c.action == action))).all())
+               for action in ("bulk.const", "core.const", "bulk.const1")}
+    assert len(got["bulk.const"]) == 5 and got["bulk.const"] == got["core.const"]
+    assert got["bulk.const1"] == got["core.const"][:1]
+    assert got["bulk.const"][0][4] == shared and got["bulk.const"][0][2] == "admin"
