@@ -86,7 +86,7 @@ async def lock_payable(session: AsyncSession, ids: Sequence[uuid.UUID],
     rows = await session.execute(select(Invoice.id, Invoice.status)
                                  .where(in_list(session, Invoice.id, sorted(set(ids))))
                                  .order_by(Invoice.id).with_for_update())
-    return {row.id for row in rows if row.status in payable}
+    return {invoice_id for invoice_id, status in rows if status in payable}
 
 
 # What `invoice.paid` events and `invoice_payment` journal entries need of a paid invoice.
