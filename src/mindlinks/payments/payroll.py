@@ -49,6 +49,7 @@ from mindlinks.payments.payroll_models import (
     PayrollSetting,
     PayrollStatus,
 )
+from mindlinks.platform import collector
 from mindlinks.platform.bulk import insert_many
 from mindlinks.platform.db import Database, in_list, new_id, records, utcnow
 from mindlinks.platform.errors import Conflict, InvalidTransition
@@ -346,7 +347,8 @@ async def process_in(session: AsyncSession, payroll_id: uuid.UUID) -> int:
     now, paid = utcnow(), 0
     ids = await pending_items(session, payroll_id)
     for i in range(0, len(ids), BATCH):
-        paid += await pay_batch(session, ids[i:i + BATCH], now)
+        with collector.paused():
+            paid += await pay_batch(session, ids[i:i + BATCH], now)
     await finish(session, payroll_id)
     return paid
 
@@ -359,8 +361,11 @@ async def process(db: Database, payroll_id: uuid.UUID) -> int:
         ids = await pending_items(s, payroll_id)
     paid = 0
     for i in range(0, len(ids), BATCH):
-        async with db.session() as s:
-            paid += await pay_batch(s, ids[i:i + BATCH], utcnow())
+        # No garbage collection while a batch runs: it would scan the batch's live rows again
+        # and again (platform/collector.py); it runs once after each batch.
+        with collector.paused():
+            async with db.session() as s:
+                paid += await pay_batch(s, ids[i:i + BATCH], utcnow())
     async with db.session() as s:
         await finish(s, payroll_id)
     return paid
