@@ -87,3 +87,29 @@ async def test_columns_bound_once_store_what_an_executemany_stores(database: Any
     assert len(got["bulk.const"]) == 5 and got["bulk.const"] == got["core.const"]
     assert got["bulk.const1"] == got["core.const"][:1]
     assert got["bulk.const"][0][4] == shared and got["bulk.const"][0][2] == "admin"
+
+
+async def test_emit_many_stores_the_payloads_emit_stores(database: Any) -> None:
+    """On PostgreSQL `emit_many` sends each payload's JSON text as it was encoded once (no
+    decode and re-encode); the events stored are those `emit` stores, on both databases."""
+    from decimal import Decimal
+
+    from mindlinks.platform.events import emit, emit_many
+
+    def payload(k: int) -> dict[str, Any]:
+        return {"id": uuid.UUID(int=k + 1), "day": datetime(2026, 6, k + 1, tzinfo=UTC).date(),
+                "at": datetime(2026, 6, 1, 8, k, 5, 123, tzinfo=UTC), "amount": Decimal("12.50"),
+                "minor": 1250, "none": None, "nested": {"list": [1, "two", None], "t": True},
+                "text": "quote \" and \\ slash \u00e9"}
+
+    async with database.session() as s:
+        await emit_many(s, "bulk.emit_many", [payload(k) for k in range(3)])
+        for k in range(3):
+            await emit(s, "bulk.emit_one", payload(k))
+    async with database.session() as s:
+        got = {name: sorted((r.payload for r in (await s.execute(
+            select(_E).where(_E.c.name == name))).all()), key=lambda p: p["id"])
+            for name in ("bulk.emit_many", "bulk.emit_one")}
+    assert len(got["bulk.emit_many"]) == 3
+    assert got["bulk.emit_many"] == got["bulk.emit_one"]
+    assert got["bulk.emit_many"][0]["amount"] == "12.50"
