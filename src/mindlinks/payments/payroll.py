@@ -362,7 +362,7 @@ async def process(db: Database, payroll_id: uuid.UUID) -> int:
     paid = 0
     for i in range(0, len(ids), BATCH):
         # No garbage collection while a batch runs: it would scan the batch's live rows again
-        # and again (platform/collector.py); it runs once after each batch.
+        # and again (platform/collector.py); collections resume between batches.
         with collector.paused():
             async with db.session() as s:
                 paid += await pay_batch(s, ids[i:i + BATCH], utcnow())
