@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import text
 
+from mindlinks.app import load_subscribers
 from mindlinks.migrations import runner
 from mindlinks.models import load_all
 from mindlinks.platform import security
@@ -41,6 +42,11 @@ PG_BASE_URL = os.environ.get("MINDLINKS_TEST_DATABASE_URL")
 # requests). None in sys.modules makes that import fail at once, the same answer.
 if importlib.util.find_spec("sniffio") is None:
     sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+# The event subscribers are registered process-wide (each domain's `events` module, imported
+# by `create_app`); registered here, before any test, every test sees the production
+# registry - not whichever subscribers an earlier test's app happened to import.
+load_subscribers()
 
 # Passwords: the production argon2id profile (64 MiB, t=3, p=4) costs 50-100 ms of CPU per
 # hash and per login, 1-2 s on a loaded 2-core machine, and nearly every test registers and

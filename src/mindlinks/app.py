@@ -21,7 +21,7 @@ from mindlinks.auth.revocations import install as install_revocations
 from mindlinks.clients import service as clients_service
 from mindlinks.contractors import service as contractors_service
 from mindlinks.models import load_all
-from mindlinks.platform import crypto_keys, idempotency, storage
+from mindlinks.platform import crypto_keys, health, idempotency, storage
 from mindlinks.platform.alerts_router import router as alerts_router
 from mindlinks.platform.db import Database
 from mindlinks.platform.errors import install_error_handlers
@@ -181,6 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     idempotency.install(app)
+    health.install(app)
     for router in PLATFORM_ROUTERS:
         app.include_router(router)
     for package in DOMAINS:

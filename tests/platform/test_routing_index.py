@@ -144,3 +144,51 @@ async def test_a_second_match_reuses_the_first_only_for_the_same_request_path(ap
     entry._match(scope)
     scope["method"] = "DELETE"  # another request on the same dict: asked again
     assert entry._match(scope)[0] == Match.PARTIAL
+
+
+async def test_health_is_the_apps_first_route_and_answers(client: httpx.AsyncClient,
+                                                          app: Any) -> None:
+    """Liveness probes hit `/health` most: it is the app's own first route (after FastAPI's
+    docs routes, as in a bare app), with no included router's entry in between
+    (platform/health.py `install`)."""
+    from fastapi.routing import APIRoute
+
+    first = next(r for r in app.router.routes if type(r).__name__ != "Route")
+    assert isinstance(first, APIRoute) and first.path == "/health"
+    assert first.matches({"type": "http", "path": "/health", "method": "GET",
+                          "root_path": ""})[0] is Match.FULL
+    r = await client.get("/health")
+    assert r.status_code == 200 and r.json() == {"status": "ok"}
+    assert (await client.get("/health/ready")).status_code == 200
+
+
+async def test_routers_before_the_first_that_can_match_are_skipped(app: Any) -> None:
+    """One expression finds the app's first entry that can match a path; the indexed routers
+    before it answer NONE from the request's memo, whatever their union would say."""
+    from mindlinks.platform.routing import _TOP
+
+    scope = {"type": "http", "method": "GET", "path": "/contractor", "root_path": "",
+             "headers": [], "query_string": b""}
+    found = _resolve(app, scope, True)
+    assert found is not None and found[1] is Match.FULL
+    assert scope[_TOP][2] == found[0]  # the first entry that can match is the one chosen
+    earlier = [e for e in app.router.routes[:found[0]] if hasattr(e.matches, "__wrapped_union__")]
+    assert len(earlier) > 30
+    # An earlier router asked with a memo saying it comes first is asked for real (and says
+    # NONE by its own union): the memo alone decided the skip.
+    for entry in earlier:
+        assert entry.matches(scope)[0] is Match.NONE
+
+
+async def test_a_route_added_after_serving_is_routed(client: httpx.AsyncClient, app: Any) -> None:
+    """Routes added through FastAPI after the index was built (here to the first included
+    router, which the index would otherwise skip for this path) rebuild it."""
+    assert (await client.get("/api/nothing-here")).status_code == 404  # the index is built
+    entry = next(e for e in app.router.routes if hasattr(e.matches, "__wrapped_union__"))
+
+    async def late() -> dict[str, bool]:
+        return {"late": True}
+
+    entry.original_router.add_api_route("/zz-late-route", late, methods=["GET"])
+    r = await client.get("/zz-late-route")
+    assert r.status_code == 200 and r.json() == {"late": True}

@@ -462,3 +462,31 @@ async def test_nothing_is_written_when_validation_fails(storage: LocalStorage) -
             key_prefix=("a",), filename="x.png",
         )
     assert not storage.root.exists() or not any(storage.root.rglob("*"))
+
+
+async def test_digests_are_computed_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 25 MiB document hashed on the loop would stall every other request for tens of
+    milliseconds: the SHA-256 of a PDF and of a re-encoded image is taken in the CPU pool."""
+    import hashlib
+    import threading
+
+    from mindlinks.platform import uploads
+
+    loop_thread = threading.get_ident()
+    threads: list[int] = []
+    real = hashlib.sha256
+
+    class Spy:
+        @staticmethod
+        def sha256(data: bytes = b"") -> Any:
+            threads.append(threading.get_ident())
+            return real(data)
+
+    monkeypatch.setattr(uploads, "hashlib", Spy)
+    pdf = await validate_upload(FakeUploadFile(samples.MINIMAL_PDF, "w9.pdf"), DOCUMENT,
+                                filename="w9.pdf")
+    image = await validate_upload(FakeUploadFile(samples.png(), "a.png"), AVATAR,
+                                  filename="a.png")
+    assert pdf.sha256 == real(samples.MINIMAL_PDF).hexdigest()
+    assert image.sha256 == real(image.content.read()).hexdigest()
+    assert len(threads) == 2 and loop_thread not in threads

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, exists, select, update
+from sqlalchemy import Table, and_, bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mindlinks.auth import revocations
@@ -17,7 +17,8 @@ from mindlinks.auth.models import (
     RecoveryCode,
     User,
 )
-from mindlinks.platform.db import Database, RawQuery
+from mindlinks.platform.db import Database
+from mindlinks.platform.keyed_reads import KeyedRead
 
 
 def normalize_email(email: str) -> str:
@@ -39,18 +40,17 @@ async def address_has_signed_in(session: AsyncSession, user_id: uuid.UUID, ip_ha
     return bool(found)
 
 
-def public_user_query(columns: tuple[str, ...]) -> RawQuery:
-    """`SELECT <columns> FROM auth_users WHERE id = :user_id`, built and compiled once by the
-    caller, for reads that only serialise the row (`GET /api/auth/me`)."""
-    table = User.__table__
-    statement = select(*(table.c[c] for c in columns)).where(table.c.id == bindparam("user_id"))
-    return RawQuery(statement)
+def public_user_query(columns: tuple[str, ...]) -> KeyedRead:
+    """`SELECT <columns> FROM auth_users WHERE id = :key`, built and compiled once by the
+    caller, for reads that only serialise the row (`GET /api/auth/me`); concurrent reads
+    share one statement on PostgreSQL (platform/keyed_reads.py)."""
+    return KeyedRead(cast(Table, User.__table__), columns, "id")
 
 
-async def public_user(db: Database, query: RawQuery, user_id: uuid.UUID) -> Any:
-    """One row of `query` (see `public_user_query`) as a mapping, or None: one statement on a
-    pooled connection, outside any transaction."""
-    return await query.first(db, user_id=user_id)
+async def public_user(db: Database, query: KeyedRead, user_id: uuid.UUID) -> Any:
+    """One row of `query` (see `public_user_query`) as a mapping, or None: outside any
+    transaction, on a pooled connection."""
+    return await query.get(db, user_id)
 
 
 # Built once: this query runs on every authenticated request, and composing the expression

@@ -263,8 +263,9 @@ async def _receive(
     return spool, size, head
 
 
-def _check_pdf(spool: IO[bytes], size: int) -> None:
-    """Runs in a worker thread: parsing and walking the objects takes a moment on a large file."""
+def _check_pdf(spool: IO[bytes], size: int) -> str:
+    """Runs in a worker thread: parsing and walking the objects takes a moment on a large file,
+    and so does hashing it (up to 25 MiB), so the digest is computed here too. Returns it."""
     spool.seek(max(0, size - 1024))
     if b"%%EOF" not in spool.read():
         raise CorruptFile("The PDF is truncated or malformed (no %%EOF trailer).")
@@ -272,10 +273,13 @@ def _check_pdf(spool: IO[bytes], size: int) -> None:
     data = spool.read()  # at most the purpose's size limit (10 MiB for documents)
     spool.seek(0)
     inspect_pdf(data)
+    return hashlib.sha256(data).hexdigest()
 
 
-def _reencode_image(spool: IO[bytes], mime: str, purpose: UploadPurpose) -> tuple[bytes, str]:
-    """Decode the image (after checking its pixel count from the header) and encode it anew."""
+def _reencode_image(spool: IO[bytes], mime: str, purpose: UploadPurpose
+                    ) -> tuple[bytes, str, str]:
+    """Decode the image (after checking its pixel count from the header) and encode it anew;
+    returns the new bytes, their type and their SHA-256 (hashed here, off the event loop)."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -302,7 +306,7 @@ def _reencode_image(spool: IO[bytes], mime: str, purpose: UploadPurpose) -> tupl
             image = Image.new("RGBA", side, (0, 0, 0, 0))
             image.paste(fitted, ((side[0] - fitted.width) // 2, (side[1] - fitted.height) // 2))
         image.save(out, format="WEBP", quality=85, method=4)
-        return out.getvalue(), WEBP
+        return _with_digest(out.getvalue(), WEBP)
     if mime == JPEG:
         image.convert("RGB").save(out, format="JPEG", quality=92, optimize=True)
     elif mime == PNG:
@@ -311,7 +315,11 @@ def _reencode_image(spool: IO[bytes], mime: str, purpose: UploadPurpose) -> tupl
         image.save(out, format="PNG", optimize=True)
     else:
         image.save(out, format="WEBP", quality=90)
-    return out.getvalue(), mime
+    return _with_digest(out.getvalue(), mime)
+
+
+def _with_digest(data: bytes, mime: str) -> tuple[bytes, str, str]:
+    return data, mime, hashlib.sha256(data).hexdigest()
 
 
 async def validate_upload(
@@ -345,25 +353,15 @@ async def validate_upload(
             raise PolyglotFile("The file carries an archive inside it.")
         spool.seek(0)
         if mime == PDF:
-            await run_cpu(_check_pdf, spool, size)
-            content: IO[bytes] = spool
-            digest = hashlib.sha256()
-            while block := spool.read(CHUNK):
-                digest.update(block)
-            spool.seek(0)
-            return ValidatedUpload(
-                spool, mime, size, digest.hexdigest(), sanitize_filename(filename)
-            )
-        data, mime = await run_cpu(_reencode_image, spool, mime, purpose)
+            digest = await run_cpu(_check_pdf, spool, size)
+            return ValidatedUpload(spool, mime, size, digest, sanitize_filename(filename))
+        data, mime, digest = await run_cpu(_reencode_image, spool, mime, purpose)
         spool.close()
-        content = io.BytesIO(data)
         name = sanitize_filename(filename)
         if purpose.square_px:
             stem = name.rpartition(".")[0] or name
             name = f"{stem}{EXTENSIONS[mime]}"
-        return ValidatedUpload(
-            content, mime, len(data), hashlib.sha256(data).hexdigest(), name
-        )
+        return ValidatedUpload(io.BytesIO(data), mime, len(data), digest, name)
     except BaseException:
         spool.close()
         raise
