@@ -77,6 +77,11 @@ async def test_columns_bound_once_store_what_an_executemany_stores(database: Any
                  "created_at": at, "updated_at": at.replace()} for k in range(n)]
 
     bulk, core, one = rows("bulk.const", 5), rows("core.const", 5), rows("bulk.const1", 1)
+    agent = "same object first and last"
+    for batch in (bulk, core):  # not the same in every row: stays an array
+        batch[0]["user_agent"] = batch[-1]["user_agent"] = agent
+        batch[2]["user_agent"] = "another in the middle"
+    one[0]["user_agent"] = agent
     async with database.session() as s:
         await insert_many(s, _A, bulk)
         await insert_many(s, _A, one)
