@@ -60,7 +60,7 @@ async def _chunks(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
 async def _fresh(url: str) -> Any:
     from sqlalchemy import text
 
-    from mindlinks.app import load_subscribers
+    from mindlinks.app import freeze_startup_objects, load_subscribers
     from mindlinks.migrations import runner
     from mindlinks.models import load_all
     from mindlinks.platform.db import create_engine
@@ -69,6 +69,10 @@ async def _fresh(url: str) -> Any:
     # The domains' event subscribers, as a serving process has them: each event the payroll
     # emits is written with one delivery row per subscriber, in the run's transaction.
     load_subscribers()
+    # As the worker that runs the payroll job ends its start-up (`mindlinks worker`, `jobs
+    # run`): without it every full collection during the run scans the >200k objects the
+    # imports built (~35 % of the run's client CPU at 10k-20k items).
+    freeze_startup_objects()
     engine = create_engine(url, pool=False)
     if engine.dialect.name == "postgresql":
         async with engine.begin() as conn:
@@ -191,9 +195,9 @@ async def _payroll(url: str) -> None:
     if postgres:
         await row_floor.snapshot(engine)
     db = Database(url)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     report = await payroll.run(db, today)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     if postgres:  # before the replay below, which must write nothing anyway
         written = await row_floor.changes(engine)
         same_rows, copy_cpu, copied = await row_floor.copy_floor(engine, sorted(written))
@@ -206,7 +210,7 @@ async def _payroll(url: str) -> None:
     await engine.dispose()
     assert report["paid"] == PAYROLL_N == paid and again["paid"] == 0, (report, again, paid)
     print(f"payroll ({engine.dialect.name}): {PAYROLL_N} contractors paid in {elapsed:.2f} s "
-          f"= {PAYROLL_N / elapsed:,.0f} items/s (goal: 100k in <= 10 s)")
+          f"= {PAYROLL_N / elapsed:,.0f} items/s (goal: 100k in <= 10 s); client CPU {cpu:.2f} s")
     print(f"  item+transfer floor (executemany, {CHUNK:,} rows a statement, "
           f"{2 * PAYROLL_N:,} rows): {two_rows:.2f} s; ratio floor/ours "
           f"{two_rows / elapsed:.3f}")

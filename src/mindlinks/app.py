@@ -62,6 +62,17 @@ def _optional_module(package: str, name: str) -> object | None:
     return importlib.import_module(f"{package}.{name}") if name in names else None
 
 
+def freeze_startup_objects() -> None:
+    """What start-up built (routes, models, table metadata, the domains' modules: >200k
+    objects) lives as long as the process. Frozen, a full garbage collection no longer scans
+    it: measured, such a collection took 100-250 ms, which was the p99 latency of
+    authenticated reads; in the worker the payroll's batches triggered one every few hundred
+    items (~35 % of the run's client CPU, docs/performance.md "sixth pass"). Called once, at
+    the end of a process's start-up (`serve`'s lifespan, `worker`, `jobs run`, the benches)."""
+    gc.collect()
+    gc.freeze()
+
+
 def load_subscribers() -> None:
     """Register every domain's event subscribers (their `events` modules), as the app does at
     start-up: `emit` writes one delivery row per subscriber in the emitter's transaction, so
@@ -130,12 +141,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 app.state.dispatcher.run_forever(settings.dispatcher_poll_seconds, stop)
             )
         await revoked.try_start()
-        # What start-up built (routes, models, table metadata: >200k objects) lives as long as
-        # the process. Frozen, a full garbage collection no longer scans it: measured, such a
-        # collection took 100-250 ms, which was the p99 latency of authenticated reads.
         if settings.freeze_startup_objects:
-            gc.collect()
-            gc.freeze()
+            freeze_startup_objects()
         try:
             yield
         finally:

@@ -144,11 +144,13 @@ def worker(
     once: Annotated[bool, typer.Option(help="Deliver what is due, then exit.")] = False,
 ) -> None:
     """Run the event dispatcher as its own process (several may run side by side)."""
-    from mindlinks.app import create_app
+    from mindlinks.app import create_app, freeze_startup_objects
 
     settings = get_settings()
     application = create_app(settings)
     dispatcher = application.state.dispatcher
+    if settings.freeze_startup_objects:  # as `serve` does (app.lifespan)
+        freeze_startup_objects()
 
     async def _run() -> None:
         if once:
@@ -241,12 +243,16 @@ def jobs_run(
     names: Annotated[list[str] | None, typer.Argument(help="Jobs to run (default: all)")] = None,
 ) -> None:
     """Run the scheduled jobs once now (idempotent: safe to run again)."""
+    from mindlinks.app import freeze_startup_objects
     from mindlinks.models import load_all
     from mindlinks.platform.db import Database
-    from mindlinks.scheduler import run_jobs
+    from mindlinks.scheduler import collect_jobs, run_jobs
 
     settings = get_settings()
     load_all()
+    collect_jobs()  # imported before the freeze: what start-up builds
+    if settings.freeze_startup_objects:
+        freeze_startup_objects()
 
     async def _run() -> dict[str, object]:
         from mindlinks.migrations import runner

@@ -22,6 +22,8 @@ def test_jobs_run_expires_licences_once(settings: Settings, monkeypatch: pytest.
     url = settings.resolved_database_url
     monkeypatch.setenv("MINDLINKS_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("MINDLINKS_DATABASE_URL", url)
+    # In this process, not a fresh one: no start-up freeze of the test run's objects.
+    monkeypatch.setenv("MINDLINKS_FREEZE_STARTUP_OBJECTS", "false")
     async def seed(database: Database) -> uuid.UUID:
         async with database.session() as session:
             user = User(id=uuid.uuid4(), email=f"{uuid.uuid4().hex}@example.com",

@@ -23,7 +23,7 @@ from mindlinks.invoices.models import (
     InvoiceStatus,
     InvoiceStepRecord,
 )
-from mindlinks.platform.db import in_list
+from mindlinks.platform.db import in_list, records
 from mindlinks.platform.security import Actor, Role
 
 S = InvoiceStatus
@@ -86,7 +86,7 @@ async def lock_payable(session: AsyncSession, ids: Sequence[uuid.UUID],
     rows = await session.execute(select(Invoice.id, Invoice.status)
                                  .where(in_list(session, Invoice.id, sorted(set(ids))))
                                  .order_by(Invoice.id).with_for_update())
-    return {row.id for row in rows if row.status in payable}
+    return {invoice_id for invoice_id, status in rows if status in payable}
 
 
 # What `invoice.paid` events and `invoice_payment` journal entries need of a paid invoice.
@@ -105,7 +105,7 @@ async def pay_many(session: AsyncSession, ids: Sequence[uuid.UUID], moves: dict[
                    table.c.status.in_([old for old, new in moves.items() if new == paid]))
             .values(status=paid, paid_at=paid_at, paid_date=paid_at.date(), updated_at=paid_at)
             .returning(*(table.c[name] for name in _PAID_COLUMNS)))
-    return list((await session.execute(stmt)).all())
+    return records(await session.execute(stmt))
 
 
 async def billed_timesheets(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:

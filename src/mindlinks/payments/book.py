@@ -60,7 +60,7 @@ from mindlinks.payments.models import (
     Transfer,
     TransferKind,
 )
-from mindlinks.platform.db import discard, in_list, named_insert, new_id, utcnow
+from mindlinks.platform.db import discard, in_list, named_insert, new_id, records, utcnow
 from mindlinks.platform.errors import (
     Conflict,
     InsufficientFunds,
@@ -455,14 +455,14 @@ async def post_many(session: AsyncSession, orders: Sequence[PostOrder]) -> dict[
         select(_T.c.debit_account_id, _T.c.credit_account_id)
         .where(in_list(session, _T.c.reference, pending_refs),
                _T.c.kind == TransferKind.PENDING))).all())
-    locked = {row.id: row for row in (await session.execute(
+    locked = {row.id: row for row in records(await session.execute(
         select(_A.c.id, _A.c.currency, _A.c.may_go_negative, *(_A.c[n] for n in _SUMS))
         .where(in_list(session, _A.c.id, sorted(account_ids))).order_by(_A.c.id)
-        .with_for_update())).all()}
-    used = {row.reference: row for row in (await session.execute(
+        .with_for_update()))}
+    used = {row.reference: row for row in records(await session.execute(
         select(_T.c.id, _T.c.reference, _T.c.kind, _T.c.status, _T.c.expires_at, _T.c.code,
                _T.c.debit_account_id, _T.c.credit_account_id, _T.c.amount, _T.c.currency)
-        .where(in_list(session, _T.c.reference, pending_refs + post_refs)))).all()}
+        .where(in_list(session, _T.c.reference, pending_refs + post_refs))))}
     now = utcnow()
     delta: dict[uuid.UUID, dict[str, int]] = defaultdict(lambda: dict.fromkeys(_SUMS, 0))
     placed: list[dict[str, Any]] = []

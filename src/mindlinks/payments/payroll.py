@@ -49,8 +49,9 @@ from mindlinks.payments.payroll_models import (
     PayrollSetting,
     PayrollStatus,
 )
+from mindlinks.platform import collector
 from mindlinks.platform.bulk import insert_many
-from mindlinks.platform.db import Database, in_list, new_id, utcnow
+from mindlinks.platform.db import Database, in_list, new_id, records, utcnow
 from mindlinks.platform.errors import Conflict, InvalidTransition
 from mindlinks.platform.events import emit, emit_many
 from mindlinks.platform.money import from_minor
@@ -245,20 +246,20 @@ async def pay_batch(session: AsyncSession, item_ids: Sequence[uuid.UUID],
     ids = sorted(rank)
     if not ids:
         return 0
-    items = list((await session.execute(
+    items = records(await session.execute(
         select(_I.c.id, _I.c.payroll_id, _I.c.invoice_id, _I.c.contractor_id,
                _I.c.contract_id, _I.c.amount, _I.c.currency)
         .where(in_list(session, _I.c.id, ids), _I.c.status == ItemStatus.PENDING)
-        .order_by(_I.c.id).with_for_update())).all())
+        .order_by(_I.c.id).with_for_update()))
     items.sort(key=lambda i: rank[i.id])  # the caller's order: who is placed first, who fails
     if not items:
         return 0
-    by_invoice = {h.invoice_id: h for h in (await session.execute(
+    by_invoice = {h.invoice_id: h for h in records(await session.execute(
         select(_H.c.id, _H.c.invoice_id, _H.c.status, _H.c.reference, _H.c.client_id,
                _H.c.contractor_id, _H.c.contractor_user_id, _H.c.client_name, _H.c.amount,
                _H.c.currency)
         .where(in_list(session, _H.c.invoice_id, [i.invoice_id for i in items]))
-        .order_by(_H.c.id).with_for_update())).all()}
+        .order_by(_H.c.id).with_for_update()))}
     open_holds = [h for h in by_invoice.values() if h.status in holds.OPEN]
     active = await contractors.active_users(
         session, list({h.contractor_user_id for h in open_holds}))
@@ -346,7 +347,8 @@ async def process_in(session: AsyncSession, payroll_id: uuid.UUID) -> int:
     now, paid = utcnow(), 0
     ids = await pending_items(session, payroll_id)
     for i in range(0, len(ids), BATCH):
-        paid += await pay_batch(session, ids[i:i + BATCH], now)
+        with collector.paused():
+            paid += await pay_batch(session, ids[i:i + BATCH], now)
     await finish(session, payroll_id)
     return paid
 
@@ -359,8 +361,11 @@ async def process(db: Database, payroll_id: uuid.UUID) -> int:
         ids = await pending_items(s, payroll_id)
     paid = 0
     for i in range(0, len(ids), BATCH):
-        async with db.session() as s:
-            paid += await pay_batch(s, ids[i:i + BATCH], utcnow())
+        # No garbage collection while a batch runs: it would scan the batch's live rows again
+        # and again (platform/collector.py); collections resume between batches.
+        with collector.paused():
+            async with db.session() as s:
+                paid += await pay_batch(s, ids[i:i + BATCH], utcnow())
     async with db.session() as s:
         await finish(s, payroll_id)
     return paid

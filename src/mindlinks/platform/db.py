@@ -12,13 +12,16 @@ import threading
 import time
 import uuid
 import weakref
+from collections import namedtuple
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import structlog
+import uuid_utils
 from sqlalchemy import (
     JSON,
     ColumnElement,
@@ -43,7 +46,6 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.dml import Insert
-from uuid_utils.compat import uuid7
 
 log = structlog.get_logger("mindlinks.db")
 
@@ -123,7 +125,18 @@ class Base(DeclarativeBase):
 # row - what made large payroll runs grow faster than their row count (docs/performance.md).
 # An id still cannot be guessed from another, but it tells when its row was created
 # (docs/architecture.md). Secrets and tokens keep `uuid.uuid4()` / `secrets`.
-new_id: Callable[[], uuid.UUID] = uuid7
+_UNKNOWN_SAFETY = uuid.SafeUUID.unknown
+
+
+def new_id() -> uuid.UUID:
+    """`uuid_utils.compat.uuid7()`, the same value and object: a stdlib UUID built around the
+    Rust generator's int without `UUID.__init__`'s checks. Written out because the compat
+    function reads `SafeUUID.unknown` - an enum member lookup, ~0.5 us - on every call, ~half
+    its cost; a payroll item mints 7 ids."""
+    u = object.__new__(uuid.UUID)
+    object.__setattr__(u, "int", uuid_utils.uuid7().int)
+    object.__setattr__(u, "is_safe", _UNKNOWN_SAFETY)
+    return u
 
 
 class IdMixin:
@@ -559,6 +572,19 @@ def in_list(session: AsyncSession, column: Any, values: Any) -> ColumnElement[bo
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, values, type_=ARRAY(column.type), unique=True))
     return column.in_(values)
+
+
+@lru_cache(maxsize=256)
+def _record_type(keys: tuple[str, ...]) -> Any:
+    return namedtuple("Record", keys)  # built from a result's keys at run time
+
+
+def records(result: Any) -> list[Any]:
+    """A result's rows as named tuples, for a batch that reads each row's columns by name many
+    times: a `Row` finds a name after a failed attribute lookup (~0.35 us a read here), a
+    named tuple by a slot (~0.01 us) - measured ~15 % of the payroll's client CPU before."""
+    make = _record_type(tuple(result.keys()))._make
+    return list(map(make, result))
 
 
 def named_insert(table: Table, prefix: str) -> Insert:
