@@ -59,6 +59,12 @@ class _Cli(typer.Typer):
             settings = get_settings()
             if settings.is_sqlite and not settings.database_url:
                 settings.data_dir.mkdir(parents=True, exist_ok=True)
+            # Every command may emit events (jobs, webhook replays, payouts): `emit` writes a
+            # delivery row per registered subscriber, so they are registered as `serve` has
+            # them - otherwise a payroll run from `jobs run` notified nobody.
+            from mindlinks.app import load_subscribers
+
+            load_subscribers()
             return super().__call__(*args, **kwargs)
         except Exception as exc:
             message = _database_problem(exc)

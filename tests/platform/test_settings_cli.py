@@ -91,3 +91,20 @@ def test_cli_names_the_password_rule_it_applies(tmp_path: Path):
                 env=env, stdin="rootadmin and a long tail\n")
     assert weak.returncode == 1
     assert "must not contain the part of your email address before the @" in weak.stderr
+
+
+def test_every_cli_command_has_the_event_subscribers(tmp_path: Path):
+    """`mindlinks jobs run` pays payrolls and sends reminders: the events it emits must get
+    their delivery rows, so the CLI registers the domains' subscribers as `serve` does. In a
+    fresh process (this test process registered them already, tests/conftest.py)."""
+    script = (
+        "from mindlinks.cli import app\n"
+        "from mindlinks.platform.events import subscribers_of\n"
+        "app(['jobs', 'list'], standalone_mode=False)\n"
+        "print(sorted(subscribers_of('payment.received')))\n"
+    )
+    env = {**os.environ, "MINDLINKS_DATA_DIR": str(tmp_path / "var")}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] != "[]", done.stdout
