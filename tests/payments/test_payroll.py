@@ -175,3 +175,43 @@ async def test_cancelling_an_invoice_voids_its_hold(
     assert (await run_payroll(app, date(2026, 3, 1)))["paid"] == 0
     assert (await get(client, party.contractor, f"{CONTRACTOR}/wallet"))[
         "availableBalance"] == 0.0
+
+
+async def _stamps(app: Any) -> list[tuple[Any, Any]]:
+    """(item's paid_at, its post's created_at) of every paid payroll item."""
+    from sqlalchemy import select
+
+    from mindlinks.payments.models import Transfer
+    from mindlinks.payments.payroll_models import PayrollItem
+
+    async with app.state.db.session() as s:
+        return list((await s.execute(
+            select(PayrollItem.paid_at, Transfer.created_at)
+            .join(Transfer, Transfer.id == PayrollItem.transfer_id))).all())
+
+
+@pytest.mark.parametrize("path", ["batch", "one by one"])
+async def test_each_post_carries_its_items_paid_at(
+    app: Any, client: httpx.AsyncClient, party: Any, pay: Any,  # noqa: F811
+    active_fixed: Any, monkeypatch: pytest.MonkeyPatch, path: str,  # noqa: F811
+):
+    """Earnings read the paid items (by month, by contract), the history reads the posts: the
+    payroll stamps each post with its item's `paid_at`, so a run across midnight at a month's
+    end puts a payment in the same month on both - on the batch path and on the item path."""
+    from mindlinks.payments import book
+
+    if path == "one by one":  # the batch posts nothing: every item goes through `pay_item`
+        async def post_nothing(*_args: Any, **_kwargs: Any) -> dict[str, Any]:
+            return {}
+
+        monkeypatch.setattr(book, "post_many", post_nothing)
+    await active_fixed(party)
+    await fund(pay, party.client, "20000.00")
+    assert await issue(app, date(2026, 3, 1)) == 2
+    assert (await run_payroll(app, date(2026, 3, 15)))["paid"] == 2
+    stamps = await _stamps(app)
+    assert len(stamps) == 2 and all(paid == posted for paid, posted in stamps), stamps
+    earnings = await get(client, party.contractor, f"{CONTRACTOR}/earnings", period="all")
+    assert earnings["totalEarned"] == 10000.0
+    assert [m["amount"] for m in earnings["earningsByMonth"]] == [10000.0]
+    assert [c["amount"] for c in earnings["earningsByContract"]] == [10000.0]

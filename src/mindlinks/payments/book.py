@@ -328,7 +328,8 @@ async def transfer(session: AsyncSession, *, debit: Account, credit: Account, am
 
 
 async def _resolve(session: AsyncSession, reference: str, resolution_reference: str,
-                   kind: TransferKind, amount: int | None, *, replay: bool = True) -> Transfer:
+                   kind: TransferKind, amount: int | None, *, replay: bool = True,
+                   at: datetime | None = None) -> Transfer:
     _check_reference(resolution_reference)
     pending = await _by_reference(session, reference)
     if pending is None or pending.kind != TransferKind.PENDING:
@@ -357,7 +358,7 @@ async def _resolve(session: AsyncSession, reference: str, resolution_reference: 
                    amount=post_amount if kind == TransferKind.POST else pending.amount,
                    currency=pending.currency, pending_id=pending.id, expires_at=None,
                    status=PendingStatus.POSTED if kind == TransferKind.POST
-                   else PendingStatus.VOIDED, created_at=utcnow())
+                   else PendingStatus.VOIDED, created_at=at or utcnow())
     if await _insert(session, row) is None:
         raise PendingResolved("The pending transfer was resolved meanwhile")
     d.debits_pending -= pending.amount
@@ -374,11 +375,14 @@ async def _resolve(session: AsyncSession, reference: str, resolution_reference: 
 
 
 async def post_pending(session: AsyncSession, reference: str, *, amount: int | None = None,
-                       post_reference: str | None = None) -> Transfer:
+                       post_reference: str | None = None,
+                       at: datetime | None = None) -> Transfer:
     """Post `amount` (default: all) of the pending transfer `reference`; the rest goes back
-    to the debit account. Replaying with the same post reference returns the first post."""
+    to the debit account. Replaying with the same post reference returns the first post.
+    `at`: the post's time when the caller's business record carries it (a payroll item's
+    `paid_at`: earnings read either, and both must fall in the same month); default now."""
     return await _resolve(session, reference, post_reference or f"{reference}:post",
-                          TransferKind.POST, amount)
+                          TransferKind.POST, amount, at=at)
 
 
 async def void_pending(session: AsyncSession, reference: str) -> Transfer:
@@ -426,7 +430,8 @@ _ADD_SUMS = (update(_A).where(_A.c.id == bindparam("account_id"))
                      updated_at=bindparam("now")))
 
 
-async def post_many(session: AsyncSession, orders: Sequence[PostOrder]) -> dict[str, uuid.UUID]:
+async def post_many(session: AsyncSession, orders: Sequence[PostOrder], *,
+                    at: datetime | None = None) -> dict[str, uuid.UUID]:
     """Post many pending transfers at once, with the guarantees of `post_pending` (and, for a
     `place` order, of `transfer(pending=True)` first): each post once under its reference,
     the accounts locked in id order, the overdraft rule, one `payment_event` journal entry
@@ -464,6 +469,8 @@ async def post_many(session: AsyncSession, orders: Sequence[PostOrder]) -> dict[
                _T.c.debit_account_id, _T.c.credit_account_id, _T.c.amount, _T.c.currency)
         .where(in_list(session, _T.c.reference, pending_refs + post_refs))))}
     now = utcnow()
+    # The rows' time: the caller's (`at`, a payroll's `paid_at`) or now; expiry is always now.
+    stamp = at or now
     delta: dict[uuid.UUID, dict[str, int]] = defaultdict(lambda: dict.fromkeys(_SUMS, 0))
     placed: list[dict[str, Any]] = []
     posts: list[dict[str, Any]] = []
@@ -506,7 +513,7 @@ async def post_many(session: AsyncSession, orders: Sequence[PostOrder]) -> dict[
                            "debit_account_id": debit, "credit_account_id": credit,
                            "amount": amount, "currency": currency, "pending_id": None,
                            "status": PendingStatus.POSTED, "expires_at": None,
-                           "created_at": now, "updated_at": now})
+                           "created_at": stamp, "updated_at": stamp})
             seen.add(order.pending_reference)
         seen.add(order.post_reference)
         delta[debit]["debits_posted"] += amount
@@ -515,7 +522,7 @@ async def post_many(session: AsyncSession, orders: Sequence[PostOrder]) -> dict[
                       "kind": TransferKind.POST, "debit_account_id": debit,
                       "credit_account_id": credit, "amount": amount, "currency": currency,
                       "pending_id": pending_id, "status": PendingStatus.POSTED,
-                      "expires_at": None, "created_at": now, "updated_at": now})
+                      "expires_at": None, "created_at": stamp, "updated_at": stamp})
     if not posts:
         return {}
     await ledger.append_many(session, [_journal_entry(row) for row in posts])
@@ -524,20 +531,20 @@ async def post_many(session: AsyncSession, orders: Sequence[PostOrder]) -> dict[
         if rows and postgres:
             await session.execute(_INSERT_UNNEST, {
                 **{f"a_{name}": [row[name] for row in rows] for name in _UNNESTED},
-                "kind": rows[0]["kind"], "status": PendingStatus.POSTED, "now": now})
+                "kind": rows[0]["kind"], "status": PendingStatus.POSTED, "now": stamp})
         elif rows:
             await session.execute(insert(_T), rows)
     if resolved:
         await session.execute(update(_T).where(in_list(session, _T.c.id, resolved))
-                              .values(status=PendingStatus.POSTED, updated_at=now))
+                              .values(status=PendingStatus.POSTED, updated_at=stamp))
     changed = sorted(delta.items())
     if postgres:
         await session.execute(_ADD_SUMS_UNNEST, {
-            "ids": [account_id for account_id, _ in changed], "now": now,
+            "ids": [account_id for account_id, _ in changed], "now": stamp,
             **{f"d_{n}": [sums[n] for _, sums in changed] for n in _SUMS}})
     else:
         await session.execute(_ADD_SUMS, [
-            {"account_id": account_id, "now": now, **{f"d_{n}": sums[n] for n in _SUMS}}
+            {"account_id": account_id, "now": stamp, **{f"d_{n}": sums[n] for n in _SUMS}}
             for account_id, sums in changed])
     return {row["reference"]: row["id"] for row in posts}
 

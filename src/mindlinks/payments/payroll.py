@@ -182,7 +182,8 @@ async def pay_item(session: AsyncSession, item_id: uuid.UUID, paid_at: datetime)
             # any money moves.
             await invoices.mark_paid(session, item.invoice_id, paid_at)
             post = await book.post_pending(session, hold.reference,
-                                           post_reference=pay_reference(item.invoice_id))
+                                           post_reference=pay_reference(item.invoice_id),
+                                           at=paid_at)
     except (InvalidTransition, book.PendingResolved, book.PendingExpired):
         fresh = await session.scalar(select(PayrollItem).where(PayrollItem.id == item_id)
                                      .execution_options(populate_existing=True))
@@ -269,7 +270,8 @@ async def pay_batch(session: AsyncSession, item_ids: Sequence[uuid.UUID],
                   and by_invoice[i.invoice_id].contractor_user_id in active]
     orders = await _post_orders(session, candidates)
     await ledger.lock_for_append(session)  # before the accounts, as `pay_item` takes them
-    posted = await book.post_many(session, list(orders.values()))
+    # Each post carries its item's `paid_at`: earnings read the items, history the posts.
+    posted = await book.post_many(session, list(orders.values()), at=paid_at)
     paid = [(i, h) for i, h in candidates if pay_reference(i.invoice_id) in posted]
     if paid:
         await invoices.mark_paid_many(session, [i.invoice_id for i, _ in paid], paid_at)
