@@ -42,6 +42,14 @@ async def _accounts(client: httpx.AsyncClient, n: int) -> list[Account]:
     return [Account(await register(client, "contractor", name=f"User {k}")) for k in range(n)]
 
 
+async def _batched_ids(client: httpx.AsyncClient, db_backend: str, n: int) -> list[uuid.UUID]:
+    """`n` users' ids, for a test of what only PostgreSQL does (SQLite reads go one by one,
+    each ending before another could join or be cancelled)."""
+    if db_backend != "postgresql":
+        pytest.skip("SQLite reads are not batched")
+    return [uuid.UUID(a.user_id) for a in await _accounts(client, n)]
+
+
 async def test_concurrent_reads_get_their_own_rows(
     app: Any, client: httpx.AsyncClient, db_backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -67,10 +75,7 @@ async def test_concurrent_reads_get_their_own_rows(
 async def test_a_failed_statement_fails_every_caller_and_the_next_batch_works(
     app: Any, client: httpx.AsyncClient, db_backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if db_backend != "postgresql":
-        pytest.skip("SQLite reads are not batched")
-    accounts = await _accounts(client, 2)
-    ids = [uuid.UUID(a.user_id) for a in accounts]
+    ids = await _batched_ids(client, db_backend, 2)
     read = _read()
     real = read.many.all
 
@@ -89,10 +94,7 @@ async def test_a_failed_statement_fails_every_caller_and_the_next_batch_works(
 async def test_a_cancelled_caller_leaves_the_others_their_rows(
     app: Any, client: httpx.AsyncClient, db_backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if db_backend != "postgresql":
-        pytest.skip("SQLite reads are not batched (each ends before it could be cancelled)")
-    accounts = await _accounts(client, 4)
-    ids = [uuid.UUID(a.user_id) for a in accounts]
+    ids = await _batched_ids(client, db_backend, 4)
     read = _read()
     real, running, release = read.many.all, asyncio.Event(), asyncio.Event()
 
