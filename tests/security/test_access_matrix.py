@@ -61,8 +61,9 @@ def harvest(value: Any, into: set[str], key: str = "") -> None:
 
 
 async def build_victim(app: Any, client: httpx.AsyncClient, party: Party,
-                       flow: Any) -> tuple[set[str], list[str]]:
-    """The victim's data; returns the ids found and every body their list endpoints gave."""
+                       flow: Any) -> tuple[set[str], list[str], dict[str, str]]:
+    """The victim's data; returns the ids found, every body their list endpoints gave, and the
+    headers of the victim's second contractor (the one part-way through KYC)."""
     c, a = party.contractor.headers, party.client.headers
 
     async def ok(response: httpx.Response) -> dict[str, Any]:
@@ -76,12 +77,15 @@ async def build_victim(app: Any, client: httpx.AsyncClient, party: Party,
     bank = await ok(await client.post("/api/contractors/me/bank-accounts", headers=c, json={
         "accountHolderName": "Ada Lovelace", "bankName": "First Bank", "currency": "USD",
         "country": "US", "accountNumber": "000123456789", "routingNumber": "011000015"}))
-    await ok(await client.post("/api/contractors/me/licenses", headers=c, json={
+    licence = await ok(await client.post("/api/contractors/me/licenses", headers=c, json={
         "state": "CA", "licenseNumber": "C10-1", "licenseType": "electrical",
         "expirationDate": f"{utcnow().year + 1}-06-30"}))
-    await ok(await client.post("/api/contractors/me/insurance-policies", headers=c, json={
+    policy = await ok(await client.post("/api/contractors/me/insurance-policies", headers=c, json={
         "policyNumber": "GL-1", "coverageTypes": ["gl"],
         "expirationDate": f"{utcnow().year + 1}-06-30"}))
+    for kind, item in (("licenses", licence), ("insurance-policies", policy)):  # their scans
+        await ok(await client.put(f"/api/contractors/me/{kind}/{item['id']}/document", headers=c,
+                                  files={"file": ("scan.pdf", PDF, "application/pdf")}))
     await ok(await client.post("/api/contractors/me/tax-info", headers=c, data={
         "taxId": "123456789", "taxCountry": "US"},
         files={"taxForm": ("w9.pdf", PDF, "application/pdf")}))
@@ -166,38 +170,167 @@ async def build_victim(app: Any, client: httpx.AsyncClient, party: Party,
     contracts = (await ok(await client.get("/api/contracts/client/me", headers=a)))["data"]
     for contract in contracts:  # details carry milestone ids
         harvest(await ok(await client.get(f"/api/contracts/{contract['id']}", headers=a)), ids)
-    return ids, bodies
+    return ids, bodies, k
+
+
+# Path parameters that are not resource ids, and what an attacker puts in them. A route whose
+# parameter is neither `…_id` nor listed here fails `test_every_path_parameter_is_classified`,
+# so a new kind of route is classified (and attacked) the day it is added.
+PARAM_VALUES: dict[str, tuple[str, ...]] = {
+    # The journal's entity types a non-admin may read (their access policies); any other type
+    # has no policy and is admin-only by construction (ledger.service._may_read).
+    "entity_type": ("contract", "invoice", "timesheet"),
+    "code": ("US",),  # country rules: shared reference data, admin-only writes
+    "decision": ("approve", "reject"), "action": ("verify", "primary", "delete"),
+    "kind": ("licenses", "insurance"), "outcome": ("succeed", "fail"),
+}
+# Parameters the victim's ids do not go into, and why no tenant can be reached through them.
+NOT_TENANT_KEYED = {
+    "token": "the invitation token is itself the secret (tests/clients/test_invitations.py)",
+    "provider_name": "a provider's webhook inbox: signed by the provider, not a tenant",
+    "key": "a signed file URL: key, expiry and signature (tests/platform/test_storage.py)",
+    "name": "static assets and notification templates: shared by every tenant, the templates"
+            " admin-only (tests/web/test_notification_template_pages.py)",
+    "channel": "notification templates (as `name`)", "language": "notification templates",
+}
+# Operations no owner reaches with an id the victim harvest holds, and why that is right.
+OWNER_UNREACHABLE = {
+    ("GET", "/api/admin/contract-templates/{template_id}"): "shared catalogue (SHARED_KEYS)",
+    ("GET", "/api/admin/notification-templates/{template_id}"): "shared catalogue",
+}
+
+
+def route_params(path: str) -> list[str]:
+    return re.findall(r"\{([a-z_]+)(?::[a-z]+)?\}", path)
 
 
 def id_routes(app: Any) -> list[tuple[str, str]]:
-    """(method, path) of every operation whose path parameters are all resource ids."""
+    """(method, path) of every operation whose path parameters are all resource ids or listed
+    in PARAM_VALUES (the journal's `seq` takes the victim's journal positions)."""
     routes = []
     for path, operations in app.openapi()["paths"].items():
-        params = ID_PARAM.findall(path)
-        if params and all(p.endswith("_id") for p in params):
+        params = route_params(path)
+        if params and not set(params) & set(NOT_TENANT_KEYED):
             routes += [(method.upper(), path) for method in operations]
     return routes
 
 
-async def test_no_tenant_reaches_another_tenants_resources(app, client, make_party, flow):
+def attack_paths(template: str, ids: set[str], seqs: list[int],
+                 kinds: dict[str, set[str]] | None = None) -> list[str]:
+    """Every concrete path of one route template: each id parameter takes each victim id (or,
+    when `kinds` knows the parameter, each victim id of that kind), each other parameter each
+    of its PARAM_VALUES; `seq` each of the victim's journal positions."""
+    paths = [template]
+    for param in route_params(template):
+        if param.endswith("_id"):
+            values = sorted((kinds or {}).get(param) or ids)
+        elif param == "seq":
+            values = [str(s) for s in seqs]
+        else:
+            values = list(PARAM_VALUES[param])
+        pattern = re.compile(r"\{" + param + r"(?::[a-z]+)?\}")
+        paths = [pattern.sub(value, p, count=1) for p in paths for value in values]
+    return paths
+
+
+async def journal_seqs(client: httpx.AsyncClient, headers: dict[str, str]) -> list[int]:
+    """Every position of the journal so far (all of it the victim's when taken first)."""
+    digest = await client.get("/api/ledger/digest", headers=headers)
+    assert digest.status_code == 200, digest.text
+    return list(range(1, digest.json()["seq"] + 1))
+
+
+def test_every_path_parameter_is_classified(app):
+    """A new route whose path parameter is neither a resource id, nor given attack values, nor
+    explained as not tenant-keyed fails here until it is classified - so the matrices below
+    never skip it silently (API routes from the OpenAPI document, pages from the route table)."""
+    known = set(PARAM_VALUES) | set(NOT_TENANT_KEYED) | {"seq"}
+    unclassified = sorted(
+        (path, param) for path in [*app.openapi()["paths"], *(p for p, _ in page_routes(app))]
+        for param in route_params(path) if not param.endswith("_id") and param not in known)
+    assert unclassified == [], unclassified
+
+
+# Operations any signed-in user may call with any id, and why that reveals no tenant's data.
+PUBLIC_BY_DESIGN = {
+    ("GET", "/api/ledger/entries/{seq}/proof"): "an inclusion proof is hashes and sizes only, "
+    "so anyone can check a receipt against a published digest (ledger/router.py); the entry "
+    "itself (/api/ledger/entries/{seq}) is readable only under its entity's access policy",
+}
+
+
+def likely_owners(template: str, owners: dict[str, dict[str, str]]) -> list[dict[str, str]]:
+    """The victim's accounts in the order most likely to own the route's resources (the path
+    says whose it is); every account is tried, this only saves requests."""
+    mine = re.search(r"/(client|contractor)s?/me\b", template)
+    first = ("admin" if "/admin/" in template else "kyc" if "/kyc/" in template
+             else mine.group(1) if mine else None)
+    return [owners[first]] if first else list(owners.values())
+
+
+async def victim_kinds(client: httpx.AsyncClient, routes: list[tuple[str, str]], ids: set[str],
+                       seqs: list[int], owners: dict[str, dict[str, str]]
+                       ) -> tuple[dict[str, set[str]], list[str]]:
+    """Which of the victim's ids each id parameter takes (`contract_id` -> the ids a victim
+    account reads through a GET with that parameter), and the GET routes no victim account
+    reached with any harvested id: the matrix is not vacuous only when that list is empty."""
+    kinds: dict[str, set[str]] = {}
+    unreached = []
+    for method, template in routes:
+        if method != "GET" or (method, template) in OWNER_UNREACHABLE:
+            continue
+        params = route_params(template)
+        single = len(params) == 1 and params[0].endswith("_id")
+        reached = False
+        for path in attack_paths(template, ids, seqs):
+            for headers in likely_owners(template, owners):
+                if (await client.get(path, headers=headers)).status_code == 200:
+                    reached = True
+                    if single:
+                        kinds.setdefault(params[0], set()).add(path.rstrip("/").split("/")[
+                            template.split("/").index("{" + params[0] + "}")])
+                    break
+            if reached and not single:
+                break
+        if not reached:
+            unreached.append(template)
+    return kinds, unreached
+
+
+async def test_no_tenant_reaches_another_tenants_resources(app, client, make_party, flow,
+                                                           admin):
     victim = await make_party()
-    ids, _ = await build_victim(app, client, victim, flow)
+    ids, _, kyc_headers = await build_victim(app, client, victim, flow)
     assert len(ids) >= 15, ids  # the harvest found the victim's data
+    seqs = await journal_seqs(client, victim.client.headers)
+    assert len(seqs) >= 5, seqs  # signatures, payments: the victim's journal entries
+
+    routes = id_routes(app)
+    assert len(routes) >= 60, routes
+    # The matrix is not vacuous: every id route that reads answers 200 to the victim (or an
+    # admin) for one of the harvested ids, so the attackers below try the right kinds of ids.
+    owners = {"contractor": victim.contractor.headers, "client": victim.client.headers,
+              "admin": admin.headers, "kyc": kyc_headers}
+    kinds, unreached = await victim_kinds(client, routes, ids, seqs, owners)
+    assert unreached == [], unreached
+    money = {"withdrawal_id", "invoice_id", "deposit_id", "transfer_id", "payroll_id",
+             "quote_id", "timesheet_id", "document_id", "contract_id"}
+    assert money <= set(kinds), sorted(money - set(kinds))
 
     other = await make_party(legal_name="Rival Corp", contractor_name="Alan Turing")
     attackers = {"client": other.client.headers, "contractor": other.contractor.headers}
-    routes = id_routes(app)
-    assert len(routes) >= 30, routes
-
     leaks = []
     for method, template in routes:
-        for victim_id in ids:
-            path = ID_PARAM.sub(victim_id, template)
+        if (method, template) in PUBLIC_BY_DESIGN:
+            continue
+        # An id parameter with a read route takes every victim id of its kind (all of them:
+        # `victim_kinds` scans every id); one without takes every victim id.
+        for path in attack_paths(template, ids, seqs, kinds):
             for who, headers in attackers.items():
                 body = None if method in ("GET", "DELETE") else {}
                 response = await client.request(method, path, headers=headers, json=body)
                 if response.status_code not in REFUSALS:
-                    leaks.append((who, method, template, victim_id, response.status_code,
+                    leaks.append((who, method, path, response.status_code,
                                   response.text[:200]))
     assert leaks == [], leaks
 
@@ -206,7 +339,7 @@ async def test_responses_and_logs_never_show_secrets(capsys, app, client, make_p
     """RELIABILITY 30 and 39: no password, token, full account/routing number or tax id in any
     response of the victim's own endpoints or in any log line of the whole flow."""
     victim = await make_party()
-    _, bodies = await build_victim(app, client, victim, flow)
+    _, bodies, _ = await build_victim(app, client, victim, flow)
     logs = capsys.readouterr()
     log_text = logs.out + logs.err
     assert '"request"' in log_text or "request " in log_text  # the access log was captured
@@ -241,7 +374,7 @@ async def test_no_list_shows_another_tenants_rows(app, client, make_party, flow)
     """Another client's `/api/contracts/client/me`, another contractor's bank accounts, ...:
     every list an attacker can read holds none of the victim's ids."""
     victim = await make_party()
-    ids, _ = await build_victim(app, client, victim, flow)
+    ids, _, _ = await build_victim(app, client, victim, flow)
     assert len(ids) >= 15, ids
 
     other = await make_party(legal_name="Rival Corp", contractor_name="Alan Turing")
@@ -289,3 +422,86 @@ async def test_an_admin_without_mfa_sees_no_contract(app, client, make_party, fl
         assert response.status_code in (403, 404), (path, response.status_code, response.text)
     detail = await client.get(f"/api/contracts/{contract['id']}", headers=headers)
     assert detail.status_code == 404
+
+
+def page_routes(app: Any) -> list[tuple[str, str]]:
+    """(path, method) of every route outside the OpenAPI document (the dashboards' pages and
+    forms, sandbox pages, signed files), walking the included routers as FastAPI does."""
+    openapi = set(app.openapi()["paths"])
+
+    def walk(routes: Any, prefix: str) -> Any:
+        for route in routes:
+            if hasattr(route, "original_router"):  # an included router
+                yield from walk(route.original_router.routes, prefix + route.include_context.prefix)
+            elif hasattr(route, "methods") and prefix + route.path not in openapi:
+                for method in sorted(route.methods - {"HEAD"}):
+                    yield prefix + route.path, method
+
+    return [r for r in walk(app.routes, "") if r[0] not in ("/docs", "/redoc", "/openapi.json")]
+
+
+async def test_no_page_shows_or_changes_another_tenants_resources(app, client, make_party, flow,
+                                                                  admin):
+    """RELIABILITY 29 for the dashboards: every page and form of the route table that takes a
+    path parameter, opened by another company's client and contractor (signed in, with a valid
+    CSRF token) with each of the victim's ids, answers a refusal and never names the victim.
+    The routes come from the app's route table, so a new page is attacked the day it is added;
+    the victim's own browsers reach every id page (the attack tries ids of the right kinds)."""
+    from tests.web.money import signed_in
+
+    victim = await make_party()
+    ids, _, kyc_headers = await build_victim(app, client, victim, flow)
+    owners = {"contractor": victim.contractor.headers, "client": victim.client.headers,
+              "admin": admin.headers, "kyc": kyc_headers}
+    kinds, _ = await victim_kinds(client, id_routes(app), ids, [], owners)
+    # The pages' own names for the API's kinds: a credential is a licence or a policy.
+    kinds["item_id"] = kinds.get("license_id", set()) | kinds.get("policy_id", set())
+    async with app.state.db.session() as session:
+        from sqlalchemy import select
+
+        from mindlinks.payments.models import Deposit
+
+        kinds["intent_id"] = set((await session.scalars(select(Deposit.provider_ref))).all())
+    assert kinds["intent_id"], "the victim's deposit has a provider intent"
+    routes = [(path, method) for path, method in page_routes(app)
+              if route_params(path) and not set(route_params(path)) & set(NOT_TENANT_KEYED)]
+    assert len(routes) >= 40, routes
+    names = ("Acme Widgets", "Ada Lovelace", "Katherine Johnson")
+
+    # Every id page a signed-in victim opens (admin pages are the admin's: their role guard is
+    # tested per role in tests/web/test_admin_pages.py and test_admin_review_pages.py).
+    unreached = []
+    async with signed_in(app, victim.contractor.email) as mine, \
+            signed_in(app, victim.client.email) as ours:
+        for path, method in routes:
+            if method != "GET" or path.startswith(("/admin", "/kyc/sandbox", "/payments/sandbox")):
+                continue
+            reached = False
+            for url in attack_paths(path, ids, [], kinds):
+                for owner in (mine, ours):
+                    if (await owner.get(url)).status_code in (200, 303):
+                        reached = True
+                        break
+                if reached:
+                    break
+            if not reached:
+                unreached.append(path)
+    assert unreached == [], unreached
+
+    other = await make_party(legal_name="Rival Corp", contractor_name="Alan Turing")
+    leaks = []
+    for who in (other.client, other.contractor):
+        async with signed_in(app, who.email) as browser:
+            assert (await browser.get("/notifications")).status_code == 200
+            csrf = browser.cookies.get("ml_csrf")
+            assert csrf, "no CSRF cookie"
+            for path, method in routes:
+                for url in attack_paths(path, ids, [], kinds):
+                    data = {"csrf_token": csrf} if method == "POST" else None
+                    response = await browser.request(method, url, data=data)
+                    named = [n for n in names if n in response.text]
+                    assert "csrf_failed" not in response.text, url  # the form was judged
+                    if response.status_code not in (400, 403, 404, 405, 422) or named:
+                        leaks.append((who.email, method, url, response.status_code, named,
+                                      response.headers.get("location")))
+    assert leaks == [], leaks
