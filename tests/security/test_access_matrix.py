@@ -25,7 +25,7 @@ from mindlinks.contractors import service as contractors
 from mindlinks.platform.db import utcnow
 from tests.contractors.conftest import statement_amounts
 from tests.contracts.conftest import Party
-from tests.factories import register
+from tests.factories import Account, register
 from tests.payments.withdrawal_helpers import fund
 from tests.platform.samples import MINIMAL_PDF
 
@@ -226,8 +226,8 @@ def attack_paths(template: str, ids: set[str], seqs: list[int],
             values = sorted((kinds or {}).get(param) or ids)
         elif param == "seq":
             values = [str(s) for s in seqs]
-        else:
-            values = list(PARAM_VALUES[param])
+        else:  # a parameter with no tenant behind it (NOT_TENANT_KEYED) takes any value
+            values = list(PARAM_VALUES.get(param, ("x",)))
         pattern = re.compile(r"\{" + param + r"(?::[a-z]+)?\}")
         paths = [pattern.sub(value, p, count=1) for p in paths for value in values]
     return paths
@@ -505,3 +505,58 @@ async def test_no_page_shows_or_changes_another_tenants_resources(app, client, m
                         leaks.append((who.email, method, url, response.status_code, named,
                                       response.headers.get("location")))
     assert leaks == [], leaks
+
+
+async def test_every_admin_operation_refuses_other_roles_and_an_admin_without_mfa(app, client,
+                                                                                  admin):
+    """RELIABILITY 28 and 31 from the route table: every operation of the OpenAPI document under
+    `/api/admin/` answers 403 to a client, a contractor (`forbidden_role`) and an admin whose
+    session has no second factor (`mfa_required`), before it reads a body or an id; every
+    admin page answers such an admin 403 too. An admin with MFA reads every admin list."""
+    from mindlinks.auth import repository
+    from mindlinks.auth.sessions import start_login
+
+    async with app.state.db.session() as session:
+        user = await repository.user_by_email(session, admin.email)
+        assert user is not None
+        half = await start_login(session, app.state.runtime, user, ["pwd"])
+    callers = {
+        "client": (Account(await register(client, "client")).headers, "forbidden_role"),
+        "contractor": (Account(await register(client, "contractor")).headers, "forbidden_role"),
+        "admin without MFA": ({"Authorization": f"Bearer {half.access_token}"}, "mfa_required"),
+    }
+    operations = [(method.upper(), path) for path, ops in app.openapi()["paths"].items()
+                  if path.startswith("/api/admin/") for method in ops]
+    assert len(operations) >= 30, operations
+    wrong = []
+    for method, template in operations:
+        path = attack_paths(template, {str(uuid.uuid4())}, [1])[0]
+        for who, (headers, code) in callers.items():
+            response = await client.request(method, path, headers=headers,
+                                             json=None if method in ("GET", "DELETE") else {})
+            if response.status_code != 403 or response.json().get("code") != code:
+                wrong.append((who, method, template, response.status_code, response.text[:120]))
+        if method == "GET" and not route_params(template):
+            listed = await client.get(path, headers=admin.headers)
+            if listed.status_code != 200:
+                wrong.append(("admin", method, template, listed.status_code, listed.text[:120]))
+
+    # The admin pages and forms of the route table: the not-found page for other roles, 403 for
+    # the admin without MFA (each POST with a valid CSRF token, so the guard is what answers).
+    pages = [(path, method) for path, method in page_routes(app) if path.startswith("/admin")]
+    assert len(pages) >= 30, pages
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.11", 50002))
+    for who, (headers, _) in callers.items():
+        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as b:
+            b.cookies.set("ml_access", headers["Authorization"].removeprefix("Bearer "))
+            assert (await b.get("/")).status_code == 200
+            csrf = b.cookies.get("ml_csrf")
+            expected = 403 if who == "admin without MFA" else 404
+            for template, method in pages:
+                path = attack_paths(template, {str(uuid.uuid4())}, [1])[0]
+                response = await b.request(method, path,
+                                           data={"csrf_token": csrf} if method == "POST" else None)
+                assert "csrf_failed" not in response.text, path
+                if response.status_code != expected:
+                    wrong.append((who, method, template, response.status_code, ""))
+    assert wrong == [], wrong
