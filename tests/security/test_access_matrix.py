@@ -560,3 +560,40 @@ async def test_every_admin_operation_refuses_other_roles_and_an_admin_without_mf
                 if response.status_code != expected:
                     wrong.append((who, method, template, response.status_code, ""))
     assert wrong == [], wrong
+
+
+# Fields a caller may never set on themselves, and the one operation that takes one of them
+# (registration takes `role`, limited to contractor or client: tests/auth/test_register_login).
+PRIVILEGED_FIELDS = {"role", "kycStatus", "feeRate", "fee", "balance", "availableBalance",
+                     "passwordHash", "mfaSecret", "mfaEnabled", "isAdmin", "userId", "amr"}
+PRIVILEGED_ALLOWED = {("POST", "/api/auth/register", "role")}
+
+
+def test_no_request_body_takes_unknown_or_privileged_fields(app):
+    """RELIABILITY 30 (BOPLA) over the whole OpenAPI document: every JSON request body refuses
+    unknown fields (`additionalProperties: false`, a 422 - so `{"role": "admin"}` added to any
+    body is refused, not ignored), and no body declares a privileged field."""
+    spec = app.openapi()
+    schemas = spec["components"]["schemas"]
+
+    def bodies(schema: dict[str, Any]) -> list[dict[str, Any]]:
+        if "$ref" in schema:
+            return [schemas[schema["$ref"].rsplit("/", 1)[1]]]
+        return [b for part in schema.get("anyOf", []) if part.get("type") != "null"
+                for b in bodies(part)] or [schema]
+
+    open_bodies, privileged, checked = [], [], 0
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            for body in bodies(content.get("application/json", {}).get("schema", {})):
+                if not body:
+                    continue
+                checked += 1
+                if body.get("additionalProperties") is not False:
+                    open_bodies.append((method.upper(), path))
+                privileged += [(method.upper(), path, field) for field in body.get(
+                    "properties", {}) if field in PRIVILEGED_FIELDS
+                    and (method.upper(), path, field) not in PRIVILEGED_ALLOWED]
+    assert checked >= 40, checked
+    assert open_bodies == [] and privileged == [], (open_bodies, privileged)
