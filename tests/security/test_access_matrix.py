@@ -444,7 +444,8 @@ async def test_no_page_shows_or_changes_another_tenants_resources(app, client, m
                                                                   admin):
     """RELIABILITY 29 for the dashboards: every page and form of the route table that takes a
     path parameter, opened by another company's client and contractor (signed in, with a valid
-    CSRF token) with each of the victim's ids, answers a refusal and never names the victim.
+    CSRF token) with each of the victim's ids, answers a refusal and never names the victim;
+    their pages without ids (dashboards, lists) show none of the victim's names or ids.
     The routes come from the app's route table, so a new page is attacked the day it is added;
     the victim's own browsers reach every id page (the attack tries ids of the right kinds)."""
     from tests.web.money import signed_in
@@ -495,6 +496,16 @@ async def test_no_page_shows_or_changes_another_tenants_resources(app, client, m
             assert (await browser.get("/notifications")).status_code == 200
             csrf = browser.cookies.get("ml_csrf")
             assert csrf, "no CSRF cookie"
+            # The pages without ids (dashboards, lists, wallet, escrow...) name none of the
+            # victim's people or company and carry none of their ids.
+            for path, method in page_routes(app):
+                if method != "GET" or route_params(path) or path.endswith("/stream"):
+                    continue
+                response = await browser.get(path)
+                named = [n for n in names if n in response.text]
+                shown = sorted(i for i in ids if i in response.text)
+                if named or shown:
+                    leaks.append((who.email, method, path, response.status_code, named, shown))
             for path, method in routes:
                 for url in attack_paths(path, ids, [], kinds):
                     data = {"csrf_token": csrf} if method == "POST" else None
