@@ -269,11 +269,12 @@ def likely_owners(template: str, owners: dict[str, dict[str, str]]) -> list[dict
 
 
 async def victim_kinds(client: httpx.AsyncClient, routes: list[tuple[str, str]], ids: set[str],
-                       seqs: list[int], owners: dict[str, dict[str, str]]
-                       ) -> tuple[dict[str, set[str]], list[str]]:
+                       seqs: list[int], owners: dict[str, dict[str, str]],
+                       bodies: list[str] | None = None) -> tuple[dict[str, set[str]], list[str]]:
     """Which of the victim's ids each id parameter takes (`contract_id` -> the ids a victim
     account reads through a GET with that parameter), and the GET routes no victim account
-    reached with any harvested id: the matrix is not vacuous only when that list is empty."""
+    reached with any harvested id: the matrix is not vacuous only when that list is empty.
+    Every body read is added to `bodies` when given."""
     kinds: dict[str, set[str]] = {}
     unreached = []
     for method, template in routes:
@@ -284,7 +285,10 @@ async def victim_kinds(client: httpx.AsyncClient, routes: list[tuple[str, str]],
         reached = False
         for path in attack_paths(template, ids, seqs):
             for headers in likely_owners(template, owners):
-                if (await client.get(path, headers=headers)).status_code == 200:
+                response = await client.get(path, headers=headers)
+                if response.status_code == 200:
+                    if bodies is not None:
+                        bodies.append(response.text)
                     reached = True
                     if single:
                         kinds.setdefault(params[0], set()).add(path.rstrip("/").split("/")[
@@ -335,17 +339,31 @@ async def test_no_tenant_reaches_another_tenants_resources(app, client, make_par
     assert leaks == [], leaks
 
 
-async def test_responses_and_logs_never_show_secrets(capsys, app, client, make_party, flow):
+async def test_responses_and_logs_never_show_secrets(capsys, app, client, make_party, flow,
+                                                     admin):
     """RELIABILITY 30 and 39: no password, token, full account/routing number or tax id in any
-    response of the victim's own endpoints or in any log line of the whole flow."""
+    response of the victim's own endpoints, in anything an admin reads about them (every
+    admin list, every id read route with the victim's ids) or in any log line of the flow."""
     victim = await make_party()
-    _, bodies, _ = await build_victim(app, client, victim, flow)
+    ids, bodies, kyc_headers = await build_victim(app, client, victim, flow)
+    owners = {"contractor": victim.contractor.headers, "client": victim.client.headers,
+              "admin": admin.headers, "kyc": kyc_headers}
+    before = len(bodies)
+    await victim_kinds(client, id_routes(app), ids, [], owners, bodies)
+    for path in list_routes(app):
+        if path.startswith("/api/admin/"):
+            response = await client.get(path, headers=admin.headers, params={"limit": 100})
+            assert response.status_code == 200, (path, response.text)
+            bodies.append(response.text)
+    assert len(bodies) - before >= 40  # the victim's details and the admin's views were read
+    assert any("Acme Widgets" in body for body in bodies[before:])
     logs = capsys.readouterr()
     log_text = logs.out + logs.err
     assert '"request"' in log_text or "request " in log_text  # the access log was captured
     secrets = {
         "password": "correct horse battery staple", "account number": "000123456789",
         "routing number": "011000015", "tax id": "123456789",
+        "company tax id": "GB987654321",  # tests/clients/conftest.py verified_company
         "access token": victim.contractor.token, "client token": victim.client.token,
     }
     for name, secret in secrets.items():
