@@ -70,7 +70,7 @@ def request_out(row: AdjustmentRequest, now: datetime | None = None) -> Adjustme
     return AdjustmentRequestOut(
         id=row.id, account_id=row.account_id, amount=from_minor(row.amount, row.currency),
         currency=row.currency, reason=row.reason,
-        status=_shown_status(row, now or utcnow()),  # type: ignore[arg-type]
+        status=_shown_status(row, now or utcnow()),
         requested_by=row.requested_by, decided_by=row.decided_by, decided_at=row.decided_at,
         transfer_id=row.transfer_id, created_at=row.created_at, expires_at=row.expires_at)
 
@@ -170,7 +170,8 @@ async def _pending(session: AsyncSession, request_id: uuid.UUID, target: str,
     return row
 
 
-async def approve(session: AsyncSession, admin: Actor, request_id: uuid.UUID) -> AdjustmentRequestOut:
+async def approve(session: AsyncSession, admin: Actor,
+                  request_id: uuid.UUID) -> AdjustmentRequestOut:
     """Execute a pending request, exactly once, on the decision of an admin other than its
     requester (403 `same_admin`). Decided or expired: 409, nothing moves."""
     now = utcnow()
@@ -189,7 +190,8 @@ async def approve(session: AsyncSession, admin: Actor, request_id: uuid.UUID) ->
     return request_out(row, now)
 
 
-async def reject(session: AsyncSession, admin: Actor, request_id: uuid.UUID) -> AdjustmentRequestOut:
+async def reject(session: AsyncSession, admin: Actor,
+                 request_id: uuid.UUID) -> AdjustmentRequestOut:
     """Refuse a pending request (any admin; its requester withdraws it this way). Nothing
     moves. Decided or expired: 409."""
     now = utcnow()
