@@ -75,8 +75,15 @@ async def test_at_the_threshold_it_executes_at_once_above_it_waits(
     assert at.status_code == 201, at.text
     assert at.json()["balanceAfter"] == 4000.0 and await pay.available(acme) == 4000.0
 
-    above = await _adjust(client, admin["headers"], escrow_id, "-1000.01")
+    k = key()
+    path = f"/api/admin/payments/accounts/{escrow_id}/adjustments"
+    above = await client.post(path, json={"amount": "-1000.01", "reason": "Correction, 4711"},
+                              headers={**admin["headers"], "Idempotency-Key": k})
     assert above.status_code == 202, above.text
+    retried = await client.post(path, json={"amount": "-1000.01", "reason": "Correction, 4711"},
+                                headers={**admin["headers"], "Idempotency-Key": k})
+    assert (retried.status_code, retried.content) == (202, above.content)
+    assert await _count(app, AdjustmentRequest) == 1  # a retry makes no second request
     body = above.json()
     assert body["status"] == "pending_approval" and body["amount"] == -1000.01
     assert body["transferId"] is None and body["accountId"] == escrow_id
@@ -86,7 +93,7 @@ async def test_at_the_threshold_it_executes_at_once_above_it_waits(
         requested = (await s.scalars(select(LedgerEntry).where(
             LedgerEntry.entry_type == "balance_adjustment_request"))).all()
     assert [json.loads(e.payload)["action"] for e in requested] == ["requested"]
-    assert "ticket 4711" not in requested[0].payload
+    assert "Correction" not in requested[0].payload
 
     listed = await client.get(LIST, params={"status": "pending"}, headers=admin["headers"])
     assert listed.status_code == 200, listed.text
