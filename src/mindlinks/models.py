@@ -28,6 +28,7 @@ MODEL_MODULES = [
     "mindlinks.payments.payroll_models",
     "mindlinks.payments.quotes_models",
     "mindlinks.payments.withdrawals_models",
+    "mindlinks.payments.adjustments_models",
     "mindlinks.kyc.models",
     "mindlinks.notifications.models",
 ]

@@ -131,6 +131,12 @@ class Settings(BaseSettings):
     stripe_connect_webhook_secret: str | None = None
     payments_webhook_tolerance_seconds: int = 300
     payments_deposit_max_minor: int = 100_000_000  # 1,000,000.00 in a 2-decimal currency
+    # Maker-checker (RELIABILITY 31, docs/payments.md "Admin balance adjustments"): an admin
+    # adjustment whose absolute amount is above this many minor units OF THE ACCOUNT'S CURRENCY
+    # (100000 = 1,000.00 USD/EUR, but 100,000 JPY or 100.000 KWD) waits for a second admin; at
+    # or below it executes at once. A pending one expires after `adjustment_approval_days`.
+    adjustment_approval_minor: int = Field(default=100_000, ge=0, le=10**15)
+    adjustment_approval_days: int = Field(default=7, ge=1, le=90)
 
     # FX (payments/fx.py, docs/payments.md "Fee and FX quotes"): the rates provider (`sandbox`:
     # fixed rates an admin may set; `ecb`: the ECB's daily reference rates), the spread the

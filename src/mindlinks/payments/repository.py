@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mindlinks.payments.adjustments_models import AdjustmentRequest, AdjustmentRequestStatus
 from mindlinks.payments.models import Account, Deposit, Purpose, Transfer
 
 
@@ -60,3 +62,38 @@ async def deposit_by_ref(session: AsyncSession, provider: str, provider_ref: str
 
 async def account_by_id(session: AsyncSession, account_id: uuid.UUID) -> Account | None:
     return await session.get(Account, account_id)
+
+
+async def adjustment_request(session: AsyncSession, request_id: uuid.UUID, *,
+                             for_update: bool = False) -> AdjustmentRequest | None:
+    """Admin-only rows (no tenant): locked and read fresh when a decision will follow, so two
+    admins deciding at once take turns and the second sees the first's decision."""
+    query = select(AdjustmentRequest).where(AdjustmentRequest.id == request_id)
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return await session.scalar(query)
+
+
+def _adjustment_filter(status: str, now: datetime) -> list[ColumnElement[bool]]:
+    # A pending row past its expiry is shown (and filtered) as expired.
+    pending, s = AdjustmentRequestStatus.PENDING, AdjustmentRequest.status
+    if status == "all":
+        return []
+    if status == AdjustmentRequestStatus.PENDING:
+        return [s == pending, AdjustmentRequest.expires_at > now]
+    if status == AdjustmentRequestStatus.EXPIRED:
+        return [or_(s == status, and_(s == pending, AdjustmentRequest.expires_at <= now))]
+    return [s == status]
+
+
+async def adjustment_requests_page(session: AsyncSession, status: str, now: datetime, *,
+                                   offset: int, limit: int
+                                   ) -> tuple[Sequence[AdjustmentRequest], int]:
+    where = _adjustment_filter(status, now)
+    total = await session.scalar(select(func.count()).select_from(AdjustmentRequest)
+                                 .where(*where))
+    rows = (await session.scalars(select(AdjustmentRequest).where(*where)
+                                  .order_by(AdjustmentRequest.created_at.desc(),
+                                            AdjustmentRequest.id)
+                                  .offset(offset).limit(limit))).all()
+    return rows, int(total or 0)

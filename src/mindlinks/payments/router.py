@@ -7,7 +7,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request, status
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from mindlinks.payments import admin as adjustments
 from mindlinks.payments import (
@@ -23,13 +23,15 @@ from mindlinks.payments.providers import PaymentsProvider, get_provider
 from mindlinks.payments.schemas import (
     AdjustmentCreate,
     AdjustmentOut,
+    AdjustmentRequestFilter,
+    AdjustmentRequestOut,
     DepositCreate,
     DepositOut,
     Escrow,
     EscrowTransaction,
     WebhookAck,
 )
-from mindlinks.platform.api import PageDep, SessionDep, domain_router
+from mindlinks.platform.api import Page, PageDep, SessionDep, domain_router, model_response
 from mindlinks.platform.idempotency import IdempotencyKeyDep
 from mindlinks.platform.security import AdminUser, CurrentClient
 
@@ -106,10 +108,38 @@ async def sandbox_submit(request: Request, session: SessionDep, provider: Provid
 
 
 @admin.post("/accounts/{account_id}/adjustments", response_model=AdjustmentOut,
-            status_code=status.HTTP_201_CREATED)
-async def adjust(session: SessionDep, actor: AdminUser, key: IdempotencyKeyDep,
-                 account_id: uuid.UUID, body: AdjustmentCreate) -> AdjustmentOut:
-    return await adjustments.adjust(session, actor, account_id, body, key)
+            status_code=status.HTTP_201_CREATED, responses={202: {
+                "model": AdjustmentRequestOut,
+                "description": "Above the approval threshold: pending a second admin"}})
+async def adjust(request: Request, session: SessionDep, actor: AdminUser,
+                 key: IdempotencyKeyDep, account_id: uuid.UUID,
+                 body: AdjustmentCreate) -> AdjustmentOut | Response:
+    settings = request.app.state.settings
+    done = await adjustments.adjust(session, actor, account_id, body, key,
+                                    approval_minor=settings.adjustment_approval_minor,
+                                    approval_days=settings.adjustment_approval_days)
+    if isinstance(done, AdjustmentRequestOut):
+        return model_response(done, status.HTTP_202_ACCEPTED)
+    return done
+
+
+@admin.get("/adjustments", response_model=Page[AdjustmentRequestOut])
+async def list_adjustment_requests(session: SessionDep, actor: AdminUser, page: PageDep,
+                                   status: AdjustmentRequestFilter = "all"
+                                   ) -> Page[AdjustmentRequestOut]:
+    return await adjustments.list_requests(session, page, status)
+
+
+@admin.post("/adjustments/{request_id}/approve", response_model=AdjustmentRequestOut)
+async def approve_adjustment(session: SessionDep, actor: AdminUser, key: IdempotencyKeyDep,
+                             request_id: uuid.UUID) -> AdjustmentRequestOut:
+    return await adjustments.approve(session, actor, request_id)
+
+
+@admin.post("/adjustments/{request_id}/reject", response_model=AdjustmentRequestOut)
+async def reject_adjustment(session: SessionDep, actor: AdminUser,
+                            request_id: uuid.UUID) -> AdjustmentRequestOut:
+    return await adjustments.reject(session, actor, request_id)
 
 
 routers = [client, public, pages, admin, *payroll_router.routers, *withdrawals_router.routers,

@@ -89,6 +89,30 @@ class AdjustmentOut(ResponseModel):
     ledger_seq: int
 
 
+AdjustmentRequestStatus = Literal["pending_approval", "approved", "rejected", "expired"]
+# `pending` and `pending_approval` are the same filter (the shown status is the latter).
+AdjustmentRequestFilter = Literal["all", "pending", "pending_approval", "approved", "rejected",
+                                  "expired"]
+
+
+class AdjustmentRequestOut(ResponseModel):
+    """A large adjustment waiting for (or decided by) a second admin. `status`
+    `pending_approval` until another admin approves or someone rejects it, or it expires."""
+
+    id: uuid.UUID
+    account_id: uuid.UUID
+    amount: JsonNumber
+    currency: str
+    reason: str
+    status: AdjustmentRequestStatus
+    requested_by: uuid.UUID
+    decided_by: uuid.UUID | None
+    decided_at: datetime | None
+    transfer_id: uuid.UUID | None
+    created_at: datetime
+    expires_at: datetime
+
+
 class WebhookAck(ResponseModel):
     received: bool = True
     duplicate: bool = False
