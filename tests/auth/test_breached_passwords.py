@@ -213,3 +213,10 @@ def test_settings_select_the_source_and_production_refuses_the_sandbox() -> None
     assert production_problems(settings()) != []
     assert production_problems(settings(breached_password_check="hibp")) == []
     assert production_problems(settings(breached_password_check="off")) == []
+    # create_app collects it (auth/setup.py) with the other domains' checks.
+    from mindlinks.app import _production_problems
+
+    assert any("MINDLINKS_BREACHED_PASSWORD_CHECK" in p
+               for p in _production_problems(settings(env="production")))
+    assert not any("BREACHED" in p for p in _production_problems(
+        settings(env="production", breached_password_check="hibp")))
