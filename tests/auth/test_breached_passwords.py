@@ -5,7 +5,9 @@ against respx (k-anonymity prefix, padding, failing open without logging the pas
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import time
 from typing import Any
 
 import httpx
@@ -199,6 +201,29 @@ async def test_hibp_unreachable_fails_open_and_logs_no_secret(
     assert "breached_password_check_unavailable" in logged
     assert password not in logged
     assert digest[:5] not in logged and digest[5:] not in logged
+
+
+async def test_hibp_deadline_bounds_the_whole_exchange(capsys: pytest.CaptureFixture[str]) -> None:
+    """A server that answers too slowly (each phase within httpx's timeout, not the whole)
+    counts as unreachable: the deadline is the adapter's timeout, end to end."""
+    password = "a quiet unlisted passphrase 12"
+    digest = _sha1(password)
+
+    asked: list[str] = []
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        await asyncio.sleep(1)
+        return httpx.Response(200, text=f"{digest[5:]}:5\r\n")
+
+    # respx records a call once its answer is made; this one is cancelled first.
+    with respx.mock(assert_all_called=False) as mock:
+        mock.get(RANGE + digest[:5]).mock(side_effect=slow)
+        started = time.monotonic()
+        assert await HibpBreachedPasswords(base_url=RANGE, timeout=0.2).count(password) is None
+    assert time.monotonic() - started < 0.9
+    assert asked == [RANGE + digest[:5]]
+    assert "breached_password_check_unavailable" in "".join(capsys.readouterr())
 
 
 def test_settings_select_the_source_and_production_refuses_the_sandbox() -> None:

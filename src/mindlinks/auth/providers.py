@@ -98,31 +98,32 @@ class HibpBreachedPasswords:
     async def count(self, password: str) -> int | None:
         digest = sha1_hex(password)
         prefix, suffix = digest[:5], digest[5:]
+        tls = await _tls_context()
         try:
-            async with httpx.AsyncClient(timeout=self.timeout, verify=await _tls_context(),
-                                         headers={"User-Agent": USER_AGENT}) as client:
+            # httpx's timeout bounds each phase; the deadline bounds the whole exchange.
+            async with asyncio.timeout(self.timeout), httpx.AsyncClient(
+                timeout=self.timeout, verify=tls, headers={"User-Agent": USER_AGENT},
+            ) as client:
                 response = await client.get(self.base_url + prefix,
                                             headers={"Add-Padding": "true"})
-        except httpx.HTTPError as exc:
-            # Fail open (None: the caller accepts the password). Signing up and resetting a
-            # password must not depend on a third party being up; the local policy (length,
-            # the 30,000 commonest passwords) still applies. Neither the password nor any part
-            # of its hash is logged.
-            log.warning("breached_password_check_unavailable", source=self.name,
-                        error=type(exc).__name__)
-            return None
-        if response.status_code != 200:  # fail open, as above
-            log.warning("breached_password_check_unavailable", source=self.name,
-                        status=response.status_code)
-            return None
+        except (httpx.HTTPError, TimeoutError) as exc:
+            return self._unavailable(error=type(exc).__name__)
+        if response.status_code != 200:
+            return self._unavailable(status=response.status_code)
         for line in response.text.splitlines():
             found, _, count = line.strip().partition(":")
             if found.upper() == suffix:
-                try:
-                    return int(count)  # a padding line has count 0: not breached
-                except ValueError:
-                    return None
+                # A padding line has count 0: not breached.
+                return int(count) if count.isdigit() else self._unavailable(error="bad_line")
         return 0
+
+    def _unavailable(self, **why: object) -> int | None:
+        """Fail open (None: the caller accepts the password). Signing up and resetting a
+        password must not depend on a third party being up; the local policy (length, the
+        30,000 commonest passwords) still applies. Neither the password nor any part of its
+        hash is logged."""
+        log.warning("breached_password_check_unavailable", source=self.name, **why)
+        return None
 
 
 def breached_passwords_from_settings(settings: Settings) -> BreachedPasswords | None:
