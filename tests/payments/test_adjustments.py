@@ -29,6 +29,13 @@ async def test_an_admin_adjusts_an_escrow_and_the_journal_records_it(
         escrow_id = escrow.id
     path = f"/api/admin/payments/accounts/{escrow_id}/adjustments"
     reason = "Refund of a duplicated bank fee, ticket 4711"
+    # A money POST without its key, or with a short one: 400, nothing moves (RELIABILITY 14).
+    for missing, code in (({}, "idempotency_key_required"),
+                          ({"Idempotency-Key": "too-short"}, "idempotency_key_invalid")):
+        refused = await client.post(path, json={"amount": "-30.00", "reason": reason},
+                                    headers={**admin["headers"], **missing})
+        assert (refused.status_code, refused.json()["code"]) == (400, code)
+    assert await pay.available(acme) == 100.0
     headers = {**admin["headers"], "Idempotency-Key": key()}
     response = await client.post(path, json={"amount": "-30.00", "reason": reason},
                                  headers=headers)
