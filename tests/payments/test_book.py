@@ -190,10 +190,10 @@ async def test_the_database_refuses_a_one_legged_or_unbalanced_transfer(
     bad = [row("one-leg", credit_account_id=None), row("other-leg", debit_account_id=None),
            row("same", credit_account_id=world.id), row("nowhere", credit_account_id=uuid.uuid4()),
            row("zero", amount=0), row("negative", amount=-10), row("no-amount", amount=None)]
-    async with database.engine.connect() as conn:  # the same row, both legs: accepted
-        async with conn.begin() as tx:
-            await conn.execute(insert(Transfer.__table__).values(**row("good")))
-            await tx.rollback()
+    # The same row with both legs is accepted (then rolled back): the refusals are the rules.
+    async with database.engine.connect() as conn, conn.begin() as tx:
+        await conn.execute(insert(Transfer.__table__).values(**row("good")))
+        await tx.rollback()
     for values in bad:
         with pytest.raises(IntegrityError):
             async with database.engine.begin() as conn:

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from mindlinks.payments import fx
 from mindlinks.payments.fees import percent_part
-from mindlinks.platform.money import currency_exponent
 from mindlinks.payments.quotes_models import FxRate
+from mindlinks.platform.money import currency_exponent
 
 URL = "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"
 # The ECB's eurofxref-daily.xml as published for 2024-06-28 (a Friday).
