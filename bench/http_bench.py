@@ -19,6 +19,8 @@ Environment:
   MINDLINKS_BENCH_RUNS           runs per side (default 3)
   MINDLINKS_BENCH_CONNECTIONS    concurrent connections (default 16)
   MINDLINKS_BENCH_ONLY           comma-separated substrings of pair names to run
+  MINDLINKS_BENCH_TARGET_ENV     space-separated NAME=VALUE settings for the platform only,
+                                 to measure a variant (`MINDLINKS_ACCESS_LOG_SAMPLE_RATE=0`)
 """
 
 from __future__ import annotations
@@ -127,6 +129,8 @@ def main() -> None:
                if not k.startswith("MINDLINKS_") or k.startswith("MINDLINKS_BENCH")}
         env["MINDLINKS_DATA_DIR"] = str(Path(tmp) / "var")
         env["MINDLINKS_DATABASE_URL"] = pg_url or f"sqlite+aiosqlite:///{tmp}/bench.db"
+        variant = dict(item.split("=", 1) for item in
+                       os.environ.get("MINDLINKS_BENCH_TARGET_ENV", "").split())
         if pg_url:
             asyncio.run(_reset_postgres(pg_url))
         subprocess.run([sys.executable, "-m", "mindlinks.cli", "migrate"], env=env, check=True,
@@ -135,7 +139,7 @@ def main() -> None:
         log = open(Path(tmp) / "server.log", "wb")  # noqa: SIM115 - closed below
         server = subprocess.Popen(
             [sys.executable, "-m", "mindlinks.cli", "serve", "--port", str(port)],
-            env=env, stdout=log, stderr=log,
+            env={**env, **variant}, stdout=log, stderr=log,
         )
         floor = None
         try:
@@ -153,9 +157,11 @@ def main() -> None:
             floor = subprocess.Popen([sys.executable, "-m", "bench.floor_server"],
                                      env=floor_env, stdout=log, stderr=log)
             _wait(f"http://127.0.0.1:{floor_port}/bare", floor)
+            settings = " ".join(f"{k}={v}" for k, v in variant.items())
             print(f"load client: {client_name()}, {CONNECTIONS} connections, {SECONDS:g} s "
                   f"x {RUNS} runs per side, alternated; database: "
-                  f"{'postgresql' if pg_url else 'sqlite'}", flush=True)
+                  f"{'postgresql' if pg_url else 'sqlite'}"
+                  f"{'; platform variant: ' + settings if variant else ''}", flush=True)
             print(f"{'pair':<22} {'floor req/s':>11} {'target req/s':>12} {'ratio':>6} "
                   f"{'goal':>5} {'p99 floor':>9} {'p99 target':>10} {'cpu µs floor':>12} "
                   f"{'cpu µs target':>13}", flush=True)

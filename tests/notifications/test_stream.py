@@ -253,3 +253,24 @@ async def test_open_streams_per_user_are_capped(settings):
             async with http.stream("GET", "/api/notifications/me/stream",
                                    headers=headers) as again:
                 assert again.status_code == 200
+
+
+@pytest.mark.parametrize("how", ["logout", "logout_all", "password_change", "suspension"])
+async def test_a_stream_on_another_process_ends_when_its_login_ends(settings, redis_url, how):
+    """RELIABILITY 44 on every process: the stream is served by instance B, the login is ended
+    through instance A (they share the database and Redis, as two `serve` workers do), and B's
+    periodic check closes the stream."""
+    shared = {"redis_url": redis_url, "workers": 2,
+              "notifications_redis_prefix": f"mindlinks-test:{uuid.uuid4().hex}",
+              "notifications_sse_liveness_seconds": 0.1,
+              "notifications_sse_heartbeat_seconds": 60}
+    async with running_app(settings, **shared) as (app_a, client_a), \
+            running_app(settings, **shared) as (app_b, _client_b):
+        user = await register(client_a, "contractor")
+        second = (await client_a.post("/api/auth/login", json={
+            "email": user["user"]["email"], "password": user["password"]})).json()
+        async with open_streams(app_b, bearer(user["accessToken"])) as (_http, [stream]):
+            lines = stream.aiter_lines()
+            await next_sse_event(lines, "unread")
+            await _end_login(client_a, app_a, how, user, bearer(second["accessToken"]))
+            assert await ended(lines)

@@ -81,3 +81,50 @@ async def test_field_entries_of_a_problem_carry_the_rules_figures(
     assert refused.headers["content-type"] == "application/problem+json"  # API: JSON
     entry = refused.json()["errors"][0]
     assert entry["code"] == "less_than_equal" and entry["params"] == {"le": 100}
+
+
+# RELIABILITY 43 for the pages: the query and form fields the pages read, each given an invalid
+# UTF-8 sequence, a NUL, an integer past 64 bits, a negative number or a year-9999 date.
+PAGE_FIELDS = ("done", "status", "page", "lang", "saved", "week", "v", "type", "template",
+               "source", "show", "role", "q", "period", "next", "contract", "amend", "action",
+               "channel", "email", "password", "name", "amount", "currency", "reason",
+               "decision", "contract_id", "week_ending", "note", "ids", "is_default",
+               "is_active", "language", "idempotency_key", "start_date", "end_date")
+PAGE_HOSTILE = ("%ED%A0%80", "%00", "9223372036854775808", "-1", "9999-12-31")
+
+
+async def test_hostile_query_and_form_values_never_make_a_page_fail(app, client, admin):
+    """Every page and form of the route table, opened by a contractor, a client and an admin
+    (signed-in cookies, a valid CSRF token) with every field the pages read set to each
+    hostile value, answers below 500."""
+    import uuid
+
+    from tests.security.test_access_matrix import attack_paths, page_routes
+
+    accounts = [admin.token, (await register(client, "contractor"))["accessToken"],
+                (await register(client, "client"))["accessToken"]]
+    routes = [(p, m) for p, m in page_routes(app) if not p.startswith(("/static", "/files"))
+              and not p.endswith("/stream")]
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.12", 50003))
+    failures, sent = [], 0
+    for token in accounts:
+        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as b:
+            b.cookies.set("ml_access", token)
+            assert (await b.get("/")).status_code == 200
+            csrf = b.cookies.get("ml_csrf")
+            for template, method in routes:
+                path = attack_paths(template, {str(uuid.uuid4())}, [1])[0]
+                for value in PAGE_HOSTILE:
+                    fields = "&".join(f"{name}={value}" for name in PAGE_FIELDS)
+                    if method == "GET":
+                        response = await b.get(f"{path}?{fields}")
+                    else:
+                        response = await b.post(path, content=f"csrf_token={csrf}&{fields}",
+                                                headers={"Content-Type":
+                                                         "application/x-www-form-urlencoded"})
+                    sent += 1
+                    assert "csrf_failed" not in response.text, path  # the form was read
+                    if response.status_code >= 500:
+                        failures.append((method, template, value, response.status_code))
+    assert sent > 500, sent
+    assert failures == [], failures

@@ -9,7 +9,13 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from mindlinks.auth import service as auth_service
-from mindlinks.auth.schemas import LoginRequest, MfaChallenge, RegisterRequest, TokenPair
+from mindlinks.auth.schemas import (
+    ForgotPasswordRequest,
+    LoginRequest,
+    MfaChallenge,
+    RegisterRequest,
+    TokenPair,
+)
 from mindlinks.clients import service as clients
 from mindlinks.clients.schemas import AcceptInvitation
 from mindlinks.platform.api import SessionDep, domain_router
@@ -143,7 +149,14 @@ async def forgot_page(request: Request) -> Response:
 async def forgot_submit(request: Request, session: SessionDep, rt: RuntimeDep) -> Response:
     form = await _form(request)
     # Same answer whether or not the account exists (as `POST /api/auth/forgot-password`).
-    await auth_service.forgot_password(session, rt, _text(form, "email", 320))
+    # The address goes through the API's request model first: raw form text with a NUL
+    # reached the user lookup, and PostgreSQL refuses NUL in a query (a 500). Text the
+    # model refuses can belong to no account, so it gets the same answer and no mail.
+    try:
+        email = ForgotPasswordRequest(email=_text(form, "email", 320)).email
+    except ValidationError:
+        return render(request, "forgot_password.html", {"sent": True})
+    await auth_service.forgot_password(session, rt, email)
     return render(request, "forgot_password.html", {"sent": True})
 
 
