@@ -29,12 +29,15 @@ async def adjust(session: AsyncSession, admin: Actor, account_id: uuid.UUID,
     if amount == 0 or abs(amount) > book.MAX_AMOUNT:
         raise book.InvalidAmount("An adjustment is a non-zero amount")
     other = await book.account(session, "platform", None, Purpose.ADJUSTMENTS, target.currency)
-    before = (await book.balances(session, target)).posted
     debit, credit = (other, target) if amount > 0 else (target, other)
     moved = await book.transfer(session, debit=debit, credit=credit, amount=abs(amount),
                                 code="balance_adjustment",
                                 reference=f"adjustment:{admin.user_id}:{idempotency_key}")
+    # Both read under the account's lock, which the transfer took: a balance read before it
+    # could miss a concurrent adjustment committed meanwhile, and the journal (which can never
+    # be corrected) recorded a false balanceBefore (test_concurrent_adjustments_...).
     after = (await book.balances(session, target)).posted
+    before = after - amount
     entry = await ledger.append(
         session, entry_type=ledger.EntryType.BALANCE_ADJUSTMENT, entity_type="payment_account",
         entity_id=target.id, payload={
