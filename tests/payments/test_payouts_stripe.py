@@ -7,6 +7,7 @@ retried."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import replace
 from typing import Any
@@ -121,7 +122,9 @@ def _answer(recorded: dict[str, Any]) -> Any:
 
 @pytest.mark.usefixtures("db_backend")
 async def test_the_worker_keeps_the_stripe_ids_and_the_connected_account(
-        app: Any, client: httpx.AsyncClient, contractor: Account, monkeypatch: Any) -> None:
+        app: Any, client: httpx.AsyncClient, contractor: Account, monkeypatch: Any,
+        capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     payouts.install(app.state.db, _adapter())
     app.state.payments_provider = StripeProvider(api_key="sk_test_123",
                                                  webhook_secret="whsec_platform")
@@ -158,8 +161,19 @@ async def test_the_worker_keeps_the_stripe_ids_and_the_connected_account(
     paid = payouts.payout_event("payout.paid", payouts.payout_object(
         payout_ref=str(stored.provider_payout_ref), amount=99_500, currency="USD",
         status="paid", withdrawal_id=first["id"]), account=ACCOUNT["id"])
+    signatures = []
     for secret, status in (("whsec_someone_else", 400), ("whsec_connect", 200)):
+        signatures.append(sign(secret, paid))
         response = await client.post("/api/payments/webhooks/stripe", content=paid, headers={
-            "Stripe-Signature": sign(secret, paid), "Content-Type": "application/json"})
+            "Stripe-Signature": signatures[-1], "Content-Type": "application/json"})
         assert response.status_code == status, response.text
     assert (await get(client, w, first["id"]))["status"] == "completed"
+
+    # RELIABILITY 39: the API key, both webhook secrets and a signature header never reach a
+    # log line, the app's (stderr) nor any library's (caplog, DEBUG included).
+    logged = capsys.readouterr().err + "\n".join(
+        f"{r.name} {r.getMessage()}" for r in caplog.records)
+    assert "payout" in logged  # the capture is real: the worker's lines are in it
+    sent = [header.split("v1=")[1] for header in signatures]
+    for secret in ("sk_test_123", "whsec_platform", "whsec_connect", *sent):
+        assert secret not in logged
