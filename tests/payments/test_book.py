@@ -211,3 +211,52 @@ async def test_the_database_refuses_a_one_legged_or_unbalanced_transfer(
         sums = {a.id: (a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted)
                 for a in (await s.scalars(select(Account).where(Account.id.in_(before)))).all()}
         assert sums == {world.id: (0, 100, 0, 0), escrow.id: (0, 0, 0, 100)}
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE payment_transfers SET amount = amount + 1",
+    "UPDATE payment_transfers SET credit_account_id = debit_account_id, "
+    "debit_account_id = credit_account_id",
+    "UPDATE payment_transfers SET reference = 'rewritten'",
+    "UPDATE payment_transfers SET status = 'pending' WHERE status = 'posted'",
+    "UPDATE payment_transfers SET status = 'posted' WHERE status = 'voided'",
+    "DELETE FROM payment_transfers",
+    "UPDATE payment_accounts SET currency = 'EUR'",
+    "UPDATE payment_accounts SET may_go_negative = true",
+    "DELETE FROM payment_accounts",
+])
+async def test_the_database_keeps_the_books_history(database: Database, statement: str) -> None:
+    """RELIABILITY 9: a transfer is never deleted or edited - only its status moves forward -
+    and an account never changes owner, purpose, currency or guard, nor disappears (triggers
+    of migration 0020). Straight SQL on the app's own connection is refused and changes
+    nothing; the book's own moves (a hold posted, another voided) still go through."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from mindlinks.payments.models import Account, Transfer
+
+    async with database.session() as s:
+        world, escrow = await _pair(s)
+        await book.transfer(s, debit=world, credit=escrow, amount=100, code="deposit",
+                            reference="d")
+        await book.transfer(s, debit=escrow, credit=world, amount=30, code="hold",
+                            reference="h1", pending=True)
+        await book.transfer(s, debit=escrow, credit=world, amount=20, code="hold",
+                            reference="h2", pending=True)
+        await book.post_pending(s, "h1")
+        await book.void_pending(s, "h2")
+
+    def snapshot(rows: list[Account] | list[Transfer]) -> list[tuple[object, ...]]:
+        return sorted(tuple(str(v) for k, v in vars(r).items() if not k.startswith("_"))
+                      for r in rows)
+
+    async with database.session() as s:
+        transfers = snapshot((await s.scalars(select(Transfer))).all())
+        accounts = snapshot((await s.scalars(select(Account))).all())
+    assert len(transfers) == 5  # the deposit, two holds, the post and the void
+    with pytest.raises(DBAPIError, match="the book only grows"):
+        async with database.engine.begin() as conn:
+            await conn.execute(text(statement))
+    async with database.session() as s:
+        assert snapshot((await s.scalars(select(Transfer))).all()) == transfers
+        assert snapshot((await s.scalars(select(Account))).all()) == accounts
