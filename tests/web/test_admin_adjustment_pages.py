@@ -189,16 +189,15 @@ async def test_guards_roles_mfa_csrf_and_unknown_ids(
     assert [r["status"] for r in listed.json()["data"]] == ["pending_approval"]
 
 
-async def test_the_console_links_the_page_and_counts_what_waits(
+async def test_the_console_links_the_page_in_both_languages(
     app: Any, client: httpx.AsyncClient, pay: Any, acme: Account, admin: Account,
     admin_browser: httpx.AsyncClient
 ):
+    # The link is in the console's navigation, not a count on the home page: the home's
+    # statement budget (test_admin_pages: at most 8, whatever the rows) is spent.
     await _pending(app, client, pay, acme, admin)
     home = await admin_browser.get("/admin")
-    assert 'href="/admin/adjustments"' in home.text
-    count = re.search(r'<span class="queue-count">(\d+)</span> <span>Balance adjustments to '
-                      r'approve</span>', home.text)
-    assert count and count.group(1) == "1"
+    assert 'href="/admin/adjustments"' in home.text and "Balance adjustments" in home.text
     arabic = await admin_browser.get(f"{PAGE}?lang=ar&status=bogus")
     assert arabic.status_code == 200 and "تسويات الأرصدة" in arabic.text
     assert "بانتظار الموافقة" in arabic.text  # the pending filter is the default

@@ -30,7 +30,6 @@ from mindlinks.kyc import service as kyc
 from mindlinks.kyc.schemas import DecisionRequest, DocumentReview
 from mindlinks.ledger import service as ledger
 from mindlinks.ledger.schemas import Digest, VerifyReport
-from mindlinks.payments import service as payments
 from mindlinks.platform import alerts, audit
 from mindlinks.platform.api import PageParams, SessionDep, domain_router
 from mindlinks.platform.errors import DomainError
@@ -134,10 +133,6 @@ async def admin_home(request: Request, session: SessionDep) -> Response:
         (i18n.gettext("Licences to verify"), credentials["licenses"], "/admin/licenses"),
         (i18n.gettext("Insurance policies to verify"), credentials["policies"],
          "/admin/insurance"),
-        (i18n.gettext("Balance adjustments to approve"),
-         (await payments.list_adjustment_requests(session, PageParams(1, 1),
-                                                 "pending")).meta.total,
-         "/admin/adjustments"),
         (i18n.gettext("Open alerts"), await alerts.count_open(session), "/admin/alerts"),
         (i18n.gettext("Suspended accounts"),
          sum(n for (_r, s), n in users.items() if s == auth_service.UserStatus.SUSPENDED),
