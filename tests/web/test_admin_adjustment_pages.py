@@ -7,6 +7,7 @@ an admin without the TOTP step the 403 page, a form without the CSRF token 403."
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 from typing import Any
@@ -99,6 +100,21 @@ async def test_a_second_admin_approves_it_once(
     again = await admin_browser.post(f"{PAGE}/{request_id}/approve", data={"csrf_token": token})
     assert again.status_code == 409, again.text
     assert "already approved" in again.text
+    assert await pay.available(acme) == 7500.0 and await _adjustment_transfers(app) == 1
+
+
+async def test_two_submits_at_once_execute_once(
+    app: Any, client: httpx.AsyncClient, pay: Any, acme: Account, admin: Account,
+    admin_browser: httpx.AsyncClient
+):
+    """A double click (or two tabs): the two POSTs race; the service's row lock lets one
+    execute, the other finds it approved (409), and one transfer exists."""
+    request_id = await _pending(app, client, pay, acme, admin)
+    token = csrf_of(await admin_browser.get(PAGE))
+    answers = await asyncio.gather(*(
+        admin_browser.post(f"{PAGE}/{request_id}/approve", data={"csrf_token": token})
+        for _ in range(2)))
+    assert sorted(a.status_code for a in answers) == [303, 409], [a.text for a in answers]
     assert await pay.available(acme) == 7500.0 and await _adjustment_transfers(app) == 1
 
 
