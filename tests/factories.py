@@ -67,7 +67,8 @@ async def create_admin(app: Any, email: str | None = None) -> tuple[str, str]:
     """An admin straight from the service (as `mindlinks create-admin` does): (email, secret)."""
     email = email or unique_email("admin")
     async with app.state.db.session() as session:
-        _user, uri, _codes = await auth_service.create_admin(session, email, PASSWORD)
+        _user, uri, _codes = await auth_service.create_admin(session, app.state.settings, email,
+                                                             PASSWORD)
     secret = pyotp.parse_uri(uri).secret
     return email, secret
 

@@ -205,7 +205,8 @@ def create_admin(
         db = Database(settings.resolved_database_url)
         try:
             async with db.session() as session:
-                _user, uri, codes = await service.create_admin(session, email, password, name)
+                _user, uri, codes = await service.create_admin(session, settings, email, password,
+                                                                name)
             return uri, codes
         finally:
             await db.dispose()

@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     registrations_per_ip_per_hour: int = 20
     registrations_per_hour: int = 1000
 
+    # Passwords being chosen (register, invitation accept, reset, change) are checked against
+    # known breaches (auth/providers.py): `sandbox` is a fixed sample list (offline), `hibp` Have
+    # I Been Pwned's k-anonymity range API (production; fails open when unreachable), `off`.
+    breached_password_check: Literal["sandbox", "hibp", "off"] = "sandbox"
+    hibp_range_url: str = "https://api.pwnedpasswords.com/range/"
+    breached_password_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+
     max_json_body_bytes: int = 1024 * 1024
     max_upload_body_bytes: int = 25 * 1024 * 1024
 

@@ -125,6 +125,25 @@ async def test_new_user_accepts_and_becomes_the_clients_contractor(
     assert item["acceptedAt"] is not None
 
 
+async def test_accept_refuses_a_breached_password_and_keeps_the_link(
+    client: Any, verified_client: Any, invite: Any
+) -> None:
+    """RELIABILITY 23: the new account's password goes through the breach check (sandbox)."""
+    from mindlinks.auth.providers import SANDBOX_SAMPLES
+
+    account, _ = verified_client
+    _, token = await invite(account, unique_email("dev"))
+    refused = await client.post(f"/api/invitations/{token}/accept",
+                                json={"password": SANDBOX_SAMPLES[1]})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "weak_password"
+    assert refused.json()["errors"][0]["params"] == {"rule": "breached"}
+    # Nothing was claimed: the invitation is still open and accepts a sound password.
+    assert (await client.get(f"/api/invitations/{token}")).json()["status"] == "pending"
+    accepted = await client.post(f"/api/invitations/{token}/accept", json={"password": PASSWORD})
+    assert accepted.status_code == 201, accepted.text
+
+
 async def test_used_link_is_gone(client: Any, verified_client: Any, invite: Any) -> None:
     account, _ = verified_client
     _, token = await invite(account, unique_email("dev"))

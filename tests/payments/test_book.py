@@ -160,3 +160,54 @@ async def test_the_expiry_job_leaves_a_hold_voided_by_hand_as_voided(
         assert (await s.scalar(select(Transfer.status).where(Transfer.reference == "h"))) \
             == "voided"
     assert await jobs.expire_holds(database) == 0
+
+
+async def test_the_database_refuses_a_one_legged_or_unbalanced_transfer(
+        database: Database) -> None:
+    """RELIABILITY 2: a transfer is one row carrying both legs and one amount, so the database
+    itself refuses a row missing a leg, with both legs on one account, with a leg on no account,
+    or with a zero or negative amount; and a guarded account's sums cannot be pushed past
+    zero by hand (the `guarded_not_overdrawn` backstop). Written straight to the tables with
+    the app's own connection: nothing is stored, the sums are unchanged."""
+    from sqlalchemy import insert, update
+    from sqlalchemy.exc import IntegrityError
+
+    from mindlinks.payments.models import Account, Transfer
+
+    async with database.session() as s:
+        world, escrow = await _pair(s)
+        await book.transfer(s, debit=world, credit=escrow, amount=100, code="deposit",
+                            reference="d")
+    before = (world.id, escrow.id)
+    now = utcnow()
+
+    def row(reference: str, **changes: object) -> dict[str, object]:
+        return {"id": uuid.uuid4(), "reference": reference, "code": "deposit",
+                "kind": "single", "debit_account_id": world.id,
+                "credit_account_id": escrow.id, "amount": 10, "currency": "USD",
+                "status": "posted", "created_at": now, "updated_at": now, **changes}
+
+    bad = [row("one-leg", credit_account_id=None), row("other-leg", debit_account_id=None),
+           row("same", credit_account_id=world.id), row("nowhere", credit_account_id=uuid.uuid4()),
+           row("zero", amount=0), row("negative", amount=-10), row("no-amount", amount=None)]
+    # The same row with both legs is accepted (then rolled back): the refusals are the rules.
+    async with database.engine.connect() as conn, conn.begin() as tx:
+        await conn.execute(insert(Transfer.__table__).values(**row("good")))
+        await tx.rollback()
+    for values in bad:
+        with pytest.raises(IntegrityError):
+            async with database.engine.begin() as conn:
+                await conn.execute(insert(Transfer.__table__).values(**values))
+    overdraw = update(Account.__table__).where(Account.id == escrow.id).values(
+        debits_posted=Account.credits_posted + 1)
+    negative = update(Account.__table__).where(Account.id == escrow.id).values(credits_posted=-1)
+    for statement in (overdraw, negative):
+        with pytest.raises(IntegrityError):
+            async with database.engine.begin() as conn:
+                await conn.execute(statement)
+    async with database.session() as s:
+        refs = (await s.scalars(select(Transfer.reference))).all()
+        assert refs == ["d"]
+        sums = {a.id: (a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted)
+                for a in (await s.scalars(select(Account).where(Account.id.in_(before)))).all()}
+        assert sums == {world.id: (0, 100, 0, 0), escrow.id: (0, 0, 0, 100)}

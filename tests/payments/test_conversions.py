@@ -12,6 +12,7 @@ from sqlalchemy import select
 from mindlinks.payments import conversions
 from mindlinks.payments import service as book
 from mindlinks.payments.models import Account, Purpose, Transfer
+from tests.payments.book_checks import assert_book_consistent
 
 
 async def _wallets(session, owner: uuid.UUID) -> tuple[Account, Account]:
@@ -88,3 +89,42 @@ async def test_a_conversion_needs_two_currencies_and_sane_amounts(database):
                                           spread=spread, target_amount=target_amount,
                                           reference=f"w:4:{converted}:{spread}")
             assert getattr(refused.value, "code", None) == "invalid_amount"
+
+
+async def test_a_fault_after_the_first_legs_leaves_no_leg(database, monkeypatch):
+    """RELIABILITY 7: the conversion's legs are linked - a fault injected after the out and
+    spread legs (here: the in leg raises) undoes them too, even when the caller catches the
+    error and commits the rest of its transaction."""
+    owner = uuid.uuid4()
+    async with database.session() as s:
+        usd, egp = await _wallets(s, owner)
+        usd_id, egp_id = usd.id, egp.id
+    from mindlinks.payments import book as book_module
+
+    real = book_module.transfer
+
+    async def faulty(session, **kw):
+        if kw["reference"].endswith(":fx:in"):
+            raise RuntimeError("injected fault")
+        return await real(session, **kw)
+
+    monkeypatch.setattr(book_module, "transfer", faulty)
+    async with database.session() as s:
+        usd, egp = await s.get(Account, usd_id), await s.get(Account, egp_id)
+        with pytest.raises(RuntimeError):
+            await conversions.convert(s, source=usd, target=egp, converted=9_000, spread=45,
+                                      target_amount=433_521, reference="w:5")
+        # The caller's own work after the fault commits; none of the conversion does (the
+        # savepoint's rollback expired the rows it touched: read them again).
+        usd = await s.get(Account, usd_id, populate_existing=True)
+        world = await book.account(s, "platform", None, Purpose.PROCESSOR_CLEARING, "USD")
+        await real(s, debit=world, credit=usd, amount=1, code="test", reference="after")
+    monkeypatch.undo()
+    async with database.session() as s:
+        assert await s.scalar(select(Transfer.id).where(Transfer.reference.like("w:5:%"))) is None
+        assert (await book.balances(s, usd)).posted == 10_001
+        assert (await book.balances(s, egp)).posted == 0
+        assert await _posted(s, Purpose.FX_LIQUIDITY, "USD") == 0
+        assert await _posted(s, Purpose.PLATFORM_FEE_REVENUE, "USD") == 0
+        assert await _sums(s) == {"USD": 0, "EGP": 0}
+        await assert_book_consistent(s)

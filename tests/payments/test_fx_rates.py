@@ -5,14 +5,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import httpx
 import pytest
 import respx
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mindlinks.payments import fx
+from mindlinks.payments.fees import percent_part
 from mindlinks.payments.quotes_models import FxRate
+from mindlinks.platform.money import currency_exponent
 
 URL = "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"
 # The ECB's eurofxref-daily.xml as published for 2024-06-28 (a Friday).
@@ -151,6 +156,28 @@ def test_amounts_convert_once_rounding_down_for_payouts_and_half_up_for_fees():
     assert fx.convert_minor(199, "USD", "JPY", Decimal("1.5"), rounding=ROUND_HALF_UP) == 3
     with pytest.raises(ValueError):
         fx.convert_minor(1, "USD", "EUR", Decimal(1), rounding="ROUND_CEILING")
+
+
+CURRENCIES = st.sampled_from(["USD", "EGP", "JPY", "KWD", "EUR"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(amount=st.integers(1, 10**12), scaled=st.integers(1, 10**17), source=CURRENCIES,
+       target=CURRENCIES, bps=st.integers(0, 10_000))
+def test_rounding_never_pays_out_more_than_the_exact_amount(amount, scaled, source, target,
+                                                            bps):
+    """RELIABILITY 8, over random amounts and rates (10 decimals, as stored): a payout is the
+    exact product rounded down - never a minor unit more than the rate gives, never a whole unit
+    less - and a fee is within half a unit of exact, a half going to the platform."""
+    rate = Decimal(scaled).scaleb(-10)
+    exact = Fraction(amount) * Fraction(rate) * Fraction(10) ** (
+        currency_exponent(target) - currency_exponent(source))
+    out = fx.convert_minor(amount, source, target, rate)
+    assert out <= exact < out + 1
+    fee = fx.convert_minor(amount, source, target, rate, rounding=ROUND_HALF_UP)
+    assert fee - Fraction(1, 2) <= exact < fee + Fraction(1, 2)
+    percent = percent_part(amount, bps)
+    assert percent - Fraction(1, 2) <= Fraction(amount * bps, 10_000) < percent + Fraction(1, 2)
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "1.00000000001", "10000001", "Infinity"])

@@ -6,7 +6,8 @@ MINDLINKS_TEST_PAYOUT_PAUSE_FILE set it stops right after the sandbox provider a
 writes that file; the test kills it there. The sandbox keeps its payouts outside our database
 (files), as Stripe would, so the killed transaction cannot take the payout back with it. The
 restarted worker - once the dead one's lease has run out - calls the provider again with the
-same idempotency key and gets the first payout back."""
+same idempotency key and gets the first payout back. Once paid, nothing is left pending (no
+orphan hold) and the day reconciles with the provider's records: one payout on each side."""
 
 from __future__ import annotations
 
@@ -21,8 +22,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from mindlinks.payments import reconciliation
+from mindlinks.payments.models import Account as BookAccount
+from mindlinks.payments.models import Transfer, TransferKind
 from mindlinks.platform.db import utcnow
 from mindlinks.platform.events import DeliveryStatus, EventDelivery
 from mindlinks.settings import Settings
@@ -96,3 +100,15 @@ async def test_a_worker_killed_after_the_provider_call_neither_loses_nor_repeats
     assert (done.returncode, out.decode().strip()) == (0, "payout.paid: handled"), err.decode()
     assert (await get(client, w, body["id"]))["status"] == "completed"
     assert await available(app, w.contractor_id) == 1_000_000 - 100_000
+    # No orphan hold: the one hold is posted, nothing is pending on the wallet or in flight.
+    async with app.state.db.session() as s:
+        holds = (await s.scalars(select(Transfer.status).where(
+            Transfer.kind == TransferKind.PENDING))).all()
+        pending = (await s.scalars(select(BookAccount.debits_pending).where(
+            BookAccount.owner_id == w.contractor_id))).all()
+        # Reconciled with the provider's side: one payout each, no difference.
+        report = await reconciliation.reconcile(s, reconciliation.SandboxRecords(),
+                                                utcnow().date())
+    assert holds == ["posted"] and set(pending) == {0}
+    assert (report.book_movements, report.provider_movements) == (1, 1)
+    assert report.differences == []

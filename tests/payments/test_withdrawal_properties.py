@@ -65,7 +65,8 @@ async def test_random_withdrawal_sequences_keep_the_book_right(
         rng = random.Random(seed)
         for step in range(STEPS):
             async with app.state.db.session() as s:
-                rows = (await s.scalars(select(Withdrawal))).all()
+                rows = (await s.scalars(select(Withdrawal).order_by(
+                    Withdrawal.created_at, Withdrawal.id))).all()
             action = rng.choice(["request", "request", "cancel", "work", "bank", "bank"])
             if action == "request":
                 amount = Decimal(rng.randint(2_000, 40_000)) / 100

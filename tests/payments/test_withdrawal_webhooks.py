@@ -162,3 +162,37 @@ async def test_paid_arriving_during_the_provider_call_is_not_undone(
     assert done.provider_transfer_ref == payout.transfer_ref
     assert await available(app, w.contractor_id) == 1_000_000 - 100_000
     assert await _transfers(app, body["id"]) == 4
+
+
+async def test_a_fault_after_the_first_legs_of_a_payout_leaves_no_leg(
+        app: Any, client: httpx.AsyncClient, contractor: Account,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """RELIABILITY 7: `payout.paid` posts the hold, then the payout and the fee legs. A fault
+    injected at the fee leg (after the other two) leaves none of them and stores no event, so
+    the provider's retry applies it once, whole."""
+    from mindlinks.payments import book
+    from mindlinks.platform import webhooks as inbox
+
+    w, body = await _sent(app, client, contractor)
+    paid = _event(app, body, "payout.paid", event_id="evt_paid_fault")
+    real = book.transfer
+
+    async def faulty(session: Any, **kw: Any) -> Any:
+        if kw["code"] == "withdrawal_fee":
+            raise RuntimeError("injected fault")
+        return await real(session, **kw)
+
+    monkeypatch.setattr(book, "transfer", faulty)
+    failed = await client.post(HOOK, content=paid, headers=_headers(app, paid))
+    assert failed.status_code == 500  # the provider retries a 5xx
+    monkeypatch.setattr(book, "transfer", real)
+    assert (await get(client, w, body["id"]))["status"] == "processing"
+    assert await _transfers(app, body["id"]) == 1  # the hold only, still pending
+    assert await available(app, w.contractor_id) == 1_000_000 - 100_000
+    async with app.state.db.session() as s:
+        assert await s.scalar(select(func.count()).select_from(inbox.WebhookEvent)) == 0
+    retried = await client.post(HOOK, content=paid, headers=_headers(app, paid))
+    assert retried.json() == {"received": True, "duplicate": False, "outcome": "handled"}
+    assert (await get(client, w, body["id"]))["status"] == "completed"
+    assert await _transfers(app, body["id"]) == 4
+    assert await available(app, w.contractor_id) == 1_000_000 - 100_000

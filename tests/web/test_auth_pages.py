@@ -178,6 +178,36 @@ async def test_reset_password_through_the_mailed_link(
     await web_login(browser, email, new)
 
 
+async def test_signup_and_reset_forms_refuse_a_breached_password(
+    browser: httpx.AsyncClient, client: httpx.AsyncClient, mail_links: Any
+):
+    """RELIABILITY 23 through the pages (the sandbox list), in English and in Arabic."""
+    from mindlinks.auth.providers import SANDBOX_SAMPLES
+
+    signup = await submit(browser, "/signup", "/signup", {
+        "role": "contractor", "email": unique_email(), "password": SANDBOX_SAMPLES[2]})
+    assert signup.status_code == 400 and "ml_access" not in _set_cookies(signup)
+    assert "has appeared in a known data breach" in signup.text
+
+    account = await register(client, "contractor")
+    email = account["user"]["email"]
+    await submit(browser, "/forgot-password", "/forgot-password", {"email": email})
+    link = _path((await mail_links(email, "/reset-password"))[-1])
+    token = link.split("token=")[1]
+    browser.cookies.set("ml_lang", "ar")
+    page = await browser.get(link)
+    breached = SANDBOX_SAMPLES[3]
+    refused = await browser.post("/reset-password", data={
+        "csrf_token": csrf_of(page), "token": token, "password": breached,
+        "password_confirm": breached})
+    assert refused.status_code == 400
+    assert "ظهرت كلمة المرور هذه في تسريب بيانات: اختر غيرها." in refused.text
+    new = "a brand new long passphrase"
+    done = await browser.post("/reset-password", data={
+        "csrf_token": csrf_of(page), "token": token, "password": new, "password_confirm": new})
+    assert done.status_code == 200  # the refusal did not use the link up
+
+
 async def test_cookies_are_not_secure_only_on_plain_http_loopback(app: Any, client: Any):
     account = await register(client, "contractor")
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))

@@ -1,5 +1,7 @@
 """Password policy (NIST SP 800-63B / OWASP ASVS 6.2): length, not a common password, not
-the email's local part. No composition rules; Unicode kept verbatim; never truncated.
+the email's local part, and - for a password being chosen - not a breached one (ASVS 6.2.12,
+`check_new_password`, auth/providers.py). No composition rules; Unicode kept verbatim; never
+truncated.
 
 Hashing and verification are awaited here: argon2id costs ~50-100 ms of CPU and 64 MiB, so it
 runs on a small dedicated thread pool (argon2-cffi releases the GIL), never on the event loop.
@@ -17,8 +19,10 @@ from typing import Any, TypeVar
 
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
+from mindlinks.auth.providers import breached_passwords_from_settings
 from mindlinks.platform import security
 from mindlinks.platform.errors import ValidationFailed
+from mindlinks.settings import Settings
 
 T = TypeVar("T")
 
@@ -57,11 +61,22 @@ class WeakPassword(ValidationFailed):
     code, title = "weak_password", "Password does not meet the policy"
 
 
+Problem = tuple[str, dict[str, object]]
+
+
+def _refuse(problems: list[Problem], field: str) -> WeakPassword:
+    return WeakPassword(
+        "The password " + "; ".join(p for p, _ in problems) + ".",
+        errors=[{"field": field, "message": p, "code": "weak_password", "params": params}
+                for p, params in problems],
+    )
+
+
 def check_password_policy(password: str, email: str | None = None, field: str = "password") -> None:
-    """Raise `WeakPassword` (422) naming every rule `password` breaks."""
+    """Raise `WeakPassword` (422) naming every local rule `password` breaks."""
     # (message, params): `params.rule` names the rule for a client that shows its own text
     # (the web pages' Arabic), with the figure it needs.
-    problems: list[tuple[str, dict[str, object]]] = []
+    problems: list[Problem] = []
     if len(password) < MIN_LENGTH:
         problems.append((f"must be at least {MIN_LENGTH} characters",
                          {"rule": "min_length", "min": MIN_LENGTH}))
@@ -77,8 +92,18 @@ def check_password_policy(password: str, email: str | None = None, field: str = 
             problems.append(("must not contain the part of your email address before the @",
                              {"rule": "email"}))
     if problems:
-        raise WeakPassword(
-            "The password " + "; ".join(p for p, _ in problems) + ".",
-            errors=[{"field": field, "message": p, "code": "weak_password", "params": params}
-                    for p, params in problems],
-        )
+        raise _refuse(problems, field)
+
+
+async def check_new_password(
+    settings: Settings, password: str, email: str | None = None, field: str = "password"
+) -> None:
+    """The policy for a password being chosen (register, invitation accept, reset, change):
+    the local rules, then - only once they pass, so a refused password costs no request -
+    the configured breached-password source (`breached` rule). A source that cannot answer
+    accepts the password (fails open, see auth/providers.py). A password used to sign in is
+    never checked here: a breach must not lock anyone out."""
+    check_password_policy(password, email, field)
+    source = breached_passwords_from_settings(settings)
+    if source is not None and await source.count(password):
+        raise _refuse([("has appeared in a known data breach", {"rule": "breached"})], field)

@@ -74,9 +74,9 @@ async def me(actor: CurrentUser, request: Request) -> Response:
 
 @router.post("/password/change", response_model=Message)
 async def change_password(
-    body: PasswordChangeRequest, actor: CurrentUser, session: SessionDep
+    body: PasswordChangeRequest, actor: CurrentUser, session: SessionDep, rt: RuntimeDep
 ) -> Message:
-    await service.change_password(session, actor, body.current_password, body.new_password)
+    await service.change_password(session, rt, actor, body.current_password, body.new_password)
     return Message(message="Password changed. Other sessions were signed out.")
 
 
@@ -89,8 +89,10 @@ async def forgot_password(
 
 
 @router.post("/password/reset", response_model=Message)
-async def reset_password(body: ResetPasswordRequest, session: SessionDep) -> Message:
-    await service.reset_password(session, body.token, body.new_password)
+async def reset_password(
+    body: ResetPasswordRequest, session: SessionDep, rt: RuntimeDep
+) -> Message:
+    await service.reset_password(session, rt, body.token, body.new_password)
     return Message(message="Password reset. Sign in with your new password.")
 
 

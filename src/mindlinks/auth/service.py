@@ -22,7 +22,7 @@ from mindlinks.auth.models import EmailVerification, PasswordReset, UserStatus
 from mindlinks.auth.models import User as User
 from mindlinks.auth.passwords import (
     burn_password_check,
-    check_password_policy,
+    check_new_password,
     hash_password,
     verify_password,
 )
@@ -70,6 +70,7 @@ from mindlinks.platform.security import (
     password_needs_rehash,
     token_digest,
 )
+from mindlinks.settings import Settings
 
 # Higher domains create their profile in the registration transaction (so the first token
 # already carries contractorId / clientId) by registering a hook at start-up.
@@ -128,7 +129,7 @@ async def register(
     `mindlinks create-admin`. Limited per address and in total per hour."""
     await throttle.take_registration_budget(rt)
     email = repo.normalize_email(data.email)
-    check_password_policy(data.password, email)
+    await check_new_password(rt.settings, data.password, email)
     if await repo.user_by_email(session, email) is not None:
         raise EmailTaken("An account with this email already exists")
     user = User(
@@ -215,11 +216,11 @@ async def set_user_status(
 
 
 async def create_admin(
-    session: AsyncSession, email: str, password: str, name: str | None = None
+    session: AsyncSession, settings: Settings, email: str, password: str, name: str | None = None
 ) -> tuple[User, str, list[str]]:
     """An administrator with TOTP already enrolled: (user, otpauth URI, recovery codes)."""
     email = repo.normalize_email(email)
-    check_password_policy(password, email)
+    await check_new_password(settings, password, email)
     if await repo.user_by_email(session, email) is not None:
         raise EmailTaken("An account with this email already exists")
     secret = mfa.new_secret()
@@ -299,13 +300,13 @@ async def login_mfa(
 
 
 async def change_password(
-    session: AsyncSession, actor: Actor, current_password: str, new_password: str
+    session: AsyncSession, rt: Runtime, actor: Actor, current_password: str, new_password: str
 ) -> None:
     """Change the password; every other login of the user ends."""
     user = await get_user(session, actor)
     if not await verify_password(user.password_hash, current_password):
         raise InvalidCurrentPassword("The current password is wrong")
-    check_password_policy(new_password, user.email, field="newPassword")
+    await check_new_password(rt.settings, new_password, user.email, field="newPassword")
     user.password_hash = await hash_password(new_password)
     user.password_changed_at = utcnow()
     now = utcnow()
@@ -346,7 +347,9 @@ async def forgot_password(session: AsyncSession, rt: Runtime, email: str) -> Non
     after_commit(session, _mail)
 
 
-async def reset_password(session: AsyncSession, token: str, new_password: str) -> None:
+async def reset_password(
+    session: AsyncSession, rt: Runtime, token: str, new_password: str
+) -> None:
     """Set a new password with a reset token (single use, 30 minutes). Every login of the
     user ends; an administrator still needs MFA at the next login."""
     now = utcnow()
@@ -355,7 +358,7 @@ async def reset_password(session: AsyncSession, token: str, new_password: str) -
         raise InvalidToken("This reset link is invalid or has expired")
     user = await repo.user_by_id(session, reset.user_id)
     assert user is not None
-    check_password_policy(new_password, user.email, field="newPassword")
+    await check_new_password(rt.settings, new_password, user.email, field="newPassword")
     user.password_hash = await hash_password(new_password)
     user.password_changed_at = now
     await repo.revoke_user_sessions(session, user.id, now, "password_reset")

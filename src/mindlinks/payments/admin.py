@@ -89,11 +89,14 @@ async def _execute(session: AsyncSession, admin: Actor, target: Account, amount:
     its `balance_adjustment` journal entry and audit line. Approved on a request, the entry
     names the requester too (`requestedBy`, `requestId`); `adminId` is who executed it."""
     other = await book.account(session, "platform", None, Purpose.ADJUSTMENTS, target.currency)
-    before = (await book.balances(session, target)).posted
     debit, credit = (other, target) if amount > 0 else (target, other)
     moved = await book.transfer(session, debit=debit, credit=credit, amount=abs(amount),
                                 code="balance_adjustment", reference=reference)
+    # Both read under the account's lock, which the transfer took: a balance read before it
+    # could miss a concurrent adjustment committed meanwhile, and the journal (which can never
+    # be corrected) recorded a false balanceBefore (test_concurrent_adjustments_...).
     after = (await book.balances(session, target)).posted
+    before = after - amount
     payload = {
         "adminId": str(admin.user_id), "accountId": str(target.id),
         "transferId": str(moved.id), "amount": amount, "currency": target.currency,

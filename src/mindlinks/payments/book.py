@@ -21,6 +21,9 @@ Rules:
   the rows locked by `SELECT ... FOR UPDATE` in id order on PostgreSQL (so two transfers over
   the same two accounts cannot deadlock); SQLite serialises writers with BEGIN IMMEDIATE.
 - Every posted movement (a single transfer, a post) is also a `payment_event` journal entry.
+  Lock order: the journal's append lock first, then the accounts in id order (a posting
+  transfer takes the journal's lock before the accounts, as the payroll does), so a
+  transaction that posts never waits for the journal while holding an account row.
 """
 
 from __future__ import annotations
@@ -298,6 +301,8 @@ async def transfer(session: AsyncSession, *, debit: Account, credit: Account, am
     if expires_at is not None and not pending:
         raise InvalidExpiry("Only a pending transfer can expire")
     kind = TransferKind.PENDING if pending else TransferKind.SINGLE
+    if not pending:  # a posted movement is journalled: the journal's lock before the accounts
+        await ledger.lock_for_append(session)
     locked = await _lock(session, debit.id, credit.id)
     # Looked up under the locks only (one round trip: a replay is rare, a new transfer is the
     # common case): a concurrent transfer with this reference has committed by now.
@@ -334,6 +339,12 @@ async def _resolve(session: AsyncSession, reference: str, resolution_reference: 
     pending = await _by_reference(session, reference)
     if pending is None or pending.kind != TransferKind.PENDING:
         raise TransferNotFound(f"No pending transfer with reference {reference!r}")
+    if kind == TransferKind.POST:
+        # A post is journalled. Take the journal's lock before the accounts, in the order the
+        # payroll takes them (`invoices.mark_paid` appends, then the post): locking the
+        # accounts first and waiting for the journal deadlocked (40P01, a 500) against a
+        # payroll run paying into the same wallet (test_payroll_concurrency, RELIABILITY 4).
+        await ledger.lock_for_append(session)
     locked = await _lock(session, pending.debit_account_id, pending.credit_account_id)
     pending = await _by_reference(session, reference)  # fresh status, under the locks
     assert pending is not None

@@ -166,7 +166,7 @@ async def reset_page(request: Request, token: str = "") -> Response:
 
 
 @router.post("/reset-password", response_class=HTMLResponse)
-async def reset_submit(request: Request, session: SessionDep) -> Response:
+async def reset_submit(request: Request, session: SessionDep, rt: RuntimeDep) -> Response:
     form = await _form(request)
     token, password = _text(form, "token", 200), _text(form, "password")
     if password != _text(form, "password_confirm"):
@@ -174,7 +174,7 @@ async def reset_submit(request: Request, session: SessionDep) -> Response:
             "token": token, "done": False, "errors": [i18n.gettext("The two passwords differ")]},
             status_code=400)
     try:
-        await auth_service.reset_password(session, token, password)
+        await auth_service.reset_password(session, rt, token, password)
     except DomainError as exc:
         await discard(session, exc)
         return render(request, "reset_password.html", {

@@ -466,6 +466,7 @@ FIELD_MESSAGES: dict[str, str] = {
     "weak_password:max_length": N_("Use at most %(max)s characters."),
     "weak_password:common": N_("This password is one of the most common ones: choose another."),
     "weak_password:email": N_("Do not use the part of your email address before the @."),
+    "weak_password:breached": N_("This password has appeared in a data breach: choose another."),
 }
 
 # Field names of the forms and requests -> their label (snake_case; camelCase is converted).
