@@ -7,6 +7,10 @@ The book's interface (`account`, `transfer`, `post_pending`, `void_pending`, `ba
 from __future__ import annotations
 
 from mindlinks.payments import page_reads as page_reads
+from mindlinks.payments.admin import AdjustmentRequestNotFound
+from mindlinks.payments.admin import approve as approve_adjustment
+from mindlinks.payments.admin import list_requests as list_adjustment_requests
+from mindlinks.payments.admin import reject as reject_adjustment
 from mindlinks.payments.book import (
     Account,
     AmountExceedsPending,
@@ -53,11 +57,13 @@ QUOTE_CURRENCIES = tuple(sorted(DEFAULT_RATES))
 
 # Fee and FX quotes (payments/quotes.py) are public for the web's withdraw flow; so are the
 # dashboards' reads and actions (earnings, escrow, payroll runs, wallet, withdrawals): the
-# functions the API's routes call, so the pages apply the same rules.
+# functions the API's routes call, so the pages apply the same rules. So are the admin
+# balance adjustment requests' list and decisions (payments/admin.py, the admin console's).
 __all__ = [
     "PLATFORM_OWNER",
     "QUOTE_CURRENCIES",
     "Account",
+    "AdjustmentRequestNotFound",
     "AmountExceedsPending",
     "Balance",
     "CurrencyMismatch",
@@ -77,6 +83,7 @@ __all__ = [
     "TransferNotFound",
     "WithdrawalCreate",
     "account",
+    "approve_adjustment",
     "approve_payroll",
     "balances",
     "cancel_withdrawal",
@@ -88,10 +95,12 @@ __all__ = [
     "get_quote",
     "get_rates_provider",
     "get_withdrawal",
+    "list_adjustment_requests",
     "list_payrolls",
     "list_withdrawals",
     "payroll_detail",
     "post_pending",
+    "reject_adjustment",
     "request_withdrawal",
     "transfer",
     "void_pending",

@@ -366,6 +366,11 @@ MESSAGES.update({
     "statement_too_large": N_("The statement is too large: choose a shorter period."),
     "reconciliation_day_in_future": N_("This day has not happened yet."),
     "ledger_broken": N_("The ledger failed its check. Contact the operators."),
+    # admin balance adjustments (maker-checker, web/admin_adjustment_pages.py)
+    "same_admin": N_("A second admin must approve: you requested this adjustment."),
+    "adjustment_request_expired": N_(
+        "This adjustment request expired. Make the adjustment again."),
+    "adjustment_request_not_found": N_("No such adjustment request."),
     "ledger_range": N_("The range of entries is not valid."),
     "notification_not_found": N_("No such notification."),
     "security_notification_required": N_("Security notifications cannot be turned off."),

@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, Response
 from mindlinks.platform.errors import NotFound
 from mindlinks.web import (
     account_pages,
+    admin_adjustment_pages,
     admin_ops_pages,
     admin_pages,
     admin_review_pages,
@@ -55,6 +56,7 @@ async def static_file(name: str) -> Response:
 routers = [static_router, auth_pages.router, contract_pages.router, account_pages.router,
            language.router, admin_pages.router, architecture.router]
 routers += [admin_review_pages.router, admin_ops_pages.router]  # admin queues, alerts, templates
+routers += [admin_adjustment_pages.router]  # maker-checker balance adjustments
 routers += [contractor_pages.router, client_pages.router, invoice_pages.router,  # money
             withdraw_pages.router]
 routers += [bank_pages.router, credential_pages.router, credential_edit_pages.router,  # account
