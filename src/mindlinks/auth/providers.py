@@ -50,7 +50,7 @@ def sha1_hex(password: str) -> str:
 # Passwords the sandbox knows as breached, stored as SHA-1 (the form the real source is
 # queried in), with made-up counts. Each is >= 12 characters and outside zxcvbn's
 # common-password list, so the local policy accepts them and only this check refuses them.
-# They are the documented samples that tests and demos use (docs/security.md):
+# They are the documented samples that tests and demos use (docs/architecture.md, "Passwords"):
 SANDBOX_SAMPLES = ("P@ssw0rd1234", "Summer2024!!", "1q2w3e4r5t6y7u", "iloveyou12345",
                    "Welcome2024!")
 _SANDBOX_COUNTS: dict[str, int] = {
