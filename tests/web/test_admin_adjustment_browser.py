@@ -18,15 +18,20 @@ from mindlinks.payments.models import Account as BookAccount
 from mindlinks.payments.models import Purpose
 from tests.clients.conftest import UNKNOWN_COMPANY
 from tests.factories import (
-    PASSWORD,
     Account,
     admin_tokens,
     bearer,
     create_admin,
     register,
-    totp_now,
 )
-from tests.web.test_browser import Shots, chromium, playwright_api, served, shots
+from tests.web.test_browser import (
+    Shots,
+    admin_sign_in,
+    chromium,
+    playwright_api,
+    served,
+    shots,
+)
 
 __all__ = ["chromium", "served", "shots"]
 pytestmark = pytest.mark.usefixtures("db_backend")
@@ -84,12 +89,7 @@ async def test_a_second_admin_approves_an_adjustment_in_the_browser(
         context = await chromium.new_context(base_url=base)
         context.set_default_timeout(10_000)
         page = await context.new_page()
-        await page.goto("/login?next=/admin")
-        await page.get_by_label("Email").fill(email)
-        await page.get_by_label("Password").fill(PASSWORD)
-        await page.get_by_role("button", name="Sign in").click()
-        await page.get_by_label("Code", exact=True).fill(totp_now(secret))
-        await page.get_by_role("button", name="Verify").click()
+        await admin_sign_in(page, email, secret)
         await expect(page.get_by_role("heading", name="Administration")).to_be_visible()
 
         await page.locator(".subnav").get_by_role("link", name="Balance adjustments").click()

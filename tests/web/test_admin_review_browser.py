@@ -14,10 +14,17 @@ import pytest
 
 from mindlinks.platform import alerts
 from tests.clients.conftest import UNKNOWN_COMPANY
-from tests.factories import PASSWORD, Account, create_admin, register, totp_now
+from tests.factories import Account, create_admin, register
 from tests.platform.samples import MINIMAL_PDF
 from tests.web.test_admin_review_pages import licence, policy, tax_form
-from tests.web.test_browser import Shots, chromium, playwright_api, served, shots
+from tests.web.test_browser import (
+    Shots,
+    admin_sign_in,
+    chromium,
+    playwright_api,
+    served,
+    shots,
+)
 
 __all__ = ["chromium", "served", "shots"]
 pytestmark = pytest.mark.usefixtures("db_backend")
@@ -58,12 +65,7 @@ async def test_admin_works_the_review_queues_in_the_browser(
     context.set_default_timeout(10_000)
     page = await context.new_page()
 
-    await page.goto("/login?next=/admin")
-    await page.get_by_label("Email").fill(email)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await page.get_by_label("Code", exact=True).fill(totp_now(secret))
-    await page.get_by_role("button", name="Verify").click()
+    await admin_sign_in(page, email, secret)
     await expect(page.get_by_role("heading", name="Administration")).to_be_visible()
     for label in ("Tax forms to review", "Licences to verify", "Insurance policies to verify",
                   "Open alerts"):

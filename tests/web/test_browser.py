@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from mindlinks.settings import Settings
-from tests.factories import PASSWORD, register, unique_email
+from tests.factories import PASSWORD, register, totp_now, unique_email
 from tests.web import axe
 from tests.web.conftest import mailed_links
 
@@ -88,6 +88,17 @@ class Shots:
 @pytest.fixture
 def shots(tmp_path: Path) -> Shots:
     return Shots(tmp_path / "screenshots")
+
+
+async def admin_sign_in(page: Any, email: str, secret: str, next_path: str = "/admin") -> None:
+    """An administrator signs in through the page, password then TOTP code, and lands on
+    `next_path` (the shared first steps of the admin browser journeys)."""
+    await page.goto(f"/login?next={next_path}")
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_label("Code", exact=True).fill(totp_now(secret))
+    await page.get_by_role("button", name="Verify").click()
 
 
 async def _mail_link(app: Any, email: str, path: str) -> str:

@@ -15,9 +15,16 @@ import httpx
 import pytest
 
 from tests.clients.conftest import verified_company
-from tests.factories import PASSWORD, Account, create_admin, totp_now
+from tests.factories import Account, create_admin
 from tests.platform.samples import MINIMAL_PDF, png
-from tests.web.test_browser import Shots, chromium, playwright_api, served, shots
+from tests.web.test_browser import (
+    Shots,
+    admin_sign_in,
+    chromium,
+    playwright_api,
+    served,
+    shots,
+)
 from tests.web.test_money_browser import _fits_360, _sign_in
 
 __all__ = ["chromium", "served", "shots"]
@@ -45,12 +52,7 @@ async def test_contractor_edits_a_licence_with_its_scan_and_the_admin_opens_it(
     admin_ctx = await chromium.new_context(base_url=base, accept_downloads=True)
     admin_ctx.set_default_timeout(10_000)
     admin = await admin_ctx.new_page()
-    await admin.goto(f"/login?next=/admin/licenses/{licence_id}")
-    await admin.get_by_label("Email").fill(email)
-    await admin.get_by_label("Password").fill(PASSWORD)
-    await admin.get_by_role("button", name="Sign in").click()
-    await admin.get_by_label("Code", exact=True).fill(totp_now(secret))
-    await admin.get_by_role("button", name="Verify").click()
+    await admin_sign_in(admin, email, secret, f"/admin/licenses/{licence_id}")
     await expect(admin.get_by_text("No document attached.")).to_be_visible()
     await admin.get_by_role("button", name="Verify", exact=True).click()
     await expect(admin.locator("h1 .badge-verified")).to_be_visible()
